@@ -1,0 +1,120 @@
+// qmath/quantize.hpp - quantize, dequantize and fake-quantize: scalars, arrays, per tensor and per channel.
+//
+//   quantize:      q = clamp(round(x / scale) + zero_point, qmin, qmax)   (ONNX QuantizeLinear; x / scale is one
+//                  correctly rounded float32 division, never x * (1 / scale); NaN -> zero_point; +-inf saturate)
+//   dequantize:    x = scale * float(q - zero_point)                     (ONNX DequantizeLinear, float32)
+//   fake_quantize: dequantize(quantize(x))
+// The rounding mode is a parameter (default half to even, as ONNX, PyTorch and CUDA cvt.rni). The array forms are
+// bit-exact with the scalar forms; they check their parameters once (scale finite and > 0, zero point inside the
+// range) and throw qmath::error before writing anything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <qmath/config.hpp>
+#include <qmath/error.hpp>
+#include <qmath/qparams.hpp>
+#include <qmath/rounding.hpp>
+
+namespace qmath {
+
+// Scalar quantization to [range.qmin, range.qmax], returned as int32. Preconditions (unchecked here, checked by the
+// array forms): scale finite and > 0, range.qmin <= zero_point <= range.qmax.
+QMATH_HOST_DEVICE std::int32_t quantize_value(float x, QuantParams p, QuantRange range,
+                                              Round mode = Round::kHalfToEven) {
+  return round_add_saturate(x / p.scale, p.zero_point, range, mode);
+}
+
+// Scalar quantization to the full range of T (int8, uint8, int16, uint16).
+template <class T>
+QMATH_HOST_DEVICE T quantize(float x, QuantParams p, Round mode = Round::kHalfToEven) {
+  return static_cast<T>(quantize_value(x, p, full_range<T>(), mode));
+}
+
+// Scalar dequantization: scale * float(q - zero_point).
+QMATH_HOST_DEVICE float dequantize_value(std::int32_t q, QuantParams p) {
+  return p.scale * static_cast<float>(q - p.zero_point);
+}
+
+// Scalar fake quantization (quantize, then dequantize) over `range`.
+QMATH_HOST_DEVICE float fake_quantize_value(float x, QuantParams p, QuantRange range,
+                                            Round mode = Round::kHalfToEven) {
+  return dequantize_value(quantize_value(x, p, range, mode), p);
+}
+
+namespace detail {
+inline void check_params(QuantParams p, QuantRange range, const char* where) {
+  require(p.scale > 0.0f && p.scale <= 3.4028234663852886e38f, where, "scale must be finite and > 0, got ", p.scale);
+  require(range.qmin < range.qmax, where, "empty quantized range [", range.qmin, ", ", range.qmax, "]");
+  require(p.zero_point >= range.qmin && p.zero_point <= range.qmax, where, "zero point ", p.zero_point,
+          " outside the quantized range [", range.qmin, ", ", range.qmax, "]");
+}
+template <class T>
+void check_storage(QuantRange range, const char* where) {
+  const QuantRange t = full_range<T>();
+  require(range.qmin >= t.qmin && range.qmax <= t.qmax, where, "quantized range [", range.qmin, ", ", range.qmax,
+          "] does not fit the output type's [", t.qmin, ", ", t.qmax, "]");
+}
+
+// Portable loops: the normative array semantics. SIMD paths (detail/quantize_simd.hpp) must match them bit for bit.
+template <class T>
+void quantize_array_scalar(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+  for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<T>(quantize_value(x[i], p, range, mode));
+}
+template <class T>
+void dequantize_array_scalar(const T* q, std::size_t n, float* x, QuantParams p) {
+  for (std::size_t i = 0; i < n; ++i) x[i] = dequantize_value(q[i], p);
+}
+}  // namespace detail
+
+// Quantizes n floats to T over `range` (default: T's full range; pass narrow_range<T>() for TensorRT's [-127, 127]).
+template <class T>
+void quantize_array(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range = full_range<T>(),
+                    Round mode = Round::kHalfToEven) {
+  detail::check_params(p, range, "quantize_array");
+  detail::check_storage<T>(range, "quantize_array");
+  detail::quantize_array_scalar(x, n, q, p, range, mode);
+}
+
+// Dequantizes n values of T.
+template <class T>
+void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p) {
+  detail::check_params(p, full_range<T>(), "dequantize_array");
+  detail::dequantize_array_scalar(q, n, x, p);
+}
+
+// Fake-quantizes n floats (x and y may alias).
+inline void fake_quantize_array(const float* x, std::size_t n, float* y, QuantParams p, QuantRange range,
+                                Round mode = Round::kHalfToEven) {
+  detail::check_params(p, range, "fake_quantize_array");
+  for (std::size_t i = 0; i < n; ++i) y[i] = fake_quantize_value(x[i], p, range, mode);
+}
+
+// Per-channel quantization of a row-major tensor: element (o, c, i) uses params[c] (see channel_layout()).
+// `params` holds layout.channels entries.
+template <class T>
+void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParams* params, T* q,
+                          QuantRange range = full_range<T>(), Round mode = Round::kHalfToEven) {
+  detail::check_storage<T>(range, "quantize_per_channel");
+  for (std::size_t c = 0; c < layout.channels; ++c) detail::check_params(params[c], range, "quantize_per_channel");
+  for (std::size_t o = 0; o < layout.outer; ++o)
+    for (std::size_t c = 0; c < layout.channels; ++c) {
+      const std::size_t base = (o * layout.channels + c) * layout.inner;
+      detail::quantize_array_scalar(x + base, layout.inner, q + base, params[c], range, mode);
+    }
+}
+
+// Per-channel dequantization of a row-major tensor.
+template <class T>
+void dequantize_per_channel(const T* q, ChannelLayout layout, const QuantParams* params, float* x) {
+  for (std::size_t c = 0; c < layout.channels; ++c)
+    detail::check_params(params[c], full_range<T>(), "dequantize_per_channel");
+  for (std::size_t o = 0; o < layout.outer; ++o)
+    for (std::size_t c = 0; c < layout.channels; ++c) {
+      const std::size_t base = (o * layout.channels + c) * layout.inner;
+      detail::dequantize_array_scalar(q + base, layout.inner, x + base, params[c]);
+    }
+}
+
+}  // namespace qmath

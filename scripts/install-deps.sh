@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages qmath's build, tests, benchmarks and demo use, skipping those already present.
+# The CUDA toolkit (nvcc, cuBLAS) is expected on the machine already; without it the CUDA layer is skipped.
+set -euo pipefail
+packages=(cmake ninja-build g++ libeigen3-dev catch2 libbenchmark-dev libgemmlowp-dev nlohmann-json3-dev zlib1g-dev
+          libdnnl-dev dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "qmath: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
