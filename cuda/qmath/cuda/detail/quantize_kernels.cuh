@@ -1,0 +1,234 @@
+// qmath/cuda/detail/quantize_kernels.cuh - the element-wise kernel behind qmath/cuda/quantize.cuh.
+//
+// One grid-stride kernel serves every operation. The array [0, n) is split on the host into
+//   head    [0, head)                         scalar, until the input is aligned to a 4-element vector
+//   body    [head, head + 4 * vectors)        one 4-element vector load and one vector store per step
+//   tail    [head + 4 * vectors, n)           scalar
+// and each "unit" of the grid-stride loop is one body vector or one scalar element. The per-element arithmetic is an
+// operation object whose call operator runs the host's QMATH_HOST_DEVICE scalar on `count` consecutive elements
+// starting at flat index `first` (count is 4 in the body, 1 elsewhere), so the same code decides every output.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <qmath/config.hpp>
+#include <qmath/error.hpp>
+#include <qmath/qparams.hpp>
+#include <qmath/quantize.hpp>
+#include <qmath/rounding.hpp>
+
+#include <cuda_runtime.h>
+
+namespace qmath {
+namespace cuda {
+namespace detail {
+
+// ---- host-side checks -------------------------------------------------------------------------------------------
+
+template <class... Parts>
+void quantize_require(bool ok, const char* where, Parts&&... parts) {
+  qmath::detail::require(ok, where, static_cast<Parts&&>(parts)...);
+}
+
+template <class In, class Out>
+void quantize_check_pointers(const In* in, const Out* out, std::size_t n, const char* where) {
+  if (n == 0) return;
+  quantize_require(in != nullptr, where, "null input pointer with n = ", n);
+  quantize_require(out != nullptr, where, "null output pointer with n = ", n);
+  quantize_require(reinterpret_cast<std::uintptr_t>(in) % alignof(In) == 0, where,
+                   "input pointer is not aligned to its element type");
+  quantize_require(reinterpret_cast<std::uintptr_t>(out) % alignof(Out) == 0, where,
+                   "output pointer is not aligned to its element type");
+}
+
+// Returns layout.size() after checking that it does not overflow and that params exist when it is not empty.
+inline std::size_t quantize_check_layout(ChannelLayout layout, const QuantParams* params, const char* where) {
+  const std::size_t max = ~std::size_t(0);
+  const bool overflow = (layout.outer != 0 && layout.channels > max / layout.outer) ||
+                        (layout.outer * layout.channels != 0 && layout.inner > max / (layout.outer * layout.channels));
+  quantize_require(!overflow, where, "layout ", layout.outer, " x ", layout.channels, " x ", layout.inner,
+                   " overflows size_t");
+  const std::size_t n = layout.size();
+  quantize_require(n == 0 || params != nullptr, where, "null per-channel parameter pointer");
+  return n;
+}
+
+inline void quantize_check_launch(cudaError_t e, const char* where) {
+  if (e != cudaSuccess)
+    qmath::detail::fail(where, "kernel launch failed: ", cudaGetErrorName(e), ": ", cudaGetErrorString(e));
+}
+
+// ---- vector access ----------------------------------------------------------------------------------------------
+
+template <class T>
+struct QuantizeVec4;
+template <>
+struct QuantizeVec4<float> {
+  using type = float4;
+};
+template <>
+struct QuantizeVec4<std::int8_t> {
+  using type = char4;
+};
+template <>
+struct QuantizeVec4<std::uint8_t> {
+  using type = uchar4;
+};
+template <>
+struct QuantizeVec4<std::int16_t> {
+  using type = short4;
+};
+template <>
+struct QuantizeVec4<std::uint16_t> {
+  using type = ushort4;
+};
+
+// p must be aligned to sizeof(QuantizeVec4<T>::type) (4 elements).
+template <class T>
+QMATH_HOST_DEVICE void quantize_load4(const T* p, T (&v)[4]) {
+  using V = typename QuantizeVec4<T>::type;
+  const V t = *reinterpret_cast<const V*>(p);
+  v[0] = t.x;
+  v[1] = t.y;
+  v[2] = t.z;
+  v[3] = t.w;
+}
+template <class T>
+QMATH_HOST_DEVICE void quantize_store4(T* p, const T (&v)[4]) {
+  using V = typename QuantizeVec4<T>::type;
+  V t;
+  t.x = v[0];
+  t.y = v[1];
+  t.z = v[2];
+  t.w = v[3];
+  *reinterpret_cast<V*>(p) = t;
+}
+
+// ---- per-element scalars (each one is the host function of the same name) ---------------------------------------
+
+template <class T>
+struct QuantizeElem {
+  using In = float;
+  using Out = T;
+  QuantRange range;
+  Round mode;
+  QMATH_HOST_DEVICE T operator()(float v, QuantParams p) const {
+    return static_cast<T>(quantize_value(v, p, range, mode));
+  }
+};
+template <class T>
+struct DequantizeElem {
+  using In = T;
+  using Out = float;
+  QMATH_HOST_DEVICE float operator()(T v, QuantParams p) const { return dequantize_value(v, p); }
+};
+struct FakeQuantizeElem {
+  using In = float;
+  using Out = float;
+  QuantRange range;
+  Round mode;
+  QMATH_HOST_DEVICE float operator()(float v, QuantParams p) const { return fake_quantize_value(v, p, range, mode); }
+};
+
+// ---- operations: which parameters each element uses -------------------------------------------------------------
+
+// One QuantParams for the whole array.
+template <class Elem>
+struct QuantizeTensorOp {
+  using In = typename Elem::In;
+  using Out = typename Elem::Out;
+  QuantParams p;
+  Elem elem;
+  QMATH_HOST_DEVICE void operator()(const In* in, Out* out, int count, std::size_t /*first*/) const {
+    for (int k = 0; k < count; ++k) out[k] = elem(in[k], p);
+  }
+};
+
+// params[c] for element (o, c, i) of a row-major [outer, channels, inner] tensor. The channel of the first element
+// costs one division; the following elements of a vector step walk the layout incrementally.
+template <class Elem>
+struct QuantizeChannelOp {
+  using In = typename Elem::In;
+  using Out = typename Elem::Out;
+  const QuantParams* params;  // device memory, `channels` entries
+  std::size_t channels;
+  std::size_t inner;
+  Elem elem;
+  QMATH_HOST_DEVICE void operator()(const In* in, Out* out, int count, std::size_t first) const {
+    const std::size_t row = first / inner;
+    std::size_t i = first - row * inner;
+    std::size_t c = row % channels;
+    QuantParams p = params[c];
+    for (int k = 0; k < count; ++k) {
+      out[k] = elem(in[k], p);
+      if (k + 1 < count && ++i == inner) {
+        i = 0;
+        c = c + 1 == channels ? 0 : c + 1;
+        p = params[c];
+      }
+    }
+  }
+};
+
+// ---- the kernel ---------------------------------------------------------------------------------------------------
+
+struct QuantizeSplit {
+  std::size_t n;        // total elements
+  std::size_t head;     // scalar elements before the body
+  std::size_t vectors;  // 4-element body steps
+};
+
+// Splits [0, n) so that the body's input and output accesses are both aligned to their 4-element vector types;
+// when no such split exists the whole array is scalar (head = n).
+template <class In, class Out>
+QuantizeSplit quantize_split(const In* in, const Out* out, std::size_t n) {
+  const std::uintptr_t in_vec = 4 * sizeof(In), out_vec = 4 * sizeof(Out);
+  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(in), b = reinterpret_cast<std::uintptr_t>(out);
+  std::size_t head = static_cast<std::size_t>(((in_vec - a % in_vec) % in_vec) / sizeof(In));
+  if (head >= n || (b + head * sizeof(Out)) % out_vec != 0) return {n, n, 0};
+  return {n, head, (n - head) / 4};
+}
+
+template <class Op>
+__global__ void quantize_elementwise_kernel(const typename Op::In* in, typename Op::Out* out, QuantizeSplit s, Op op) {
+  using In = typename Op::In;
+  using Out = typename Op::Out;
+  const std::size_t body = 4 * s.vectors;
+  const std::size_t units = s.vectors + (s.n - body);
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t u = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; u < units; u += stride) {
+    if (u < s.vectors) {
+      const std::size_t first = s.head + 4 * u;
+      In v[4];
+      Out r[4];
+      quantize_load4(in + first, v);
+      op(v, r, 4, first);
+      quantize_store4(out + first, r);
+    } else {
+      const std::size_t k = u - s.vectors;
+      const std::size_t i = k < s.head ? k : k + body;
+      op(in + i, out + i, 1, i);
+    }
+  }
+}
+
+inline constexpr unsigned kQuantizeBlock = 256;
+inline constexpr std::size_t kQuantizeMaxBlocks = 4096;  // grid-stride beyond ~16 blocks per SM on the largest GPUs
+
+template <class Op>
+void quantize_run(const typename Op::In* in, typename Op::Out* out, std::size_t n, Op op, cudaStream_t stream,
+                  const char* where) {
+  if (n == 0) return;
+  const QuantizeSplit s = quantize_split(in, out, n);
+  const std::size_t units = s.vectors + (s.n - 4 * s.vectors);
+  std::size_t blocks = (units + kQuantizeBlock - 1) / kQuantizeBlock;
+  if (blocks > kQuantizeMaxBlocks) blocks = kQuantizeMaxBlocks;
+  quantize_elementwise_kernel<Op><<<static_cast<unsigned>(blocks), kQuantizeBlock, 0, stream>>>(in, out, s, op);
+  quantize_check_launch(cudaGetLastError(), where);
+}
+
+}  // namespace detail
+}  // namespace cuda
+}  // namespace qmath
