@@ -62,6 +62,8 @@ inline void quantize_check_launch(cudaError_t e, const char* where) {
 
 // ---- vector access ----------------------------------------------------------------------------------------------
 
+// 4-element vector access: float4 (16 bytes), char4 / uchar4 (4 bytes), and for 16-bit types one 8-byte uint2
+// holding two elements per word, low half first (the little-endian memory order of the four elements).
 template <class T>
 struct QuantizeVec4;
 template <>
@@ -76,34 +78,43 @@ template <>
 struct QuantizeVec4<std::uint8_t> {
   using type = uchar4;
 };
-template <>
-struct QuantizeVec4<std::int16_t> {
-  using type = short4;
-};
-template <>
-struct QuantizeVec4<std::uint16_t> {
-  using type = ushort4;
-};
 
-// p must be aligned to sizeof(QuantizeVec4<T>::type) (4 elements).
+// p must be aligned to 4 * sizeof(T).
 template <class T>
 QMATH_HOST_DEVICE void quantize_load4(const T* p, T (&v)[4]) {
-  using V = typename QuantizeVec4<T>::type;
-  const V t = *reinterpret_cast<const V*>(p);
-  v[0] = t.x;
-  v[1] = t.y;
-  v[2] = t.z;
-  v[3] = t.w;
+  if constexpr (sizeof(T) == 2) {
+    const uint2 t = *reinterpret_cast<const uint2*>(p);
+    v[0] = static_cast<T>(t.x & 0xFFFFu);
+    v[1] = static_cast<T>(t.x >> 16);
+    v[2] = static_cast<T>(t.y & 0xFFFFu);
+    v[3] = static_cast<T>(t.y >> 16);
+  } else {
+    using V = typename QuantizeVec4<T>::type;
+    const V t = *reinterpret_cast<const V*>(p);
+    v[0] = t.x;
+    v[1] = t.y;
+    v[2] = t.z;
+    v[3] = t.w;
+  }
 }
 template <class T>
 QMATH_HOST_DEVICE void quantize_store4(T* p, const T (&v)[4]) {
-  using V = typename QuantizeVec4<T>::type;
-  V t;
-  t.x = v[0];
-  t.y = v[1];
-  t.z = v[2];
-  t.w = v[3];
-  *reinterpret_cast<V*>(p) = t;
+  if constexpr (sizeof(T) == 2) {
+    uint2 t;
+    t.x = static_cast<unsigned>(static_cast<std::uint16_t>(v[0])) |
+          (static_cast<unsigned>(static_cast<std::uint16_t>(v[1])) << 16);
+    t.y = static_cast<unsigned>(static_cast<std::uint16_t>(v[2])) |
+          (static_cast<unsigned>(static_cast<std::uint16_t>(v[3])) << 16);
+    *reinterpret_cast<uint2*>(p) = t;
+  } else {
+    using V = typename QuantizeVec4<T>::type;
+    V t;
+    t.x = v[0];
+    t.y = v[1];
+    t.z = v[2];
+    t.w = v[3];
+    *reinterpret_cast<V*>(p) = t;
+  }
 }
 
 // ---- per-element scalars (each one is the host function of the same name) ---------------------------------------
