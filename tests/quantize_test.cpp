@@ -1,0 +1,294 @@
+// Tests for qmath/quantize.hpp: scalar semantics against an independent formulation, ONNX QuantizeLinear /
+// DequantizeLinear / DynamicQuantizeLinear worked examples, array and per-channel forms, and the error policy.
+// (SIMD-vs-scalar bit-exactness of the array forms is in quantize_simd_test.cpp.)
+#include <qmath/quantize.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "core_reference.hpp"
+
+using qmath::QuantParams;
+using qmath::QuantRange;
+using qmath::Round;
+using Catch::Contains;
+
+namespace {
+const Round kModes[] = {Round::kHalfToEven, Round::kHalfAwayFromZero, Round::kHalfUp, Round::kTowardZero};
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+const float kInf = std::numeric_limits<float>::infinity();
+
+// Inputs every array test uses: ties, NaN, infinities, huge, tiny, and random values around the range.
+std::vector<float> test_inputs(std::size_t n, float scale, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-300.0f, 300.0f);
+  std::uniform_int_distribution<int> k(-300, 300);
+  const float specials[] = {0.0f, -0.0f, kNaN, kInf, -kInf, 3e38f, -3e38f, 1e-40f, 127.5f * scale, -128.5f * scale};
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (i % 4) {
+      case 0: x[i] = specials[(i / 4) % 10]; break;
+      case 1: x[i] = (static_cast<float>(k(rng)) + 0.5f) * scale; break;  // a tie when scale is a power of two
+      default: x[i] = u(rng) * scale;
+    }
+  }
+  return x;
+}
+}  // namespace
+
+TEST_CASE("quantize_value: hand-worked ties for every rounding mode", "[quantize]") {
+  // scale 0.5, zp 0: 1.25 / 0.5 = 2.5; -1.25 -> -2.5; 1.75 -> 3.5.
+  const QuantParams p{0.5f, 0};
+  const QuantRange s8 = qmath::full_range<std::int8_t>();
+  CHECK(qmath::quantize_value(1.25f, p, s8, Round::kHalfToEven) == 2);
+  CHECK(qmath::quantize_value(1.25f, p, s8, Round::kHalfAwayFromZero) == 3);
+  CHECK(qmath::quantize_value(1.25f, p, s8, Round::kHalfUp) == 3);
+  CHECK(qmath::quantize_value(1.25f, p, s8, Round::kTowardZero) == 2);
+  CHECK(qmath::quantize_value(-1.25f, p, s8, Round::kHalfToEven) == -2);
+  CHECK(qmath::quantize_value(-1.25f, p, s8, Round::kHalfAwayFromZero) == -3);
+  CHECK(qmath::quantize_value(-1.25f, p, s8, Round::kHalfUp) == -2);
+  CHECK(qmath::quantize_value(-1.25f, p, s8, Round::kTowardZero) == -2);
+  CHECK(qmath::quantize_value(1.75f, p, s8, Round::kHalfToEven) == 4);
+  // the zero point is added after rounding: zp 7 moves the results, not the ties.
+  CHECK(qmath::quantize_value(1.25f, QuantParams{0.5f, 7}, s8, Round::kHalfToEven) == 9);
+  CHECK(qmath::quantize_value(-1.25f, QuantParams{0.5f, 7}, s8, Round::kHalfAwayFromZero) == 4);
+}
+
+TEST_CASE("quantize_value divides by the scale, it never multiplies by 1/scale", "[quantize]") {
+  // scale = 0.3f (0x3e99999a), x = -0x1.2acccep+5 (-37.3500023): x / scale = -124.5 exactly in float32 and rounds
+  // half to even to -124; x * f32(1 / scale) = -124.500008 would round to -125 (the FBGEMM pitfall). Found by a
+  // search over k + 0.5 ties for scales with inexact reciprocals.
+  const float scale = 0.3f, x = -0x1.2acccep+5f;
+  REQUIRE(x / scale == -124.5f);
+  REQUIRE(x * (1.0f / scale) != -124.5f);
+  const QuantRange s8 = qmath::full_range<std::int8_t>();
+  CHECK(qmath::quantize_value(x, QuantParams{scale, 0}, s8) == -124);
+  CHECK(qmath::quantize_value(-x, QuantParams{scale, 0}, s8) == 124);
+  CHECK(qmath::quantize<std::int8_t>(x, QuantParams{scale, 0}) == -124);
+}
+
+TEST_CASE("quantize_value: NaN, infinities, overflow and saturation", "[quantize]") {
+  const QuantRange u8 = qmath::full_range<std::uint8_t>();
+  for (Round m : kModes) {
+    CHECK(qmath::quantize_value(kNaN, QuantParams{0.1f, 77}, u8, m) == 77);  // NaN -> zero point
+    CHECK(qmath::quantize_value(kInf, QuantParams{0.1f, 77}, u8, m) == 255);
+    CHECK(qmath::quantize_value(-kInf, QuantParams{0.1f, 77}, u8, m) == 0);
+    // x / scale overflows float to +inf and saturates.
+    CHECK(qmath::quantize_value(3e38f, QuantParams{1e-30f, 0}, u8, m) == 255);
+    CHECK(qmath::quantize_value(-3e38f, QuantParams{1e-30f, 0}, qmath::full_range<std::int16_t>(), m) == -32768);
+  }
+  // TensorRT narrow range never produces -128.
+  const QuantParams trt = qmath::symmetric_params(2.0f, qmath::narrow_range<std::int8_t>());
+  CHECK(qmath::quantize_value(2.0f, trt, qmath::narrow_range<std::int8_t>()) == 127);
+  CHECK(qmath::quantize_value(-2.0f, trt, qmath::narrow_range<std::int8_t>()) == -127);
+  CHECK(qmath::quantize_value(-2.1f, trt, qmath::narrow_range<std::int8_t>()) == -127);
+  CHECK(qmath::quantize_value(-2.1f, trt, qmath::full_range<std::int8_t>()) == -128);
+}
+
+TEST_CASE("quantize_value agrees with the independent formulation on random inputs", "[quantize]") {
+  const QuantRange range = GENERATE(values<QuantRange>({qmath::full_range<std::int8_t>(),
+                                                        qmath::full_range<std::uint8_t>(),
+                                                        qmath::narrow_range<std::int8_t>(), qmath::bit_range(4, true),
+                                                        qmath::full_range<std::int16_t>()}));
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<float> logscale(-12.0f, 6.0f);
+  std::uniform_int_distribution<std::int32_t> zpd(range.qmin, range.qmax);
+  std::int64_t bad = 0;
+  for (int t = 0; t < 200; ++t) {
+    const QuantParams p{t % 2 ? std::exp2(std::round(logscale(rng))) : std::exp2(logscale(rng)), zpd(rng)};
+    const std::vector<float> x = test_inputs(256, p.scale, rng());
+    for (float v : x)
+      for (Round m : kModes)
+        if (qmath::quantize_value(v, p, range, m) != qref::quantize(v, p.scale, p.zero_point, range.qmin, range.qmax, m))
+          ++bad;
+  }
+  CHECK(bad == 0);
+}
+
+TEST_CASE("dequantize_value and fake_quantize_value", "[quantize]") {
+  // scale * float(q - zp) in float32: 0.1f * 3 = 0.3000000119 (f32(0.1f * 3)).
+  CHECK(qmath::dequantize_value(5, QuantParams{0.1f, 2}) == qref::mul_f32(0.1f, 3.0f));
+  CHECK(qmath::dequantize_value(-128, QuantParams{0.5f, 127}) == -127.5f);
+  CHECK(qmath::dequantize_value(255, QuantParams{2.0f, 0}) == 510.0f);
+  // fake quantization snaps to the grid, saturates, and maps NaN to real 0.
+  const QuantParams p{0.25f, -3};
+  const QuantRange s8 = qmath::full_range<std::int8_t>();
+  CHECK(qmath::fake_quantize_value(1.1f, p, s8) == 1.0f);
+  CHECK(qmath::fake_quantize_value(0.125f, p, s8) == 0.0f);  // 0.5 -> 0 (even)
+  CHECK(qmath::fake_quantize_value(0.375f, p, s8) == 0.5f);  // 1.5 -> 2
+  CHECK(qmath::fake_quantize_value(0.125f, p, s8, Round::kHalfAwayFromZero) == 0.25f);
+  CHECK(qmath::fake_quantize_value(100.0f, p, s8) == 32.5f);    // (127 + 3) * 0.25
+  CHECK(qmath::fake_quantize_value(-100.0f, p, s8) == -31.25f); // (-128 + 3) * 0.25
+  CHECK(qmath::fake_quantize_value(kNaN, p, s8) == 0.0f);
+}
+
+TEST_CASE("ONNX QuantizeLinear and DequantizeLinear worked examples", "[quantize][onnx]") {
+  // QuantizeLinear (operator docs example): x = [0, 2, 3, 1000, -254, -1000], y_scale 2, y_zero_point 128, uint8:
+  // 0/2 = 0 -> 128; 1 -> 129; 1.5 -> 2 (even) -> 130; 500 -> 255 (sat); -127 -> 1; -500 -> 0 (sat).
+  const std::vector<float> x{0.0f, 2.0f, 3.0f, 1000.0f, -254.0f, -1000.0f};
+  std::vector<std::uint8_t> yu(6);
+  qmath::quantize_array(x.data(), x.size(), yu.data(), QuantParams{2.0f, 128});
+  CHECK(yu == std::vector<std::uint8_t>{128, 129, 130, 255, 1, 0});
+  // The same with int8 and zero point -1: 0 -> -1; 1 -> 0; 2 -> 1; 500 -> 127; -127 - 1 = -128; -500 -> -128.
+  std::vector<std::int8_t> ys(6);
+  qmath::quantize_array(x.data(), x.size(), ys.data(), QuantParams{2.0f, -1});
+  CHECK(ys == std::vector<std::int8_t>{-1, 0, 1, 127, -128, -128});
+  // 2.5 / 1 and -2.5 / 1: ties to even in ONNX (2, -2), not away from zero.
+  const float ties[] = {2.5f, -2.5f, 3.5f, -0.5f};
+  std::int8_t yt[4];
+  qmath::quantize_array(ties, 4, yt, QuantParams{1.0f, 0});
+  CHECK((yt[0] == 2 && yt[1] == -2 && yt[2] == 4 && yt[3] == 0));
+  // DequantizeLinear (operator docs example): x = [0, 3, 128, 255] uint8, scale 2, zp 128 -> [-256, -250, 0, 254].
+  const std::uint8_t q[] = {0, 3, 128, 255};
+  float d[4];
+  qmath::dequantize_array(q, 4, d, QuantParams{2.0f, 128});
+  CHECK((d[0] == -256.0f && d[1] == -250.0f && d[2] == 0.0f && d[3] == 254.0f));
+}
+
+TEST_CASE("ONNX DynamicQuantizeLinear worked examples: parameters then quantization", "[quantize][onnx]") {
+  struct Example {
+    std::vector<float> x;
+    std::uint32_t scale_bits;
+    std::int32_t zero_point;
+    std::vector<std::uint8_t> y;
+  };
+  // Expected values derived with python3 float32 arithmetic from the operator definition (scale = (max' - min')
+  // / 255, zp = rne(clamp(-min' / scale, 0, 255)), y = saturate(rne(x / scale) + zp)); the first example is the
+  // one in the ONNX operator docs (scale 0.0196078438, zp 153).
+  const Example ex = GENERATE(values<Example>({
+      {{0.0f, 2.0f, -3.0f, -2.5f, 1.34f, 0.5f}, 0x3ca0a0a1u, 153, {153, 255, 0, 26, 221, 179}},
+      // all positive: range widened to [0, 4]; scale = f32(4 / 255) = 0x3c808081; 2.345 / scale = 149.49 -> 149.
+      {{1.0f, 2.1f, 1.3f, 2.5f, 3.34f, 4.0f, 1.5f, 2.6f, 3.9f, 4.0f, 3.0f, 2.345f},
+       0x3c808081u,
+       0,
+       {64, 134, 83, 159, 213, 255, 96, 166, 249, 255, 191, 149}},
+      // all negative: range widened to [-4, 0]; zp 255.
+      {{-1.0f, -2.1f, -1.3f, -2.5f, -3.34f, -4.0f, -1.5f, -2.6f, -3.9f, -4.0f, -3.0f, -2.345f},
+       0x3c808081u,
+       255,
+       {191, 121, 172, 96, 42, 0, 159, 89, 6, 0, 64, 106}},
+  }));
+  float lo = ex.x[0], hi = ex.x[0];
+  for (float v : ex.x) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const QuantParams p =
+      qmath::asymmetric_params(lo, hi, qmath::full_range<std::uint8_t>(), qmath::AsymmetricConvention::kOnnx);
+  CHECK(qref::float_bits(p.scale) == ex.scale_bits);
+  CHECK(p.zero_point == ex.zero_point);
+  std::vector<std::uint8_t> y(ex.x.size());
+  qmath::quantize_array(ex.x.data(), ex.x.size(), y.data(), p);
+  CHECK(y == ex.y);
+}
+
+TEMPLATE_TEST_CASE("quantize_array / dequantize_array / fake_quantize_array equal the scalar forms", "[quantize]",
+                   std::int8_t, std::uint8_t, std::int16_t, std::uint16_t) {
+  const QuantRange full = qmath::full_range<TestType>();
+  const QuantRange range = GENERATE_COPY(values<QuantRange>({full, qmath::narrow_range<TestType>()}));
+  const Round mode = GENERATE(Round::kHalfToEven, Round::kHalfAwayFromZero, Round::kHalfUp, Round::kTowardZero);
+  // Lengths around vector widths (4, 8, 16, 32, 64 lanes) and their remainders.
+  const std::size_t n = GENERATE(0u, 1u, 3u, 7u, 8u, 15u, 16u, 17u, 31u, 33u, 63u, 64u, 65u, 127u, 1000u);
+  const QuantParams p{0.25f, (range.qmin + range.qmax) / 3};
+  const std::vector<float> x = test_inputs(n, p.scale, static_cast<std::uint32_t>(n) * 7u + 1u);
+  std::vector<TestType> q(n + 1, TestType(42));
+  qmath::quantize_array(x.data(), n, q.data(), p, range, mode);
+  std::int64_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (q[i] != static_cast<TestType>(qmath::quantize_value(x[i], p, range, mode))) ++bad;
+  CHECK(bad == 0);
+  CHECK(q[n] == TestType(42));  // nothing written past the end
+  std::vector<float> d(n + 1, -7.0f);
+  qmath::dequantize_array(q.data(), n, d.data(), p);
+  for (std::size_t i = 0; i < n; ++i)
+    if (d[i] != qmath::dequantize_value(q[i], p)) ++bad;
+  CHECK(bad == 0);
+  CHECK(d[n] == -7.0f);
+  std::vector<float> f(x);
+  qmath::fake_quantize_array(f.data(), n, f.data(), p, range, mode);  // in place (x and y alias)
+  for (std::size_t i = 0; i < n; ++i)
+    if (qref::float_bits(f[i]) != qref::float_bits(qmath::fake_quantize_value(x[i], p, range, mode))) ++bad;
+  CHECK(bad == 0);
+}
+
+TEST_CASE("array forms: the error policy, and nothing is written when they throw", "[quantize][errors]") {
+  const float x[3] = {1.0f, 2.0f, 3.0f};
+  std::int8_t q[3] = {9, 9, 9};
+  std::uint8_t qu[3] = {9, 9, 9};
+  float y[3] = {9.0f, 9.0f, 9.0f};
+  const QuantRange s8 = qmath::full_range<std::int8_t>();
+  CHECK_THROWS_AS(qmath::quantize_array(x, 3, q, QuantParams{0.0f, 0}), qmath::error);
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, q, QuantParams{0.0f, 0}),
+                    "qmath::quantize_array: scale must be finite and > 0, got 0");
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, q, QuantParams{-1.0f, 0}), Contains("got -1"));
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, q, QuantParams{kNaN, 0}), Contains("got nan"));
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, q, QuantParams{kInf, 0}), Contains("got inf"));
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, q, QuantParams{1.0f, 128}),
+                    "qmath::quantize_array: zero point 128 outside the quantized range [-128, 127]");
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, q, QuantParams{1.0f, -128}, qmath::narrow_range<std::int8_t>()),
+                    Contains("zero point -128 outside the quantized range [-127, 127]"));
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, qu, QuantParams{1.0f, 0}, s8),
+                    Contains("quantized range [-128, 127] does not fit the output type's [0, 255]"));
+  CHECK_THROWS_WITH(qmath::quantize_array(x, 3, q, QuantParams{1.0f, 0}, QuantRange{5, 5}),
+                    Contains("empty quantized range"));
+  CHECK_THROWS_WITH(qmath::dequantize_array(q, 3, y, QuantParams{0.0f, 0}), Contains("dequantize_array: scale"));
+  CHECK_THROWS_WITH(qmath::dequantize_array(qu, 3, y, QuantParams{1.0f, -1}), Contains("zero point -1"));
+  CHECK_THROWS_WITH(qmath::fake_quantize_array(x, 3, y, QuantParams{kNaN, 0}, s8),
+                    Contains("fake_quantize_array: scale"));
+  CHECK((q[0] == 9 && q[1] == 9 && q[2] == 9));
+  CHECK((qu[0] == 9 && qu[1] == 9 && qu[2] == 9));
+  CHECK((y[0] == 9.0f && y[1] == 9.0f && y[2] == 9.0f));
+}
+
+TEST_CASE("per-channel quantize and dequantize follow the ONNX axis", "[quantize][per_channel]") {
+  // Tensor [2, 3, 4] quantized along each axis; element (i, j, k) uses params[axis coordinate].
+  const std::vector<std::int64_t> shape{2, 3, 4};
+  const int axis = GENERATE(0, 1, 2, -1, -2);
+  const qmath::ChannelLayout layout = qmath::channel_layout(shape, axis);
+  const int ax = axis < 0 ? axis + 3 : axis;
+  std::vector<QuantParams> params(layout.channels);
+  for (std::size_t c = 0; c < params.size(); ++c)
+    params[c] = QuantParams{0.05f * static_cast<float>(c + 1), static_cast<std::int32_t>(c) * 3 - 2};
+  std::vector<float> x(24);
+  for (std::size_t e = 0; e < x.size(); ++e) x[e] = static_cast<float>(static_cast<int>(e * 37 % 29) - 14) * 0.3f;
+  const QuantRange range = GENERATE(values<QuantRange>({qmath::full_range<std::int8_t>(), qmath::bit_range(4, true)}));
+  std::vector<std::int8_t> q(24);
+  qmath::quantize_per_channel(x.data(), layout, params.data(), q.data(), range);
+  std::vector<float> d(24);
+  qmath::dequantize_per_channel(q.data(), layout, params.data(), d.data());
+  CAPTURE(axis, range.qmin);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) {
+        const int e = (i * 3 + j) * 4 + k;
+        const int coord[3] = {i, j, k};
+        const QuantParams p = params[coord[ax]];
+        const std::int32_t want = qref::quantize(x[e], p.scale, p.zero_point, range.qmin, range.qmax,
+                                                 Round::kHalfToEven);
+        CHECK(q[e] == want);
+        CHECK(d[e] == qref::mul_f32(p.scale, static_cast<float>(want - p.zero_point)));
+      }
+}
+
+TEST_CASE("per-channel forms: a bad channel is named and nothing is written", "[quantize][per_channel][errors]") {
+  const qmath::ChannelLayout layout = qmath::channel_layout({2, 3}, 1);
+  const float x[6] = {1, 2, 3, 4, 5, 6};
+  std::uint8_t q[6] = {7, 7, 7, 7, 7, 7};
+  float d[6] = {7, 7, 7, 7, 7, 7};
+  const QuantParams bad_scale[3] = {{1.0f, 0}, {1.0f, 0}, {0.0f, 0}};
+  const QuantParams bad_zp[3] = {{1.0f, 0}, {1.0f, 256}, {1.0f, 0}};
+  CHECK_THROWS_WITH(qmath::quantize_per_channel(x, layout, bad_scale, q), Contains("quantize_per_channel: scale"));
+  CHECK_THROWS_WITH(qmath::quantize_per_channel(x, layout, bad_zp, q), Contains("zero point 256"));
+  CHECK_THROWS_WITH(qmath::quantize_per_channel(x, layout, bad_zp, q, qmath::full_range<std::int8_t>()),
+                    Contains("does not fit"));
+  CHECK_THROWS_WITH(qmath::dequantize_per_channel(q, layout, bad_scale, d), Contains("dequantize_per_channel"));
+  for (int i = 0; i < 6; ++i) {
+    CHECK(q[i] == 7);
+    CHECK(d[i] == 7.0f);
+  }
+}
