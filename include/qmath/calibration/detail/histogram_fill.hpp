@@ -1,0 +1,162 @@
+// qmath/calibration/detail/histogram_fill.hpp - batch statistics and the fast histogram fill loop.
+//
+// fill_histogram() is the host collector. Its normative semantics are "counts[histogram_bin(x[i], r)] += 1 for every
+// finite x[i]"; the SSE2 path for absolute histograms computes the same index (|x| * inv_width, min with bins - 1,
+// truncation - equal to floor-then-clamp because the product is >= 0 and bins - 1 is an integer) and spreads the
+// increments over four 32-bit sub-histograms so that runs of equal bins do not serialise on store forwarding.
+// histogram_test checks it bit-exactly against the scalar rule.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include <qmath/calibration/histogram_bin.hpp>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace qmath {
+namespace detail {
+
+// floor(v / 2^d) for d >= 0, without relying on the sign behaviour of >> on negative numbers.
+inline std::int64_t floor_shift(std::int64_t v, int d) {
+  if (d <= 0) return v;
+  if (d > 62) return v < 0 ? -1 : 0;
+  const std::int64_t p = std::int64_t(1) << d;
+  return v >= 0 ? v / p : -((-v + p - 1) / p);
+}
+
+inline bool is_finite_bits(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return (u & 0x7f800000u) != 0x7f800000u;
+}
+
+// Extremes of the finite values of a batch and the number of NaN / +inf / -inf among them.
+struct BatchStats {
+  float min = std::numeric_limits<float>::infinity();
+  float max = -std::numeric_limits<float>::infinity();
+  std::uint64_t nan = 0, posinf = 0, neginf = 0;
+};
+
+inline BatchStats batch_stats_scalar(const float* x, std::size_t n) {
+  BatchStats s;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    if (v != v) {
+      ++s.nan;
+    } else if (v == std::numeric_limits<float>::infinity()) {
+      ++s.posinf;
+    } else if (v == -std::numeric_limits<float>::infinity()) {
+      ++s.neginf;
+    } else {
+      s.min = v < s.min ? v : s.min;
+      s.max = v > s.max ? v : s.max;
+    }
+  }
+  return s;
+}
+
+inline BatchStats batch_stats(const float* x, std::size_t n) {
+#if defined(__SSE2__)
+  // Vector pass: min/max of everything and a count of non-finite lanes; any non-finite value sends the batch to the
+  // exact scalar pass (rare: such batches are an error or are skipped value by value anyway).
+  if (n >= 16) {
+    __m128 mn0 = _mm_set1_ps(std::numeric_limits<float>::infinity()), mn1 = mn0;
+    __m128 mx0 = _mm_set1_ps(-std::numeric_limits<float>::infinity()), mx1 = mx0;
+    const __m128i expo = _mm_set1_epi32(0x7f800000);
+    __m128i bad = _mm_setzero_si128();
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const __m128 a = _mm_loadu_ps(x + i), b = _mm_loadu_ps(x + i + 4);
+      mn0 = _mm_min_ps(a, mn0);
+      mn1 = _mm_min_ps(b, mn1);
+      mx0 = _mm_max_ps(a, mx0);
+      mx1 = _mm_max_ps(b, mx1);
+      const __m128i ea = _mm_and_si128(_mm_castps_si128(a), expo), eb = _mm_and_si128(_mm_castps_si128(b), expo);
+      bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi32(ea, expo), _mm_cmpeq_epi32(eb, expo)));
+    }
+    if (_mm_movemask_epi8(bad) != 0) return batch_stats_scalar(x, n);
+    BatchStats tail = batch_stats_scalar(x + i, n - i);
+    if (tail.nan + tail.posinf + tail.neginf != 0) return batch_stats_scalar(x, n);
+    alignas(16) float lo[4], hi[4];
+    _mm_store_ps(lo, _mm_min_ps(mn0, mn1));
+    _mm_store_ps(hi, _mm_max_ps(mx0, mx1));
+    for (int k = 0; k < 4; ++k) {
+      tail.min = lo[k] < tail.min ? lo[k] : tail.min;
+      tail.max = hi[k] > tail.max ? hi[k] : tail.max;
+    }
+    return tail;
+  }
+#endif
+  return batch_stats_scalar(x, n);
+}
+
+// The normative loop: counts[histogram_bin(x[i], r)] += 1 for every finite x[i] (all of them unless skip_non_finite).
+inline void fill_histogram_scalar(const float* x, std::size_t n, HistogramRange r, bool skip_non_finite,
+                                  std::uint64_t* counts) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (skip_non_finite && !is_finite_bits(x[i])) continue;
+    ++counts[histogram_bin(x[i], r)];
+  }
+}
+
+// Fast absolute-value fill for finite data (r.absolute, r.shift == 0), equal to fill_histogram_scalar.
+inline void fill_histogram_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts) {
+  const std::size_t bins = static_cast<std::size_t>(r.bins);
+  constexpr std::size_t kSub = 4;
+  std::vector<std::uint32_t> sub(kSub * bins, 0);
+  std::uint32_t* h0 = sub.data();
+  std::uint32_t* h1 = h0 + bins;
+  std::uint32_t* h2 = h1 + bins;
+  std::uint32_t* h3 = h2 + bins;
+  const float hi = static_cast<float>(r.bins - 1);
+  // Each sub-histogram receives at most a quarter of a block: blocks of 2^31 keep every 32-bit counter exact.
+  constexpr std::size_t kBlock = std::size_t(1) << 31;
+  for (std::size_t start = 0; start < n; start += kBlock) {
+    const std::size_t m = n - start < kBlock ? n - start : kBlock;
+    const float* p = x + start;
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    const __m128 vinv = _mm_set1_ps(r.inv_width), vhi = _mm_set1_ps(hi);
+    alignas(16) std::int32_t idx[8];
+    for (; i + 8 <= m; i += 8) {
+      const __m128 a = _mm_and_ps(_mm_loadu_ps(p + i), absmask);
+      const __m128 b = _mm_and_ps(_mm_loadu_ps(p + i + 4), absmask);
+      _mm_store_si128(reinterpret_cast<__m128i*>(idx), _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(a, vinv), vhi)));
+      _mm_store_si128(reinterpret_cast<__m128i*>(idx + 4), _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(b, vinv), vhi)));
+      ++h0[idx[0]];
+      ++h1[idx[1]];
+      ++h2[idx[2]];
+      ++h3[idx[3]];
+      ++h0[idx[4]];
+      ++h1[idx[5]];
+      ++h2[idx[6]];
+      ++h3[idx[7]];
+    }
+#endif
+    for (; i < m; ++i) ++h0[histogram_bin(p[i], r)];
+    for (std::size_t k = 0; k < bins; ++k) {
+      counts[k] += std::uint64_t(h0[k]) + h1[k] + h2[k] + h3[k];
+      h0[k] = h1[k] = h2[k] = h3[k] = 0;
+    }
+  }
+}
+
+// Adds the finite values of x to counts under r (the host collector).
+inline void fill_histogram(const float* x, std::size_t n, HistogramRange r, bool skip_non_finite,
+                           std::uint64_t* counts) {
+  if (!skip_non_finite && r.absolute && r.shift == 0.0f && n >= 4 * static_cast<std::size_t>(r.bins))
+    fill_histogram_abs(x, n, r, counts);
+  else
+    fill_histogram_scalar(x, n, r, skip_non_finite, counts);
+}
+
+}  // namespace detail
+}  // namespace qmath

@@ -1,0 +1,383 @@
+// qmath/calibration/entropy.hpp - entropy (KL-divergence) calibration: TensorRT-style, pytorch-quantization and
+// MXNet/TVM compatible searches over a histogram.
+//
+// Notation: histogram counts b[0..n), total T; L quantized levels; a candidate i keeps bins [0, i).
+//
+// EntropyMode::kTensorRT (default; TensorRT's EntropyCalibration2 semantics as far as they are public)
+//   - absolute histogram (2048 bins), L = 128 (256 for unsigned tensors), candidates i = L, L + stride, ..., n;
+//   - P: P[j] = b[j] for j < i - 1, P[i-1] = b[i-1] + sum_{k >= i} b[k] (outliers folded into the last kept bin);
+//   - Q: bin j < i belongs to level floor(j * L / i); a level's mass M (sum of its b[j]) is spread evenly over its
+//        non-empty bins, empty bins stay 0: Q[j] = b[j] > 0 ? M / (number of non-empty bins of the level) : 0;
+//   - KL(P || Q) = sum_{P[j] > 0} p[j] log(p[j] / q[j]) with p = P / T, q = Q / sum(Q), natural log, in double;
+//        +inf when some P[j] > 0 has Q[j] = 0 (b[i-1] = 0 with outliers), or when Q is all zero;
+//   - the first (smallest) i with the least KL wins; threshold amax = (i + 0.5) * width (TensorRT caches show
+//        entropy/minmax amax ratios of exactly 2048.5 / 2048).
+//   The search evaluates every candidate in O(L) with prefix sums of b, of the non-empty count and of b log b:
+//     T * KL = sum_{j<i} P log P - T log T + T log S_i - sum_levels M log(M / c) - O_i log(M_last / c_last),
+//   algebraically equal to the direct sum (entropy_divergence, the normative definition) and checked against it
+//   in tests within a relative 1e-9 (the two differ by double rounding only).
+//
+// EntropyMode::kPyTorchQuantization: NVIDIA pytorch-quantization's _compute_amax_entropy, reproduced operation by
+// operation so that the chosen bin (and so the float32 amax = edges[i]) is the same:
+//   - works on a copy with bins[0] = bins[1] (the caller's histogram is never modified);
+//   - L = 128 (256 unsigned), candidates i = start_bin (128), ..., n with stride 1;
+//   - level of bin j = floor(j * L / i) (numpy.digitize over linspace(0, i, L + 1), which is exact here);
+//   - Q as above from the modified bins; P as above; both normalised as scipy.stats.entropy does (p = P / sum P,
+//     q = Q / sum Q, rel_entr, numpy's pairwise summation in float64);
+//   - the LAST minimum wins (np.argmin over the reversed list); a NaN divergence counts as the minimum, as in numpy;
+//   - amax = edges[i] = i * width: the left edge of bin i, not the centre.
+//   Caveat: numpy's reductions are reproduced assuming its default (unbuffered, contiguous) pairwise summation.
+//
+// EntropyMode::kMxnet: MXNet (>= 1.6) / TVM's _get_optimal_threshold on a signed histogram with an odd bin count
+// centred on 0 (8001 bins, kFixed range [-amax, amax]); L = 255:
+//   - candidates i = L / 2 (127), ..., z (the zero bin index): the slice [z - i, z + i] (2i + 1 bins) with the
+//     outside counts folded into its first and last bins;
+//   - Q: the slice (without outliers) is merged into L groups of floor((2i + 1) / L) bins, the remainder going to
+//     the last group; each group's sum is spread over the bins where P is non-zero;
+//   - both P and Q are smoothed: zero bins get eps (1e-4), non-zero bins lose eps * zeros / nonzeros;
+//   - KL in double (MXNet smooths in float32: near-ties can differ); first minimum wins;
+//   - amax = the right edge of bin z + i = (i + 0.5) * width.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include <qmath/calibration/histogram.hpp>
+#include <qmath/calibration/minmax.hpp>
+#include <qmath/calibration/mse.hpp>
+#include <qmath/error.hpp>
+
+namespace qmath {
+
+enum class EntropyMode { kTensorRT, kPyTorchQuantization, kMxnet };
+
+struct EntropyOptions {
+  EntropyMode mode = EntropyMode::kTensorRT;
+  bool is_unsigned = false;    // post-ReLU tensor: 256 levels (kTensorRT, kPyTorchQuantization)
+  std::int32_t levels = 0;     // 0: the mode's default (128 / 256 unsigned; 255 for kMxnet)
+  std::int32_t start_bin = 0;  // 0: the mode's default (L for kTensorRT, 128 for pytorch, L / 2 for kMxnet)
+  std::int32_t stride = 1;     // candidate step (kTensorRT, kPyTorchQuantization)
+  double eps = 1e-4;           // kMxnet smoothing
+};
+
+namespace detail {
+
+inline std::int64_t entropy_levels(const EntropyOptions& o) {
+  if (o.levels > 0) return o.levels;
+  if (o.mode == EntropyMode::kMxnet) return 255;
+  return o.is_unsigned ? 256 : 128;
+}
+inline std::int64_t entropy_start(const EntropyOptions& o) {
+  if (o.start_bin > 0) return o.start_bin;
+  if (o.mode == EntropyMode::kPyTorchQuantization) return 128;
+  if (o.mode == EntropyMode::kMxnet) return entropy_levels(o) / 2;
+  return entropy_levels(o);
+}
+inline void check_entropy_options(const EntropyOptions& o, const char* where) {
+  require(o.levels >= 0 && o.start_bin >= 0, where, "levels and start_bin must be >= 0");
+  require(o.stride >= 1, where, "stride must be >= 1, got ", o.stride);
+  require(o.eps > 0.0 && o.eps < 1.0, where, "eps must be in (0, 1), got ", o.eps);
+}
+
+inline double xlogx(double x) { return x > 0.0 ? x * std::log(x) : 0.0; }
+
+// numpy's pairwise summation of a contiguous float64 array (npy pairwise_sum, block 128, 8 accumulators), as
+// np.sum(a) evaluates it: 0.0 + pairwise(a).
+inline double numpy_pairwise(const double* a, std::size_t n) {
+  if (n < 8) {
+    double r = -0.0;
+    for (std::size_t i = 0; i < n; ++i) r += a[i];
+    return r;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int k = 0; k < 8; ++k) r[k] = a[k];
+    std::size_t i = 8;
+    for (; i < n - (n % 8); i += 8)
+      for (int k = 0; k < 8; ++k) r[k] += a[i + static_cast<std::size_t>(k)];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  std::size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return numpy_pairwise(a, n2) + numpy_pairwise(a + n2, n - n2);
+}
+inline double numpy_sum(const double* a, std::size_t n) { return 0.0 + numpy_pairwise(a, n); }
+
+// scipy.special.rel_entr
+inline double rel_entr(double x, double y) {
+  if (std::isnan(x) || std::isnan(y)) return std::numeric_limits<double>::quiet_NaN();
+  if (x > 0.0 && y > 0.0) return x * std::log(x / y);
+  if (x == 0.0 && y >= 0.0) return 0.0;
+  return std::numeric_limits<double>::infinity();
+}
+
+// pytorch-quantization: divergence of candidate i on the already modified bins (bins[0] = bins[1]).
+inline double pytorch_divergence(const std::vector<std::int64_t>& bins, std::size_t i, std::int64_t L,
+                                 std::vector<double>& level_sum, std::vector<std::int64_t>& level_cnt,
+                                 std::vector<double>& q, std::vector<double>& terms) {
+  const std::size_t n = bins.size();
+  level_sum.assign(static_cast<std::size_t>(L), 0.0);
+  level_cnt.assign(static_cast<std::size_t>(L), 0);
+  for (std::size_t j = 0; j < i; ++j)
+    if (bins[j] != 0) {
+      const std::size_t l = static_cast<std::size_t>(static_cast<std::int64_t>(j) * L / static_cast<std::int64_t>(i));
+      level_sum[l] += static_cast<double>(bins[j]);
+      ++level_cnt[l];
+    }
+  for (std::size_t l = 0; l < level_sum.size(); ++l)
+    if (level_cnt[l] != 0) level_sum[l] = level_sum[l] / static_cast<double>(level_cnt[l]);
+  q.assign(i, 0.0);
+  for (std::size_t j = 0; j < i; ++j)
+    if (bins[j] != 0)
+      q[j] = level_sum[static_cast<std::size_t>(static_cast<std::int64_t>(j) * L / static_cast<std::int64_t>(i))];
+  std::int64_t outliers = 0;
+  for (std::size_t k = i; k < n; ++k) outliers += bins[k];
+  std::int64_t ref_total = 0;
+  for (std::size_t j = 0; j < i; ++j) ref_total += bins[j];
+  ref_total += outliers;
+  const double sq = numpy_sum(q.data(), i);
+  terms.assign(i, 0.0);
+  for (std::size_t j = 0; j < i; ++j) {
+    const std::int64_t ref = bins[j] + (j + 1 == i ? outliers : 0);
+    const double pk = static_cast<double>(ref) / static_cast<double>(ref_total);
+    const double qk = q[j] / sq;
+    terms[j] = rel_entr(pk, qk);
+  }
+  return numpy_sum(terms.data(), i);
+}
+
+// MXNet/TVM: divergence of candidate i around zero bin z (see the file comment); +inf when smoothing is impossible.
+inline double mxnet_divergence(const std::uint64_t* counts, std::size_t n, std::size_t z, std::size_t i,
+                               std::int64_t L, double eps, std::vector<double>& p, std::vector<double>& q) {
+  const std::size_t lo = z - i, hi = z + i + 1, len = hi - lo;
+  p.assign(len, 0.0);
+  q.assign(len, 0.0);
+  double left = 0.0, right = 0.0;
+  for (std::size_t k = 0; k < lo; ++k) left += static_cast<double>(counts[k]);
+  for (std::size_t k = hi; k < n; ++k) right += static_cast<double>(counts[k]);
+  for (std::size_t k = 0; k < len; ++k) p[k] = static_cast<double>(counts[lo + k]);
+  p[0] += left;
+  p[len - 1] += right;
+  const std::size_t m = len / static_cast<std::size_t>(L);
+  for (std::int64_t l = 0; l < L; ++l) {
+    const std::size_t s = static_cast<std::size_t>(l) * m;
+    const std::size_t e = l == L - 1 ? len : s + m;
+    double mass = 0.0;
+    std::size_t nz = 0;
+    for (std::size_t k = s; k < e; ++k) {
+      mass += static_cast<double>(counts[lo + k]);
+      nz += p[k] != 0.0;
+    }
+    if (nz != 0)
+      for (std::size_t k = s; k < e; ++k) q[k] = p[k] != 0.0 ? mass / static_cast<double>(nz) : 0.0;
+  }
+  auto smooth = [eps](std::vector<double>& v) {
+    std::size_t zeros = 0;
+    for (double x : v) zeros += x == 0.0;
+    const std::size_t nonzeros = v.size() - zeros;
+    if (nonzeros == 0) return false;
+    const double eps1 = eps * static_cast<double>(zeros) / static_cast<double>(nonzeros);
+    for (double& x : v) x = x == 0.0 ? eps : x - eps1;
+    for (double x : v)
+      if (!(x > 0.0)) return false;
+    return true;
+  };
+  if (!smooth(p) || !smooth(q)) return std::numeric_limits<double>::infinity();
+  double sp = 0.0, sq = 0.0;
+  for (std::size_t k = 0; k < len; ++k) {
+    sp += p[k];
+    sq += q[k];
+  }
+  double kl = 0.0;
+  for (std::size_t k = 0; k < len; ++k) {
+    const double pk = p[k] / sp, qk = q[k] / sq;
+    kl += pk * std::log(pk / qk);
+  }
+  return kl;
+}
+
+}  // namespace detail
+
+// The normative TensorRT-mode divergence of candidate i (L levels) on counts b[0..n), by the direct sum of the
+// file comment. i in [1, n].
+inline double entropy_divergence(const std::uint64_t* b, std::size_t n, std::size_t i, std::int64_t L) {
+  detail::require(i >= 1 && i <= n, "entropy_divergence", "candidate ", i, " outside [1, ", n, "]");
+  double total = 0.0, outliers = 0.0;
+  for (std::size_t k = 0; k < n; ++k) total += static_cast<double>(b[k]);
+  for (std::size_t k = i; k < n; ++k) outliers += static_cast<double>(b[k]);
+  std::vector<double> mass(static_cast<std::size_t>(L), 0.0);
+  std::vector<double> nonempty(static_cast<std::size_t>(L), 0.0);
+  for (std::size_t j = 0; j < i; ++j) {
+    const std::size_t l = static_cast<std::size_t>(static_cast<std::int64_t>(j) * L / static_cast<std::int64_t>(i));
+    mass[l] += static_cast<double>(b[j]);
+    nonempty[l] += b[j] != 0 ? 1.0 : 0.0;
+  }
+  const double s = total - outliers;  // sum of Q
+  if (!(s > 0.0)) return std::numeric_limits<double>::infinity();
+  double kl = 0.0;
+  for (std::size_t j = 0; j < i; ++j) {
+    const double P = static_cast<double>(b[j]) + (j + 1 == i ? outliers : 0.0);
+    if (P == 0.0) continue;
+    if (b[j] == 0) return std::numeric_limits<double>::infinity();
+    const std::size_t l = static_cast<std::size_t>(static_cast<std::int64_t>(j) * L / static_cast<std::int64_t>(i));
+    const double Q = mass[l] / nonempty[l];
+    const double p = P / total, q = Q / s;
+    kl += p * std::log(p / q);
+  }
+  return kl;
+}
+
+// The search on raw counts (absolute histogram for kTensorRT / kPyTorchQuantization, signed with zero bin
+// `zero_bin` for kMxnet). Returns the winning candidate i and its divergence; amax is left 0: the threshold is
+// (i + 0.5) * width (kTensorRT), edges[i] (kPyTorchQuantization), edges[zero_bin + i + 1] (kMxnet) -
+// entropy_calibrate() applies it for a qmath Histogram. If no candidate exists (fewer bins than the first
+// candidate) the result is i = n (kTensorRT, kPyTorchQuantization) or the widest slice (kMxnet), score 0.
+inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n, const EntropyOptions& opt = {},
+                                      std::size_t zero_bin = 0) {
+  const char* where = "entropy_search";
+  detail::check_entropy_options(opt, where);
+  detail::require(n >= 1, where, "empty histogram");
+  const std::int64_t L = detail::entropy_levels(opt);
+  const std::size_t start = static_cast<std::size_t>(detail::entropy_start(opt));
+  const std::size_t stride = static_cast<std::size_t>(opt.stride);
+  const double inf = std::numeric_limits<double>::infinity();
+
+  if (opt.mode == EntropyMode::kMxnet) {
+    detail::require(zero_bin < n, where, "zero bin ", zero_bin, " outside the histogram");
+    const std::size_t last = zero_bin < n - 1 - zero_bin ? zero_bin : n - 1 - zero_bin;
+    ThresholdSearch best{0.0f, static_cast<std::int64_t>(last), 0.0};
+    if (start > last) return best;
+    best.score = inf;
+    bool found = false;
+    std::vector<double> p, q;
+    for (std::size_t i = start; i <= last; ++i) {
+      const double d = detail::mxnet_divergence(counts, n, zero_bin, i, L, opt.eps, p, q);
+      if (!found || d < best.score) {
+        best = {0.0f, static_cast<std::int64_t>(i), d};
+        found = true;
+      }
+    }
+    return best;
+  }
+
+  if (start > n) return {0.0f, static_cast<std::int64_t>(n), 0.0};
+
+  if (opt.mode == EntropyMode::kPyTorchQuantization) {
+    std::vector<std::int64_t> bins(n);
+    for (std::size_t k = 0; k < n; ++k) bins[k] = static_cast<std::int64_t>(counts[k]);
+    if (n >= 2) bins[0] = bins[1];
+    std::vector<double> level_sum, q, terms;
+    std::vector<std::int64_t> level_cnt;
+    ThresholdSearch best{0.0f, -1, inf};
+    bool best_nan = false;
+    for (std::size_t i = start; i <= n; i += stride) {
+      const double d = detail::pytorch_divergence(bins, i, L, level_sum, level_cnt, q, terms);
+      // np.argmin on the reversed list: the last minimum, a NaN being the minimum.
+      if (std::isnan(d)) {
+        best = {0.0f, static_cast<std::int64_t>(i), d};
+        best_nan = true;
+      } else if (!best_nan && (best.bin < 0 || d <= best.score)) {
+        best = {0.0f, static_cast<std::int64_t>(i), d};
+      }
+    }
+    return best;
+  }
+
+  // kTensorRT: prefix sums, O(L) per candidate.
+  std::vector<std::uint64_t> B(n + 1, 0), NZ(n + 1, 0);
+  std::vector<double> BL(n + 1, 0.0);
+  for (std::size_t k = 0; k < n; ++k) {
+    B[k + 1] = B[k] + counts[k];
+    NZ[k + 1] = NZ[k] + (counts[k] != 0);
+    BL[k + 1] = BL[k] + detail::xlogx(static_cast<double>(counts[k]));
+  }
+  const double T = static_cast<double>(B[n]);
+  ThresholdSearch best{0.0f, static_cast<std::int64_t>(start), inf};
+  if (B[n] == 0) return {0.0f, static_cast<std::int64_t>(start), 0.0};
+  const double TlogT = detail::xlogx(T);
+  // log of small integers (non-empty bins per level), cached.
+  const std::size_t max_per_level = n / static_cast<std::size_t>(L) + 2;
+  std::vector<double> log_int(max_per_level + 1, 0.0);
+  for (std::size_t c = 1; c <= max_per_level; ++c) log_int[c] = std::log(static_cast<double>(c));
+  for (std::size_t i = start; i <= n; i += stride) {
+    const std::uint64_t S = B[i];
+    const std::uint64_t O = B[n] - S;
+    const std::uint64_t blast = counts[i - 1];
+    if (S == 0 || (blast == 0 && O != 0)) continue;  // +inf
+    double plogq = 0.0;
+    double last_logq = 0.0;
+    const std::int64_t ii = static_cast<std::int64_t>(i);
+    std::size_t s0 = 0;
+    for (std::int64_t l = 0; l < L; ++l) {
+      const std::size_t s1 = static_cast<std::size_t>(((l + 1) * ii + L - 1) / L);  // ceil((l + 1) i / L)
+      const std::uint64_t M = B[s1] - B[s0];
+      if (M != 0) {
+        const std::size_t c = NZ[s1] - NZ[s0];
+        const double logq = std::log(static_cast<double>(M)) - (c < log_int.size() ? log_int[c] : std::log(double(c)));
+        plogq += static_cast<double>(M) * logq;
+        if (s1 == i) last_logq = logq;
+      }
+      s0 = s1;
+    }
+    const double plogp = BL[i - 1] + detail::xlogx(static_cast<double>(blast + O));
+    const double tkl = plogp - TlogT + T * std::log(static_cast<double>(S)) - plogq -
+                       (O != 0 ? static_cast<double>(O) * last_logq : 0.0);
+    double kl = tkl / T;
+    if (kl < 0.0) kl = 0.0;  // rounding of an exact 0
+    if (kl < best.score) best = {0.0f, static_cast<std::int64_t>(i), kl};
+  }
+  return best;
+}
+
+// Entropy calibration of a qmath Histogram: the search plus the mode's threshold rule. Absolute histogram for
+// kTensorRT / kPyTorchQuantization, signed for kMxnet. An empty histogram gives amax 0.
+inline ThresholdSearch entropy_calibrate(const Histogram& h, const EntropyOptions& opt = {}) {
+  const bool mx = opt.mode == EntropyMode::kMxnet;
+  detail::require(h.options().kind == (mx ? HistogramKind::kSigned : HistogramKind::kAbsolute), "entropy_calibrate",
+                  mx ? "kMxnet needs a signed histogram" : "this mode needs an absolute histogram");
+  if (h.total() == 0 || !h.has_range()) return {0.0f, 0, 0.0};
+  const std::size_t z = static_cast<std::size_t>(h.range().zero_bin);
+  ThresholdSearch r = entropy_search(h.counts().data(), h.counts().size(), opt, z);
+  switch (opt.mode) {
+    case EntropyMode::kTensorRT:
+      r.amax = static_cast<float>((static_cast<double>(r.bin) + 0.5) * static_cast<double>(h.width()));
+      break;
+    case EntropyMode::kPyTorchQuantization:
+      r.amax = h.edge(r.bin);
+      break;
+    case EntropyMode::kMxnet:
+      r.amax = h.edge(static_cast<std::int64_t>(z) + r.bin + 1);
+      break;
+  }
+  return r;
+}
+
+inline float entropy_amax(const Histogram& h, const EntropyOptions& opt = {}) { return entropy_calibrate(h, opt).amax; }
+
+// Streaming entropy calibrator. The default histogram suits kTensorRT / kPyTorchQuantization; kMxnet needs
+// HistogramOptions with kind = kSigned (8001 bins, kFixed range from a first MinMax pass for MXNet's layout).
+class EntropyCalibrator {
+ public:
+  explicit EntropyCalibrator(EntropyOptions options = {}, HistogramOptions hist = {})
+      : opt_(options), hist_(std::move(hist)) {
+    detail::check_entropy_options(opt_, "EntropyCalibrator");
+  }
+  void collect(const float* x, std::size_t n) { hist_.collect(x, n); }
+  float compute_amax() const { return entropy_amax(hist_, opt_); }
+  CalibrationRange compute() const {
+    const float a = compute_amax();
+    return {opt_.is_unsigned ? 0.0f : -a, a};
+  }
+  const Histogram& histogram() const { return hist_; }
+
+ private:
+  EntropyOptions opt_;
+  Histogram hist_;
+};
+
+}  // namespace qmath

@@ -1,0 +1,177 @@
+// qmath/calibration/minmax.hpp - MinMax and moving-average MinMax calibrators, per tensor and per channel.
+//
+//   MinMaxCalibrator:              running min and max of every finite value (amax = max(|min|, |max|)), exactly
+//                                  TensorRT's MinMaxCalibration / pytorch-quantization's MaxCalibrator statistic.
+//   MovingAverageMinMaxCalibrator: PyTorch's MovingAverageMinMaxObserver rule, in float32: the first non-empty batch
+//                                  sets (min, max); each later batch does  min += c * (batch_min - min)  (and the same
+//                                  for max), with c = 0.01 by default, as two separately rounded float operations.
+//   PerChannelMinMaxCalibrator:    running min / max per channel of a row-major tensor seen through a ChannelLayout.
+// Non-finite values follow NonFinitePolicy: kError (default) throws naming the tensor and the count before anything
+// changes; kSkip ignores them (and counts them). Empty batches change nothing. compute() before any finite value
+// returns {0, 0} (amax 0, which symmetric_params maps to its minimum scale).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <qmath/calibration/detail/histogram_fill.hpp>
+#include <qmath/calibration/histogram.hpp>
+#include <qmath/error.hpp>
+#include <qmath/qparams.hpp>
+
+namespace qmath {
+
+// A calibrated range: [min, max] for asymmetric quantization, amax() = max(|min|, |max|) for symmetric.
+struct CalibrationRange {
+  float min;
+  float max;
+  float amax() const {
+    const float a = std::fabs(min), b = std::fabs(max);
+    return a > b ? a : b;
+  }
+};
+
+namespace detail {
+inline std::string tensor_label(const std::string& name) {
+  return name.empty() ? std::string() : "tensor '" + name + "': ";
+}
+// Batch statistics with the non-finite policy applied; throws on non-finite values under kError.
+inline BatchStats checked_batch_stats(const float* x, std::size_t n, NonFinitePolicy policy, const std::string& name,
+                                      const char* where) {
+  require(x != nullptr || n == 0, where, tensor_label(name), "null data pointer with ", n, " elements");
+  const BatchStats s = batch_stats(x, n);
+  const std::uint64_t bad = s.nan + s.posinf + s.neginf;
+  if (bad != 0 && policy == NonFinitePolicy::kError)
+    fail(where, tensor_label(name), bad, " non-finite value(s) in a batch of ", n, " (", s.nan, " NaN, ", s.posinf,
+         " +inf, ", s.neginf, " -inf); use NonFinitePolicy::kSkip to skip and count them");
+  return s;
+}
+}  // namespace detail
+
+class MinMaxCalibrator {
+ public:
+  explicit MinMaxCalibrator(NonFinitePolicy policy = NonFinitePolicy::kError, std::string name = {})
+      : policy_(policy), name_(std::move(name)) {}
+
+  void collect(const float* x, std::size_t n) {
+    const detail::BatchStats s = detail::checked_batch_stats(x, n, policy_, name_, "MinMaxCalibrator::collect");
+    skipped_ += s.nan + s.posinf + s.neginf;
+    if (s.min <= s.max) {
+      min_ = s.min < min_ ? s.min : min_;
+      max_ = s.max > max_ ? s.max : max_;
+      seen_ = true;
+    }
+  }
+  void merge(const MinMaxCalibrator& other) {
+    if (!other.seen_) return;
+    min_ = other.min_ < min_ ? other.min_ : min_;
+    max_ = other.max_ > max_ ? other.max_ : max_;
+    seen_ = true;
+    skipped_ += other.skipped_;
+  }
+  // The observed [min, max]; {0, 0} before any finite value.
+  CalibrationRange compute() const { return seen_ ? CalibrationRange{min_, max_} : CalibrationRange{0.0f, 0.0f}; }
+  float compute_amax() const { return compute().amax(); }
+  std::uint64_t skipped_count() const { return skipped_; }
+
+ private:
+  NonFinitePolicy policy_;
+  std::string name_;
+  bool seen_ = false;
+  float min_ = 0.0f, max_ = 0.0f;
+  std::uint64_t skipped_ = 0;
+};
+
+class MovingAverageMinMaxCalibrator {
+ public:
+  explicit MovingAverageMinMaxCalibrator(float averaging_constant = 0.01f,
+                                         NonFinitePolicy policy = NonFinitePolicy::kError, std::string name = {})
+      : c_(averaging_constant), policy_(policy), name_(std::move(name)) {
+    detail::require(c_ > 0.0f && c_ <= 1.0f, "MovingAverageMinMaxCalibrator", "averaging constant ", c_,
+                    " outside (0, 1]");
+  }
+
+  void collect(const float* x, std::size_t n) {
+    const detail::BatchStats s =
+        detail::checked_batch_stats(x, n, policy_, name_, "MovingAverageMinMaxCalibrator::collect");
+    if (!(s.min <= s.max)) return;  // empty, or only skipped values
+    if (!seen_) {
+      min_ = s.min;
+      max_ = s.max;
+      seen_ = true;
+      return;
+    }
+    const float dmin = s.min - min_;
+    const float step_min = c_ * dmin;
+    min_ = min_ + step_min;
+    const float dmax = s.max - max_;
+    const float step_max = c_ * dmax;
+    max_ = max_ + step_max;
+  }
+  CalibrationRange compute() const { return seen_ ? CalibrationRange{min_, max_} : CalibrationRange{0.0f, 0.0f}; }
+  float compute_amax() const { return compute().amax(); }
+
+ private:
+  float c_;
+  NonFinitePolicy policy_;
+  std::string name_;
+  bool seen_ = false;
+  float min_ = 0.0f, max_ = 0.0f;
+};
+
+class PerChannelMinMaxCalibrator {
+ public:
+  explicit PerChannelMinMaxCalibrator(std::size_t channels, NonFinitePolicy policy = NonFinitePolicy::kError,
+                                      std::string name = {})
+      : policy_(policy), name_(std::move(name)), min_(channels, 0.0f), max_(channels, 0.0f), seen_(channels, 0) {}
+
+  // Adds a row-major tensor of layout.size() elements; layout.channels must equal the calibrator's channel count.
+  void collect(const float* x, ChannelLayout layout) {
+    const char* where = "PerChannelMinMaxCalibrator::collect";
+    detail::require(layout.channels == min_.size(), where, detail::tensor_label(name_), "layout has ",
+                    layout.channels, " channels, the calibrator ", min_.size());
+    // Validate everything first so that an error leaves the calibrator unchanged.
+    const detail::BatchStats all = detail::checked_batch_stats(x, layout.size(), policy_, name_, where);
+    const bool any_bad = all.nan + all.posinf + all.neginf != 0;
+    for (std::size_t o = 0; o < layout.outer; ++o)
+      for (std::size_t c = 0; c < layout.channels; ++c) {
+        const float* row = x + (o * layout.channels + c) * layout.inner;
+        const detail::BatchStats s =
+            any_bad ? detail::batch_stats_scalar(row, layout.inner) : detail::batch_stats(row, layout.inner);
+        if (!(s.min <= s.max)) continue;
+        if (!seen_[c]) {
+          min_[c] = s.min;
+          max_[c] = s.max;
+          seen_[c] = 1;
+        } else {
+          min_[c] = s.min < min_[c] ? s.min : min_[c];
+          max_[c] = s.max > max_[c] ? s.max : max_[c];
+        }
+      }
+  }
+  std::size_t channels() const { return min_.size(); }
+  // Per-channel [min, max]; {0, 0} for a channel that has seen no finite value.
+  std::vector<CalibrationRange> compute() const {
+    std::vector<CalibrationRange> r(min_.size());
+    for (std::size_t c = 0; c < r.size(); ++c)
+      r[c] = seen_[c] ? CalibrationRange{min_[c], max_[c]} : CalibrationRange{0.0f, 0.0f};
+    return r;
+  }
+  std::vector<float> compute_amax() const {
+    std::vector<float> a;
+    for (const CalibrationRange& r : compute()) a.push_back(r.amax());
+    return a;
+  }
+
+ private:
+  NonFinitePolicy policy_;
+  std::string name_;
+  std::vector<float> min_, max_;
+  std::vector<unsigned char> seen_;
+};
+
+}  // namespace qmath

@@ -1,0 +1,192 @@
+// qmath/calibration/tensorrt_cache.hpp - read and write TensorRT's text calibration cache.
+//
+// Format (verified against real caches):
+//   line 1:  TRT-<version>-<Algorithm>        e.g. TRT-8003-EntropyCalibration2, TRT-101303-MinMaxCalibration
+//            version = major*1000 + minor*100 + patch up to TensorRT 8, major*10000 + minor*100 + patch from 10
+//   then:    <tensor name>: <hex>             one line per tensor
+//   <hex> is the big-endian IEEE-754 bit pattern of the float32 scale = amax / 127, lowercase, without leading zeros
+//   ("0" for scale 0, "7f800000" for +inf). amax = scale * 127.
+// Reading accepts what TensorRT and ONNX Runtime accept: 1 to 8 hex digits of either case (so "0" works, unlike
+// Model Optimizer's reader), spaces around the value, CRLF line ends, blank lines (skipped), and a name that itself
+// contains ':' (the value starts after the LAST colon). Anything else - a missing or malformed header, a line
+// without a colon, an empty name, a non-hex or over-long value, a duplicate name - is a qmath::error naming the
+// line number. Every bit pattern round-trips, NaN payloads included.
+// Writing produces exactly the canonical form above, to "<path>.tmp" first and then renames it over <path>, so a
+// failure never leaves a half-written cache behind.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <qmath/error.hpp>
+
+namespace qmath {
+
+struct TensorRTCacheEntry {
+  std::string name;
+  float scale;  // amax / 127
+  float amax() const { return scale * 127.0f; }
+};
+
+struct TensorRTCache {
+  std::string version = "8600";                // the digits between "TRT-" and the next "-"
+  std::string algorithm = "EntropyCalibration2";  // e.g. EntropyCalibration2, EntropyCalibration, MinMaxCalibration
+  std::vector<TensorRTCacheEntry> entries;     // in file order
+
+  // Appends a tensor with scale = amax / 127 (float32 division, TensorRT's convention).
+  void add_amax(const std::string& name, float amax) { entries.push_back({name, amax / 127.0f}); }
+  // The entry of `name`, or nullptr.
+  const TensorRTCacheEntry* find(const std::string& name) const {
+    for (const TensorRTCacheEntry& e : entries)
+      if (e.name == name) return &e;
+    return nullptr;
+  }
+};
+
+// The cache's hex form of a float32: big-endian bits, lowercase, no leading zeros ("0" for +0.0).
+inline std::string tensorrt_scale_to_hex(float scale) {
+  std::uint32_t u;
+  std::memcpy(&u, &scale, sizeof u);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%x", static_cast<unsigned>(u));
+  return buf;
+}
+
+// Parses 1..8 hex digits (either case) into the float32 with those bits; throws on anything else.
+inline float tensorrt_scale_from_hex(const std::string& hex) {
+  detail::require(!hex.empty() && hex.size() <= 8, "tensorrt_scale_from_hex", "expected 1 to 8 hex digits, got '",
+                  hex, "'");
+  std::uint32_t u = 0;
+  for (char ch : hex) {
+    std::uint32_t d;
+    if (ch >= '0' && ch <= '9') d = static_cast<std::uint32_t>(ch - '0');
+    else if (ch >= 'a' && ch <= 'f') d = static_cast<std::uint32_t>(ch - 'a' + 10);
+    else if (ch >= 'A' && ch <= 'F') d = static_cast<std::uint32_t>(ch - 'A' + 10);
+    else detail::fail("tensorrt_scale_from_hex", "'", hex, "' is not hexadecimal");
+    u = (u << 4) | d;
+  }
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+namespace detail {
+inline std::string trim_spaces(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\t')) ++a;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
+  return s.substr(a, b - a);
+}
+inline void check_cache_header(const std::string& version, const std::string& algorithm, const char* where) {
+  require(!version.empty(), where, "empty version");
+  for (char c : version) require(c >= '0' && c <= '9', where, "version '", version, "' is not a decimal number");
+  require(!algorithm.empty(), where, "empty algorithm name");
+  for (char c : algorithm)
+    require(c != '\n' && c != '\r' && c != ' ' && c != '\t', where, "algorithm '", algorithm, "' contains white space");
+}
+}  // namespace detail
+
+// Parses the text of a cache. `source` names it in error messages (a path, "<string>").
+inline TensorRTCache parse_tensorrt_cache(const std::string& text, const std::string& source = "<string>") {
+  const char* where = "parse_tensorrt_cache";
+  TensorRTCache cache;
+  cache.entries.clear();
+  std::istringstream in(text);
+  std::string line;
+  std::size_t line_no = 0;
+  bool header = false;
+  std::set<std::string> names;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string t = detail::trim_spaces(line);
+    if (!header) {
+      detail::require(t.size() > 4 && t.compare(0, 4, "TRT-") == 0, where, source, ":", line_no,
+                      ": expected a header 'TRT-<version>-<Algorithm>', got '", t, "'");
+      const std::size_t dash = t.find('-', 4);
+      detail::require(dash != std::string::npos && dash > 4 && dash + 1 < t.size(), where, source, ":", line_no,
+                      ": malformed header '", t, "'");
+      cache.version = t.substr(4, dash - 4);
+      cache.algorithm = t.substr(dash + 1);
+      for (char c : cache.version)
+        detail::require(c >= '0' && c <= '9', where, source, ":", line_no, ": version '", cache.version,
+                        "' is not a decimal number");
+      header = true;
+      continue;
+    }
+    if (t.empty()) continue;
+    const std::size_t colon = t.rfind(':');
+    detail::require(colon != std::string::npos, where, source, ":", line_no, ": expected '<name>: <hex>', got '", t,
+                    "'");
+    const std::string name = detail::trim_spaces(t.substr(0, colon));
+    const std::string hex = detail::trim_spaces(t.substr(colon + 1));
+    detail::require(!name.empty(), where, source, ":", line_no, ": empty tensor name");
+    bool ok = !hex.empty() && hex.size() <= 8;
+    for (char ch : hex)
+      ok = ok && ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'));
+    detail::require(ok, where, source, ":", line_no, ": '", hex, "' is not a scale of 1 to 8 hex digits");
+    detail::require(names.insert(name).second, where, source, ":", line_no, ": duplicate tensor '", name, "'");
+    cache.entries.push_back({name, tensorrt_scale_from_hex(hex)});
+  }
+  detail::require(header, where, source, ": empty file (no 'TRT-<version>-<Algorithm>' header)");
+  return cache;
+}
+
+// Reads a cache file; throws qmath::error if it cannot be opened or is malformed (with the line number).
+inline TensorRTCache read_tensorrt_cache(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  detail::require(static_cast<bool>(f), "read_tensorrt_cache", "cannot open '", path, "'");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  detail::require(!f.bad(), "read_tensorrt_cache", "error reading '", path, "'");
+  return parse_tensorrt_cache(text, path);
+}
+
+// The canonical text of a cache. Throws on names that cannot be written (empty, containing a line break).
+inline std::string format_tensorrt_cache(const TensorRTCache& cache) {
+  const char* where = "format_tensorrt_cache";
+  detail::check_cache_header(cache.version, cache.algorithm, where);
+  std::string out = "TRT-" + cache.version + "-" + cache.algorithm + "\n";
+  std::set<std::string> names;
+  for (const TensorRTCacheEntry& e : cache.entries) {
+    detail::require(!e.name.empty(), where, "empty tensor name");
+    detail::require(e.name.find_first_of("\r\n") == std::string::npos, where, "tensor name '", e.name,
+                    "' contains a line break");
+    detail::require(detail::trim_spaces(e.name) == e.name, where, "tensor name '", e.name,
+                    "' has leading or trailing white space, which the format cannot keep");
+    detail::require(names.insert(e.name).second, where, "duplicate tensor '", e.name, "'");
+    out += e.name + ": " + tensorrt_scale_to_hex(e.scale) + "\n";
+  }
+  return out;
+}
+
+// Writes the cache to path.tmp, then renames it over path; on any failure the temporary file is removed and
+// path is left as it was.
+inline void write_tensorrt_cache(const std::string& path, const TensorRTCache& cache) {
+  const char* where = "write_tensorrt_cache";
+  const std::string text = format_tensorrt_cache(cache);  // validates before touching the file system
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    detail::require(static_cast<bool>(f), where, "cannot create '", tmp, "'");
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.flush();
+    if (!f) {
+      f.close();
+      std::remove(tmp.c_str());
+      detail::fail(where, "error writing '", tmp, "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    detail::fail(where, "cannot rename '", tmp, "' to '", path, "'");
+  }
+}
+
+}  // namespace qmath
