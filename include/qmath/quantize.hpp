@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include <qmath/config.hpp>
+#include <qmath/detail/quantize_simd.hpp>
 #include <qmath/error.hpp>
 #include <qmath/qparams.hpp>
 #include <qmath/rounding.hpp>
@@ -74,14 +75,15 @@ void quantize_array(const float* x, std::size_t n, T* q, QuantParams p, QuantRan
                     Round mode = Round::kHalfToEven) {
   detail::check_params(p, range, "quantize_array");
   detail::check_storage<T>(range, "quantize_array");
-  detail::quantize_array_scalar(x, n, q, p, range, mode);
+  if (!detail::quantize_array_simd(detail::best_simd_isa(), x, n, q, p, range, mode))
+    detail::quantize_array_scalar(x, n, q, p, range, mode);
 }
 
 // Dequantizes n values of T.
 template <class T>
 void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p) {
   detail::check_params(p, full_range<T>(), "dequantize_array");
-  detail::dequantize_array_scalar(q, n, x, p);
+  if (!detail::dequantize_array_simd(detail::best_simd_isa(), q, n, x, p)) detail::dequantize_array_scalar(q, n, x, p);
 }
 
 // Fake-quantizes n floats (x and y may alias).
@@ -101,7 +103,9 @@ void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParam
   for (std::size_t o = 0; o < layout.outer; ++o)
     for (std::size_t c = 0; c < layout.channels; ++c) {
       const std::size_t base = (o * layout.channels + c) * layout.inner;
-      detail::quantize_array_scalar(x + base, layout.inner, q + base, params[c], range, mode);
+      if (!detail::quantize_array_simd(detail::best_simd_isa(), x + base, layout.inner, q + base, params[c], range,
+                                       mode))
+        detail::quantize_array_scalar(x + base, layout.inner, q + base, params[c], range, mode);
     }
 }
 
@@ -113,7 +117,8 @@ void dequantize_per_channel(const T* q, ChannelLayout layout, const QuantParams*
   for (std::size_t o = 0; o < layout.outer; ++o)
     for (std::size_t c = 0; c < layout.channels; ++c) {
       const std::size_t base = (o * layout.channels + c) * layout.inner;
-      detail::dequantize_array_scalar(q + base, layout.inner, x + base, params[c]);
+      if (!detail::dequantize_array_simd(detail::best_simd_isa(), q + base, layout.inner, x + base, params[c]))
+        detail::dequantize_array_scalar(q + base, layout.inner, x + base, params[c]);
     }
 }
 
