@@ -1,0 +1,141 @@
+// qmath/cpu/detail/kernel_avx2.hpp - exact AVX2 micro-kernel (int16 widening + VPMADDWD) and vectorised epilogue.
+//
+// VPMADDUBSW would saturate pair sums to int16 ({255, 255} x {127, 127} -> 32767, not 64770), so A' is packed as
+// int16 and B' is sign-extended to int16 (VPMOVSXBW) before VPMADDWD, whose pair sums (at most 2 * 255 * 128)
+// cannot overflow; the int32 adds wrap like the scalar kernel. The packed B group of 4 k per column gives, per
+// VPMADDWD, two partial sums per column (k0 + k1, k2 + k3); they are added pairwise (VPHADDD) when the tile is
+// stored. Sub-tile: 6 rows x 8 columns (12 ymm accumulators), swept over the kMr x kNr tile.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include <qmath/config.hpp>
+#include <qmath/cpu/detail/cpu_features.hpp>
+#include <qmath/cpu/detail/kernel_scalar.hpp>
+#include <qmath/cpu/detail/pack.hpp>
+#include <qmath/epilogue.hpp>
+
+#if QMATH_CPU_X86
+
+#define QMATH_TARGET_AVX2 __attribute__((target("avx2,fma")))
+
+namespace qmath {
+namespace cpu {
+namespace detail {
+
+template <int R>
+QMATH_TARGET_AVX2 inline void kernel_avx2_rows(int kgroups, const std::int16_t* a, const std::int8_t* b,
+                                               std::int32_t* tile) {
+  for (int c0 = 0; c0 < kNr; c0 += 8) {
+    __m256i lo[R], hi[R];
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
+    const std::int16_t* ag = a;
+    const std::int8_t* bg = b + c0 * kKGroup;
+    for (int g = 0; g < kgroups; ++g) {
+      const __m256i b_lo = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(bg)));
+      const __m256i b_hi = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(bg + 16)));
+      QMATH_UNROLL
+      for (int r = 0; r < R; ++r) {
+        long long a4;
+        std::memcpy(&a4, ag + r * kKGroup, sizeof(a4));
+        const __m256i va = _mm256_set1_epi64x(a4);
+        lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(va, b_lo));
+        hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(va, b_hi));
+      }
+      ag += kMr * kKGroup;
+      bg += kNr * kKGroup;
+    }
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      // hadd gives columns 0 1 4 5 | 2 3 6 7; the 64-bit permute restores 0..7.
+      const __m256i sum = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + c0), sum);
+    }
+  }
+}
+
+QMATH_TARGET_AVX2 inline void kernel_avx2(int rows, int kgroups, const void* a_panel, const std::int8_t* b,
+                                          std::int32_t* tile) {
+  const std::int16_t* a = static_cast<const std::int16_t*>(a_panel);
+  for (int r0 = 0; r0 < rows; r0 += 6) {
+    const std::int16_t* ar = a + r0 * kKGroup;
+    std::int32_t* t = tile + r0 * kNr;
+    switch (rows - r0) {
+      case 1: kernel_avx2_rows<1>(kgroups, ar, b, t); break;
+      case 2: kernel_avx2_rows<2>(kgroups, ar, b, t); break;
+      case 3: kernel_avx2_rows<3>(kgroups, ar, b, t); break;
+      case 4: kernel_avx2_rows<4>(kgroups, ar, b, t); break;
+      case 5: kernel_avx2_rows<5>(kgroups, ar, b, t); break;
+      default: kernel_avx2_rows<6>(kgroups, ar, b, t); break;
+    }
+  }
+}
+
+// 8-lane equivalent of epilogue_avx512 (same cases, same bit-exactness argument). The int32 -> float conversion
+// and the multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an
+// integer is explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
+template <class TC>
+QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, std::int32_t row_comp,
+                                            const std::int32_t* col_comp, int n0, int cols, TC* out) {
+  constexpr bool kFloatOut = std::is_same<TC, float>::value;
+  constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
+  if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))
+    return epilogue_scalar<TC>(e, dot, row_comp, col_comp, n0, cols, out);
+  const __m256i rc = _mm256_set1_epi32(row_comp);
+  const bool scaled = e.scale_mode == ScaleMode::kFloat;
+  const __m256 scale_all = _mm256_set1_ps(scaled ? e.scale[0] : 1.0f);
+  int j = 0;
+  for (; j + 8 <= cols; j += 8) {
+    __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dot + j)), rc);
+    v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_comp + j)));
+    if (e.bias) {
+      const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias + n0 + j));
+      const __m256i s = _mm256_add_epi32(v, bias);
+      const __m256i overflow =
+          _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(v, s), _mm256_xor_si256(bias, s)), 31);
+      const __m256i sat = _mm256_xor_si256(_mm256_srai_epi32(v, 31), _mm256_set1_epi32(INT32_MAX));
+      v = _mm256_blendv_epi8(s, sat, overflow);
+    }
+    __m256 sc = scale_all;
+    if (scaled && e.per_channel) sc = _mm256_loadu_ps(e.scale + n0 + j);
+    if constexpr (kFloatOut) {
+      __m256 y = _mm256_cvtepi32_ps(v);
+      if (scaled) y = _mm256_mul_ps(y, sc);
+      const __m256 lo = _mm256_set1_ps(e.float_clamp_min), hi = _mm256_set1_ps(e.float_clamp_max);
+      y = _mm256_blendv_ps(y, lo, _mm256_cmp_ps(y, lo, _CMP_LT_OQ));
+      y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
+      _mm256_storeu_ps(out + j, y);
+    } else {
+      const QuantRange t = full_range<TC>();
+      const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
+      const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
+      if (scaled) {
+        const std::int32_t zp = e.output_zero_point;
+        __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), sc);
+        x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(qmin - zp)));
+        x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(qmax - zp)));
+        v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
+      } else {
+        v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(qmin)), _mm256_set1_epi32(qmax));
+      }
+      if constexpr (kInt32Out) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), v);
+      } else {
+        alignas(32) std::int32_t q[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(q), v);
+        for (int i = 0; i < 8; ++i) out[j + i] = static_cast<TC>(q[i]);
+      }
+    }
+  }
+  if (j < cols) epilogue_scalar<TC>(e, dot + j, row_comp, col_comp + j, n0 + j, cols - j, out + j);
+}
+
+}  // namespace detail
+}  // namespace cpu
+}  // namespace qmath
+
+#endif  // QMATH_CPU_X86

@@ -1,0 +1,146 @@
+// qmath/cpu/detail/kernel_avx512vnni.hpp - AVX-512 VNNI micro-kernel (512-bit VPDPBUSD) and vectorised epilogue.
+//
+// Micro-tile: up to kMr = 12 rows x kNr = 32 columns of int32 accumulators in 24 zmm registers. Per group of 4 k:
+// two 64-byte loads of packed B (16 columns x 4 k each), one 4-byte broadcast of A' per row, 2 VPDPBUSD per row.
+// VPDPBUSD (not the saturating VPDPBUSDS) wraps modulo 2^32 like the scalar kernel.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include <qmath/config.hpp>
+#include <qmath/cpu/detail/cpu_features.hpp>
+#include <qmath/cpu/detail/kernel_scalar.hpp>
+#include <qmath/cpu/detail/pack.hpp>
+#include <qmath/epilogue.hpp>
+
+#if QMATH_CPU_X86
+
+#define QMATH_TARGET_AVX512VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
+
+namespace qmath {
+namespace cpu {
+namespace detail {
+
+template <int R>
+QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const std::uint8_t* a, const std::int8_t* b,
+                                                           std::int32_t* tile) {
+  __m512i c0[R], c1[R];
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r) {
+    c0[r] = _mm512_setzero_si512();
+    c1[r] = _mm512_setzero_si512();
+  }
+  for (int g = 0; g < kgroups; ++g) {
+    const __m512i b0 = _mm512_load_si512(static_cast<const void*>(b));
+    const __m512i b1 = _mm512_load_si512(static_cast<const void*>(b + 64));
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr * kKGroup), _MM_HINT_T0);
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      std::int32_t a4;
+      std::memcpy(&a4, a + r * kKGroup, sizeof(a4));
+      const __m512i va = _mm512_set1_epi32(a4);
+      c0[r] = _mm512_dpbusd_epi32(c0[r], va, b0);
+      c1[r] = _mm512_dpbusd_epi32(c1[r], va, b1);
+    }
+    a += kMr * kKGroup;
+    b += kNr * kKGroup;
+  }
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r) {
+    _mm512_storeu_si512(static_cast<void*>(tile + r * kNr), c0[r]);
+    _mm512_storeu_si512(static_cast<void*>(tile + r * kNr + 16), c1[r]);
+  }
+}
+
+QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, const void* a_panel,
+                                                      const std::int8_t* b, std::int32_t* tile) {
+  const std::uint8_t* a = static_cast<const std::uint8_t*>(a_panel);
+  switch (rows) {
+    case 1: return kernel_avx512vnni_rows<1>(kgroups, a, b, tile);
+    case 2: return kernel_avx512vnni_rows<2>(kgroups, a, b, tile);
+    case 3: return kernel_avx512vnni_rows<3>(kgroups, a, b, tile);
+    case 4: return kernel_avx512vnni_rows<4>(kgroups, a, b, tile);
+    case 5: return kernel_avx512vnni_rows<5>(kgroups, a, b, tile);
+    case 6: return kernel_avx512vnni_rows<6>(kgroups, a, b, tile);
+    case 7: return kernel_avx512vnni_rows<7>(kgroups, a, b, tile);
+    case 8: return kernel_avx512vnni_rows<8>(kgroups, a, b, tile);
+    case 9: return kernel_avx512vnni_rows<9>(kgroups, a, b, tile);
+    case 10: return kernel_avx512vnni_rows<10>(kgroups, a, b, tile);
+    case 11: return kernel_avx512vnni_rows<11>(kgroups, a, b, tile);
+    default: return kernel_avx512vnni_rows<12>(kgroups, a, b, tile);
+  }
+}
+
+// Vectorised equivalent of epilogue_scalar for ScaleMode::kNone (any output) and ScaleMode::kFloat (int8, uint8 and
+// float outputs); other cases (fixed point, float-scaled int32) run epilogue_scalar. Bit-exact with apply_epilogue:
+// - bias: 32-bit add with the overflow detected from the signs and replaced by INT32_MIN / INT32_MAX, which is
+//   saturate_to_int32(int64(acc) + bias);
+// - int32 -> float and the scale multiply use embedded round-to-nearest-even, as the C++ conversion and multiply do
+//   in the default floating-point environment;
+// - VRNDSCALEPS with imm 0 is round half to even for every finite float and keeps +-inf (round_to_integral's
+//   kHalfToEven); then the float clamp to [qmin - zp, qmax - zp] (NaN cannot occur: the scale is finite) and the
+//   exact truncating conversion, then + zp, as round_add_saturate;
+// - masked (maskz) forms throughout: the unmasked GCC 12 intrinsics start from _mm512_undefined_*, which trips
+//   -Wmaybe-uninitialized (GCC PR 105593) in users' -Werror builds.
+// - float output clamps with ordered compares, so NaN bounds behave as the scalar ternaries.
+template <class TC>
+QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std::int32_t* dot, std::int32_t row_comp,
+                                                    const std::int32_t* col_comp, int n0, int cols, TC* out) {
+  constexpr bool kFloatOut = std::is_same<TC, float>::value;
+  constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
+  if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))
+    return epilogue_scalar<TC>(e, dot, row_comp, col_comp, n0, cols, out);
+  constexpr int kRn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  const __m512i rc = _mm512_set1_epi32(row_comp);
+  const bool scaled = e.scale_mode == ScaleMode::kFloat;
+  const __m512 scale_all = _mm512_set1_ps(scaled ? e.scale[0] : 1.0f);
+  for (int j = 0; j < cols; j += 16) {
+    const __mmask16 m = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1u);
+    __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, dot + j), rc);
+    v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, col_comp + j));
+    if (e.bias) {
+      const __m512i bias = _mm512_maskz_loadu_epi32(m, e.bias + n0 + j);
+      const __m512i s = _mm512_add_epi32(v, bias);
+      const __mmask16 overflow =
+          _mm512_movepi32_mask(_mm512_and_si512(_mm512_xor_si512(v, s), _mm512_xor_si512(bias, s)));
+      const __m512i sat = _mm512_xor_si512(_mm512_maskz_srai_epi32(m, v, 31), _mm512_set1_epi32(INT32_MAX));
+      v = _mm512_mask_mov_epi32(s, overflow, sat);
+    }
+    __m512 sc = scale_all;
+    if (scaled && e.per_channel) sc = _mm512_maskz_loadu_ps(m, e.scale + n0 + j);
+    if constexpr (kFloatOut) {
+      __m512 y = _mm512_maskz_cvt_roundepi32_ps(m, v, kRn);
+      if (scaled) y = _mm512_maskz_mul_round_ps(m, y, sc, kRn);
+      const __m512 lo = _mm512_set1_ps(e.float_clamp_min), hi = _mm512_set1_ps(e.float_clamp_max);
+      y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
+      y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
+      _mm512_mask_storeu_ps(out + j, m, y);
+    } else {
+      const QuantRange t = full_range<TC>();
+      const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
+      const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
+      if (scaled) {
+        const std::int32_t zp = e.output_zero_point;
+        __m512 x = _mm512_maskz_mul_round_ps(m, _mm512_maskz_cvt_roundepi32_ps(m, v, kRn), sc, kRn);
+        x = _mm512_maskz_roundscale_ps(m, x, kRn);
+        x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(static_cast<float>(qmin - zp)));
+        x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(static_cast<float>(qmax - zp)));
+        v = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(m, x), _mm512_set1_epi32(zp));
+      } else {
+        v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(qmin)), _mm512_set1_epi32(qmax));
+      }
+      if constexpr (kInt32Out)
+        _mm512_mask_storeu_epi32(out + j, m, v);
+      else
+        _mm512_mask_cvtepi32_storeu_epi8(out + j, m, v);
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace cpu
+}  // namespace qmath
+
+#endif  // QMATH_CPU_X86

@@ -1,0 +1,44 @@
+// qmath/cpu/detail/kernel_scalar.hpp - the portable micro-kernel and epilogue (any C++17 compiler, any CPU).
+//
+// Same packed layouts and the same arithmetic as the SIMD kernels: wrapping 32-bit sums of A'(uint8) * B'(int8).
+#pragma once
+
+#include <cstdint>
+
+#include <qmath/cpu/detail/pack.hpp>
+#include <qmath/epilogue.hpp>
+#include <qmath/gemm_reference.hpp>
+
+namespace qmath {
+namespace cpu {
+namespace detail {
+
+// tile[r][j] (ld kNr) = sum over the packed k of A'[r][k] * B'[k][j] modulo 2^32, for r < rows, j < kNr.
+inline void kernel_scalar(int rows, int kgroups, const void* a_panel, const std::int8_t* b, std::int32_t* tile) {
+  const std::uint8_t* a = static_cast<const std::uint8_t*>(a_panel);
+  for (int r = 0; r < rows; ++r) {
+    std::uint32_t acc[kNr] = {};
+    for (int g = 0; g < kgroups; ++g) {
+      const std::uint8_t* ag = a + (g * kMr + r) * kKGroup;
+      const std::int8_t* bg = b + g * kNr * kKGroup;
+      for (int j = 0; j < kNr; ++j)
+        for (int t = 0; t < kKGroup; ++t)
+          acc[j] += static_cast<std::uint32_t>(std::int32_t(ag[t]) * std::int32_t(bg[j * kKGroup + t]));
+    }
+    for (int j = 0; j < kNr; ++j) tile[r * kNr + j] = static_cast<std::int32_t>(acc[j]);
+  }
+}
+
+// out[j] = apply_epilogue(dot[j] + row_comp + col_comp[j], n0 + j) for j < cols (wrapping adds).
+template <class TC>
+void epilogue_scalar(const Epilogue& e, const std::int32_t* dot, std::int32_t row_comp, const std::int32_t* col_comp,
+                     int n0, int cols, TC* out) {
+  for (int j = 0; j < cols; ++j) {
+    const std::int32_t acc = qmath::detail::wrap_add(qmath::detail::wrap_add(dot[j], row_comp), col_comp[j]);
+    out[j] = apply_epilogue<TC>(e, acc, n0 + j);
+  }
+}
+
+}  // namespace detail
+}  // namespace cpu
+}  // namespace qmath

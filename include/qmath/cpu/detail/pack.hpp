@@ -1,0 +1,155 @@
+// qmath/cpu/detail/pack.hpp - operand packing for the CPU INT8 GEMM.
+//
+// Every kernel computes raw dot products of an unsigned 8-bit A' with a signed 8-bit B' (the operand order of
+// VPDPBUSD). The stored operands are moved into those ranges by a constant offset, folded into the zero points:
+//   A' = a + off_a,  za' = za + off_a,  off_a = 128 for int8 A, 0 for uint8 A   (A' in [0, 255])
+//   B' = b + off_b,  zb' = zb + off_b,  off_b = -128 for uint8 B, 0 for int8 B  (B' in [-128, 127])
+// (a - za)(b - zb) = (A' - za')(B' - zb'), so with dot = sum_k A'B', rowsum = sum_k A', colsum = sum_k B':
+//   acc = dot + row_comp[m] + col_comp[n],  row_comp = -zb' * rowsum,  col_comp = -za' * colsum + K * za' * zb'
+// all in wrapping 32-bit arithmetic. The partial sums may wrap (K * 255 * 128 exceeds 2^31 for large K) but the
+// result is exact modulo 2^32, hence exact whenever the true accumulator fits in int32, which
+// qmath::detail::check_gemm_args guarantees by bounding K.
+//
+// Packed B (kNr = 32 columns per panel, K in groups of kKGroup = 4): panel p, group g, column j, byte t holds
+// B'[4g + t][32p + j] at offset (p * kgroups + g) * 128 + 4j + t. One 64-byte load is 16 columns x 4 k: exactly one
+// 512-bit VPDPBUSD operand. Rows k >= K and columns n >= N are zero, so they add nothing.
+// Packed A (kMr = 12 rows per panel): group g, row r, element t holds A'[r][4g + t] at (g * 12 + r) * 4 + t; the
+// AVX2 path stores int16 elements (widened once here rather than in the inner loop), the others uint8.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include <qmath/gemm_reference.hpp>
+
+namespace qmath {
+namespace cpu {
+namespace detail {
+
+constexpr int kNr = 32;      // columns per packed B panel and per micro-tile
+constexpr int kMr = 12;      // rows per packed A panel and per micro-tile
+constexpr int kKGroup = 4;   // consecutive k per 32-bit group
+
+template <class TA>
+constexpr std::int32_t a_offset() {
+  return std::is_same<TA, std::int8_t>::value ? 128 : 0;
+}
+template <class TB>
+constexpr std::int32_t b_offset() {
+  return std::is_same<TB, std::uint8_t>::value ? -128 : 0;
+}
+
+// A' byte for a stored A value (a + off_a as uint8: flipping the sign bit of an int8 adds 128).
+template <class TA>
+inline std::uint8_t a_prime(TA a) {
+  return static_cast<std::uint8_t>(static_cast<std::uint8_t>(a) ^ static_cast<std::uint8_t>(a_offset<TA>()));
+}
+// B' byte for a stored B value (uint8 - 128 as int8).
+template <class TB>
+inline std::int8_t b_prime(TB b) {
+  return static_cast<std::int8_t>(static_cast<std::int32_t>(b) + b_offset<TB>());
+}
+
+inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+// A 64-byte aligned, uninitialised byte buffer.
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(std::size_t bytes) : size_(bytes) {
+    if (bytes) data_ = static_cast<unsigned char*>(::operator new(bytes, std::align_val_t(64)));
+  }
+  AlignedBuffer(const AlignedBuffer& o) : AlignedBuffer(o.size_) {
+    if (size_) std::memcpy(data_, o.data_, size_);
+  }
+  AlignedBuffer(AlignedBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  AlignedBuffer& operator=(AlignedBuffer o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  ~AlignedBuffer() {
+    if (data_) ::operator delete(data_, std::align_val_t(64));
+  }
+  template <class T>
+  T* as() const {
+    return reinterpret_cast<T*>(data_);
+  }
+  std::size_t size() const { return size_; }
+
+ private:
+  unsigned char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// Packs B (K x N, either layout) into panels as described above and writes the column sums of B' (N entries, zero
+// beyond N up to the padded width). dst holds ceil(N/32) * ceil(K/4) * 128 bytes.
+template <class TB>
+void pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::int8_t* dst, std::int32_t* col_sum) {
+  const int kgroups = ceil_div(k, kKGroup), panels = ceil_div(n, kNr);
+  std::memset(dst, 0, std::size_t(panels) * kgroups * kNr * kKGroup);
+  for (int p = 0; p < panels; ++p) {
+    std::int8_t* panel = dst + std::size_t(p) * kgroups * kNr * kKGroup;
+    const int j_end = n - p * kNr < kNr ? n - p * kNr : kNr;
+    for (int j = 0; j < kNr; ++j) col_sum[p * kNr + j] = 0;
+    if (layout == BLayout::kNxK) {
+      for (int j = 0; j < j_end; ++j) {
+        const TB* src = b + std::int64_t(p * kNr + j) * ldb;
+        std::int32_t sum = 0;
+        for (int kk = 0; kk < k; ++kk) {
+          const std::int8_t v = b_prime(src[kk]);
+          panel[(kk / kKGroup) * (kNr * kKGroup) + j * kKGroup + kk % kKGroup] = v;
+          sum += v;
+        }
+        col_sum[p * kNr + j] = sum;
+      }
+    } else {
+      for (int kk = 0; kk < k; ++kk) {
+        const TB* src = b + std::int64_t(kk) * ldb + p * kNr;
+        std::int8_t* row = panel + (kk / kKGroup) * (kNr * kKGroup) + kk % kKGroup;
+        for (int j = 0; j < j_end; ++j) {
+          const std::int8_t v = b_prime(src[j]);
+          row[j * kKGroup] = v;
+          col_sum[p * kNr + j] += v;
+        }
+      }
+    }
+  }
+}
+
+// Packs `rows` <= kMr rows of A (K columns) into one panel of element type AE (uint8 or int16), zero-padded to kMr
+// rows and a multiple of 4 columns, and writes the row sums of A'.
+template <class AE, class TA>
+void pack_a_panel(int rows, int k, const TA* a, std::int64_t lda, AE* dst, std::int32_t* row_sum) {
+  const int kgroups = ceil_div(k, kKGroup);
+  std::memset(dst, 0, sizeof(AE) * std::size_t(kgroups) * kMr * kKGroup);
+  for (int r = 0; r < rows; ++r) {
+    const TA* src = a + std::int64_t(r) * lda;
+    AE* out = dst + r * kKGroup;
+    std::int32_t sum = 0;
+    int kk = 0;
+    for (; kk + kKGroup <= k; kk += kKGroup) {
+      AE* o = out + (kk / kKGroup) * (kMr * kKGroup);
+      for (int t = 0; t < kKGroup; ++t) {
+        const std::uint8_t v = a_prime(src[kk + t]);
+        o[t] = static_cast<AE>(v);
+        sum += v;
+      }
+    }
+    for (; kk < k; ++kk) {
+      const std::uint8_t v = a_prime(src[kk]);
+      out[(kk / kKGroup) * (kMr * kKGroup) + kk % kKGroup] = static_cast<AE>(v);
+      sum += v;
+    }
+    row_sum[r] = sum;
+  }
+  for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
+}
+
+}  // namespace detail
+}  // namespace cpu
+}  // namespace qmath

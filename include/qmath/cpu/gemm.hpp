@@ -1,0 +1,306 @@
+// qmath/cpu/gemm.hpp - fast host INT8 GEMM: packed, cache-blocked, AVX-512 VNNI / AVX-VNNI / AVX2 / scalar kernels,
+// with the fused epilogue of qmath/epilogue.hpp. Bit-exact with qmath::gemm_reference for every operand type,
+// zero point, output type and epilogue.
+//
+//   C = epilogue((A - za) * (B - zb)),  A: M x K row-major int8/uint8, B: K x N (BLayout::kKxN or kNxK) int8/uint8,
+//   C: M x N row-major int32 / int8 / uint8 / float, int32 accumulation.
+//
+// Two entry points:
+//   - one-shot: cpu::gemm(shape, a, lda, za, b, ldb, layout, zb, c, ldc, epilogue, options) - same arguments as
+//     gemm_reference plus options; packs B on every call;
+//   - pre-packed weights: auto pb = cpu::pack_b(K, N, b, ldb, layout, zb) once, then
+//     cpu::gemm(shape, a, lda, za, pb, c, ldc, epilogue, options) many times (pb is immutable and may be shared by
+//     threads). A PackedB runs on every path, whatever path is chosen later.
+//
+// Paths (GemmOptions::isa): kAuto picks the best the CPU runs (AVX-512 VNNI > AVX-VNNI > AVX2 > scalar, read once
+// with __builtin_cpu_supports); a named path that the CPU or compiler cannot run is an error, never a silent
+// fallback. All paths compute the same wrapping 32-bit dot products of A' = A + 128 (int8 A) or A (uint8 A) with
+// B' = B (int8 B) or B - 128 (uint8 B); the offsets go into the zero-point compensation (see detail/pack.hpp), so
+// signed x signed runs on VPDPBUSD (unsigned x signed) exactly. The AVX2 path widens both operands to int16 before
+// VPMADDWD (exact; VPMADDUBSW would saturate).
+//
+// Threading: GemmOptions::threads (default 1) std::threads are started for this call and joined before it returns
+// (no global pool); the work is split over 32-column panels of B, or over rows of A when N is narrow. Results do
+// not depend on the thread count.
+//
+// Errors: qmath::error (from detail::check_gemm_args and validate_epilogue, or naming cpu::gemm / cpu::pack_b) for
+// null pointers, non-positive sizes, leading dimensions below the row length, zero points outside the operand type,
+// K above max_k_for_int32 for the operand types and zero points, a PackedB that is empty or was packed for another
+// K or N, a bad epilogue, threads < 1, or an unavailable path. Every check runs before anything is written to C.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <qmath/cpu/detail/cpu_features.hpp>
+#include <qmath/cpu/detail/kernel_avx2.hpp>
+#include <qmath/cpu/detail/kernel_avx512vnni.hpp>
+#include <qmath/cpu/detail/kernel_avxvnni.hpp>
+#include <qmath/cpu/detail/kernel_scalar.hpp>
+#include <qmath/cpu/detail/pack.hpp>
+#include <qmath/epilogue.hpp>
+#include <qmath/error.hpp>
+#include <qmath/gemm_reference.hpp>
+
+namespace qmath {
+namespace cpu {
+
+// Instruction-set path of the GEMM kernels.
+enum class Isa {
+  kAuto,        // the best path this CPU runs
+  kScalar,      // portable C++
+  kAvx2,        // AVX2, exact int16 widening + VPMADDWD
+  kAvxVnni,     // AVX-VNNI, 256-bit VEX VPDPBUSD (needs GCC >= 11 / Clang >= 12 and a CPU with avxvnni)
+  kAvx512Vnni,  // AVX-512 VNNI, 512-bit VPDPBUSD
+};
+
+inline const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAuto: return "auto";
+    case Isa::kScalar: return "scalar";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvxVnni: return "avxvnni";
+    case Isa::kAvx512Vnni: return "avx512vnni";
+  }
+  return "unknown";
+}
+
+// True when this build and this CPU can run the path (kAuto and kScalar always).
+inline bool isa_supported(Isa isa) {
+  const detail::CpuFeatures& f = detail::cpu_features();
+  switch (isa) {
+    case Isa::kAuto:
+    case Isa::kScalar: return true;
+    case Isa::kAvx2: return QMATH_CPU_X86 && f.avx2;
+    case Isa::kAvxVnni: return QMATH_CPU_HAS_AVXVNNI_TARGET && f.avxvnni;
+    case Isa::kAvx512Vnni: return QMATH_CPU_X86 && f.avx512vnni;
+  }
+  return false;
+}
+
+// The path kAuto resolves to.
+inline Isa best_isa() {
+  if (isa_supported(Isa::kAvx512Vnni)) return Isa::kAvx512Vnni;
+  if (isa_supported(Isa::kAvxVnni)) return Isa::kAvxVnni;
+  if (isa_supported(Isa::kAvx2)) return Isa::kAvx2;
+  return Isa::kScalar;
+}
+
+struct GemmOptions {
+  Isa isa = Isa::kAuto;
+  int threads = 1;  // >= 1; std::threads started and joined by this call
+};
+
+// B packed once for many GEMMs: the packed int8 panels (layout in detail/pack.hpp) and the column sums of B'. The
+// zero point zb is fixed at packing. Immutable after packing; copyable and movable.
+template <class TB>
+class PackedB {
+  static_assert(std::is_same<TB, std::int8_t>::value || std::is_same<TB, std::uint8_t>::value, "B must be int8/uint8");
+
+ public:
+  PackedB() = default;
+  int k() const { return k_; }
+  int n() const { return n_; }
+  std::int32_t zero_point() const { return zb_; }
+  bool empty() const { return k_ == 0; }
+  // Packed panels: ceil(N/32) * ceil(K/4) * 128 bytes, 64-byte aligned.
+  const std::int8_t* data() const { return data_.as<const std::int8_t>(); }
+  // Sums over k of B' = B - b_offset per column, padded with zeros to a multiple of 32 columns.
+  const std::int32_t* column_sums() const { return col_sum_.data(); }
+
+ private:
+  template <class T>
+  friend PackedB<T> pack_b(int k, int n, const T* b, std::int64_t ldb, BLayout layout, std::int32_t zb);
+  int k_ = 0, n_ = 0;
+  std::int32_t zb_ = 0;
+  detail::AlignedBuffer data_;
+  std::vector<std::int32_t> col_sum_;
+};
+
+// Packs B (K x N in `layout`, leading dimension ldb) with zero point zb. Throws qmath::error on bad arguments.
+// K is checked against the accumulator bound when the GEMM runs (the bound depends on A's type and zero point).
+template <class TB>
+PackedB<TB> pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::int32_t zb) {
+  const char* where = "cpu::pack_b";
+  qmath::detail::require(k > 0 && n > 0, where, "sizes must be positive, got K=", k, " N=", n);
+  qmath::detail::require(b != nullptr, where, "null B pointer");
+  const int b_row = layout == BLayout::kKxN ? n : k;
+  qmath::detail::require(ldb >= b_row, where, "ldb (", ldb, ") < ", layout == BLayout::kKxN ? "N (" : "K (", b_row,
+                         ")");
+  const QuantRange rb = full_range<TB>();
+  qmath::detail::require(zb >= rb.qmin && zb <= rb.qmax, where, "B zero point ", zb, " outside B's type range");
+  // Every 8-bit A has max |a - za| >= 128, so no A type or zero point allows more than this K.
+  const std::int64_t kmax = max_k_for_int32(QuantRange{-128, 127}, 0, rb, zb);
+  qmath::detail::require(k <= kmax, where, "K = ", k, " can overflow the int32 accumulator for any A: at most ", kmax);
+  PackedB<TB> p;
+  const int panels = detail::ceil_div(n, detail::kNr), kgroups = detail::ceil_div(k, detail::kKGroup);
+  p.data_ = detail::AlignedBuffer(std::size_t(panels) * kgroups * detail::kNr * detail::kKGroup);
+  p.col_sum_.assign(std::size_t(panels) * detail::kNr, 0);
+  detail::pack_b(k, n, b, ldb, layout, p.data_.template as<std::int8_t>(), p.col_sum_.data());
+  p.k_ = k;
+  p.n_ = n;
+  p.zb_ = zb;
+  return p;
+}
+
+namespace detail {
+
+using KernelFn = void (*)(int rows, int kgroups, const void* a_panel, const std::int8_t* b, std::int32_t* tile);
+template <class TC>
+using EpilogueFn = void (*)(const Epilogue&, const std::int32_t*, std::int32_t, const std::int32_t*, int, int, TC*);
+
+template <class TC>
+struct PathOps {
+  KernelFn kernel;
+  EpilogueFn<TC> epilogue;
+  bool wide_a;  // A packed as int16 (AVX2) instead of uint8
+};
+
+template <class TC>
+PathOps<TC> path_ops(Isa isa) {
+  switch (isa) {
+#if QMATH_CPU_X86
+    case Isa::kAvx512Vnni: return {kernel_avx512vnni, epilogue_avx512<TC>, false};
+    case Isa::kAvx2: return {kernel_avx2, epilogue_avx2<TC>, true};
+#endif
+#if QMATH_CPU_HAS_AVXVNNI_TARGET
+    case Isa::kAvxVnni: return {kernel_avxvnni, epilogue_avx2<TC>, false};
+#endif
+    default: return {kernel_scalar, epilogue_scalar<TC>, false};
+  }
+}
+
+// Everything one thread needs to compute rows [m0, m1) x panels [p0, p1) of C.
+template <class TA, class TC>
+struct GemmJob {
+  GemmShape s;
+  const TA* a;
+  std::int64_t lda;
+  const std::int8_t* b_packed;
+  const std::int32_t* col_comp;  // per column, padded to the panel width
+  std::int32_t zb_prime;
+  TC* c;
+  std::int64_t ldc;
+  const Epilogue* epilogue;
+  PathOps<TC> ops;
+};
+
+template <class AE, class TA, class TC>
+void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
+  const int k = j.s.k, kgroups = ceil_div(k, kKGroup);
+  const std::size_t panel_elems = std::size_t(kgroups) * kMr * kKGroup;
+  // Rows of A packed at a time: their panels (about 192 KiB) stay in L2 while every B panel of the range passes.
+  const int budget_panels = std::max<int>(1, int((192 * 1024) / (panel_elems * sizeof(AE))));
+  const int a_panels = std::min(budget_panels, ceil_div(m1 - m0, kMr));
+  AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
+  std::vector<std::int32_t> row_sum(std::size_t(a_panels) * kMr);
+  alignas(64) std::int32_t tile[kMr * kNr];
+  for (int mb = m0; mb < m1; mb += a_panels * kMr) {
+    const int rows_b = std::min(a_panels * kMr, m1 - mb);
+    const int np = ceil_div(rows_b, kMr);
+    for (int q = 0; q < np; ++q)
+      pack_a_panel<AE>(std::min(kMr, rows_b - q * kMr), k, j.a + std::int64_t(mb + q * kMr) * j.lda, j.lda,
+                       a_pack.as<AE>() + q * panel_elems, row_sum.data() + q * kMr);
+    for (int i = 0; i < np * kMr; ++i) row_sum[i] = qmath::detail::wrap_mul(-j.zb_prime, row_sum[i]);
+    for (int p = p0; p < p1; ++p) {
+      const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
+      const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
+      for (int q = 0; q < np; ++q) {
+        const int rows = std::min(kMr, rows_b - q * kMr);
+        j.ops.kernel(rows, kgroups, a_pack.as<AE>() + q * panel_elems, bp, tile);
+        for (int r = 0; r < rows; ++r) {
+          const int m = mb + q * kMr + r;
+          j.ops.epilogue(*j.epilogue, tile + r * kNr, row_sum[q * kMr + r], j.col_comp + n0, n0, cols,
+                         j.c + std::int64_t(m) * j.ldc + n0);
+        }
+      }
+    }
+  }
+}
+
+template <class TA, class TB, class TC>
+void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const std::int8_t* b_packed,
+              const std::int32_t* col_sum, std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& e, Isa isa,
+              int threads) {
+  using qmath::detail::wrap_add;
+  using qmath::detail::wrap_mul;
+  const std::int32_t za_p = za + a_offset<TA>(), zb_p = zb + b_offset<TB>();
+  const int panels = ceil_div(s.n, kNr);
+  std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
+  const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
+  for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
+  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, path_ops<TC>(isa)};
+  auto run = [&job](int m0, int m1, int p0, int p1) {
+    if (job.ops.wide_a)
+      run_block<std::int16_t>(job, m0, m1, p0, p1);
+    else
+      run_block<std::uint8_t>(job, m0, m1, p0, p1);
+  };
+  const int row_blocks = ceil_div(s.m, kMr);
+  // Split the larger of the panel and row-block counts; never start more threads than blocks.
+  const bool split_n = panels >= row_blocks || panels >= 2 * threads;
+  const int units = split_n ? panels : row_blocks;
+  const int t_count = std::max(1, std::min(threads, units));
+  if (t_count == 1) return run(0, s.m, 0, panels);
+  std::vector<std::thread> pool;
+  pool.reserve(t_count - 1);
+  auto range = [&](int t, int& lo, int& hi) {
+    lo = int(std::int64_t(units) * t / t_count);
+    hi = int(std::int64_t(units) * (t + 1) / t_count);
+  };
+  auto work = [&](int t) {
+    int lo, hi;
+    range(t, lo, hi);
+    if (split_n)
+      run(0, s.m, lo, hi);
+    else
+      run(lo * kMr, std::min(s.m, hi * kMr), 0, panels);
+  };
+  for (int t = 1; t < t_count; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& th : pool) th.join();
+}
+
+inline Isa resolve_isa(const GemmOptions& opt, const char* where) {
+  qmath::detail::require(opt.threads >= 1, where, "threads must be >= 1, got ", opt.threads);
+  qmath::detail::require(isa_supported(opt.isa), where, "path ", isa_name(opt.isa),
+                         " is not available on this CPU / compiler");
+  return opt.isa == Isa::kAuto ? best_isa() : opt.isa;
+}
+
+}  // namespace detail
+
+// GEMM with pre-packed B: s.k and s.n must equal b.k() and b.n(). Throws qmath::error before writing C.
+template <class TA, class TB, class TC>
+void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const PackedB<TB>& b, TC* c, std::int64_t ldc,
+          const Epilogue& epilogue, GemmOptions options = {}) {
+  const char* where = "cpu::gemm";
+  qmath::detail::require(!b.empty(), where, "PackedB is empty (not packed)");
+  qmath::detail::require(s.k == b.k() && s.n == b.n(), where, "PackedB was packed for K=", b.k(), " N=", b.n(),
+                         ", called with K=", s.k, " N=", s.n);
+  // B's own checks ran at packing; this checks A, C, the zero points and the K bound for TA x TB.
+  qmath::detail::check_gemm_args(where, s, a, lda, za, reinterpret_cast<const TB*>(b.data()), s.k, BLayout::kNxK,
+                                 b.zero_point(), c, ldc);
+  validate_epilogue<TC>(epilogue, s.n);
+  const Isa isa = detail::resolve_isa(options, where);
+  detail::run_gemm<TA, TB, TC>(s, a, lda, za, b.data(), b.column_sums(), b.zero_point(), c, ldc, epilogue, isa,
+                               options.threads);
+}
+
+// One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally.
+template <class TA, class TB, class TC>
+void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB* b, std::int64_t ldb,
+          BLayout b_layout, std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& epilogue,
+          GemmOptions options = {}) {
+  const char* where = "cpu::gemm";
+  qmath::detail::check_gemm_args(where, s, a, lda, za, b, ldb, b_layout, zb, c, ldc);
+  validate_epilogue<TC>(epilogue, s.n);
+  detail::resolve_isa(options, where);
+  gemm(s, a, lda, za, pack_b(s.k, s.n, b, ldb, b_layout, zb), c, ldc, epilogue, options);
+}
+
+}  // namespace cpu
+}  // namespace qmath

@@ -1,0 +1,312 @@
+// Tests for qmath/cpu/gemm.hpp: every kernel path this CPU can run, compared bit for bit with qmath::gemm_reference
+// (the normative GEMM) over random shapes with edge sizes, every operand/output type combination, every epilogue,
+// both B layouts, one and two threads, pre-packed and one-shot B; plus the accumulator bound and bad input.
+#include <qmath/cpu/gemm.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <qmath/fixed_point.hpp>
+#include <qmath/gemm_reference.hpp>
+
+namespace {
+
+using qmath::BLayout;
+using qmath::Epilogue;
+using qmath::GemmShape;
+using qmath::ScaleMode;
+using qmath::cpu::Isa;
+
+// The paths to test: those this CPU and compiler run. A path the CPU cannot run is reported, not tested.
+std::vector<Isa> runnable_paths() {
+  std::vector<Isa> paths;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
+    if (qmath::cpu::isa_supported(isa)) paths.push_back(isa);
+  return paths;
+}
+
+template <class T>
+std::vector<T> random_vector(std::size_t size, std::mt19937& rng) {
+  std::uniform_int_distribution<int> d(qmath::full_range<T>().qmin, qmath::full_range<T>().qmax);
+  std::vector<T> v(size);
+  for (T& x : v) x = static_cast<T>(d(rng));
+  return v;
+}
+
+template <class T>
+bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
+}
+
+// Epilogue variants; the arrays live in the struct so the pointers stay valid.
+struct EpilogueCase {
+  std::string name;
+  Epilogue e;
+  std::vector<std::int32_t> bias, multiplier, shift;
+  std::vector<float> scale;
+};
+
+template <class TC>
+std::vector<EpilogueCase> epilogue_cases(int n, int k, std::mt19937& rng) {
+  std::vector<EpilogueCase> cases;
+  // Scales that map the accumulator spread (~128 * 128 * sqrt(K)) onto a few hundred output steps.
+  const float base = 200.0f / (128.0f * 128.0f * std::sqrt(float(k)));
+  std::uniform_real_distribution<float> spread(0.25f, 4.0f);
+  std::uniform_int_distribution<std::int32_t> bias_d(-40000, 40000);
+  auto fill = [&](EpilogueCase& c, bool per_channel, bool bias) {
+    const int count = per_channel ? n : 1;
+    c.scale.resize(count);
+    c.multiplier.resize(count);
+    c.shift.resize(count);
+    for (int i = 0; i < count; ++i) {
+      c.scale[i] = base * spread(rng);
+      const qmath::QuantizedMultiplier q = qmath::quantize_multiplier(c.scale[i]);
+      c.multiplier[i] = q.multiplier;
+      c.shift[i] = q.shift;
+    }
+    if (bias) {
+      c.bias.resize(n);
+      for (auto& b : c.bias) b = bias_d(rng);
+    }
+    c.e.per_channel = per_channel;
+    c.e.scale = c.scale.data();
+    c.e.multiplier = c.multiplier.data();
+    c.e.shift = c.shift.data();
+    c.e.bias = bias ? c.bias.data() : nullptr;
+  };
+  auto add = [&](std::string name, ScaleMode mode, bool per_channel, bool bias) {
+    EpilogueCase c;
+    c.name = std::move(name);
+    fill(c, per_channel, bias);
+    c.e.scale_mode = mode;
+    cases.push_back(std::move(c));
+  };
+  add("none", ScaleMode::kNone, false, false);
+  add("none+bias", ScaleMode::kNone, false, true);
+  add("float per-tensor", ScaleMode::kFloat, false, false);
+  add("float per-channel+bias", ScaleMode::kFloat, true, true);
+  if constexpr (!std::is_same<TC, float>::value) {
+    add("fixed double per-channel+bias", ScaleMode::kFixedPoint, true, true);
+    add("fixed single per-tensor", ScaleMode::kFixedPoint, false, false);
+    cases.back().e.rounding = qmath::FixedPointRounding::kSingle;
+    // Output zero point and an activation clamp (ReLU-like lower bound, capped upper bound).
+    const qmath::QuantRange t = qmath::full_range<TC>();
+    const std::int32_t zp = std::is_same<TC, std::int32_t>::value ? 3 : (t.qmin + t.qmax + 1) / 2 - 5;
+    add("float per-channel+bias+zp+clamp", ScaleMode::kFloat, true, true);
+    cases.back().e.output_zero_point = zp;
+    cases.back().e.clamp_min = zp;
+    cases.back().e.clamp_max = zp + 90;
+    add("fixed per-channel+zp+clamp", ScaleMode::kFixedPoint, true, false);
+    cases.back().e.output_zero_point = zp;
+    cases.back().e.clamp_min = zp - 20;
+    add("none clamp", ScaleMode::kNone, false, true);
+    cases.back().e.clamp_min = -1000;
+    cases.back().e.clamp_max = 1000;
+  } else {
+    add("float per-channel+bias+clamp", ScaleMode::kFloat, true, true);
+    cases.back().e.float_clamp_min = 0.0f;
+    cases.back().e.float_clamp_max = 6.0f;
+  }
+  return cases;
+}
+
+struct Layouts {
+  std::int64_t lda, ldb, ldc;
+};
+
+// Runs one shape through every path, thread count, B form and epilogue and compares with the reference.
+template <class TA, class TB, class TC>
+void check_shape(GemmShape s, BLayout layout, std::int32_t za, std::int32_t zb, Layouts pad, std::mt19937& rng) {
+  const std::int64_t lda = s.k + pad.lda, ldb = (layout == BLayout::kKxN ? s.n : s.k) + pad.ldb, ldc = s.n + pad.ldc;
+  const std::vector<TA> a = random_vector<TA>(std::size_t(s.m) * lda, rng);
+  const std::vector<TB> b = random_vector<TB>(std::size_t(layout == BLayout::kKxN ? s.k : s.n) * ldb, rng);
+  const qmath::cpu::PackedB<TB> packed = qmath::cpu::pack_b(s.k, s.n, b.data(), ldb, layout, zb);
+  for (const EpilogueCase& ec : epilogue_cases<TC>(s.n, s.k, rng)) {
+    std::vector<TC> expect(std::size_t(s.m) * ldc, TC(7));
+    qmath::gemm_reference(s, a.data(), lda, za, b.data(), ldb, layout, zb, expect.data(), ldc, ec.e);
+    for (Isa isa : runnable_paths()) {
+      for (int threads : {1, 2}) {
+        for (bool prepacked : {true, false}) {
+          INFO("path " << qmath::cpu::isa_name(isa) << " threads " << threads << (prepacked ? " prepacked" : " one-shot")
+                       << " M=" << s.m << " N=" << s.n << " K=" << s.k << " layout "
+                       << (layout == BLayout::kKxN ? "KxN" : "NxK") << " za=" << za << " zb=" << zb << " epilogue "
+                       << ec.name);
+          std::vector<TC> got(std::size_t(s.m) * ldc, TC(7));  // padding columns must stay untouched
+          const qmath::cpu::GemmOptions opt{isa, threads};
+          if (prepacked)
+            qmath::cpu::gemm(s, a.data(), lda, za, packed, got.data(), ldc, ec.e, opt);
+          else
+            qmath::cpu::gemm(s, a.data(), lda, za, b.data(), ldb, layout, zb, got.data(), ldc, ec.e, opt);
+          REQUIRE(same_bits(got, expect));
+        }
+      }
+    }
+  }
+}
+
+template <class TA, class TB, class TC>
+void check_random_shapes(unsigned seed) {
+  std::mt19937 rng(seed);
+  const int edge[] = {1, 3, 5, 17, 63, 65};
+  std::uniform_int_distribution<int> pick(0, 5);
+  std::uniform_int_distribution<int> za_d(qmath::full_range<TA>().qmin, qmath::full_range<TA>().qmax);
+  std::uniform_int_distribution<int> zb_d(qmath::full_range<TB>().qmin, qmath::full_range<TB>().qmax);
+  // Edge sizes in every dimension, then a few tile-crossing shapes (several 12-row and 32-column blocks).
+  std::vector<GemmShape> shapes;
+  for (int i = 0; i < 6; ++i) shapes.push_back({edge[pick(rng)], edge[pick(rng)], edge[pick(rng)]});
+  shapes.push_back({1, 1, 1});
+  shapes.push_back({65, 65, 65});
+  shapes.push_back({25, 97, 130});
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const BLayout layout = i % 2 ? BLayout::kKxN : BLayout::kNxK;
+    const std::int32_t za = i % 3 == 0 ? 0 : za_d(rng), zb = i % 4 == 0 ? 0 : zb_d(rng);
+    const Layouts pad = i % 3 == 1 ? Layouts{3, 5, 2} : Layouts{0, 0, 0};
+    check_shape<TA, TB, TC>(shapes[i], layout, za, zb, pad, rng);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cpu::gemm matches gemm_reference bit for bit: int8 x int8", "[cpu][gemm]") {
+  check_random_shapes<std::int8_t, std::int8_t, std::int32_t>(1);
+  check_random_shapes<std::int8_t, std::int8_t, std::int8_t>(2);
+  check_random_shapes<std::int8_t, std::int8_t, std::uint8_t>(3);
+  check_random_shapes<std::int8_t, std::int8_t, float>(4);
+}
+
+TEST_CASE("cpu::gemm matches gemm_reference bit for bit: uint8 x int8", "[cpu][gemm]") {
+  check_random_shapes<std::uint8_t, std::int8_t, std::int32_t>(5);
+  check_random_shapes<std::uint8_t, std::int8_t, std::int8_t>(6);
+  check_random_shapes<std::uint8_t, std::int8_t, std::uint8_t>(7);
+  check_random_shapes<std::uint8_t, std::int8_t, float>(8);
+}
+
+TEST_CASE("cpu::gemm matches gemm_reference bit for bit: uint8 x uint8 and int8 x uint8", "[cpu][gemm]") {
+  check_random_shapes<std::uint8_t, std::uint8_t, std::int32_t>(9);
+  check_random_shapes<std::uint8_t, std::uint8_t, std::uint8_t>(10);
+  check_random_shapes<std::int8_t, std::uint8_t, std::int32_t>(11);
+  check_random_shapes<std::int8_t, std::uint8_t, float>(12);
+}
+
+TEST_CASE("cpu::gemm is exact at the int32 accumulator bound", "[cpu][gemm]") {
+  // K = max_k_for_int32 and operands at the extremes: the true accumulator is within int32 but the raw u8 x s8
+  // partial sums of A' = A + 128 wrap around 2^32 several times.
+  const int k = static_cast<int>(qmath::max_k_for_int32<std::int8_t, std::int8_t>());
+  REQUIRE(k == 131071);
+  const GemmShape s{3, 33, k};
+  std::vector<std::int8_t> a(std::size_t(s.m) * k), b(std::size_t(s.n) * k);
+  std::mt19937 rng(99);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = i % 1000 == 0 ? std::int8_t(rng() % 256 - 128) : std::int8_t(-128);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = i % 997 == 0 ? std::int8_t(rng() % 256 - 128) : std::int8_t(-128);
+  a[0] = 127;  // row 0 mixes signs
+  Epilogue e;  // int32 output, no scaling: the raw accumulator
+  std::vector<std::int32_t> expect(std::size_t(s.m) * s.n), got(expect.size());
+  qmath::gemm_reference(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, expect.data(), s.n, e);
+  REQUIRE(expect[1] > (std::int64_t(1) << 31) - 2 * 128 * 128 * 1000);  // close to INT32_MAX indeed
+  for (Isa isa : runnable_paths()) {
+    INFO("path " << qmath::cpu::isa_name(isa));
+    std::fill(got.begin(), got.end(), 0);
+    qmath::cpu::gemm(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, got.data(), s.n, e, {isa, 1});
+    REQUIRE(got == expect);
+  }
+}
+
+TEST_CASE("cpu::gemm bias saturates like the reference", "[cpu][gemm]") {
+  const GemmShape s{4, 40, 64};
+  std::mt19937 rng(5);
+  const std::vector<std::int8_t> a = random_vector<std::int8_t>(s.m * s.k, rng);
+  const std::vector<std::int8_t> b = random_vector<std::int8_t>(s.k * s.n, rng);
+  std::vector<std::int32_t> bias(s.n);
+  for (int n = 0; n < s.n; ++n) bias[n] = n % 2 ? INT32_MAX - n : INT32_MIN + n;
+  Epilogue e;
+  e.bias = bias.data();
+  std::vector<std::int32_t> expect(s.m * s.n), got(s.m * s.n);
+  qmath::gemm_reference(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, expect.data(), s.n, e);
+  for (Isa isa : runnable_paths()) {
+    INFO("path " << qmath::cpu::isa_name(isa));
+    qmath::cpu::gemm(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, got.data(), s.n, e, {isa, 1});
+    REQUIRE(got == expect);
+  }
+}
+
+TEST_CASE("cpu::gemm paths and dispatch", "[cpu][gemm]") {
+  CHECK(qmath::cpu::isa_supported(Isa::kScalar));
+  CHECK(qmath::cpu::isa_supported(Isa::kAuto));
+  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
+    if (!qmath::cpu::isa_supported(isa))
+      WARN("path " << qmath::cpu::isa_name(isa) << " is not runnable on this CPU/compiler: not tested here");
+  const Isa best = qmath::cpu::best_isa();
+  CHECK(qmath::cpu::isa_supported(best));
+  CHECK(best != Isa::kAuto);
+  // Asking for a path this CPU cannot run is an error, not a silent fallback.
+  const GemmShape s{2, 2, 2};
+  const std::int8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4};
+  std::int32_t c[4] = {};
+  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
+    if (!qmath::cpu::isa_supported(isa))
+      CHECK_THROWS_AS(qmath::cpu::gemm(s, a, 2, 0, b, 2, BLayout::kKxN, 0, c, 2, Epilogue{}, {isa, 1}), qmath::error);
+  }
+}
+
+TEST_CASE("cpu::gemm rejects bad input and writes nothing", "[cpu][gemm]") {
+  const GemmShape s{4, 5, 6};
+  std::vector<std::int8_t> a(4 * 6, 1), b(6 * 5, 1);
+  std::vector<std::int8_t> c(4 * 5, 42);
+  const std::vector<std::int8_t> untouched = c;
+  const auto packed = qmath::cpu::pack_b(6, 5, b.data(), 5, BLayout::kKxN, 0);
+  Epilogue e;
+  using qmath::cpu::gemm;
+  auto one_shot = [&](GemmShape sh, const std::int8_t* pa, std::int64_t lda, const std::int8_t* pb, std::int64_t ldb,
+                      BLayout layout, std::int8_t* pc, std::int64_t ldc, qmath::cpu::GemmOptions opt = {}) {
+    gemm(sh, pa, lda, 0, pb, ldb, layout, 0, pc, ldc, e, opt);
+  };
+  CHECK_THROWS_AS(one_shot(s, nullptr, 6, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
+  CHECK_THROWS_AS(one_shot(s, a.data(), 6, nullptr, 5, BLayout::kKxN, c.data(), 5), qmath::error);
+  CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kKxN, nullptr, 5), qmath::error);
+  CHECK_THROWS_AS(one_shot({0, 5, 6}, a.data(), 6, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
+  CHECK_THROWS_AS(one_shot({4, -1, 6}, a.data(), 6, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
+  CHECK_THROWS_AS(one_shot({4, 5, 0}, a.data(), 6, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
+  CHECK_THROWS_AS(one_shot(s, a.data(), 5, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);  // lda < K
+  CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 4, BLayout::kKxN, c.data(), 5), qmath::error);  // ldb < N
+  CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kNxK, c.data(), 5), qmath::error);  // ldb < K
+  CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kKxN, c.data(), 4), qmath::error);  // ldc < N
+  CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kKxN, c.data(), 5, {Isa::kAuto, 0}), qmath::error);
+  CHECK_THROWS_AS(gemm(s, a.data(), 6, 200, b.data(), 5, BLayout::kKxN, 0, c.data(), 5, e), qmath::error);  // za
+  // K beyond the int32-safe bound (the check fires before any operand is read).
+  const int k_big = static_cast<int>(qmath::max_k_for_int32<std::int8_t, std::int8_t>()) + 1;
+  CHECK_THROWS_AS(one_shot({4, 5, k_big}, a.data(), k_big, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
+  const int k_u8 = static_cast<int>(qmath::max_k_for_int32<std::uint8_t, std::int8_t>()) + 1;  // 65794
+  std::vector<std::uint8_t> au(std::size_t(k_u8), 1);
+  std::vector<std::int8_t> bk(std::size_t(k_u8), 1);
+  CHECK_THROWS_AS(gemm(GemmShape{1, 1, k_u8}, au.data(), k_u8, 0, bk.data(), 1, BLayout::kKxN, 0, c.data(), 1, e),
+                  qmath::error);
+  // Packed B used with another K or N, or never packed.
+  CHECK_THROWS_AS(gemm(GemmShape{4, 5, 7}, a.data(), 7, 0, packed, c.data(), 5, e), qmath::error);
+  CHECK_THROWS_AS(gemm(GemmShape{4, 4, 6}, a.data(), 6, 0, packed, c.data(), 5, e), qmath::error);
+  CHECK_THROWS_AS(gemm(s, a.data(), 6, 0, qmath::cpu::PackedB<std::int8_t>{}, c.data(), 5, e), qmath::error);
+  // A bad epilogue.
+  Epilogue bad;
+  bad.scale_mode = ScaleMode::kFloat;  // no scale array
+  CHECK_THROWS_AS(gemm(s, a.data(), 6, 0, packed, c.data(), 5, bad), qmath::error);
+  CHECK(c == untouched);
+  // pack_b's own checks.
+  CHECK_THROWS_AS(qmath::cpu::pack_b(0, 5, b.data(), 5, BLayout::kKxN, 0), qmath::error);
+  CHECK_THROWS_AS(qmath::cpu::pack_b(6, 5, static_cast<const std::int8_t*>(nullptr), 5, BLayout::kKxN, 0),
+                  qmath::error);
+  CHECK_THROWS_AS(qmath::cpu::pack_b(6, 5, b.data(), 4, BLayout::kKxN, 0), qmath::error);
+  CHECK_THROWS_AS(qmath::cpu::pack_b(6, 5, b.data(), 5, BLayout::kKxN, 128), qmath::error);
+  // The message names the problem.
+  try {
+    gemm(GemmShape{4, 5, 7}, a.data(), 7, 0, packed, c.data(), 5, e);
+    FAIL("no throw");
+  } catch (const qmath::error& err) {
+    CHECK(std::string(err.what()).find("packed for K=6 N=5") != std::string::npos);
+  }
+}
