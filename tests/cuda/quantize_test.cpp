@@ -4,19 +4,16 @@
 // around the vector width and input / output offsets that exercise the scalar head, the vector body, the scalar
 // tail and the all-scalar path (input and output misaligned differently). Runs through the host execution layer in
 // CI (QMATH_CUDA_HOST_EMULATION) and unchanged on a GPU.
-#include <qmath/cuda/quantize.cuh>
-
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <qmath/cuda/quantize.cuh>
+#include <qmath/quantize.hpp>
 #include <random>
 #include <vector>
-
-#include <qmath/quantize.hpp>
 
 namespace {
 
@@ -27,43 +24,66 @@ using qmath::Round;
 
 const Round kModes[] = {Round::kHalfToEven, Round::kHalfAwayFromZero, Round::kHalfUp, Round::kTowardZero};
 
-void cuda_ok(cudaError_t e) {
-  if (e != cudaSuccess) FAIL("CUDA error: " << cudaGetErrorString(e));
-}
-
-// A device array with `pad` spare elements on each side so tests can offset pointers; filled with a sentinel.
+// A device array with `pad` spare elements on each side so tests can offset pointers; filled with a sentinel byte.
+// Under the host execution layer "device memory" is host memory; on a GPU it is cudaMalloc'd.
 template <class T>
 class DeviceArray {
  public:
   explicit DeviceArray(std::size_t n, std::size_t pad = 4) : n_(n + 2 * pad), pad_(pad) {
-    cuda_ok(cudaMalloc(reinterpret_cast<void**>(&p_), n_ * sizeof(T)));
-    cuda_ok(cudaMemset(p_, 0x5A, n_ * sizeof(T)));
+#if QMATH_CUDA_EMULATED
+    host_.assign(n_ * sizeof(T) + 16, 0);
+    // 16-byte aligned base, like cudaMalloc (which aligns to 256).
+    const auto addr = reinterpret_cast<std::uintptr_t>(host_.data());
+    p_ = reinterpret_cast<T*>(host_.data() + (16 - addr % 16) % 16);
+    std::memset(static_cast<void*>(p_), 0x5A, n_ * sizeof(T));
+#else
+    ok(cudaMalloc(reinterpret_cast<void**>(&p_), n_ * sizeof(T)));
+    ok(cudaMemset(p_, 0x5A, n_ * sizeof(T)));
+#endif
   }
   DeviceArray(const DeviceArray&) = delete;
   DeviceArray& operator=(const DeviceArray&) = delete;
-  ~DeviceArray() { cudaFree(p_); }
+  ~DeviceArray() {
+#if !QMATH_CUDA_EMULATED
+    cudaFree(p_);
+#endif
+  }
   // Pointer to element 0 of the usable part, shifted by `offset` elements (offset <= pad).
   T* at(std::size_t offset) { return p_ + pad_ + offset; }
-  void upload(const std::vector<T>& v, std::size_t offset) {
-    cuda_ok(cudaMemcpy(at(offset), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
+  void upload(const std::vector<T>& v, std::size_t offset) { copy(at(offset), v.data(), v.size(), true); }
   std::vector<T> download(std::size_t n, std::size_t offset) {
     std::vector<T> v(n);
-    cuda_ok(cudaDeviceSynchronize());
-    cuda_ok(cudaMemcpy(v.data(), at(offset), n * sizeof(T), cudaMemcpyDeviceToHost));
+    copy(v.data(), at(offset), n, false);
     return v;
   }
   // The whole allocation, padding included (to prove nothing outside [offset, offset + n) was written).
   std::vector<T> download_all() {
     std::vector<T> v(n_);
-    cuda_ok(cudaDeviceSynchronize());
-    cuda_ok(cudaMemcpy(v.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost));
+    copy(v.data(), p_, n_, false);
     return v;
   }
 
  private:
+  static void copy(T* dst, const T* src, std::size_t n, bool to_device) {
+    if (n == 0) return;
+#if QMATH_CUDA_EMULATED
+    (void)to_device;
+    std::memcpy(static_cast<void*>(dst), static_cast<const void*>(src), n * sizeof(T));
+#else
+    ok(cudaDeviceSynchronize());
+    ok(cudaMemcpy(dst, src, n * sizeof(T), to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost));
+#endif
+  }
+#if !QMATH_CUDA_EMULATED
+  static void ok(cudaError_t e) {
+    if (e != cudaSuccess) FAIL("CUDA error: " << cudaGetErrorString(e));
+  }
+#endif
   std::size_t n_, pad_;
   T* p_ = nullptr;
+#if QMATH_CUDA_EMULATED
+  std::vector<unsigned char> host_;
+#endif
 };
 
 template <class T>
@@ -125,8 +145,8 @@ std::vector<Case> cases_for() {
   const bool is_signed = qmath::full_range<T>().qmin < 0;
   const std::int32_t mid = is_signed ? 0 : (qmath::full_range<T>().qmax + 1) / 2;
   return {{{1.0f, 0}, false},
-          {{0.0078125f, mid}, false},   // a power of two: x / scale exact
-          {{0.1f, mid + 3}, false},     // not a power of two: ties after a rounded division
+          {{0.0078125f, mid}, false},  // a power of two: x / scale exact
+          {{0.1f, mid + 3}, false},    // not a power of two: ties after a rounded division
           {{3.0f, mid - 7}, true},
           {{2.5e-3f, qmath::full_range<T>().qmin + 1}, true},
           {{1e-30f, qmath::full_range<T>().qmax}, false}};  // tiny scale: almost everything saturates
@@ -173,37 +193,40 @@ TEMPLATE_TEST_CASE("cuda::quantize / dequantize / fake_quantize match the host a
   }
 }
 
-TEST_CASE("cuda::quantize: every length 0..41 at every input/output offset, nothing written outside", "[cuda][quantize]") {
+TEST_CASE("cuda::quantize: lengths around the vector width at input/output offsets, nothing written outside",
+          "[cuda][quantize]") {
   // Covers head-only, body-only, head+body+tail, tail-only and the all-scalar path (offsets that differ mod 4).
+  // (Each emulated launch starts 256 threads, so the combinations are chosen rather than exhaustive.)
   const QuantParams p{0.05f, -3};
   const QuantRange range = qmath::full_range<std::int8_t>();
   const std::vector<float> pool = probe_values(p, range, 200, 7);
-  for (std::size_t n = 0; n <= 41; ++n) {
+  const std::size_t offsets[][2] = {{0, 0}, {1, 1}, {3, 3}, {0, 1}, {2, 1}, {3, 0}};
+  for (std::size_t n : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 31, 33, 37, 41}) {
     const std::vector<float> x(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(n));
     std::vector<std::int8_t> want(n);
     qmath::quantize_array(x.data(), n, want.data(), p, range);
     std::vector<float> want_dq(n);
     qmath::dequantize_array(want.data(), n, want_dq.data(), p);
-    for (std::size_t in_off = 0; in_off < 4; ++in_off)
-      for (std::size_t out_off = 0; out_off < 4; ++out_off) {
-        CAPTURE(n, in_off, out_off);
-        DeviceArray<float> dx(n), dy(n);
-        DeviceArray<std::int8_t> dq(n);
-        dx.upload(x, in_off);
-        qmath::cuda::quantize(dx.at(in_off), n, dq.at(out_off), p, range);
-        std::vector<std::int8_t> all = dq.download_all();
-        const std::vector<std::int8_t> got(all.begin() + 4 + static_cast<std::ptrdiff_t>(out_off),
-                                           all.begin() + 4 + static_cast<std::ptrdiff_t>(out_off + n));
-        CHECK(same_bits(got, want));
-        std::size_t untouched = 0;
-        for (std::size_t i = 0; i < all.size(); ++i)
-          if (i < 4 + out_off || i >= 4 + out_off + n) untouched += all[i] == static_cast<std::int8_t>(0x5A);
-        CHECK(untouched == all.size() - n);
+    for (const auto& o : offsets) {
+      const std::size_t in_off = o[0], out_off = o[1];
+      CAPTURE(n, in_off, out_off);
+      DeviceArray<float> dx(n), dy(n);
+      DeviceArray<std::int8_t> dq(n);
+      dx.upload(x, in_off);
+      qmath::cuda::quantize(dx.at(in_off), n, dq.at(out_off), p, range);
+      std::vector<std::int8_t> all = dq.download_all();
+      const std::vector<std::int8_t> got(all.begin() + 4 + static_cast<std::ptrdiff_t>(out_off),
+                                         all.begin() + 4 + static_cast<std::ptrdiff_t>(out_off + n));
+      CHECK(same_bits(got, want));
+      std::size_t untouched = 0;
+      for (std::size_t i = 0; i < all.size(); ++i)
+        if (i < 4 + out_off || i >= 4 + out_off + n) untouched += all[i] == static_cast<std::int8_t>(0x5A);
+      CHECK(untouched == all.size() - n);
 
-        // dequantize back from the offset int8 array into an offset float array.
-        qmath::cuda::dequantize(dq.at(out_off), n, dy.at(in_off), p);
-        CHECK(same_bits(dy.download(n, in_off), want_dq));
-      }
+      // dequantize back from the offset int8 array into an offset float array.
+      qmath::cuda::dequantize(dq.at(out_off), n, dy.at(in_off), p);
+      CHECK(same_bits(dy.download(n, in_off), want_dq));
+    }
   }
 }
 
@@ -234,9 +257,9 @@ TEMPLATE_TEST_CASE("cuda per-channel quantize / dequantize / fake_quantize match
   const QuantRange range = qmath::full_range<T>();
   const std::int32_t mid = range.qmin < 0 ? 0 : (range.qmax + 1) / 2;
   // inner = 1 (channels last), 3 and 5 (vectors straddle channels), 4 and 8 (aligned rows).
-  const ChannelLayout layout = GENERATE(ChannelLayout{1, 5, 1}, ChannelLayout{2, 3, 3}, ChannelLayout{3, 7, 5},
-                                        ChannelLayout{2, 4, 4}, ChannelLayout{1, 1, 37}, ChannelLayout{4, 6, 8},
-                                        ChannelLayout{2, 9, 13}, ChannelLayout{0, 3, 4});
+  const ChannelLayout layout =
+      GENERATE(ChannelLayout{1, 5, 1}, ChannelLayout{2, 3, 3}, ChannelLayout{3, 7, 5}, ChannelLayout{2, 4, 4},
+               ChannelLayout{1, 1, 37}, ChannelLayout{4, 6, 8}, ChannelLayout{2, 9, 13}, ChannelLayout{0, 3, 4});
   const std::size_t off = GENERATE(0u, 1u, 3u);
   CAPTURE(layout.outer, layout.channels, layout.inner, off);
   const std::size_t n = layout.size();
@@ -291,8 +314,7 @@ TEST_CASE("cuda::quantize: bad parameters throw before anything is written", "[c
   using Catch::Matchers::Contains;
   CHECK_THROWS_WITH(qmath::cuda::quantize(dx.at(0), 8, dq.at(0), QuantParams{0.0f, 0}, r8),
                     Contains("cuda::quantize") && Contains("scale"));
-  CHECK_THROWS_WITH(qmath::cuda::quantize(dx.at(0), 8, dq.at(0), QuantParams{std::nanf(""), 0}, r8),
-                    Contains("scale"));
+  CHECK_THROWS_WITH(qmath::cuda::quantize(dx.at(0), 8, dq.at(0), QuantParams{std::nanf(""), 0}, r8), Contains("scale"));
   CHECK_THROWS_WITH(qmath::cuda::quantize(dx.at(0), 8, dq.at(0), QuantParams{1.0f, 200}, r8), Contains("zero point"));
   CHECK_THROWS_WITH(qmath::cuda::quantize(dx.at(0), 8, dq.at(0), QuantParams{1.0f, 0}, QuantRange{0, 255}),
                     Contains("does not fit"));
@@ -305,9 +327,9 @@ TEST_CASE("cuda::quantize: bad parameters throw before anything is written", "[c
   const std::size_t big = std::size_t(1) << 40;
   CHECK_THROWS_WITH(qmath::cuda::dequantize_per_channel(dq.at(0), ChannelLayout{big, big, 2}, dp.at(0), dx.at(0)),
                     Contains("overflows"));
-  CHECK_THROWS_WITH(qmath::cuda::fake_quantize_per_channel(dx.at(0), ChannelLayout{1, 2, 4}, dp.at(0), dx.at(0),
-                                                           QuantRange{3, 3}),
-                    Contains("empty quantized range"));
+  CHECK_THROWS_WITH(
+      qmath::cuda::fake_quantize_per_channel(dx.at(0), ChannelLayout{1, 2, 4}, dp.at(0), dx.at(0), QuantRange{3, 3}),
+      Contains("empty quantized range"));
   const QuantParams bad[2] = {{1.0f, 0}, {-1.0f, 0}};
   CHECK_THROWS_WITH(qmath::cuda::check_channel_params(bad, 2, r8), Contains("scale"));
   CHECK_NOTHROW(qmath::cuda::check_channel_params(bad, 1, r8));
