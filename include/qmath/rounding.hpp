@@ -110,15 +110,16 @@ QMATH_HOST_DEVICE constexpr T narrow_cast(std::int32_t v) {
 
 // Rounds v with `mode`, adds zero_point, and saturates to [range.qmin, range.qmax]:
 //   q = clamp(round(v) + zero_point, qmin, qmax),  NaN -> zero_point (as CUDA cvt.rni.sat maps NaN to 0).
-// The clamp happens in float before the conversion, so huge values and +-inf saturate without overflow.
-// Requires range.qmin - zero_point and range.qmax - zero_point to be exact in float (|value| <= 2^24).
+// Huge values and +-inf first saturate in float to +-2^32 (beyond every qmin - zero_point and qmax - zero_point),
+// so the conversion to int64 is exact and defined; the zero point is then added and the result clamped in int64.
+// This is exact for every range, including int32 ranges (int32 outputs of a float-scaled epilogue), whose bounds
+// are not representable in float (float(2^31 - 1) is 2^31).
 QMATH_HOST_DEVICE std::int32_t round_add_saturate(float v, std::int32_t zero_point, QuantRange range, Round mode) {
   if (!(v == v)) v = 0.0f;  // NaN
-  const float lo = static_cast<float>(range.qmin - zero_point);
-  const float hi = static_cast<float>(range.qmax - zero_point);
+  constexpr float kLimit = 4294967296.0f;  // 2^32
   float r = round_to_integral(v, mode);
-  r = r < lo ? lo : (r > hi ? hi : r);
-  return static_cast<std::int32_t>(r) + zero_point;
+  r = r < -kLimit ? -kLimit : (r > kLimit ? kLimit : r);
+  return static_cast<std::int32_t>(clamp_i64(static_cast<std::int64_t>(r) + zero_point, range.qmin, range.qmax));
 }
 
 }  // namespace qmath
