@@ -38,6 +38,7 @@ struct Options {
   std::vector<Method> methods{Method::kEntropy};  // --method; "all" lists every method
   bool compare_all = false;
   int bins = 2048;
+  bool pow2_histogram = false;  // --histogram-range pow2: one pass, power-of-two range growth
   double percentile = 99.99;
   bool is_signed = true;
   bool per_channel = false;
@@ -46,7 +47,7 @@ struct Options {
   Method cache_method = Method::kEntropy;
   bool cache_method_given = false;
   std::string cache_algorithm;  // empty: derived from cache_method
-  int trt_version = 8601;
+  std::string trt_version;  // empty: qmath::TensorRTCache's default
   std::string json_path;
   std::string plot_dir;
   NanPolicy nan_policy = NanPolicy::kError;
@@ -71,7 +72,11 @@ inputs:
 methods:
   --method M                   minmax | percentile | mse | entropy | all     (default: entropy)
                                'all' computes every method and compares them in the summary
-  --bins N                     histogram bins for percentile, mse and entropy  (default: 2048)
+  --bins N                     histogram bins for percentile, mse and entropy, even (default: 2048)
+  --histogram-range R          fixed (default): two passes over the files, the first finds each tensor's absmax,
+                               the second fills bins covering exactly [0, absmax] (TensorRT's layout);
+                               pow2: one pass, bin width a power of two that grows with the data (half the bins
+                               may stay empty). Both are independent of batch order and batch size.
   --percentile P               percentile in [0, 100] for --method percentile   (default: 99.99)
   --signed                     signed int8 tensor, scale = amax / 127           (default)
   --unsigned                   post-ReLU tensor, uint8 [0, 255], scale = amax / 255
@@ -85,7 +90,7 @@ outputs (each written to a temporary file and moved into place only when the who
   --cache-method M             the method whose amax goes into the cache (default: entropy, or the single --method)
   --cache-algorithm NAME       header algorithm (default: EntropyCalibration2 for entropy, MinMaxCalibration for
                                minmax, percentile and mse)
-  --trt-version N              header version number, e.g. 8601 = TensorRT 8.6.1, 101303 = 10.13.3 (default: 8601)
+  --trt-version N              header version number, e.g. 8601 = TensorRT 8.6.1, 101303 = 10.13.3 (default: 8600)
   --json FILE                  JSON table: per tensor and method amax, scale, zero point, histogram summary
   --plot DIR                   one SVG per tensor: the histogram (log counts) with every method's threshold
   --progress / --no-progress   progress on stderr (default: only when stderr is a terminal)
@@ -202,7 +207,13 @@ inline Options parse_args(const std::vector<std::string>& args) {
         o.methods = {detail::parse_method(m, a)};
       }
     } else if (a == "--bins") {
-      o.bins = static_cast<int>(detail::parse_int(need(i, a), a, 1, 1 << 24));
+      o.bins = static_cast<int>(detail::parse_int(need(i, a), a, 2, 1 << 24));
+      if (o.bins % 2 != 0) throw InputError("--bins: " + args[i] + " is odd (the histograms need an even bin count)");
+    } else if (a == "--histogram-range") {
+      const std::string& r = need(i, a);
+      if (r == "fixed") o.pow2_histogram = false;
+      else if (r == "pow2") o.pow2_histogram = true;
+      else throw InputError("--histogram-range: unknown value '" + r + "' (fixed, pow2)");
     } else if (a == "--percentile") {
       o.percentile = detail::parse_double(need(i, a), a);
       if (o.percentile < 0.0 || o.percentile > 100.0)
@@ -225,7 +236,9 @@ inline Options parse_args(const std::vector<std::string>& args) {
       if (o.cache_algorithm.empty() || o.cache_algorithm.find_first_of(" \t\r\n:") != std::string::npos)
         throw InputError("--cache-algorithm: '" + o.cache_algorithm + "' must be a single word");
     } else if (a == "--trt-version") {
-      o.trt_version = static_cast<int>(detail::parse_int(need(i, a), a, 0, 99999999));
+      o.trt_version = need(i, a);
+      if (o.trt_version.empty() || o.trt_version.find_first_not_of("0123456789") != std::string::npos)
+        throw InputError("--trt-version: '" + o.trt_version + "' is not a decimal number (e.g. 8601, 101303)");
     } else if (a == "--json") {
       o.json_path = need(i, a);
     } else if (a == "--plot") {
