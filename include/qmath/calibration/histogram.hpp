@@ -115,6 +115,33 @@ class Histogram {
     total_ += finite;
   }
 
+  // collect() in two halves, for collectors that bin the data where the host cannot read it (the CUDA kernels of
+  // qmath/cuda/calibration.cuh). begin_external_batch(s, n) does what collect() does before binning a batch of n
+  // values whose statistics are s (non-finite policy and counters, extremes, range growth) and returns the range
+  // to bin the batch with; add_external_counts(counts, finite) then adds that batch's counts (bins() entries: its
+  // finite values binned under the returned range). The pair leaves the histogram exactly as collect() would.
+  HistogramRange begin_external_batch(const detail::BatchStats& s, std::size_t n) {
+    const std::uint64_t non_finite = s.nan + s.posinf + s.neginf;
+    detail::require(non_finite <= n, "Histogram::begin_external_batch", name_for_error(), non_finite,
+                    " non-finite values in a batch of ", n);
+    if (non_finite != 0 && opt_.non_finite == NonFinitePolicy::kError)
+      detail::fail("Histogram::collect", name_for_error(), non_finite, " non-finite value(s) in a batch of ", n,
+                   " (", s.nan, " NaN, ", s.posinf, " +inf, ", s.neginf,
+                   " -inf); use NonFinitePolicy::kSkip to skip and count them");
+    nan_ += s.nan;
+    posinf_ += s.posinf;
+    neginf_ += s.neginf;
+    if (n == non_finite) return range_;
+    if (s.min < min_) min_ = s.min;
+    if (s.max > max_) max_ = s.max;
+    grow_to_cover();
+    return range_;
+  }
+  void add_external_counts(const std::uint64_t* counts, std::uint64_t finite) {
+    for (std::size_t k = 0; k < counts_.size(); ++k) counts_[k] += counts[k];
+    total_ += finite;
+  }
+
   // Adds another histogram's counts. Both must have the same kind, bin count and growth rule (and the same range
   // for kFixed, the same width for kAppendBins). Exact: merging partial histograms of any split of the data gives
   // the histogram of all of it (kPowerOfTwo, kFixed).
@@ -204,12 +231,12 @@ class Histogram {
     if (opt_.growth == RangeGrowth::kFixed) return;
     if (opt_.growth == RangeGrowth::kAppendBins) {
       if (width_ == 0.0f) {
-        width_ = max_ / static_cast<float>(opt_.bins);
+        width_ = hi_abs / static_cast<float>(opt_.bins);
         if (!(width_ > 0.0f)) width_ = std::numeric_limits<float>::denorm_min();
         range_.inv_width = static_cast<float>(1.0 / static_cast<double>(width_));
         return;
       }
-      const double needed = static_cast<double>(std::ceil(max_ / width_));  // as pytorch-quantization: ceil(max / w)
+      const double needed = static_cast<double>(std::ceil(hi_abs / width_));  // as pytorch-quantization: ceil(max / w)
       if (needed > static_cast<double>(range_.bins)) {
         detail::require(needed <= static_cast<double>(1 << 26), "Histogram::collect", name_for_error(),
                         "kAppendBins would need ", needed, " bins");
