@@ -60,18 +60,11 @@ class MinMaxCalibrator {
   void collect(const float* x, std::size_t n) {
     const detail::BatchStats s = detail::checked_batch_stats(x, n, policy_, name_, "MinMaxCalibrator::collect");
     skipped_ += s.nan + s.posinf + s.neginf;
-    if (s.min <= s.max) {
-      min_ = s.min < min_ ? s.min : min_;
-      max_ = s.max > max_ ? s.max : max_;
-      seen_ = true;
-    }
+    if (s.min <= s.max) update(s.min, s.max);
   }
   void merge(const MinMaxCalibrator& other) {
-    if (!other.seen_) return;
-    min_ = other.min_ < min_ ? other.min_ : min_;
-    max_ = other.max_ > max_ ? other.max_ : max_;
-    seen_ = true;
     skipped_ += other.skipped_;
+    if (other.seen_) update(other.min_, other.max_);
   }
   // The observed [min, max]; {0, 0} before any finite value.
   CalibrationRange compute() const { return seen_ ? CalibrationRange{min_, max_} : CalibrationRange{0.0f, 0.0f}; }
@@ -79,6 +72,12 @@ class MinMaxCalibrator {
   std::uint64_t skipped_count() const { return skipped_; }
 
  private:
+  void update(float lo, float hi) {
+    min_ = !seen_ || lo < min_ ? lo : min_;
+    max_ = !seen_ || hi > max_ ? hi : max_;
+    seen_ = true;
+  }
+
   NonFinitePolicy policy_;
   std::string name_;
   bool seen_ = false;
