@@ -158,12 +158,14 @@ void check_random_shapes(unsigned seed) {
   std::uniform_int_distribution<int> pick(0, 5);
   std::uniform_int_distribution<int> za_d(qmath::full_range<TA>().qmin, qmath::full_range<TA>().qmax);
   std::uniform_int_distribution<int> zb_d(qmath::full_range<TB>().qmin, qmath::full_range<TB>().qmax);
-  // Edge sizes in every dimension, then a few tile-crossing shapes (several 12-row and 32-column blocks).
+  // Edge sizes in every dimension, then a few tile-crossing shapes (several 12-row and 32-column blocks, several
+  // K blocks).
   std::vector<GemmShape> shapes;
   for (int i = 0; i < 6; ++i) shapes.push_back({edge[pick(rng)], edge[pick(rng)], edge[pick(rng)]});
   shapes.push_back({1, 1, 1});
   shapes.push_back({65, 65, 65});
   shapes.push_back({25, 97, 130});
+  shapes.push_back({13, 33, 1100});  // several K blocks (kKcGroups * 4 = 512 k per block) with a K tail
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     const BLayout layout = i % 2 ? BLayout::kKxN : BLayout::kNxK;
     const std::int32_t za = i % 3 == 0 ? 0 : za_d(rng), zb = i % 4 == 0 ? 0 : zb_d(rng);

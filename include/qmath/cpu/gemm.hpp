@@ -148,7 +148,8 @@ PackedB<TB> pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, 
 
 namespace detail {
 
-using KernelFn = void (*)(int rows, int kgroups, const void* a_panel, const std::int8_t* b, std::int32_t* tile);
+using KernelFn = void (*)(int rows, int kgroups, const void* a_panel, const std::int8_t* b, std::int32_t* tile,
+                          bool accumulate);
 template <class TC>
 using EpilogueFn = void (*)(const Epilogue&, const std::int32_t*, std::int32_t, const std::int32_t*, int, int, TC*);
 
@@ -188,35 +189,41 @@ struct GemmJob {
   PathOps<TC> ops;
 };
 
+// Cache blocking. For each block of A rows (packed, ~192 KiB: stays in L2) and each 32-column B panel, K is swept
+// in blocks of kKcGroups groups: the B sub-panel (kKcGroups * 128 bytes = 16 KiB) stays in L1 while every A panel
+// of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks; after the
+// last K block the fused epilogue turns them into C while they are still in cache.
+constexpr int kKcGroups = 128;
+constexpr std::size_t kABlockBytes = 192 * 1024;
+
 template <class AE, class TA, class TC>
 void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const int k = j.s.k, kgroups = ceil_div(k, kKGroup);
   const std::size_t panel_elems = std::size_t(kgroups) * kMr * kKGroup;
-  // Rows of A packed at a time: their panels (about 192 KiB) stay in L2 while every B panel of the range passes.
-  const int budget_panels = std::max<int>(1, int((192 * 1024) / (panel_elems * sizeof(AE))));
+  const int budget_panels = std::max<int>(1, int(kABlockBytes / (panel_elems * sizeof(AE))));
   const int a_panels = std::min(budget_panels, ceil_div(m1 - m0, kMr));
   AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
-  std::vector<std::int32_t> row_sum(std::size_t(a_panels) * kMr);
-  alignas(64) std::int32_t tile[kMr * kNr];
+  AlignedBuffer acc(sizeof(std::int32_t) * std::size_t(a_panels) * kMr * kNr);
+  std::vector<std::int32_t> row_comp(std::size_t(a_panels) * kMr);
   for (int mb = m0; mb < m1; mb += a_panels * kMr) {
     const int rows_b = std::min(a_panels * kMr, m1 - mb);
     const int np = ceil_div(rows_b, kMr);
     for (int q = 0; q < np; ++q)
       pack_a_panel<AE>(std::min(kMr, rows_b - q * kMr), k, j.a + std::int64_t(mb + q * kMr) * j.lda, j.lda,
-                       a_pack.as<AE>() + q * panel_elems, row_sum.data() + q * kMr);
-    for (int i = 0; i < np * kMr; ++i) row_sum[i] = qmath::detail::wrap_mul(-j.zb_prime, row_sum[i]);
+                       a_pack.as<AE>() + q * panel_elems, row_comp.data() + q * kMr);
+    for (int i = 0; i < np * kMr; ++i) row_comp[i] = qmath::detail::wrap_mul(-j.zb_prime, row_comp[i]);
     for (int p = p0; p < p1; ++p) {
       const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
-      const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
-      for (int q = 0; q < np; ++q) {
-        const int rows = std::min(kMr, rows_b - q * kMr);
-        j.ops.kernel(rows, kgroups, a_pack.as<AE>() + q * panel_elems, bp, tile);
-        for (int r = 0; r < rows; ++r) {
-          const int m = mb + q * kMr + r;
-          j.ops.epilogue(*j.epilogue, tile + r * kNr, row_sum[q * kMr + r], j.col_comp + n0, n0, cols,
-                         j.c + std::int64_t(m) * j.ldc + n0);
-        }
+      for (int g0 = 0; g0 < kgroups; g0 += kKcGroups) {
+        const int gc = std::min(kKcGroups, kgroups - g0);
+        for (int q = 0; q < np; ++q)
+          j.ops.kernel(std::min(kMr, rows_b - q * kMr), gc, a_pack.as<AE>() + q * panel_elems + g0 * kMr * kKGroup,
+                       bp + std::size_t(g0) * kNr * kKGroup, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
       }
+      const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
+      for (int r = 0; r < rows_b; ++r)
+        j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>() + r * kNr, row_comp[r], j.col_comp + n0, n0, cols,
+                       j.c + std::int64_t(mb + r) * j.ldc + n0);
     }
   }
 }

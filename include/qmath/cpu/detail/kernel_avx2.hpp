@@ -27,7 +27,7 @@ namespace detail {
 
 template <int R>
 QMATH_TARGET_AVX2 inline void kernel_avx2_rows(int kgroups, const std::int16_t* a, const std::int8_t* b,
-                                               std::int32_t* tile) {
+                                               std::int32_t* tile, bool accumulate) {
   for (int c0 = 0; c0 < kNr; c0 += 8) {
     __m256i lo[R], hi[R];
     QMATH_UNROLL
@@ -51,25 +51,27 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_rows(int kgroups, const std::int16_t* 
     QMATH_UNROLL
     for (int r = 0; r < R; ++r) {
       // hadd gives columns 0 1 4 5 | 2 3 6 7; the 64-bit permute restores 0..7.
-      const __m256i sum = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
+      __m256i sum = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
+      if (accumulate)
+        sum = _mm256_add_epi32(sum, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + r * kNr + c0)));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + c0), sum);
     }
   }
 }
 
 QMATH_TARGET_AVX2 inline void kernel_avx2(int rows, int kgroups, const void* a_panel, const std::int8_t* b,
-                                          std::int32_t* tile) {
+                                          std::int32_t* tile, bool accumulate) {
   const std::int16_t* a = static_cast<const std::int16_t*>(a_panel);
   for (int r0 = 0; r0 < rows; r0 += 6) {
     const std::int16_t* ar = a + r0 * kKGroup;
     std::int32_t* t = tile + r0 * kNr;
     switch (rows - r0) {
-      case 1: kernel_avx2_rows<1>(kgroups, ar, b, t); break;
-      case 2: kernel_avx2_rows<2>(kgroups, ar, b, t); break;
-      case 3: kernel_avx2_rows<3>(kgroups, ar, b, t); break;
-      case 4: kernel_avx2_rows<4>(kgroups, ar, b, t); break;
-      case 5: kernel_avx2_rows<5>(kgroups, ar, b, t); break;
-      default: kernel_avx2_rows<6>(kgroups, ar, b, t); break;
+      case 1: kernel_avx2_rows<1>(kgroups, ar, b, t, accumulate); break;
+      case 2: kernel_avx2_rows<2>(kgroups, ar, b, t, accumulate); break;
+      case 3: kernel_avx2_rows<3>(kgroups, ar, b, t, accumulate); break;
+      case 4: kernel_avx2_rows<4>(kgroups, ar, b, t, accumulate); break;
+      case 5: kernel_avx2_rows<5>(kgroups, ar, b, t, accumulate); break;
+      default: kernel_avx2_rows<6>(kgroups, ar, b, t, accumulate); break;
     }
   }
 }

@@ -25,7 +25,7 @@ namespace detail {
 
 template <int R>
 QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const std::uint8_t* a, const std::int8_t* b,
-                                                           std::int32_t* tile) {
+                                                           std::int32_t* tile, bool accumulate) {
   __m512i c0[R], c1[R];
   QMATH_UNROLL
   for (int r = 0; r < R; ++r) {
@@ -47,6 +47,13 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const st
     a += kMr * kKGroup;
     b += kNr * kKGroup;
   }
+  if (accumulate) {
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      c0[r] = _mm512_add_epi32(c0[r], _mm512_loadu_si512(static_cast<const void*>(tile + r * kNr)));
+      c1[r] = _mm512_add_epi32(c1[r], _mm512_loadu_si512(static_cast<const void*>(tile + r * kNr + 16)));
+    }
+  }
   QMATH_UNROLL
   for (int r = 0; r < R; ++r) {
     _mm512_storeu_si512(static_cast<void*>(tile + r * kNr), c0[r]);
@@ -55,21 +62,21 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const st
 }
 
 QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, const void* a_panel,
-                                                      const std::int8_t* b, std::int32_t* tile) {
+                                                      const std::int8_t* b, std::int32_t* tile, bool accumulate) {
   const std::uint8_t* a = static_cast<const std::uint8_t*>(a_panel);
   switch (rows) {
-    case 1: return kernel_avx512vnni_rows<1>(kgroups, a, b, tile);
-    case 2: return kernel_avx512vnni_rows<2>(kgroups, a, b, tile);
-    case 3: return kernel_avx512vnni_rows<3>(kgroups, a, b, tile);
-    case 4: return kernel_avx512vnni_rows<4>(kgroups, a, b, tile);
-    case 5: return kernel_avx512vnni_rows<5>(kgroups, a, b, tile);
-    case 6: return kernel_avx512vnni_rows<6>(kgroups, a, b, tile);
-    case 7: return kernel_avx512vnni_rows<7>(kgroups, a, b, tile);
-    case 8: return kernel_avx512vnni_rows<8>(kgroups, a, b, tile);
-    case 9: return kernel_avx512vnni_rows<9>(kgroups, a, b, tile);
-    case 10: return kernel_avx512vnni_rows<10>(kgroups, a, b, tile);
-    case 11: return kernel_avx512vnni_rows<11>(kgroups, a, b, tile);
-    default: return kernel_avx512vnni_rows<12>(kgroups, a, b, tile);
+    case 1: return kernel_avx512vnni_rows<1>(kgroups, a, b, tile, accumulate);
+    case 2: return kernel_avx512vnni_rows<2>(kgroups, a, b, tile, accumulate);
+    case 3: return kernel_avx512vnni_rows<3>(kgroups, a, b, tile, accumulate);
+    case 4: return kernel_avx512vnni_rows<4>(kgroups, a, b, tile, accumulate);
+    case 5: return kernel_avx512vnni_rows<5>(kgroups, a, b, tile, accumulate);
+    case 6: return kernel_avx512vnni_rows<6>(kgroups, a, b, tile, accumulate);
+    case 7: return kernel_avx512vnni_rows<7>(kgroups, a, b, tile, accumulate);
+    case 8: return kernel_avx512vnni_rows<8>(kgroups, a, b, tile, accumulate);
+    case 9: return kernel_avx512vnni_rows<9>(kgroups, a, b, tile, accumulate);
+    case 10: return kernel_avx512vnni_rows<10>(kgroups, a, b, tile, accumulate);
+    case 11: return kernel_avx512vnni_rows<11>(kgroups, a, b, tile, accumulate);
+    default: return kernel_avx512vnni_rows<12>(kgroups, a, b, tile, accumulate);
   }
 }
 

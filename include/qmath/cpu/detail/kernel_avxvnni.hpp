@@ -20,7 +20,7 @@ namespace detail {
 
 template <int R>
 QMATH_TARGET_AVXVNNI inline void kernel_avxvnni_rows(int kgroups, const std::uint8_t* a, const std::int8_t* b,
-                                                     std::int32_t* tile) {
+                                                     std::int32_t* tile, bool accumulate) {
   for (int c0 = 0; c0 < kNr; c0 += 16) {
     __m256i c_lo[R], c_hi[R];
     QMATH_UNROLL
@@ -41,6 +41,14 @@ QMATH_TARGET_AVXVNNI inline void kernel_avxvnni_rows(int kgroups, const std::uin
       ag += kMr * kKGroup;
       bg += kNr * kKGroup;
     }
+    if (accumulate) {
+      QMATH_UNROLL
+      for (int r = 0; r < R; ++r) {
+        c_lo[r] = _mm256_add_epi32(c_lo[r], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + r * kNr + c0)));
+        c_hi[r] =
+            _mm256_add_epi32(c_hi[r], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + r * kNr + c0 + 8)));
+      }
+    }
     QMATH_UNROLL
     for (int r = 0; r < R; ++r) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + c0), c_lo[r]);
@@ -50,18 +58,18 @@ QMATH_TARGET_AVXVNNI inline void kernel_avxvnni_rows(int kgroups, const std::uin
 }
 
 QMATH_TARGET_AVXVNNI inline void kernel_avxvnni(int rows, int kgroups, const void* a_panel, const std::int8_t* b,
-                                                std::int32_t* tile) {
+                                                std::int32_t* tile, bool accumulate) {
   const std::uint8_t* a = static_cast<const std::uint8_t*>(a_panel);
   for (int r0 = 0; r0 < rows; r0 += 6) {
     const std::uint8_t* ar = a + r0 * kKGroup;
     std::int32_t* t = tile + r0 * kNr;
     switch (rows - r0) {
-      case 1: kernel_avxvnni_rows<1>(kgroups, ar, b, t); break;
-      case 2: kernel_avxvnni_rows<2>(kgroups, ar, b, t); break;
-      case 3: kernel_avxvnni_rows<3>(kgroups, ar, b, t); break;
-      case 4: kernel_avxvnni_rows<4>(kgroups, ar, b, t); break;
-      case 5: kernel_avxvnni_rows<5>(kgroups, ar, b, t); break;
-      default: kernel_avxvnni_rows<6>(kgroups, ar, b, t); break;
+      case 1: kernel_avxvnni_rows<1>(kgroups, ar, b, t, accumulate); break;
+      case 2: kernel_avxvnni_rows<2>(kgroups, ar, b, t, accumulate); break;
+      case 3: kernel_avxvnni_rows<3>(kgroups, ar, b, t, accumulate); break;
+      case 4: kernel_avxvnni_rows<4>(kgroups, ar, b, t, accumulate); break;
+      case 5: kernel_avxvnni_rows<5>(kgroups, ar, b, t, accumulate); break;
+      default: kernel_avxvnni_rows<6>(kgroups, ar, b, t, accumulate); break;
     }
   }
 }

@@ -13,11 +13,14 @@ namespace qmath {
 namespace cpu {
 namespace detail {
 
-// tile[r][j] (ld kNr) = sum over the packed k of A'[r][k] * B'[k][j] modulo 2^32, for r < rows, j < kNr.
-inline void kernel_scalar(int rows, int kgroups, const void* a_panel, const std::int8_t* b, std::int32_t* tile) {
+// tile[r][j] (ld kNr) = sum over the packed k of A'[r][k] * B'[k][j] modulo 2^32, for r < rows, j < kNr, added to
+// the tile's previous contents when `accumulate` (the next block of K). Every kernel has this contract.
+inline void kernel_scalar(int rows, int kgroups, const void* a_panel, const std::int8_t* b, std::int32_t* tile,
+                          bool accumulate) {
   const std::uint8_t* a = static_cast<const std::uint8_t*>(a_panel);
   for (int r = 0; r < rows; ++r) {
-    std::uint32_t acc[kNr] = {};
+    std::uint32_t acc[kNr];
+    for (int j = 0; j < kNr; ++j) acc[j] = accumulate ? static_cast<std::uint32_t>(tile[r * kNr + j]) : 0u;
     for (int g = 0; g < kgroups; ++g) {
       const std::uint8_t* ag = a + (g * kMr + r) * kKGroup;
       const std::int8_t* bg = b + g * kNr * kKGroup;

@@ -1,0 +1,296 @@
+// cpu_gemm_bench - INT8 GEMM (qmath::cpu::gemm, every path this CPU runs) against Eigen FP32 GEMM, the scalar
+// reference (small shapes) and oneDNN's dnnl_gemm_s8s8s32 / dnnl_gemm_u8s8s32 (when built with oneDNN), single
+// thread. Counter GOPs = 2 * M * N * K operations per second / 1e9 (a multiply-add counts as two operations).
+//
+// Benchmark names: <method>/<shape> with shape MxNxK; B is the weight operand stored N x K (K-contiguous).
+//   qmath_s8s8_<isa>        pre-packed B, int32 output (raw accumulator)
+//   qmath_u8s8_<isa>        the same with uint8 A
+//   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
+//   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
+//   onednn_s8s8, onednn_u8s8         dnnl_gemm_*s32, int32 output
+//   onednn_s8s8_plus_requant         dnnl_gemm_s8s8s32 then a separate vectorised requantization pass (same math)
+//   eigen_f32               Eigen GEMM in float
+//   reference               qmath::gemm_reference
+// oneDNN runs single-threaded: main() re-executes the program with OMP_NUM_THREADS=1 unless it is already set.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <qmath/cpu/gemm.hpp>
+#include <qmath/gemm_reference.hpp>
+
+#if QMATH_BENCH_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+void cpu_gemm_bench_eigen_sgemm(int m, int n, int k, const float* a, const float* b, float* c);
+const char* cpu_gemm_bench_eigen_simd();
+
+namespace {
+
+using qmath::BLayout;
+using qmath::Epilogue;
+using qmath::GemmShape;
+using qmath::cpu::Isa;
+
+struct Shape {
+  int m, n, k;
+  std::string name() const { return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k); }
+  double ops() const { return 2.0 * m * n * k; }
+};
+
+template <class T>
+std::vector<T> random_vector(std::size_t size, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d(qmath::full_range<T>().qmin, qmath::full_range<T>().qmax);
+  std::vector<T> v(size);
+  for (T& x : v) x = static_cast<T>(d(rng));
+  return v;
+}
+
+void set_counters(benchmark::State& state, const Shape& s) {
+  state.counters["GOPs"] = benchmark::Counter(s.ops() / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The fused output stage used by the "fused" comparison: bias, per-channel float scale, zero point, ReLU.
+struct FusedEpilogue {
+  std::vector<std::int32_t> bias;
+  std::vector<float> scale;
+  Epilogue e;
+  explicit FusedEpilogue(const Shape& s) : bias(s.n), scale(s.n) {
+    std::mt19937 rng(7);
+    for (int n = 0; n < s.n; ++n) {
+      bias[n] = int(rng() % 20001) - 10000;
+      scale[n] = 1.0f / (64.0f * 128.0f) * (0.5f + float(rng() % 100) / 100.0f);
+    }
+    e.bias = bias.data();
+    e.scale_mode = qmath::ScaleMode::kFloat;
+    e.per_channel = true;
+    e.scale = scale.data();
+    e.output_zero_point = -10;
+    e.clamp_min = -10;  // ReLU in the quantized domain
+  }
+};
+
+template <class TA>
+void bm_qmath(benchmark::State& state, Shape s, Isa isa) {
+  const auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
+  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  const Epilogue e;
+  for (auto _ : state) {
+    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, e, {isa, 1});
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
+void bm_qmath_oneshot(benchmark::State& state, Shape s) {
+  const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  const Epilogue e;
+  for (auto _ : state) {
+    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, c.data(), s.n, e);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
+void bm_qmath_fused(benchmark::State& state, Shape s) {
+  const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
+  std::vector<std::int8_t> c(std::size_t(s.m) * s.n);
+  const FusedEpilogue fe(s);
+  for (auto _ : state) {
+    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, fe.e);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
+void bm_eigen(benchmark::State& state, Shape s) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> a(std::size_t(s.m) * s.k), b(std::size_t(s.k) * s.n), c(std::size_t(s.m) * s.n);
+  for (float& x : a) x = d(rng);
+  for (float& x : b) x = d(rng);
+  for (auto _ : state) {
+    cpu_gemm_bench_eigen_sgemm(s.m, s.n, s.k, a.data(), b.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
+void bm_reference(benchmark::State& state, Shape s) {
+  const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  for (auto _ : state) {
+    qmath::gemm_reference(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, c.data(), s.n,
+                          Epilogue{});
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
+#if QMATH_BENCH_HAVE_DNNL
+// Row-major C = A * B^T with B stored N x K, as the qmath benchmarks (transb = 'T').
+template <class TA>
+dnnl_status_t onednn_gemm(const Shape& s, const TA* a, const std::int8_t* b, std::int32_t* c) {
+  const std::int32_t co = 0;
+  if constexpr (std::is_same<TA, std::uint8_t>::value)
+    return dnnl_gemm_u8s8s32('N', 'T', 'F', s.m, s.n, s.k, 1.0f, a, s.k, 0, b, s.k, 0, 0.0f, c, s.n, &co);
+  else
+    return dnnl_gemm_s8s8s32('N', 'T', 'F', s.m, s.n, s.k, 1.0f, a, s.k, 0, b, s.k, 0, 0.0f, c, s.n, &co);
+}
+
+template <class TA>
+void bm_onednn(benchmark::State& state, Shape s) {
+  const auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  for (auto _ : state) {
+    if (onednn_gemm(s, a.data(), b.data(), c.data()) != dnnl_success) {
+      state.SkipWithError("dnnl_gemm failed");
+      break;
+    }
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
+// oneDNN GEMM into int32, then the same output stage as a separate pass over C (qmath's vectorised epilogue).
+void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
+  const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  std::vector<std::int32_t> acc(std::size_t(s.m) * s.n);
+  std::vector<std::int8_t> c(std::size_t(s.m) * s.n);
+  const std::vector<std::int32_t> zeros(std::size_t(s.n), 0);
+  const FusedEpilogue fe(s);
+  const bool avx512 = qmath::cpu::isa_supported(Isa::kAvx512Vnni);
+  for (auto _ : state) {
+    if (onednn_gemm(s, a.data(), b.data(), acc.data()) != dnnl_success) {
+      state.SkipWithError("dnnl_gemm failed");
+      break;
+    }
+    for (int m = 0; m < s.m; ++m) {
+      const std::int32_t* row = acc.data() + std::size_t(m) * s.n;
+      std::int8_t* out = c.data() + std::size_t(m) * s.n;
+#if QMATH_CPU_X86
+      if (avx512) {
+        qmath::cpu::detail::epilogue_avx512<std::int8_t>(fe.e, row, 0, zeros.data(), 0, s.n, out);
+        continue;
+      }
+#endif
+      qmath::cpu::detail::epilogue_scalar<std::int8_t>(fe.e, row, 0, zeros.data(), 0, s.n, out);
+    }
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+#endif
+
+void register_all() {
+  std::vector<Shape> squares, inference;
+  for (int n : {64, 128, 256, 512, 1024, 2048}) squares.push_back({n, n, n});
+  // Fully connected layers (batch x out x in) and two im2col convolutions (ResNet 3x3: 56x56x64 -> 64 and
+  // 14x14x256 -> 256).
+  for (int batch : {1, 16, 64})
+    for (auto nk : {std::pair<int, int>{768, 768}, {3072, 768}, {768, 3072}, {4096, 4096}})
+      inference.push_back({batch, nk.first, nk.second});
+  inference.push_back({3136, 64, 576});
+  inference.push_back({196, 256, 2304});
+  std::vector<Shape> all = squares;
+  all.insert(all.end(), inference.begin(), inference.end());
+
+  std::vector<Isa> paths;
+  for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kScalar})
+    if (qmath::cpu::isa_supported(isa)) paths.push_back(isa);
+  const double kMinTime = 0.2;
+  for (const Shape& s : all) {
+    const std::string shape = "/" + s.name();
+    for (Isa isa : paths) {
+      if (isa == Isa::kScalar && double(s.m) * s.n * s.k > 512.0 * 512 * 512) continue;  // too slow to matter
+      benchmark::RegisterBenchmark((std::string("qmath_s8s8_") + qmath::cpu::isa_name(isa) + shape).c_str(),
+                                   bm_qmath<std::int8_t>, s, isa)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RegisterBenchmark(("qmath_u8s8_" + std::string(qmath::cpu::isa_name(paths.front())) + shape).c_str(),
+                                 bm_qmath<std::uint8_t>, s, paths.front())
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("qmath_s8s8_oneshot" + shape).c_str(), bm_qmath_oneshot, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("eigen_f32" + shape).c_str(), bm_eigen, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+    if (double(s.m) * s.n * s.k <= 128.0 * 128 * 128)
+      benchmark::RegisterBenchmark(("reference" + shape).c_str(), bm_reference, s)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+#if QMATH_BENCH_HAVE_DNNL
+    benchmark::RegisterBenchmark(("onednn_s8s8" + shape).c_str(), bm_onednn<std::int8_t>, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("onednn_u8s8" + shape).c_str(), bm_onednn<std::uint8_t>, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+#endif
+  }
+  std::vector<Shape> fused = inference;
+  fused.push_back({1024, 1024, 1024});
+  for (const Shape& s : fused) {
+    const std::string shape = "/" + s.name();
+    benchmark::RegisterBenchmark(("qmath_fused_i8" + shape).c_str(), bm_qmath_fused, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+#if QMATH_BENCH_HAVE_DNNL
+    benchmark::RegisterBenchmark(("onednn_s8s8_plus_requant" + shape).c_str(), bm_onednn_plus_requant, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+#endif
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#if QMATH_BENCH_HAVE_DNNL
+  // oneDNN's OpenMP runtime reads OMP_NUM_THREADS when the library loads: set it and start again, so the oneDNN
+  // figures are single-threaded like qmath's (an explicit OMP_NUM_THREADS is respected).
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure; then run as is
+  }
+#endif
+  benchmark::Initialize(&argc, argv);
+  benchmark::AddCustomContext("qmath_best_isa", qmath::cpu::isa_name(qmath::cpu::best_isa()));
+  benchmark::AddCustomContext("eigen_simd", cpu_gemm_bench_eigen_simd());
+#if QMATH_BENCH_HAVE_DNNL
+  benchmark::AddCustomContext("onednn", "dnnl_gemm_s8s8s32 / dnnl_gemm_u8s8s32");
+#else
+  benchmark::AddCustomContext("onednn", "not built (oneDNN not found)");
+#endif
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
