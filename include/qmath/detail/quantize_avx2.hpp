@@ -22,7 +22,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-#define QMATH_TARGET_AVX2 __attribute__((target("avx2")))
+#define QMATH_QUANTIZE_TARGET_AVX2 __attribute__((target("avx2")))
 
 namespace qmath {
 namespace detail {
@@ -33,7 +33,7 @@ struct QuantConsts {
   __m256i zero_point;
 };
 
-QMATH_TARGET_AVX2 inline QuantConsts make_consts(QuantParams p, QuantRange range) {
+QMATH_QUANTIZE_TARGET_AVX2 inline QuantConsts make_consts(QuantParams p, QuantRange range) {
   QuantConsts c;
   c.scale = _mm256_set1_ps(p.scale);
   c.lo = _mm256_set1_ps(static_cast<float>(range.qmin - p.zero_point));
@@ -43,7 +43,7 @@ QMATH_TARGET_AVX2 inline QuantConsts make_consts(QuantParams p, QuantRange range
 }
 
 template <Round M>
-QMATH_TARGET_AVX2 inline __m256 round_integral(__m256 v) {
+QMATH_QUANTIZE_TARGET_AVX2 inline __m256 round_integral(__m256 v) {
   if constexpr (M == Round::kHalfToEven) {
     return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   } else if constexpr (M == Round::kTowardZero) {
@@ -67,7 +67,7 @@ QMATH_TARGET_AVX2 inline __m256 round_integral(__m256 v) {
 }
 
 template <Round M>
-QMATH_TARGET_AVX2 inline __m256i quantize8(const float* x, const QuantConsts& c) {
+QMATH_QUANTIZE_TARGET_AVX2 inline __m256i quantize8(const float* x, const QuantConsts& c) {
   const __m256 xv = _mm256_loadu_ps(x);
   const __m256 v = _mm256_and_ps(_mm256_div_ps(xv, c.scale), _mm256_cmp_ps(xv, xv, _CMP_ORD_Q));  // NaN -> 0
   __m256 r = round_integral<M>(v);
@@ -76,7 +76,7 @@ QMATH_TARGET_AVX2 inline __m256i quantize8(const float* x, const QuantConsts& c)
 }
 
 template <Round M, class T>
-QMATH_TARGET_AVX2 void quantize_loop(const float* x, std::size_t n, T* q, const QuantConsts c, QuantParams p,
+QMATH_QUANTIZE_TARGET_AVX2 void quantize_loop(const float* x, std::size_t n, T* q, const QuantConsts c, QuantParams p,
                                      QuantRange range) {
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   std::size_t i = 0;
@@ -95,7 +95,7 @@ QMATH_TARGET_AVX2 void quantize_loop(const float* x, std::size_t n, T* q, const 
 
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller).
 template <class T>
-QMATH_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+QMATH_QUANTIZE_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
   switch (mode) {
@@ -113,7 +113,7 @@ QMATH_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, QuantParams
 
 // dequantize_array for T = int8 / uint8: x = scale * float(q - zero_point).
 template <class T>
-QMATH_TARGET_AVX2 void dequantize(const T* q, std::size_t n, float* x, QuantParams p) {
+QMATH_QUANTIZE_TARGET_AVX2 void dequantize(const T* q, std::size_t n, float* x, QuantParams p) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const __m256 scale = _mm256_set1_ps(p.scale);
   const __m256i zp = _mm256_set1_epi32(p.zero_point);

@@ -28,7 +28,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-#define QMATH_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+#define QMATH_QUANTIZE_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
 
 namespace qmath {
 namespace detail {
@@ -41,7 +41,7 @@ struct QuantConsts {
   __m512i zero_point;
 };
 
-QMATH_TARGET_AVX512 inline QuantConsts make_consts(QuantParams p, QuantRange range) {
+QMATH_QUANTIZE_TARGET_AVX512 inline QuantConsts make_consts(QuantParams p, QuantRange range) {
   QuantConsts c;
   c.scale = _mm512_set1_ps(p.scale);
   c.lo = _mm512_set1_ps(static_cast<float>(range.qmin - p.zero_point));
@@ -52,7 +52,7 @@ QMATH_TARGET_AVX512 inline QuantConsts make_consts(QuantParams p, QuantRange ran
 
 // round_to_integral(v, M), lane-wise and exact.
 template <Round M>
-QMATH_TARGET_AVX512 inline __m512 round_integral(__m512 v) {
+QMATH_QUANTIZE_TARGET_AVX512 inline __m512 round_integral(__m512 v) {
   if constexpr (M == Round::kHalfToEven) {
     return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   } else if constexpr (M == Round::kTowardZero) {
@@ -75,7 +75,7 @@ QMATH_TARGET_AVX512 inline __m512 round_integral(__m512 v) {
 
 // 16 quantized values as int32 lanes, already inside [qmin, qmax].
 template <Round M>
-QMATH_TARGET_AVX512 inline __m512i quantize16(__m512 x, const QuantConsts& c) {
+QMATH_QUANTIZE_TARGET_AVX512 inline __m512i quantize16(__m512 x, const QuantConsts& c) {
   const __mmask16 ordered = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
   const __m512 v = _mm512_maskz_div_round_ps(ordered, x, c.scale, kRn);  // x / scale; NaN -> 0
   __m512 r = round_integral<M>(v);
@@ -84,7 +84,7 @@ QMATH_TARGET_AVX512 inline __m512i quantize16(__m512 x, const QuantConsts& c) {
 }
 
 template <Round M, class T>
-QMATH_TARGET_AVX512 void quantize_loop(const float* x, std::size_t n, T* q, const QuantConsts c) {
+QMATH_QUANTIZE_TARGET_AVX512 void quantize_loop(const float* x, std::size_t n, T* q, const QuantConsts c) {
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     const __m512i a = quantize16<M>(_mm512_loadu_ps(x + i), c);
@@ -102,7 +102,7 @@ QMATH_TARGET_AVX512 void quantize_loop(const float* x, std::size_t n, T* q, cons
 
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller).
 template <class T>
-QMATH_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+QMATH_QUANTIZE_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
   switch (mode) {
@@ -119,14 +119,14 @@ QMATH_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, QuantPara
 }
 
 template <class T>
-QMATH_TARGET_AVX512 inline __m512 dequantize16(__m128i bytes, __m512 scale, __m512i zero_point) {
+QMATH_QUANTIZE_TARGET_AVX512 inline __m512 dequantize16(__m128i bytes, __m512 scale, __m512i zero_point) {
   const __m512i w = std::is_signed<T>::value ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
   return _mm512_mul_round_ps(scale, _mm512_cvtepi32_ps(_mm512_sub_epi32(w, zero_point)), kRn);  // int -> float exact
 }
 
 // dequantize_array for T = int8 / uint8: x = scale * float(q - zero_point).
 template <class T>
-QMATH_TARGET_AVX512 void dequantize(const T* q, std::size_t n, float* x, QuantParams p) {
+QMATH_QUANTIZE_TARGET_AVX512 void dequantize(const T* q, std::size_t n, float* x, QuantParams p) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const __m512 scale = _mm512_set1_ps(p.scale);
   const __m512i zp = _mm512_set1_epi32(p.zero_point);
