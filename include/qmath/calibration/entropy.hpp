@@ -61,6 +61,10 @@ struct EntropyOptions {
   std::int32_t start_bin = 0;  // 0: the mode's default (L for kTensorRT, 128 for pytorch, L / 2 for kMxnet)
   std::int32_t stride = 1;     // candidate step (kTensorRT, kPyTorchQuantization)
   double eps = 1e-4;           // kMxnet smoothing
+  // kTensorRT: search on a copy with bins[0] = bins[1], as pytorch-quantization always does (its mode ignores this
+  // flag and always does it). Post-ReLU tensors put half their values in bin 0 (exact zeros); that spike dominates
+  // the divergence and drags the plain KL threshold far down (about 2 sigma on a ReLU'd Gaussian instead of ~4.4).
+  bool flatten_first_bin = false;
 };
 
 namespace detail {
@@ -288,6 +292,12 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
     return best;
   }
 
+  std::vector<std::uint64_t> flattened;
+  if (opt.flatten_first_bin && n >= 2) {
+    flattened.assign(counts, counts + n);
+    flattened[0] = flattened[1];
+    counts = flattened.data();
+  }
   // kTensorRT: prefix sums, O(L) per candidate. A level [s0, s1) contributes M log(M / c) (M its mass, c its
   // non-empty bins); levels are 1 .. n / L + 1 bins wide, so there are at most n * (n / L + 2) distinct (s0, width)
   // pairs across all candidates (about 37k for 2048 bins, against 246k level evaluations): each is computed once.

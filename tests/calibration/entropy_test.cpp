@@ -1,0 +1,213 @@
+// Tests for qmath/calibration/entropy.hpp: hand-derived KL searches for the TensorRT, pytorch-quantization and
+// MXNet modes on tiny histograms (derivations in the comments), tie rules, the prefix-sum search against the
+// direct definition, and thresholds on analytic distributions.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include <qmath/calibration/entropy.hpp>
+
+#include "test_data.hpp"
+
+using namespace qmath;
+
+namespace {
+// KL(p || q) of unnormalised vectors, by the textbook formula.
+double kl(const std::vector<double>& p, const std::vector<double>& q) {
+  double sp = 0, sq = 0;
+  for (double v : p) sp += v;
+  for (double v : q) sq += v;
+  double d = 0;
+  for (std::size_t j = 0; j < p.size(); ++j) {
+    if (p[j] == 0) continue;
+    if (q[j] == 0) return std::numeric_limits<double>::infinity();
+    d += p[j] / sp * std::log((p[j] / sp) / (q[j] / sq));
+  }
+  return d;
+}
+EntropyOptions small(EntropyMode mode, int levels, int start) {
+  EntropyOptions o;
+  o.mode = mode;
+  o.levels = levels;
+  o.start_bin = start;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("TensorRT mode, hand-derived: counts {4, 2, 0, 1}, 2 levels") {
+  const std::uint64_t c[] = {4, 2, 0, 1};
+  // i = 2: P = {4, 2 + 0 + 1}; levels floor(j * 2 / 2) = {0, 1}: Q = {4, 2}
+  const double d2 = kl({4, 3}, {4, 2});
+  // i = 3: P = {4, 2, 0 + 1}; levels {0, 0, 1}: level 1 = bin 2 is empty, Q = {3, 3, 0}: P[2] > 0 = Q[2] -> inf
+  // i = 4: P = {4, 2, 0, 1}; levels {0, 0, 1, 1}: Q = {3, 3, 0, 1} (level 1's mass 1 on its one non-empty bin)
+  const double d4 = kl({4, 2, 0, 1}, {3, 3, 0, 1});
+  CHECK(d2 == Approx(0.019620080790526434));
+  CHECK(d4 == Approx(0.048542581941542054));
+  CHECK(entropy_divergence(c, 4, 2, 2) == Approx(d2).epsilon(1e-12));
+  CHECK(std::isinf(entropy_divergence(c, 4, 3, 2)));
+  CHECK(entropy_divergence(c, 4, 4, 2) == Approx(d4).epsilon(1e-12));
+  const ThresholdSearch r = entropy_search(c, 4, small(EntropyMode::kTensorRT, 2, 2));
+  CHECK(r.bin == 2);
+  CHECK(r.score == Approx(d2).epsilon(1e-9));
+}
+
+TEST_CASE("pytorch-quantization mode, hand-derived: bins[0] = bins[1] on a copy, last minimum, edges[i]") {
+  std::uint64_t c[] = {4, 2, 0, 1};
+  // The copy is {2, 2, 0, 1}.
+  // i = 2: P = {2, 3}, Q = {2, 2}: KL = 0.4 ln 0.8 + 0.6 ln 1.2 = 0.0201...
+  // i = 3: levels {0, 0, 1}, bin 2 empty: Q = {2, 2, 0}, P = {2, 2, 1}: inf
+  // i = 4: levels {0, 0, 1, 1}: Q = {2, 2, 0, 1} = P: KL = 0 -> wins
+  const ThresholdSearch r = entropy_search(c, 4, small(EntropyMode::kPyTorchQuantization, 2, 2));
+  CHECK(r.bin == 4);
+  CHECK(r.score == 0.0);
+  CHECK(c[0] == 4);  // the caller's counts are untouched
+  // ties: {1, 1, 1, 1, 0, 0}: i = 4, 5, 6 all give Q = P exactly (KL 0); i = 2, 3 do not.
+  //   i = 5: levels {0, 0, 0, 1, 1}: level 0 = {1, 1, 1}, level 1 = {1, 0} -> Q = {1, 1, 1, 1, 0} = P
+  //   i = 6: levels {0, 0, 0, 1, 1, 1}: Q = {1, 1, 1, 1, 0, 0} = P
+  const std::uint64_t t[] = {1, 1, 1, 1, 0, 0};
+  CHECK(entropy_search(t, 6, small(EntropyMode::kPyTorchQuantization, 2, 2)).bin == 6);  // last minimum
+  CHECK(entropy_search(t, 6, small(EntropyMode::kTensorRT, 2, 2)).bin == 4);             // first minimum
+  // amax = edges[i] = i * width on a qmath histogram (width 1 here)
+  Histogram h(fixed_range_options(6.0f, HistogramKind::kAbsolute, 6));
+  const float v[] = {0.5f, 1.5f, 2.5f, 3.5f};
+  h.collect(v, 4);
+  CHECK(entropy_calibrate(h, small(EntropyMode::kPyTorchQuantization, 2, 2)).amax == 6.0f);
+  CHECK(entropy_calibrate(h, small(EntropyMode::kTensorRT, 2, 2)).amax == 4.5f);  // (i + 0.5) * width
+}
+
+TEST_CASE("numpy pairwise summation order") {
+  // 1e16 + 1 + ... : a sequential sum loses the ones, the pairwise tree keeps some of them
+  std::vector<double> a(200, 1.0);
+  a[0] = 1e16;
+  double seq = 0;
+  for (double v : a) seq += v;
+  // by hand: n = 200 > 128 splits at 96 (200/2 = 100, minus 100 % 8): [0, 96) and [96, 200)
+  //   [0, 96): 8 accumulators r[k] = a[k] + a[k+8] + ...: r[0] = 1e16 + 11 ones = 1e16 + 11 -> 1e16 + 12 (ties to
+  //   even at 2-ulp spacing: each +1 is lost, so r[0] stays 1e16), r[1..7] = 12; sum = 1e16 + 84 exactly
+  //   representable (spacing 2) -> 1e16 + 84; [96, 200): 104 ones. Total 1e16 + 84 + 104 = 1e16 + 188.
+  CHECK(detail::numpy_sum(a.data(), a.size()) == 1e16 + 188);
+  CHECK(seq == 1e16);
+  const double few[] = {1, 2, 3};
+  CHECK(detail::numpy_sum(few, 3) == 6);
+}
+
+TEST_CASE("MXNet mode, hand-derived: 7 signed bins centred on 0, 3 levels") {
+  const std::uint64_t c[] = {1, 0, 2, 5, 2, 0, 1};  // zero bin 3
+  const double e = 1e-4;
+  // i = 1: slice {2, 5, 2}, outliers 1 left, 1 right: P = {3, 5, 3}; 3 groups of 1: Q = {2, 5, 2}; no zeros.
+  const double d1 = kl({3, 5, 3}, {2, 5, 2});
+  // i = 2: slice {0, 2, 5, 2, 0} + outliers: P = {1, 2, 5, 2, 1}; 5 / 3 = 1 bin per group, remainder to the last:
+  //   groups {0}, {1}, {2, 3, 4}: sums 0, 2, 7; non-zero P counts 1, 1, 3: Q = {0, 2, 7/3, 7/3, 7/3}.
+  //   Smoothing: P has no zero; Q has 1 zero, 4 non-zeros: eps1 = 1e-4 / 4.
+  const double q1 = e / 4;
+  const double d2 = kl({1, 2, 5, 2, 1}, {e, 2 - q1, 7.0 / 3 - q1, 7.0 / 3 - q1, 7.0 / 3 - q1});
+  // i = 3: whole histogram, no outliers: P = {1, 0, 2, 5, 2, 0, 1}; 7 / 3 = 2: groups {0,1}, {2,3}, {4,5,6}:
+  //   sums 1, 7, 3 over non-zero P counts 1, 2, 2: Q = {1, 0, 3.5, 3.5, 1.5, 0, 1.5}.
+  //   Smoothing: 2 zeros, 5 non-zeros in both: eps1 = 1e-4 * 2 / 5.
+  const double f = e * 2 / 5;
+  const double d3 = kl({1 - f, e, 2 - f, 5 - f, 2 - f, e, 1 - f}, {1 - f, e, 3.5 - f, 3.5 - f, 1.5 - f, e, 1.5 - f});
+  EntropyOptions o = small(EntropyMode::kMxnet, 3, 1);
+  const ThresholdSearch r = entropy_search(c, 7, o, 3);
+  const double best = std::min(d1, std::min(d2, d3));
+  const std::int64_t expect = best == d1 ? 1 : (best == d2 ? 2 : 3);
+  CHECK(r.bin == expect);
+  CHECK(r.score == Approx(best).epsilon(1e-12));
+  // threshold = right edge of bin z + i = (i + 0.5) * width on the centred layout
+  Histogram h(fixed_range_options(3.5f, HistogramKind::kSigned, 7));
+  const float v[] = {-3.0f, -1.0f, -1.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f, 1.0f, 3.0f};
+  h.collect(v, 11);
+  REQUIRE(h.counts() == std::vector<std::uint64_t>(c, c + 7));
+  CHECK(entropy_calibrate(h, o).amax == static_cast<float>(expect) + 0.5f);
+}
+
+TEST_CASE("the prefix-sum TensorRT search equals the direct definition") {
+  std::mt19937 g(42);
+  for (int round = 0; round < 12; ++round) {
+    const std::size_t n = 256 + 64 * static_cast<std::size_t>(round % 4);
+    std::vector<std::uint64_t> c(n);
+    std::geometric_distribution<int> geo(0.01 + 0.02 * round);
+    std::bernoulli_distribution hole(round % 3 == 0 ? 0.3 : 0.02);
+    for (std::size_t k = 0; k < n; ++k)
+      c[k] = hole(g) ? 0 : static_cast<std::uint64_t>(std::exp(-static_cast<double>(k) / (40.0 + 10 * round)) * 1e6) +
+                               static_cast<std::uint64_t>(geo(g));
+    for (int stride : {1, 3}) {
+      EntropyOptions o;
+      o.stride = stride;
+      const ThresholdSearch r = entropy_search(c.data(), n, o);
+      double best = std::numeric_limits<double>::infinity();
+      for (std::size_t i = 128; i <= n; i += static_cast<std::size_t>(stride))
+        best = std::min(best, entropy_divergence(c.data(), n, i, 128));
+      REQUIRE(r.score == Approx(entropy_divergence(c.data(), n, static_cast<std::size_t>(r.bin), 128)).epsilon(1e-9));
+      REQUIRE(r.score <= best * (1 + 1e-9) + 1e-15);
+    }
+  }
+}
+
+TEST_CASE("entropy thresholds on analytic distributions (TensorRT mode)") {
+  auto amax_of = [](const std::vector<float>& x, EntropyOptions o = {}) {
+    EntropyCalibrator c(o);
+    c.collect(x.data(), x.size());
+    return c.compute_amax();
+  };
+  // uniform: nothing to clip, the threshold is the top of the range
+  CHECK(amax_of(qmath_test::uniform(1000000, 1, -1.0f, 1.0f)) > 0.98f);
+  // Gaussian: about 4.6 sigma for 10^6 samples (pytorch-quantization / MXNet give 4.6 / 4.58 on such data)
+  const float g = amax_of(qmath_test::gaussian(1000000, 2));
+  CHECK(g > 4.0f);
+  CHECK(g < 5.0f);
+  // Laplace(0, 1): heavier tail, clipped well below the max (~14 for 10^6 samples)
+  const float l = amax_of(qmath_test::laplace(1000000, 3));
+  CHECK(l > 8.0f);
+  CHECK(l < 13.0f);
+  // 50 outliers up to 18.3 are ignored: the threshold stays near the outlier-free one
+  const float o = amax_of(qmath_test::with_outliers(qmath_test::gaussian(1000000, 2), 50));
+  CHECK(std::fabs(o - g) < 0.3f);
+  // ReLU'd Gaussian, unsigned (256 levels) with bins[0] = bins[1]: like the Gaussian's upper tail
+  EntropyOptions u;
+  u.is_unsigned = true;
+  u.flatten_first_bin = true;
+  const float r = amax_of(qmath_test::relu(qmath_test::gaussian(1000000, 4)), u);
+  CHECK(r > 3.5f);
+  CHECK(r < 4.7f);
+  // pytorch-quantization mode on the same Gaussian: within a few bins of TensorRT mode
+  EntropyOptions p;
+  p.mode = EntropyMode::kPyTorchQuantization;
+  CHECK(std::fabs(amax_of(qmath_test::gaussian(1000000, 2), p) - g) < 0.05f);
+}
+
+TEST_CASE("MXNet mode on a Gaussian with outliers, 8001 signed bins from a MinMax first pass") {
+  const auto x = qmath_test::with_outliers(qmath_test::gaussian(200000, 5), 20);
+  float amax = 0;
+  for (float v : x) amax = std::max(amax, std::fabs(v));
+  HistogramOptions ho = fixed_range_options(amax, HistogramKind::kSigned, 8001);
+  EntropyOptions o;
+  o.mode = EntropyMode::kMxnet;
+  EntropyCalibrator c(o, ho);
+  c.collect(x.data(), x.size());
+  CHECK(c.compute_amax() > 3.5f);
+  CHECK(c.compute_amax() < 5.5f);
+}
+
+TEST_CASE("entropy: empty histograms, too few bins, wrong kinds, bad options") {
+  CHECK(entropy_amax(Histogram()) == 0.0f);
+  Histogram few(fixed_range_options(1.0f, HistogramKind::kAbsolute, 64));  // fewer bins than the 128 levels
+  const float v[] = {0.2f, 0.9f};
+  few.collect(v, 2);
+  CHECK(entropy_calibrate(few).bin == 64);
+  CHECK_THROWS_AS(entropy_calibrate(Histogram(fixed_range_options(1.0f, HistogramKind::kSigned))), qmath::error);
+  EntropyOptions mx;
+  mx.mode = EntropyMode::kMxnet;
+  CHECK_THROWS_AS(entropy_calibrate(few, mx), qmath::error);
+  EntropyOptions bad;
+  bad.stride = 0;
+  CHECK_THROWS_AS(EntropyCalibrator(bad), qmath::error);
+  // all mass in the last bin: i < 256 keeps no mass (S = 0, KL infinite); only i = 256 is finite (KL 0)
+  std::vector<std::uint64_t> tail(256, 0);
+  tail[255] = 10;
+  const ThresholdSearch r = entropy_search(tail.data(), 256);
+  CHECK(r.bin == 256);
+  CHECK(r.score == 0.0);
+}
