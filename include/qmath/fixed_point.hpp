@@ -100,7 +100,14 @@ QMATH_HOST_DEVICE std::int32_t multiply_by_quantized_multiplier(std::int32_t x, 
 // and CUTLASS). The rounding mode is explicit, never the FP environment's.
 QMATH_HOST_DEVICE std::int32_t requantize_float(std::int32_t acc, float multiplier, std::int32_t zero_point,
                                                 QuantRange range, Round mode = Round::kHalfToEven) {
-  return round_add_saturate(static_cast<float>(acc) * multiplier, zero_point, range, mode);
+#if defined(__CUDA_ARCH__)
+  // __fmul_rn: a product nvcc / ptxas may never contract into an FMA with the rounding's subtraction (which would
+  // change tie detection); the host computes the same correctly rounded product.
+  const float v = __fmul_rn(static_cast<float>(acc), multiplier);
+#else
+  const float v = static_cast<float>(acc) * multiplier;
+#endif
+  return round_add_saturate(v, zero_point, range, mode);
 }
 
 // Fixed-point requantization, gemmlowp QuantizeDownInt32ByFixedPoint + clamp + saturating cast:
