@@ -180,7 +180,7 @@ void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   std::vector<std::int32_t> acc(std::size_t(s.m) * s.n);
   std::vector<std::int8_t> c(std::size_t(s.m) * s.n);
-  const std::vector<std::int32_t> zeros(std::size_t(s.n), 0);
+  const std::vector<std::int32_t> zero_rows(std::size_t(s.m), 0), zero_cols(std::size_t(s.n), 0);
   const FusedEpilogue fe(s);
   const bool avx512 = qmath::cpu::isa_supported(Isa::kAvx512Vnni);
   for (auto _ : state) {
@@ -188,17 +188,14 @@ void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
       state.SkipWithError("dnnl_gemm failed");
       break;
     }
-    for (int m = 0; m < s.m; ++m) {
-      const std::int32_t* row = acc.data() + std::size_t(m) * s.n;
-      std::int8_t* out = c.data() + std::size_t(m) * s.n;
 #if QMATH_CPU_X86
-      if (avx512) {
-        qmath::cpu::detail::epilogue_avx512<std::int8_t>(fe.e, row, 0, zeros.data(), 0, s.n, out);
-        continue;
-      }
+    if (avx512)
+      qmath::cpu::detail::epilogue_avx512<std::int8_t>(fe.e, acc.data(), s.n, zero_rows.data(), s.m, zero_cols.data(),
+                                                       0, s.n, c.data(), s.n);
+    else
 #endif
-      qmath::cpu::detail::epilogue_scalar<std::int8_t>(fe.e, row, 0, zeros.data(), 0, s.n, out);
-    }
+      qmath::cpu::detail::epilogue_scalar<std::int8_t>(fe.e, acc.data(), s.n, zero_rows.data(), s.m, zero_cols.data(),
+                                                       0, s.n, c.data(), s.n);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }

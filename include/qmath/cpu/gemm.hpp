@@ -151,7 +151,8 @@ namespace detail {
 using KernelFn = void (*)(int rows, int kgroups, const void* a_panel, const std::int8_t* b, std::int32_t* tile,
                           bool accumulate);
 template <class TC>
-using EpilogueFn = void (*)(const Epilogue&, const std::int32_t*, std::int32_t, const std::int32_t*, int, int, TC*);
+using EpilogueFn = void (*)(const Epilogue& e, const std::int32_t* dot, int ld, const std::int32_t* row_comp, int rows,
+                            const std::int32_t* col_comp, int n0, int cols, TC* out, std::int64_t ldc);
 
 template <class TC>
 struct PathOps {
@@ -190,10 +191,10 @@ struct GemmJob {
 };
 
 // Cache blocking. For each block of A rows (packed, ~192 KiB: stays in L2) and each 32-column B panel, K is swept
-// in blocks of kKcGroups groups: the B sub-panel (kKcGroups * 128 bytes = 16 KiB) stays in L1 while every A panel
+// in blocks of at most kKcGroups groups: the B sub-panel (at most kKcGroups * 128 bytes = 20 KiB) stays in L1 while every A panel
 // of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks; after the
 // last K block the fused epilogue turns them into C while they are still in cache.
-constexpr int kKcGroups = 128;
+constexpr int kKcGroups = 160;
 constexpr std::size_t kABlockBytes = 192 * 1024;
 
 template <class AE, class TA, class TC>
@@ -202,6 +203,8 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const std::size_t panel_elems = std::size_t(kgroups) * kMr * kKGroup;
   const int budget_panels = std::max<int>(1, int(kABlockBytes / (panel_elems * sizeof(AE))));
   const int a_panels = std::min(budget_panels, ceil_div(m1 - m0, kMr));
+  // K blocks of at most kKcGroups groups, of equal size (no short tail block).
+  const int kc_groups = ceil_div(kgroups, ceil_div(kgroups, kKcGroups));
   AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
   AlignedBuffer acc(sizeof(std::int32_t) * std::size_t(a_panels) * kMr * kNr);
   std::vector<std::int32_t> row_comp(std::size_t(a_panels) * kMr);
@@ -214,16 +217,15 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
     for (int i = 0; i < np * kMr; ++i) row_comp[i] = qmath::detail::wrap_mul(-j.zb_prime, row_comp[i]);
     for (int p = p0; p < p1; ++p) {
       const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
-      for (int g0 = 0; g0 < kgroups; g0 += kKcGroups) {
-        const int gc = std::min(kKcGroups, kgroups - g0);
+      for (int g0 = 0; g0 < kgroups; g0 += kc_groups) {
+        const int gc = std::min(kc_groups, kgroups - g0);
         for (int q = 0; q < np; ++q)
           j.ops.kernel(std::min(kMr, rows_b - q * kMr), gc, a_pack.as<AE>() + q * panel_elems + g0 * kMr * kKGroup,
                        bp + std::size_t(g0) * kNr * kKGroup, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
       }
       const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
-      for (int r = 0; r < rows_b; ++r)
-        j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>() + r * kNr, row_comp[r], j.col_comp + n0, n0, cols,
-                       j.c + std::int64_t(mb + r) * j.ldc + n0);
+      j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>(), kNr, row_comp.data(), rows_b, j.col_comp + n0, n0, cols,
+                     j.c + std::int64_t(mb) * j.ldc + n0, j.ldc);
     }
   }
 }

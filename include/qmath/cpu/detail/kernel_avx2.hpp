@@ -80,60 +80,65 @@ QMATH_TARGET_AVX2 inline void kernel_avx2(int rows, int kgroups, const void* a_p
 // and the multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an
 // integer is explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
 template <class TC>
-QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, std::int32_t row_comp,
-                                            const std::int32_t* col_comp, int n0, int cols, TC* out) {
+QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, int ld,
+                                       const std::int32_t* row_comp, int rows, const std::int32_t* col_comp, int n0,
+                                       int cols, TC* out, std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
   if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))
-    return epilogue_scalar<TC>(e, dot, row_comp, col_comp, n0, cols, out);
-  const __m256i rc = _mm256_set1_epi32(row_comp);
+    return epilogue_scalar<TC>(e, dot, ld, row_comp, rows, col_comp, n0, cols, out, ldc);
   const bool scaled = e.scale_mode == ScaleMode::kFloat;
   const __m256 scale_all = _mm256_set1_ps(scaled ? e.scale[0] : 1.0f);
-  int j = 0;
-  for (; j + 8 <= cols; j += 8) {
-    __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dot + j)), rc);
-    v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_comp + j)));
-    if (e.bias) {
-      const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias + n0 + j));
-      const __m256i s = _mm256_add_epi32(v, bias);
-      const __m256i overflow =
-          _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(v, s), _mm256_xor_si256(bias, s)), 31);
-      const __m256i sat = _mm256_xor_si256(_mm256_srai_epi32(v, 31), _mm256_set1_epi32(INT32_MAX));
-      v = _mm256_blendv_epi8(s, sat, overflow);
-    }
-    __m256 sc = scale_all;
-    if (scaled && e.per_channel) sc = _mm256_loadu_ps(e.scale + n0 + j);
-    if constexpr (kFloatOut) {
-      __m256 y = _mm256_cvtepi32_ps(v);
-      if (scaled) y = _mm256_mul_ps(y, sc);
-      const __m256 lo = _mm256_set1_ps(e.float_clamp_min), hi = _mm256_set1_ps(e.float_clamp_max);
-      y = _mm256_blendv_ps(y, lo, _mm256_cmp_ps(y, lo, _CMP_LT_OQ));
-      y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
-      _mm256_storeu_ps(out + j, y);
-    } else {
-      const QuantRange t = full_range<TC>();
-      const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
-      const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
-      if (scaled) {
-        const std::int32_t zp = e.output_zero_point;
-        __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), sc);
-        x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(qmin - zp)));
-        x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(qmax - zp)));
-        v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
-      } else {
-        v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(qmin)), _mm256_set1_epi32(qmax));
+  for (int r = 0; r < rows; ++r) {
+    const __m256i rc = _mm256_set1_epi32(row_comp[r]);
+    const std::int32_t* drow = dot + std::int64_t(r) * ld;
+    TC* orow = out + std::int64_t(r) * ldc;
+    int j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(drow + j)), rc);
+      v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_comp + j)));
+      if (e.bias) {
+        const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias + n0 + j));
+        const __m256i s = _mm256_add_epi32(v, bias);
+        const __m256i overflow =
+            _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(v, s), _mm256_xor_si256(bias, s)), 31);
+        const __m256i sat = _mm256_xor_si256(_mm256_srai_epi32(v, 31), _mm256_set1_epi32(INT32_MAX));
+        v = _mm256_blendv_epi8(s, sat, overflow);
       }
-      if constexpr (kInt32Out) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), v);
+      __m256 sc = scale_all;
+      if (scaled && e.per_channel) sc = _mm256_loadu_ps(e.scale + n0 + j);
+      if constexpr (kFloatOut) {
+        __m256 y = _mm256_cvtepi32_ps(v);
+        if (scaled) y = _mm256_mul_ps(y, sc);
+        const __m256 lo = _mm256_set1_ps(e.float_clamp_min), hi = _mm256_set1_ps(e.float_clamp_max);
+        y = _mm256_blendv_ps(y, lo, _mm256_cmp_ps(y, lo, _CMP_LT_OQ));
+        y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
+        _mm256_storeu_ps(orow + j, y);
       } else {
-        alignas(32) std::int32_t q[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(q), v);
-        for (int i = 0; i < 8; ++i) out[j + i] = static_cast<TC>(q[i]);
+        const QuantRange t = full_range<TC>();
+        const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
+        const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
+        if (scaled) {
+          const std::int32_t zp = e.output_zero_point;
+          __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), sc);
+          x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+          x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(qmin - zp)));
+          x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(qmax - zp)));
+          v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
+        } else {
+          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(qmin)), _mm256_set1_epi32(qmax));
+        }
+        if constexpr (kInt32Out) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(orow + j), v);
+        } else {
+          alignas(32) std::int32_t q[8];
+          _mm256_store_si256(reinterpret_cast<__m256i*>(q), v);
+          for (int i = 0; i < 8; ++i) orow[j + i] = static_cast<TC>(q[i]);
+        }
       }
     }
+    if (j < cols) epilogue_scalar<TC>(e, drow + j, ld, row_comp + r, 1, col_comp + j, n0 + j, cols - j, orow + j, ldc);
   }
-  if (j < cols) epilogue_scalar<TC>(e, dot + j, row_comp, col_comp + j, n0 + j, cols - j, out + j);
 }
 
 }  // namespace detail

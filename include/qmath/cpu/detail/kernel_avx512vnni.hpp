@@ -93,55 +93,60 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, con
 //   -Wmaybe-uninitialized (GCC PR 105593) in users' -Werror builds.
 // - float output clamps with ordered compares, so NaN bounds behave as the scalar ternaries.
 template <class TC>
-QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std::int32_t* dot, std::int32_t row_comp,
-                                                    const std::int32_t* col_comp, int n0, int cols, TC* out) {
+QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std::int32_t* dot, int ld,
+                                       const std::int32_t* row_comp, int rows, const std::int32_t* col_comp, int n0,
+                                       int cols, TC* out, std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
   if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))
-    return epilogue_scalar<TC>(e, dot, row_comp, col_comp, n0, cols, out);
+    return epilogue_scalar<TC>(e, dot, ld, row_comp, rows, col_comp, n0, cols, out, ldc);
   constexpr int kRn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-  const __m512i rc = _mm512_set1_epi32(row_comp);
   const bool scaled = e.scale_mode == ScaleMode::kFloat;
   const __m512 scale_all = _mm512_set1_ps(scaled ? e.scale[0] : 1.0f);
-  for (int j = 0; j < cols; j += 16) {
-    const __mmask16 m = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1u);
-    __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, dot + j), rc);
-    v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, col_comp + j));
-    if (e.bias) {
-      const __m512i bias = _mm512_maskz_loadu_epi32(m, e.bias + n0 + j);
-      const __m512i s = _mm512_add_epi32(v, bias);
-      const __mmask16 overflow =
-          _mm512_movepi32_mask(_mm512_and_si512(_mm512_xor_si512(v, s), _mm512_xor_si512(bias, s)));
-      const __m512i sat = _mm512_xor_si512(_mm512_maskz_srai_epi32(m, v, 31), _mm512_set1_epi32(INT32_MAX));
-      v = _mm512_mask_mov_epi32(s, overflow, sat);
-    }
-    __m512 sc = scale_all;
-    if (scaled && e.per_channel) sc = _mm512_maskz_loadu_ps(m, e.scale + n0 + j);
-    if constexpr (kFloatOut) {
-      __m512 y = _mm512_maskz_cvt_roundepi32_ps(m, v, kRn);
-      if (scaled) y = _mm512_maskz_mul_round_ps(m, y, sc, kRn);
-      const __m512 lo = _mm512_set1_ps(e.float_clamp_min), hi = _mm512_set1_ps(e.float_clamp_max);
-      y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
-      y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
-      _mm512_mask_storeu_ps(out + j, m, y);
-    } else {
-      const QuantRange t = full_range<TC>();
-      const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
-      const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
-      if (scaled) {
-        const std::int32_t zp = e.output_zero_point;
-        __m512 x = _mm512_maskz_mul_round_ps(m, _mm512_maskz_cvt_roundepi32_ps(m, v, kRn), sc, kRn);
-        x = _mm512_maskz_roundscale_ps(m, x, kRn);
-        x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(static_cast<float>(qmin - zp)));
-        x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(static_cast<float>(qmax - zp)));
-        v = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(m, x), _mm512_set1_epi32(zp));
-      } else {
-        v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(qmin)), _mm512_set1_epi32(qmax));
+  for (int r = 0; r < rows; ++r) {
+    const __m512i rc = _mm512_set1_epi32(row_comp[r]);
+    const std::int32_t* drow = dot + std::int64_t(r) * ld;
+    TC* orow = out + std::int64_t(r) * ldc;
+    for (int j = 0; j < cols; j += 16) {
+      const __mmask16 m = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1u);
+      __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, drow + j), rc);
+      v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, col_comp + j));
+      if (e.bias) {
+        const __m512i bias = _mm512_maskz_loadu_epi32(m, e.bias + n0 + j);
+        const __m512i s = _mm512_add_epi32(v, bias);
+        const __mmask16 overflow =
+            _mm512_movepi32_mask(_mm512_and_si512(_mm512_xor_si512(v, s), _mm512_xor_si512(bias, s)));
+        const __m512i sat = _mm512_xor_si512(_mm512_maskz_srai_epi32(m, v, 31), _mm512_set1_epi32(INT32_MAX));
+        v = _mm512_mask_mov_epi32(s, overflow, sat);
       }
-      if constexpr (kInt32Out)
-        _mm512_mask_storeu_epi32(out + j, m, v);
-      else
-        _mm512_mask_cvtepi32_storeu_epi8(out + j, m, v);
+      __m512 sc = scale_all;
+      if (scaled && e.per_channel) sc = _mm512_maskz_loadu_ps(m, e.scale + n0 + j);
+      if constexpr (kFloatOut) {
+        __m512 y = _mm512_maskz_cvt_roundepi32_ps(m, v, kRn);
+        if (scaled) y = _mm512_maskz_mul_round_ps(m, y, sc, kRn);
+        const __m512 lo = _mm512_set1_ps(e.float_clamp_min), hi = _mm512_set1_ps(e.float_clamp_max);
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
+        y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
+        _mm512_mask_storeu_ps(orow + j, m, y);
+      } else {
+        const QuantRange t = full_range<TC>();
+        const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
+        const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
+        if (scaled) {
+          const std::int32_t zp = e.output_zero_point;
+          __m512 x = _mm512_maskz_mul_round_ps(m, _mm512_maskz_cvt_roundepi32_ps(m, v, kRn), sc, kRn);
+          x = _mm512_maskz_roundscale_ps(m, x, kRn);
+          x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(static_cast<float>(qmin - zp)));
+          x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(static_cast<float>(qmax - zp)));
+          v = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(m, x), _mm512_set1_epi32(zp));
+        } else {
+          v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(qmin)), _mm512_set1_epi32(qmax));
+        }
+        if constexpr (kInt32Out)
+          _mm512_mask_storeu_epi32(orow + j, m, v);
+        else
+          _mm512_mask_cvtepi32_storeu_epi8(orow + j, m, v);
+      }
     }
   }
 }

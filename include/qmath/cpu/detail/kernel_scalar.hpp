@@ -32,14 +32,17 @@ inline void kernel_scalar(int rows, int kgroups, const void* a_panel, const std:
   }
 }
 
-// out[j] = apply_epilogue(dot[j] + row_comp + col_comp[j], n0 + j) for j < cols (wrapping adds).
+// out[r * ldc + j] = apply_epilogue(dot[r * ld + j] + row_comp[r] + col_comp[j], n0 + j) for r < rows, j < cols
+// (wrapping adds). Every epilogue function has this contract.
 template <class TC>
-void epilogue_scalar(const Epilogue& e, const std::int32_t* dot, std::int32_t row_comp, const std::int32_t* col_comp,
-                     int n0, int cols, TC* out) {
-  for (int j = 0; j < cols; ++j) {
-    const std::int32_t acc = qmath::detail::wrap_add(qmath::detail::wrap_add(dot[j], row_comp), col_comp[j]);
-    out[j] = apply_epilogue<TC>(e, acc, n0 + j);
-  }
+void epilogue_scalar(const Epilogue& e, const std::int32_t* dot, int ld, const std::int32_t* row_comp, int rows,
+                     const std::int32_t* col_comp, int n0, int cols, TC* out, std::int64_t ldc) {
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < cols; ++j) {
+      const std::int32_t acc =
+          qmath::detail::wrap_add(qmath::detail::wrap_add(dot[std::int64_t(r) * ld + j], row_comp[r]), col_comp[j]);
+      out[std::int64_t(r) * ldc + j] = apply_epilogue<TC>(e, acc, n0 + j);
+    }
 }
 
 }  // namespace detail

@@ -122,30 +122,33 @@ void pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::in
 }
 
 // Packs `rows` <= kMr rows of A (K columns) into one panel of element type AE (uint8 or int16), zero-padded to kMr
-// rows and a multiple of 4 columns, and writes the row sums of A'.
+// rows and a multiple of 4 columns, and writes the row sums of A'. This runs on every GEMM call (O(M K) against the
+// kernels' O(M N K)), so the uint8 form moves whole 4-byte groups (the sign flip of int8 is one XOR per group) and
+// the row sum is a plain widening loop the compiler vectorises: sum A' = sum A + off_a * K.
 template <class AE, class TA>
 void pack_a_panel(int rows, int k, const TA* a, std::int64_t lda, AE* dst, std::int32_t* row_sum) {
-  const int kgroups = ceil_div(k, kKGroup);
+  const int kgroups = ceil_div(k, kKGroup), kfull = k / kKGroup;
   std::memset(dst, 0, sizeof(AE) * std::size_t(kgroups) * kMr * kKGroup);
+  constexpr std::uint32_t flip = a_offset<TA>() ? 0x80808080u : 0u;
   for (int r = 0; r < rows; ++r) {
     const TA* src = a + std::int64_t(r) * lda;
-    AE* out = dst + r * kKGroup;
     std::int32_t sum = 0;
-    int kk = 0;
-    for (; kk + kKGroup <= k; kk += kKGroup) {
-      AE* o = out + (kk / kKGroup) * (kMr * kKGroup);
-      for (int t = 0; t < kKGroup; ++t) {
-        const std::uint8_t v = a_prime(src[kk + t]);
-        o[t] = static_cast<AE>(v);
-        sum += v;
+    for (int kk = 0; kk < k; ++kk) sum += src[kk];
+    row_sum[r] = sum + a_offset<TA>() * k;
+    AE* out = dst + r * kKGroup;
+    if constexpr (sizeof(AE) == 1) {
+      for (int g = 0; g < kfull; ++g) {
+        std::uint32_t v;
+        std::memcpy(&v, src + g * kKGroup, sizeof(v));
+        v ^= flip;
+        std::memcpy(out + g * (kMr * kKGroup), &v, sizeof(v));
       }
+    } else {
+      for (int g = 0; g < kfull; ++g)
+        for (int t = 0; t < kKGroup; ++t) out[g * (kMr * kKGroup) + t] = static_cast<AE>(a_prime(src[g * kKGroup + t]));
     }
-    for (; kk < k; ++kk) {
-      const std::uint8_t v = a_prime(src[kk]);
-      out[(kk / kKGroup) * (kMr * kKGroup) + kk % kKGroup] = static_cast<AE>(v);
-      sum += v;
-    }
-    row_sum[r] = sum;
+    for (int kk = kfull * kKGroup; kk < k; ++kk)
+      out[kfull * (kMr * kKGroup) + kk - kfull * kKGroup] = static_cast<AE>(a_prime(src[kk]));
   }
   for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
 }
