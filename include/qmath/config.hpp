@@ -25,7 +25,8 @@
 #define QMATH_STRINGIFY(x) QMATH_STRINGIFY_IMPL(x)
 
 // QMATH_UNROLL: ask the compiler to unroll the following loop fully.
-#if defined(__CUDACC__) || defined(__clang__)
+// (nvcc's host pass hands the code to the host compiler, so the CUDA spelling is used only in device passes.)
+#if defined(__CUDA_ARCH__) || defined(__clang__)
 #define QMATH_UNROLL _Pragma("unroll")
 #elif defined(__GNUC__)
 #define QMATH_UNROLL _Pragma("GCC unroll 16")
