@@ -66,7 +66,7 @@ inline std::int32_t rdbpot(std::int32_t x, int e) {
 // Double rounding, with the pre-shift saturated to int32 (qmath's documented choice).
 inline std::int32_t mbqm_double(std::int32_t x, std::int32_t m, int shift) {
   const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-  return rdbpot(srdhm(sat32(i128(x) << left), m), right);
+  return rdbpot(srdhm(sat32(i128(x) * (i128(1) << left)), m), right);
 }
 
 // Single rounding: round-half-up(x * m * 2^(shift - 31)), saturated.

@@ -87,7 +87,8 @@ std::int64_t gemmlowp_agreement(std::int64_t count, std::uint64_t seed) {
   auto mbqm = [&](std::int32_t x, std::int32_t m, int shift) {
     const std::int32_t d = qmath::multiply_by_quantized_multiplier_double_rounding(x, m, shift);
     if (preshift_fits(x, shift)) bad += d != gemmlowp_mbqm(x, m, shift);
-    else bad += d != gemmlowp_mbqm(qref::sat32(qref::i128(x) << shift), m, 0);  // qmath saturates the pre-shift
+    else  // qmath saturates the pre-shift where TFLite would overflow
+      bad += d != gemmlowp_mbqm(qref::sat32(qref::i128(x) * (qref::i128(1) << shift)), m, 0);
     bad += d != qref::mbqm_double(x, m, shift);
     bad += d != qmath::multiply_by_quantized_multiplier(x, m, shift, FixedPointRounding::kDouble);
     const std::int32_t s = qmath::multiply_by_quantized_multiplier_single_rounding(x, m, shift);

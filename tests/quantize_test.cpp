@@ -104,8 +104,8 @@ TEST_CASE("quantize_value agrees with the independent formulation on random inpu
     const std::vector<float> x = test_inputs(256, p.scale, rng());
     for (float v : x)
       for (Round m : kModes)
-        if (qmath::quantize_value(v, p, range, m) != qref::quantize(v, p.scale, p.zero_point, range.qmin, range.qmax, m))
-          ++bad;
+        bad += qmath::quantize_value(v, p, range, m) !=
+               qref::quantize(v, p.scale, p.zero_point, range.qmin, range.qmax, m);
   }
   CHECK(bad == 0);
 }
