@@ -86,11 +86,28 @@ TEST_CASE("the SSE2 fill is bit-exact with the scalar rule") {
     for (HistogramRange r : {HistogramRange{256.0f, 0.0f, 2048, 0, true}, HistogramRange{3.3f, 0.0f, 2048, 0, true},
                              HistogramRange{1e-3f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2000, 0, true}}) {
       std::vector<std::uint64_t> fast(static_cast<std::size_t>(r.bins), 0), slow = fast;
-      detail::fill_histogram_abs(x.data(), n, r, fast.data());
+      const detail::FillStats st = detail::fill_histogram_abs(x.data(), n, r, fast.data());
       detail::fill_histogram_scalar(x.data(), n, r, false, slow.data());
       REQUIRE(fast == slow);
+      const detail::BatchStats ref = detail::batch_stats_scalar(x.data(), n);
+      CHECK_FALSE(st.non_finite);
+      CHECK(st.min == ref.min);
+      CHECK(st.max == ref.max);
     }
   }
+}
+
+TEST_CASE("the fused fill flags NaN and infinities wherever they are") {
+  std::vector<float> x = qmath_test::gaussian(5000, 6);
+  const HistogramRange r{256.0f, 0.0f, 2048, 0, true};
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    -std::numeric_limits<float>::infinity()})
+    for (std::size_t pos : {std::size_t(0), std::size_t(9), std::size_t(4999)}) {
+      std::vector<float> y = x;
+      y[pos] = bad;
+      std::vector<std::uint64_t> c(2048, 0);
+      CHECK(detail::fill_histogram_abs(y.data(), y.size(), r, c.data()).non_finite);
+    }
 }
 
 TEST_CASE("power-of-two counts do not depend on batch order, batch size or merge grouping") {

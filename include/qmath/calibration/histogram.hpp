@@ -97,6 +97,20 @@ class Histogram {
   void collect(const float* x, std::size_t n) {
     if (n == 0) return;
     detail::require(x != nullptr, "Histogram::collect", name_for_error(), "null data pointer with ", n, " elements");
+    // Fast path, one read of the batch: bin with the current range while gathering min / max / non-finite, into a
+    // staging array that is committed only if the batch turns out finite and inside the range; otherwise it is
+    // discarded and the batch goes through the careful path below (statistics first, growth, then binning).
+    if (range_.absolute && range_.shift == 0.0f && has_range() && n >= 2 * counts_.size()) {
+      staging_.assign(counts_.size(), 0);
+      const detail::FillStats f = detail::fill_histogram_abs(x, n, range_, staging_.data());
+      if (!f.non_finite && covers(std::min(f.min, min_), std::max(f.max, max_))) {
+        for (std::size_t k = 0; k < counts_.size(); ++k) counts_[k] += staging_[k];
+        min_ = std::min(f.min, min_);
+        max_ = std::max(f.max, max_);
+        total_ += n;
+        return;
+      }
+    }
     const detail::BatchStats s = detail::batch_stats(x, n);
     const std::uint64_t non_finite = s.nan + s.posinf + s.neginf;
     if (non_finite != 0 && opt_.non_finite == NonFinitePolicy::kError)
@@ -223,6 +237,27 @@ class Histogram {
  private:
   std::string name_for_error() const { return opt_.name.empty() ? std::string() : "tensor '" + opt_.name + "': "; }
 
+  // Whether the current range already covers finite values in [lo, hi] (grow_to_cover would change nothing).
+  bool covers(float lo, float hi) const {
+    const float hi_abs = std::max(std::fabs(lo), std::fabs(hi));
+    if (!(hi_abs > 0.0f)) return true;
+    switch (opt_.growth) {
+      case RangeGrowth::kFixed:
+        return true;
+      case RangeGrowth::kAppendBins:
+        return has_range() && std::ceil(hi_abs / width_) <= static_cast<float>(range_.bins);
+      case RangeGrowth::kPowerOfTwo:
+      default: {
+        if (!has_range()) return false;
+        const bool absolute = opt_.kind == HistogramKind::kAbsolute;
+        const float top = std::floor((absolute ? hi_abs : hi) * range_.inv_width);
+        const float bottom = std::floor((absolute ? 0.0f : lo) * range_.inv_width);
+        return top <= static_cast<float>(range_.bins - 1 - range_.zero_bin) &&
+               (absolute || bottom >= static_cast<float>(-range_.zero_bin));
+      }
+    }
+  }
+
   // Ensures the current range covers [min_, max_] (raw extremes of the finite values seen).
   void grow_to_cover() {
     const bool absolute = opt_.kind == HistogramKind::kAbsolute;
@@ -280,6 +315,7 @@ class Histogram {
 
   HistogramOptions opt_;
   std::vector<std::uint64_t> counts_;
+  std::vector<std::uint64_t> staging_;  // scratch of the fast path
   HistogramRange range_{};
   float width_ = 0.0f;
   int exp_ = 0;

@@ -2,8 +2,8 @@
 //
 // fill_histogram() is the host collector. Its normative semantics are "counts[histogram_bin(x[i], r)] += 1 for every
 // finite x[i]"; the SSE2 path for absolute histograms computes the same index (|x| * inv_width, min with bins - 1,
-// truncation - equal to floor-then-clamp because the product is >= 0 and bins - 1 is an integer) and spreads the
-// increments over four 32-bit sub-histograms so that runs of equal bins do not serialise on store forwarding.
+// truncation - equal to floor-then-clamp because the product is >= 0 and bins - 1 is an integer) and gathers the
+// batch's min / max / non-finite flag in the same pass, so that a batch inside the current range is read once.
 // histogram_test checks it bit-exactly against the scalar rule.
 #pragma once
 
@@ -106,53 +106,110 @@ inline void fill_histogram_scalar(const float* x, std::size_t n, HistogramRange 
   }
 }
 
-// Fast absolute-value fill for finite data (r.absolute, r.shift == 0), equal to fill_histogram_scalar.
-inline void fill_histogram_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts) {
+// Raw extremes of a batch, and whether it held any NaN / infinity (then min and max are meaningless).
+struct FillStats {
+  float min = std::numeric_limits<float>::infinity();
+  float max = -std::numeric_limits<float>::infinity();
+  bool non_finite = false;
+};
+
+// Fast absolute-value fill (r.absolute, r.shift == 0): adds every element's bin to counts and returns the batch's
+// raw min / max in the same pass. For finite data the bins equal fill_histogram_scalar's; when the batch holds a
+// NaN or an infinity, stats.non_finite is set and the caller must discard the counts it got (NaN and inf land in
+// the last bin here, never out of bounds). The increments go to two 16-bit sub-histograms (even / odd elements),
+// flushed into counts every 2 * 65535 elements: small enough to stay in L1 next to the streamed data, and two of
+// them so that runs of one bin (the exact zeros of a post-ReLU tensor) do not serialise on store forwarding.
+inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts) {
+  FillStats st;
   const std::size_t bins = static_cast<std::size_t>(r.bins);
-  constexpr std::size_t kSub = 4;
-  std::vector<std::uint32_t> sub(kSub * bins, 0);
-  std::uint32_t* h0 = sub.data();
-  std::uint32_t* h1 = h0 + bins;
-  std::uint32_t* h2 = h1 + bins;
-  std::uint32_t* h3 = h2 + bins;
+  std::vector<std::uint16_t> sub(2 * bins, 0);
+  std::uint16_t* h0 = sub.data();
+  std::uint16_t* h1 = h0 + bins;
   const float hi = static_cast<float>(r.bins - 1);
-  // Each sub-histogram receives at most a quarter of a block: blocks of 2^31 keep every 32-bit counter exact.
-  constexpr std::size_t kBlock = std::size_t(1) << 31;
+  constexpr std::size_t kBlock = 2 * 65535 - 7;  // each sub-histogram receives at most 65535 increments per block
+  float mn = st.min, mx = st.max;
+  bool bad = false;
+#if defined(__SSE2__)
+  const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+  const __m128i maxfinite = _mm_set1_epi32(0x7f7fffff);
+  const __m128 vinv = _mm_set1_ps(r.inv_width), vhi = _mm_set1_ps(hi);
+  __m128 vmn = _mm_set1_ps(mn), vmx = _mm_set1_ps(mx);
+  __m128i vbad = _mm_setzero_si128();
+#endif
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t m = n - start < kBlock ? n - start : kBlock;
     const float* p = x + start;
     std::size_t i = 0;
 #if defined(__SSE2__)
-    const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-    const __m128 vinv = _mm_set1_ps(r.inv_width), vhi = _mm_set1_ps(hi);
-    alignas(16) std::int32_t idx[8];
     for (; i + 8 <= m; i += 8) {
-      const __m128 a = _mm_and_ps(_mm_loadu_ps(p + i), absmask);
-      const __m128 b = _mm_and_ps(_mm_loadu_ps(p + i + 4), absmask);
-      _mm_store_si128(reinterpret_cast<__m128i*>(idx), _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(a, vinv), vhi)));
-      _mm_store_si128(reinterpret_cast<__m128i*>(idx + 4), _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(b, vinv), vhi)));
-      ++h0[idx[0]];
-      ++h1[idx[1]];
-      ++h2[idx[2]];
-      ++h3[idx[3]];
-      ++h0[idx[4]];
-      ++h1[idx[5]];
-      ++h2[idx[6]];
-      ++h3[idx[7]];
+      const __m128 ra = _mm_loadu_ps(p + i), rb = _mm_loadu_ps(p + i + 4);
+      const __m128 a = _mm_and_ps(ra, absmask), b = _mm_and_ps(rb, absmask);
+      vmn = _mm_min_ps(vmn, _mm_min_ps(ra, rb));
+      vmx = _mm_max_ps(vmx, _mm_max_ps(ra, rb));
+      vbad = _mm_or_si128(vbad, _mm_or_si128(_mm_cmpgt_epi32(_mm_castps_si128(a), maxfinite),
+                                             _mm_cmpgt_epi32(_mm_castps_si128(b), maxfinite)));
+      const __m128i ia = _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(a, vinv), vhi));
+      const __m128i ib = _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(b, vinv), vhi));
+#if defined(__x86_64__)
+      const std::uint64_t a01 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(ia));
+      const std::uint64_t a23 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(ia, ia)));
+      const std::uint64_t b01 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(ib));
+      const std::uint64_t b23 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(ib, ib)));
+      ++h0[a01 & 0xffffffffu];
+      ++h1[a01 >> 32];
+      ++h0[a23 & 0xffffffffu];
+      ++h1[a23 >> 32];
+      ++h0[b01 & 0xffffffffu];
+      ++h1[b01 >> 32];
+      ++h0[b23 & 0xffffffffu];
+      ++h1[b23 >> 32];
+#else
+      alignas(16) std::int32_t idx[8];
+      _mm_store_si128(reinterpret_cast<__m128i*>(idx), ia);
+      _mm_store_si128(reinterpret_cast<__m128i*>(idx + 4), ib);
+      for (int k = 0; k < 8; k += 2) {
+        ++h0[idx[k]];
+        ++h1[idx[k + 1]];
+      }
+#endif
     }
 #endif
-    for (; i < m; ++i) ++h0[histogram_bin(p[i], r)];
+    for (; i < m; ++i) {
+      const float v = p[i];
+      if (!is_finite_bits(v)) {
+        bad = true;
+        ++h0[bins - 1];
+        continue;
+      }
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+      ++h0[histogram_bin(v, r)];
+    }
     for (std::size_t k = 0; k < bins; ++k) {
-      counts[k] += std::uint64_t(h0[k]) + h1[k] + h2[k] + h3[k];
-      h0[k] = h1[k] = h2[k] = h3[k] = 0;
+      counts[k] += std::uint64_t(h0[k]) + h1[k];
+      h0[k] = h1[k] = 0;
     }
   }
+#if defined(__SSE2__)
+  alignas(16) float lo[4], up[4];
+  _mm_store_ps(lo, vmn);
+  _mm_store_ps(up, vmx);
+  for (int k = 0; k < 4; ++k) {
+    mn = lo[k] < mn ? lo[k] : mn;
+    mx = up[k] > mx ? up[k] : mx;
+  }
+  bad = bad || _mm_movemask_epi8(vbad) != 0;
+#endif
+  st.min = mn;
+  st.max = mx;
+  st.non_finite = bad;
+  return st;
 }
 
 // Adds the finite values of x to counts under r (the host collector).
 inline void fill_histogram(const float* x, std::size_t n, HistogramRange r, bool skip_non_finite,
                            std::uint64_t* counts) {
-  if (!skip_non_finite && r.absolute && r.shift == 0.0f && n >= 4 * static_cast<std::size_t>(r.bins))
+  if (!skip_non_finite && r.absolute && r.shift == 0.0f && n >= 2 * static_cast<std::size_t>(r.bins))
     fill_histogram_abs(x, n, r, counts);
   else
     fill_histogram_scalar(x, n, r, skip_non_finite, counts);

@@ -1,0 +1,152 @@
+// Calibration benchmarks: histogram collection throughput (elements/s) and threshold-search latency.
+// Baselines in the same run: a plain scalar histogram loop (what a straightforward C++ port of numpy / torch.histc
+// does: one 64-bit counter array, a division per element) and the direct O(bins^2) KL definition.
+//   ./build/bench/calibration_bench --benchmark_filter=Collect    (collection)
+//   ./build/bench/calibration_bench --benchmark_filter=Search     (entropy / MSE / percentile)
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <qmath/calibration/calibration.hpp>
+
+namespace {
+
+const std::vector<float>& gaussian_data() {
+  static const std::vector<float> x = [] {
+    std::mt19937 g(1);
+    std::normal_distribution<float> d;
+    std::vector<float> v(std::size_t(1) << 22);  // 16 MiB: one large activation batch
+    for (float& f : v) f = d(g);
+    for (int k = 0; k < 50; ++k) v[static_cast<std::size_t>(k) * 80000] = 10.0f + 0.17f * static_cast<float>(k);
+    return v;
+  }();
+  return x;
+}
+
+const qmath::Histogram& gaussian_histogram(qmath::HistogramOptions o = {}) {
+  static const qmath::Histogram h = [&] {
+    qmath::Histogram r(o);
+    r.collect(gaussian_data().data(), gaussian_data().size());
+    return r;
+  }();
+  return h;
+}
+
+// Baseline: the textbook loop, bin = min(int(|x| / width), bins - 1), 64-bit counters.
+void BM_CollectBaselineScalar(benchmark::State& state) {
+  const auto& x = gaussian_data();
+  std::vector<std::uint64_t> counts(2048);
+  float amax = 0;
+  for (float v : x) amax = std::max(amax, std::fabs(v));
+  const float width = amax / 2048.0f;
+  for (auto _ : state) {
+    for (float v : x) {
+      int b = static_cast<int>(std::fabs(v) / width);
+      b = b < 2047 ? b : 2047;
+      ++counts[static_cast<std::size_t>(b)];
+    }
+    benchmark::DoNotOptimize(counts.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+}
+BENCHMARK(BM_CollectBaselineScalar)->Unit(benchmark::kMillisecond);
+
+// qmath: 2048-bin absolute histogram, power-of-two growth, NaN/Inf check included (one batch of 4M floats).
+void BM_CollectAbs2048(benchmark::State& state) {
+  const auto& x = gaussian_data();
+  qmath::Histogram h;
+  for (auto _ : state) {
+    h.collect(x.data(), x.size());
+    benchmark::DoNotOptimize(h.counts().data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+}
+BENCHMARK(BM_CollectAbs2048)->Unit(benchmark::kMillisecond);
+
+// The same, in batches of 64K floats (per-batch statistics and growth checks).
+void BM_CollectAbs2048Batches64K(benchmark::State& state) {
+  const auto& x = gaussian_data();
+  qmath::Histogram h;
+  const std::size_t b = 65536;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < x.size(); i += b) h.collect(x.data() + i, b);
+    benchmark::DoNotOptimize(h.counts().data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+}
+BENCHMARK(BM_CollectAbs2048Batches64K)->Unit(benchmark::kMillisecond);
+
+// Signed 2048-bin histogram (scalar rule path).
+void BM_CollectSigned2048(benchmark::State& state) {
+  const auto& x = gaussian_data();
+  qmath::HistogramOptions o;
+  o.kind = qmath::HistogramKind::kSigned;
+  qmath::Histogram h(o);
+  for (auto _ : state) {
+    h.collect(x.data(), x.size());
+    benchmark::DoNotOptimize(h.counts().data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+}
+BENCHMARK(BM_CollectSigned2048)->Unit(benchmark::kMillisecond);
+
+// Entropy search, TensorRT mode, 2048 bins (target <= 1 ms).
+void BM_SearchEntropyTensorRT2048(benchmark::State& state) {
+  const auto& h = gaussian_histogram();
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(h));
+}
+BENCHMARK(BM_SearchEntropyTensorRT2048)->Unit(benchmark::kMicrosecond);
+
+// Baseline: the direct definition of every candidate, O(bins^2) (what a straightforward port does).
+void BM_SearchEntropyDirect2048(benchmark::State& state) {
+  const auto& h = gaussian_histogram();
+  for (auto _ : state) {
+    double best = 1e300;
+    for (std::size_t i = 128; i <= 2048; ++i)
+      best = std::min(best, qmath::entropy_divergence(h.counts().data(), 2048, i, 128));
+    benchmark::DoNotOptimize(best);
+  }
+}
+BENCHMARK(BM_SearchEntropyDirect2048)->Unit(benchmark::kMillisecond);
+
+// pytorch-quantization compatible search (operation-by-operation numpy semantics; pure Python takes ~2.8 s).
+void BM_SearchEntropyPyTorch2048(benchmark::State& state) {
+  const auto& h = gaussian_histogram();
+  qmath::EntropyOptions o;
+  o.mode = qmath::EntropyMode::kPyTorchQuantization;
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(h, o));
+}
+BENCHMARK(BM_SearchEntropyPyTorch2048)->Unit(benchmark::kMillisecond);
+
+// MXNet/TVM mode, 8001 signed bins (target <= 20 ms).
+void BM_SearchEntropyMxnet8001(benchmark::State& state) {
+  static const qmath::Histogram h = [] {
+    const auto& x = gaussian_data();
+    qmath::Histogram r(qmath::fixed_range_options(18.33f, qmath::HistogramKind::kSigned, 8001));
+    r.collect(x.data(), x.size());
+    return r;
+  }();
+  qmath::EntropyOptions o;
+  o.mode = qmath::EntropyMode::kMxnet;
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(h, o));
+}
+BENCHMARK(BM_SearchEntropyMxnet8001)->Unit(benchmark::kMillisecond);
+
+void BM_SearchMse2048(benchmark::State& state) {
+  const auto& h = gaussian_histogram();
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::mse_calibrate(h));
+}
+BENCHMARK(BM_SearchMse2048)->Unit(benchmark::kMillisecond);
+
+void BM_SearchPercentile2048(benchmark::State& state) {
+  const auto& h = gaussian_histogram();
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::percentile_amax(h, 99.99));
+}
+BENCHMARK(BM_SearchPercentile2048)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
