@@ -5,7 +5,8 @@
 // Semantics are those of the portable loops in quantize.hpp, bit for bit:
 //   q = clamp(round(x / scale) + zero_point, qmin, qmax),  NaN -> zero_point,  +-inf saturate.
 // Arithmetic uses embedded rounding ({rn-sae}) and vrndscaleps with an explicit mode, so the results never depend
-// on MXCSR. Half away from zero and half up, which vrndscaleps lacks, are built exactly from trunc(v) and the
+// on MXCSR's rounding-control field. (Flush-to-zero / denormals-are-zero, if a caller sets them, act on this code
+// and on the portable loop's divss alike; a denormal quotient maps to 0 in every mode either way.) Half away from zero and half up, which vrndscaleps lacks, are built exactly from trunc(v) and the
 // exact fraction |v - trunc(v)|, as in round_to_integral().
 //
 // The quotient is one vdivps per 16 lanes ({rn-sae}: the correctly rounded float32 division). On Skylake / Cascade
