@@ -1,11 +1,13 @@
-// Array quantize (fp32 -> int8, per tensor, half to even) and dequantize (int8 -> fp32): the portable loop, each
-// vector kernel, the public dispatching entry point, and a memcpy of the same input bytes, at sizes that live in L1,
-// L2 and DRAM. Reported as elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and
+// Array quantize (fp32 -> int8, per tensor, half to even) and dequantize (int8 -> fp32): qmath's portable loop (the
+// normative reference), a plain loop as users write it (std::nearbyint under the default rounding mode, no NaN
+// rule: the issue's "plain scalar loop" baseline), each vector kernel, the public dispatching entry point, and a
+// memcpy of the same input bytes, at sizes that live in L1, L2 and DRAM. Reported as elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and
 // dequantize move 5 bytes per element, memcpy of n floats moves 8).
 //
 // Issue 2's target: quantize >= 5 G elements/s on one core, >= 3x the portable loop.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -56,6 +58,22 @@ void BM_QuantizeScalar(benchmark::State& state) {
   for (auto _ : state) {
     qmath::detail::quantize_array_scalar(x.data(), n, q.data(), kParams, qmath::full_range<std::int8_t>(),
                                          qmath::Round::kHalfToEven);
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n, 5);
+}
+
+// What a user would write without qmath: correct for finite inputs under the default FP environment only.
+void BM_QuantizePlainLoop(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::vector<float> x = input(n);
+  std::vector<std::int8_t> q(n);
+  for (auto _ : state) {
+    const float scale = kParams.scale;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float r = std::nearbyint(x[i] / scale);
+      q[i] = static_cast<std::int8_t>(r < -128.0f ? -128.0f : (r > 127.0f ? 127.0f : r));
+    }
     benchmark::ClobberMemory();
   }
   set_counters(state, n, 5);
@@ -126,6 +144,7 @@ void BM_DequantizeSimd(benchmark::State& state) {
 
 BENCHMARK(BM_Memcpy)->Apply(sizes);
 BENCHMARK(BM_QuantizeScalar)->Apply(sizes);
+BENCHMARK(BM_QuantizePlainLoop)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512)->Apply(sizes);
 BENCHMARK(BM_QuantizeArray)->Apply(sizes);

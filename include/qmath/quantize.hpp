@@ -100,11 +100,12 @@ void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParam
                           QuantRange range = full_range<T>(), Round mode = Round::kHalfToEven) {
   detail::check_storage<T>(range, "quantize_per_channel");
   for (std::size_t c = 0; c < layout.channels; ++c) detail::check_params(params[c], range, "quantize_per_channel");
+  // Channel rows shorter than a vector (e.g. the last axis, inner == 1) run the portable loop directly.
+  const detail::SimdIsa isa = layout.inner >= 16 ? detail::best_simd_isa() : detail::SimdIsa::kScalar;
   for (std::size_t o = 0; o < layout.outer; ++o)
     for (std::size_t c = 0; c < layout.channels; ++c) {
       const std::size_t base = (o * layout.channels + c) * layout.inner;
-      if (!detail::quantize_array_simd(detail::best_simd_isa(), x + base, layout.inner, q + base, params[c], range,
-                                       mode))
+      if (!detail::quantize_array_simd(isa, x + base, layout.inner, q + base, params[c], range, mode))
         detail::quantize_array_scalar(x + base, layout.inner, q + base, params[c], range, mode);
     }
 }
@@ -114,10 +115,11 @@ template <class T>
 void dequantize_per_channel(const T* q, ChannelLayout layout, const QuantParams* params, float* x) {
   for (std::size_t c = 0; c < layout.channels; ++c)
     detail::check_params(params[c], full_range<T>(), "dequantize_per_channel");
+  const detail::SimdIsa isa = layout.inner >= 16 ? detail::best_simd_isa() : detail::SimdIsa::kScalar;
   for (std::size_t o = 0; o < layout.outer; ++o)
     for (std::size_t c = 0; c < layout.channels; ++c) {
       const std::size_t base = (o * layout.channels + c) * layout.inner;
-      if (!detail::dequantize_array_simd(detail::best_simd_isa(), q + base, layout.inner, x + base, params[c]))
+      if (!detail::dequantize_array_simd(isa, q + base, layout.inner, x + base, params[c]))
         detail::dequantize_array_scalar(q + base, layout.inner, x + base, params[c]);
     }
 }
