@@ -158,10 +158,14 @@ TEMPLATE_TEST_CASE("cuda::quantize / dequantize / fake_quantize match the host a
                    std::int8_t, std::uint8_t, std::int16_t, std::uint16_t) {
   using T = TestType;
   std::uint32_t seed = 1;
-  for (const Case& c : cases_for<T>()) {
+  // Each case runs under two rounding modes, rotating, so every mode meets several cases (each emulated launch
+  // starts 256 threads: the product of everything would be slow without adding coverage).
+  const std::vector<Case> cases = cases_for<T>();
+  for (std::size_t ci = 0; ci < cases.size(); ++ci) {
+    const Case& c = cases[ci];
     const QuantRange range = c.narrow ? qmath::narrow_range<T>() : qmath::full_range<T>();
     if (c.p.zero_point < range.qmin || c.p.zero_point > range.qmax) continue;
-    for (Round mode : kModes) {
+    for (Round mode : {kModes[ci % 4], kModes[(ci + 1) % 4]}) {
       CAPTURE(c.p.scale, c.p.zero_point, range.qmin, range.qmax, static_cast<int>(mode));
       const std::vector<float> x = probe_values(c.p, range, 600, seed++);
       const std::size_t n = x.size();
@@ -201,7 +205,7 @@ TEST_CASE("cuda::quantize: lengths around the vector width at input/output offse
   const QuantRange range = qmath::full_range<std::int8_t>();
   const std::vector<float> pool = probe_values(p, range, 200, 7);
   const std::size_t offsets[][2] = {{0, 0}, {1, 1}, {3, 3}, {0, 1}, {2, 1}, {3, 0}};
-  for (std::size_t n : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 31, 33, 37, 41}) {
+  for (std::size_t n : {0, 1, 3, 4, 5, 7, 8, 9, 13, 16, 17, 37}) {
     const std::vector<float> x(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(n));
     std::vector<std::int8_t> want(n);
     qmath::quantize_array(x.data(), n, want.data(), p, range);
@@ -260,7 +264,7 @@ TEMPLATE_TEST_CASE("cuda per-channel quantize / dequantize / fake_quantize match
   const ChannelLayout layout =
       GENERATE(ChannelLayout{1, 5, 1}, ChannelLayout{2, 3, 3}, ChannelLayout{3, 7, 5}, ChannelLayout{2, 4, 4},
                ChannelLayout{1, 1, 37}, ChannelLayout{4, 6, 8}, ChannelLayout{2, 9, 13}, ChannelLayout{0, 3, 4});
-  const std::size_t off = GENERATE(0u, 1u, 3u);
+  const std::size_t off = GENERATE(0u, 3u);
   CAPTURE(layout.outer, layout.channels, layout.inner, off);
   const std::size_t n = layout.size();
   std::vector<QuantParams> params;
@@ -282,7 +286,7 @@ TEMPLATE_TEST_CASE("cuda per-channel quantize / dequantize / fake_quantize match
         x[e] = dist(rng);
     }
   }
-  for (Round mode : {Round::kHalfToEven, Round::kTowardZero}) {
+  for (Round mode : {off == 0 ? Round::kHalfToEven : Round::kTowardZero}) {
     CAPTURE(static_cast<int>(mode));
     std::vector<T> want_q(n);
     qmath::quantize_per_channel(x.data(), layout, params.data(), want_q.data(), range, mode);
