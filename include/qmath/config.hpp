@@ -25,9 +25,12 @@
 #define QMATH_STRINGIFY(x) QMATH_STRINGIFY_IMPL(x)
 
 // QMATH_UNROLL: ask the compiler to unroll the following loop fully.
-// (nvcc's host pass hands the code to the host compiler, so the CUDA spelling is used only in device passes.)
+// nvcc's host pass: its front end rejects the GCC spelling and the host compiler warns on the CUDA one, so the
+// CUDA spelling is used only in device passes and nothing in nvcc's host pass.
 #if defined(__CUDA_ARCH__) || defined(__clang__)
 #define QMATH_UNROLL _Pragma("unroll")
+#elif defined(__CUDACC__)
+#define QMATH_UNROLL
 #elif defined(__GNUC__)
 #define QMATH_UNROLL _Pragma("GCC unroll 16")
 #else
