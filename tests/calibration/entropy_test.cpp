@@ -146,6 +146,32 @@ TEST_CASE("the prefix-sum TensorRT search equals the direct definition") {
   }
 }
 
+TEST_CASE("the O(L) MXNet-mode evaluation equals the direct definition") {
+  std::mt19937 g(5);
+  for (int round = 0; round < 6; ++round) {
+    const std::size_t n = 2 * (300 + 97 * static_cast<std::size_t>(round)) + 1, z = n / 2;
+    std::vector<std::uint64_t> c(n, 0);
+    std::bernoulli_distribution hole(round % 2 ? 0.5 : 0.05);
+    for (std::size_t k = 0; k < n; ++k) {
+      const double d = (static_cast<double>(k) - static_cast<double>(z)) / (30.0 + 20 * round);
+      c[k] = hole(g) ? 0 : static_cast<std::uint64_t>(2e5 * std::exp(-0.5 * d * d));
+    }
+    if (round >= 3) c[0] = 7;  // a far outlier: the first slices fold it into an otherwise empty end group
+    if (round == 5) c[n - 1] = 3;
+    detail::MxnetSearch fast(c.data(), n, 255, 1e-4);
+    std::vector<double> p, q;
+    for (std::size_t i = 127; i <= z; i += 7) {
+      const double ref = detail::mxnet_divergence(c.data(), n, z, i, 255, 1e-4, p, q);
+      const double got = fast.divergence(z, i);
+      if (std::isinf(ref)) {
+        REQUIRE(std::isinf(got));
+      } else {
+        REQUIRE(got == Approx(ref).epsilon(1e-9).margin(1e-13));
+      }
+    }
+  }
+}
+
 TEST_CASE("entropy thresholds on analytic distributions (TensorRT mode)") {
   auto amax_of = [](const std::vector<float>& x, EntropyOptions o = {}) {
     EntropyCalibrator c(o);
