@@ -24,7 +24,12 @@ namespace qmath {
 // array forms): scale finite and > 0, range.qmin <= zero_point <= range.qmax.
 QMATH_HOST_DEVICE std::int32_t quantize_value(float x, QuantParams p, QuantRange range,
                                               Round mode = Round::kHalfToEven) {
+#if QMATH_DEVICE_CODE
+  // __fdiv_rn: the correctly rounded division even when the kernel is built with -prec-div=false / --use_fast_math.
+  return round_add_saturate(__fdiv_rn(x, p.scale), p.zero_point, range, mode);
+#else
   return round_add_saturate(x / p.scale, p.zero_point, range, mode);
+#endif
 }
 
 // Scalar quantization to the full range of T (int8, uint8, int16, uint16).

@@ -25,10 +25,10 @@
 //   the scalar path. Results never depend on the path.
 // - Input and output may be the same array (in place) for fake_quantize; partially overlapping arrays are not
 //   supported.
-// - Bit-exactness needs IEEE float32 division and no flush-to-zero, nvcc's defaults. Building with
-//   --use_fast_math (or -prec-div=false / -ftz=true) would change x / scale and denormal handling, so this header
-//   refuses --use_fast_math unless QMATH_CUDA_ALLOW_FAST_MATH is defined (at which point results are no longer
-//   guaranteed to match the host).
+// - Bit-exactness holds with nvcc's default floating-point flags. The division x / scale is __fdiv_rn on the device
+//   (correctly rounded even under --use_fast_math / -prec-div=false), but -ftz=true (implied by --use_fast_math)
+//   flushes subnormal floats to zero, which changes results for subnormal scales or inputs and for dequantized
+//   values below 2^-126; build without it where bit-exactness with the host matters.
 #pragma once
 
 #include <cstddef>
@@ -40,10 +40,6 @@
 #include <qmath/qparams.hpp>
 #include <qmath/quantize.hpp>
 #include <qmath/rounding.hpp>
-
-#if defined(__USE_FAST_MATH__) && !defined(QMATH_CUDA_ALLOW_FAST_MATH)
-#error "qmath/cuda/quantize.cuh: --use_fast_math breaks bit-exactness with the host (define QMATH_CUDA_ALLOW_FAST_MATH to accept that)"
-#endif
 
 namespace qmath {
 namespace cuda {
