@@ -195,7 +195,8 @@ class CalibrationWorkspace {
 
   // Adds n device floats to h exactly as h.collect(x_on_host, n) would: a range pass (for the non-finite policy and
   // range growth), then a histogram pass under h's grown range, whose counts are copied back and added. Throws, with
-  // h unchanged, where collect() throws (non-finite values under NonFinitePolicy::kError) or on a CUDA error.
+  // h unchanged, where collect() throws (non-finite values under NonFinitePolicy::kError) or on a CUDA error (the
+  // batch is applied to a copy of h that replaces h at the end: one host copy of the counts per batch).
   // Synchronises `stream` twice.
   void collect(Histogram& h, const float* x, std::size_t n, cudaStream_t stream = nullptr) {
     if (n == 0) return;
