@@ -12,6 +12,8 @@
 //   eigen_f32               Eigen GEMM in float
 //   reference               qmath::gemm_reference
 // oneDNN runs single-threaded: main() re-executes the program with OMP_NUM_THREADS=1 unless it is already set.
+#include <unistd.h>
+
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -19,8 +21,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include <qmath/cpu/gemm.hpp>
 #include <qmath/gemm_reference.hpp>

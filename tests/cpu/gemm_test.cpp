@@ -1,9 +1,7 @@
 // Tests for qmath/cpu/gemm.hpp: every kernel path this CPU can run, compared bit for bit with qmath::gemm_reference
 // (the normative GEMM) over random shapes with edge sizes, every operand/output type combination, every epilogue,
 // both B layouts, one and two threads, pre-packed and one-shot B; plus the accumulator bound and bad input.
-#include <qmath/cpu/gemm.hpp>
-
-#include <catch2/catch.hpp>
+#include <qmath/cpu/gemm.hpp>  // first: the header under test is self-contained
 
 #include <cmath>
 #include <cstdint>
@@ -13,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
 
@@ -134,10 +133,10 @@ void check_shape(GemmShape s, BLayout layout, std::int32_t za, std::int32_t zb, 
     for (Isa isa : runnable_paths()) {
       for (int threads : {1, 2}) {
         for (bool prepacked : {true, false}) {
-          INFO("path " << qmath::cpu::isa_name(isa) << " threads " << threads << (prepacked ? " prepacked" : " one-shot")
-                       << " M=" << s.m << " N=" << s.n << " K=" << s.k << " layout "
-                       << (layout == BLayout::kKxN ? "KxN" : "NxK") << " za=" << za << " zb=" << zb << " epilogue "
-                       << ec.name);
+          INFO("path " << qmath::cpu::isa_name(isa) << " threads " << threads
+                       << (prepacked ? " prepacked" : " one-shot") << " M=" << s.m << " N=" << s.n << " K=" << s.k
+                       << " layout " << (layout == BLayout::kKxN ? "KxN" : "NxK") << " za=" << za << " zb=" << zb
+                       << " epilogue " << ec.name);
           std::vector<TC> got(std::size_t(s.m) * ldc, TC(7));  // padding columns must stay untouched
           const qmath::cpu::GemmOptions opt{isa, threads};
           if (prepacked)
@@ -266,9 +265,8 @@ TEST_CASE("cpu::gemm rejects bad input and writes nothing", "[cpu][gemm]") {
   Epilogue e;
   using qmath::cpu::gemm;
   auto one_shot = [&](GemmShape sh, const std::int8_t* pa, std::int64_t lda, const std::int8_t* pb, std::int64_t ldb,
-                      BLayout layout, std::int8_t* pc, std::int64_t ldc, qmath::cpu::GemmOptions opt = {}) {
-    gemm(sh, pa, lda, 0, pb, ldb, layout, 0, pc, ldc, e, opt);
-  };
+                      BLayout layout, std::int8_t* pc, std::int64_t ldc,
+                      qmath::cpu::GemmOptions opt = {}) { gemm(sh, pa, lda, 0, pb, ldb, layout, 0, pc, ldc, e, opt); };
   CHECK_THROWS_AS(one_shot(s, nullptr, 6, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
   CHECK_THROWS_AS(one_shot(s, a.data(), 6, nullptr, 5, BLayout::kKxN, c.data(), 5), qmath::error);
   CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kKxN, nullptr, 5), qmath::error);

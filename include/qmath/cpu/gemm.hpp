@@ -191,9 +191,9 @@ struct GemmJob {
 };
 
 // Cache blocking. For each block of A rows (packed, ~192 KiB: stays in L2) and each 32-column B panel, K is swept
-// in blocks of at most kKcGroups groups: the B sub-panel (at most kKcGroups * 128 bytes = 20 KiB) stays in L1 while every A panel
-// of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks; after the
-// last K block the fused epilogue turns them into C while they are still in cache.
+// in blocks of at most kKcGroups groups: the B sub-panel (at most kKcGroups * 128 bytes = 20 KiB) stays in L1 while
+// every A panel of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks;
+// after the last K block the fused epilogue turns them into C while they are still in cache.
 constexpr int kKcGroups = 160;
 constexpr std::size_t kABlockBytes = 192 * 1024;
 
@@ -301,9 +301,8 @@ void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const Pac
 
 // One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally.
 template <class TA, class TB, class TC>
-void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB* b, std::int64_t ldb,
-          BLayout b_layout, std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& epilogue,
-          GemmOptions options = {}) {
+void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB* b, std::int64_t ldb, BLayout b_layout,
+          std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& epilogue, GemmOptions options = {}) {
   const char* where = "cpu::gemm";
   qmath::detail::check_gemm_args(where, s, a, lda, za, b, ldb, b_layout, zb, c, ldc);
   validate_epilogue<TC>(epilogue, s.n);

@@ -81,8 +81,8 @@ QMATH_TARGET_AVX2 inline void kernel_avx2(int rows, int kgroups, const void* a_p
 // integer is explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
 template <class TC>
 QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, int ld,
-                                       const std::int32_t* row_comp, int rows, const std::int32_t* col_comp, int n0,
-                                       int cols, TC* out, std::int64_t ldc) {
+                                            const std::int32_t* row_comp, int rows, const std::int32_t* col_comp,
+                                            int n0, int cols, TC* out, std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
   if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))

@@ -61,8 +61,8 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const st
   }
 }
 
-QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, const void* a_panel,
-                                                      const std::int8_t* b, std::int32_t* tile, bool accumulate) {
+QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, const void* a_panel, const std::int8_t* b,
+                                                      std::int32_t* tile, bool accumulate) {
   const std::uint8_t* a = static_cast<const std::uint8_t*>(a_panel);
   switch (rows) {
     case 1: return kernel_avx512vnni_rows<1>(kgroups, a, b, tile, accumulate);
@@ -94,8 +94,9 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, con
 // - float output clamps with ordered compares, so NaN bounds behave as the scalar ternaries.
 template <class TC>
 QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std::int32_t* dot, int ld,
-                                       const std::int32_t* row_comp, int rows, const std::int32_t* col_comp, int n0,
-                                       int cols, TC* out, std::int64_t ldc) {
+                                                    const std::int32_t* row_comp, int rows,
+                                                    const std::int32_t* col_comp, int n0, int cols, TC* out,
+                                                    std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
   if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))

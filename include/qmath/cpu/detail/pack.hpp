@@ -30,9 +30,9 @@ namespace qmath {
 namespace cpu {
 namespace detail {
 
-constexpr int kNr = 32;      // columns per packed B panel and per micro-tile
-constexpr int kMr = 12;      // rows per packed A panel and per micro-tile
-constexpr int kKGroup = 4;   // consecutive k per 32-bit group
+constexpr int kNr = 32;     // columns per packed B panel and per micro-tile
+constexpr int kMr = 12;     // rows per packed A panel and per micro-tile
+constexpr int kKGroup = 4;  // consecutive k per 32-bit group
 
 template <class TA>
 constexpr std::int32_t a_offset() {
@@ -66,7 +66,8 @@ class AlignedBuffer {
   AlignedBuffer(const AlignedBuffer& o) : AlignedBuffer(o.size_) {
     if (size_) std::memcpy(data_, o.data_, size_);
   }
-  AlignedBuffer(AlignedBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  AlignedBuffer(AlignedBuffer&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
   AlignedBuffer& operator=(AlignedBuffer o) noexcept {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
@@ -97,15 +98,22 @@ void pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::in
     const int j_end = n - p * kNr < kNr ? n - p * kNr : kNr;
     for (int j = 0; j < kNr; ++j) col_sum[p * kNr + j] = 0;
     if (layout == BLayout::kNxK) {
+      // K-contiguous source: whole 4-byte groups; uint8 -> B' = b - 128 is a flip of the sign bit.
+      constexpr std::uint32_t flip = b_offset<TB>() ? 0x80808080u : 0u;
+      const int kfull = k / kKGroup;
       for (int j = 0; j < j_end; ++j) {
         const TB* src = b + std::int64_t(p * kNr + j) * ldb;
         std::int32_t sum = 0;
-        for (int kk = 0; kk < k; ++kk) {
-          const std::int8_t v = b_prime(src[kk]);
-          panel[(kk / kKGroup) * (kNr * kKGroup) + j * kKGroup + kk % kKGroup] = v;
-          sum += v;
+        for (int kk = 0; kk < k; ++kk) sum += src[kk];
+        col_sum[p * kNr + j] = sum + b_offset<TB>() * k;
+        std::int8_t* out = panel + j * kKGroup;
+        for (int g = 0; g < kfull; ++g) {
+          std::uint32_t v;
+          std::memcpy(&v, src + g * kKGroup, sizeof(v));
+          v ^= flip;
+          std::memcpy(out + g * (kNr * kKGroup), &v, sizeof(v));
         }
-        col_sum[p * kNr + j] = sum;
+        for (int kk = kfull * kKGroup; kk < k; ++kk) out[kfull * (kNr * kKGroup) + kk % kKGroup] = b_prime(src[kk]);
       }
     } else {
       for (int kk = 0; kk < k; ++kk) {
