@@ -498,11 +498,13 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
       }
     }
     plogq += level_term(s0, i);  // the last level [s0, i)
-    // The last level [s0, i) holds bin i - 1; its log Q is term / M.
+    // Bin i - 1 lies in level l* = floor((i - 1) L / i) = [ceil(l* i / L), i) (the last levels are empty when
+    // i < L); its log Q is term / M, M > 0 because b[i-1] > 0 whenever O > 0 here.
     double last_logq = 0.0;
     if (O != 0) {
-      const std::uint64_t M = B[i] - B[s0];
-      last_logq = level_term(s0, i) / static_cast<double>(M);
+      const std::uint64_t lstar = (static_cast<std::uint64_t>(i) - 1) * uL / i;
+      const std::size_t first = static_cast<std::size_t>((lstar * i + uL - 1) / uL);
+      last_logq = level_term(first, i) / static_cast<double>(B[i] - B[first]);
     }
     const double plogp = BL[i - 1] + xlogx(static_cast<double>(blast + O));
     const double tkl =
