@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -62,7 +63,23 @@ struct DeviceEpilogue {
   }
 };
 
-// Runs the kernel and the reference on the same inputs; returns true when C (including the untouched ldc padding)
+#if QMATH_CUDA_EMULATED
+// Cycles the emulator through its schedules (free-running threads, and the two deterministic adversarial orders
+// under which a missing or misplaced __syncthreads in the kernel corrupts the result every time).
+struct RotatingSchedule {
+  qmath::cuda::emu::ScopedSchedule scope;
+  explicit RotatingSchedule(std::uint32_t seed)
+      : scope(seed % 3 == 0 ? qmath::cuda::emu::Schedule::kConcurrent
+                            : (seed % 3 == 1 ? qmath::cuda::emu::Schedule::kSerialForward
+                                             : qmath::cuda::emu::Schedule::kSerialReverse)) {}
+};
+#else
+struct RotatingSchedule {
+  explicit RotatingSchedule(std::uint32_t) {}
+};
+#endif
+
+// Runs the kernel and the reference on the same inputs; checks that C (including the untouched ldc padding)
 // matches bit for bit.
 template <class Tile, class TA, class TB, class TC>
 void check_gemm(GemmShape s, std::int32_t za, std::int32_t zb, const Epilogue& host_ep, const EpilogueArrays& arrays,
@@ -78,6 +95,7 @@ void check_gemm(GemmShape s, std::int32_t za, std::int32_t zb, const Epilogue& h
   DeviceBuffer<TB> db(b);
   DeviceBuffer<TC> dc(std::vector<TC>(expect.size(), TC(77)));
   DeviceEpilogue dep(arrays);
+  const RotatingSchedule schedule(seed);
   qmath::cuda::gemm_dp4a_tile<Tile>(s, da.get(), lda, za, db.get(), ldb, zb, dc.get(), ldc,
                                     dep.on_device(host_ep, arrays));
   const std::vector<TC> got = dc.download();

@@ -29,7 +29,7 @@ struct LaunchConfig {
 #if !QMATH_CUDA_EMULATED
 // Throws qmath::error naming `where` and the CUDA error unless e is cudaSuccess.
 inline void check_cuda(cudaError_t e, const char* where) {
-  if (e != cudaSuccess) detail::fail(where, cudaGetErrorName(e), ": ", cudaGetErrorString(e));
+  if (e != cudaSuccess) qmath::detail::fail(where, cudaGetErrorName(e), ": ", cudaGetErrorString(e));
 }
 #endif
 
@@ -42,7 +42,7 @@ void launch(const char* where, void (*kernel)(Params...), const LaunchConfig& cf
   kernel<<<cfg.grid, cfg.block, cfg.shared_bytes, cfg.stream>>>(std::forward<Args>(args)...);
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess)
-    detail::fail(where, "kernel launch failed: ", cudaGetErrorName(e), ": ", cudaGetErrorString(e));
+    qmath::detail::fail(where, "kernel launch failed: ", cudaGetErrorName(e), ": ", cudaGetErrorString(e));
 #endif
 }
 
