@@ -273,3 +273,29 @@ TEST_CASE("array entry points reject bad parameters before writing", "[quantize_
   CHECK_THROWS_AS(qmath::quantize_array(x, 3, q, QuantParams{1.0f, 0}, QuantRange{0, 255}), qmath::error);
   CHECK((q[0] == 9 && q[1] == 9 && q[2] == 9));
 }
+
+TEST_CASE("fake_quantize_array (vector blocks for int8/uint8 ranges) equals fake_quantize_value", "[quantize_simd]") {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 4.0f);
+  std::vector<float> x(1000);
+  for (float& v : x) v = dist(rng);
+  x[3] = std::numeric_limits<float>::quiet_NaN();
+  x[600] = -std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < x.size(); i += 9) x[i] = std::round(x[i] * 8.0f) / 8.0f;  // ties at scale 1/4
+  const QuantRange ranges[] = {qmath::full_range<std::int8_t>(), qmath::narrow_range<std::int8_t>(),
+                               qmath::full_range<std::uint8_t>(), qmath::full_range<std::int16_t>()};
+  for (const QuantRange& range : ranges)
+    for (Round mode : kModes)
+      for (std::size_t n : {std::size_t(0), std::size_t(15), std::size_t(16), std::size_t(257), x.size()}) {
+        const QuantParams p{0.25f, range.qmin < 0 ? 1 : 100};
+        std::vector<float> got(n), in_place(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
+        qmath::fake_quantize_array(x.data(), n, got.data(), p, range, mode);
+        qmath::fake_quantize_array(in_place.data(), n, in_place.data(), p, range, mode);  // x == y
+        for (std::size_t i = 0; i < n; ++i) {
+          const float want = qmath::fake_quantize_value(x[i], p, range, mode);
+          INFO("range [" << range.qmin << ", " << range.qmax << "] mode " << int(mode) << " n " << n << " i " << i);
+          REQUIRE(std::memcmp(&got[i], &want, sizeof want) == 0);
+          REQUIRE(std::memcmp(&in_place[i], &want, sizeof want) == 0);
+        }
+      }
+}

@@ -95,6 +95,22 @@ void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p) {
 inline void fake_quantize_array(const float* x, std::size_t n, float* y, QuantParams p, QuantRange range,
                                 Round mode = Round::kHalfToEven) {
   detail::check_params(p, range, "fake_quantize_array");
+  // Ranges that fit int8 / uint8 go through the vector kernels in blocks (quantize a block, then dequantize it;
+  // each block is read completely before it is written, so x == y is fine).
+  const detail::SimdIsa isa = detail::best_simd_isa();
+  auto blocks = [&](auto tag) {
+    using T = decltype(tag);
+    T buf[256];
+    for (std::size_t i = 0; i < n; i += 256) {
+      const std::size_t m = n - i < 256 ? n - i : 256;
+      detail::quantize_array_simd(isa, x + i, m, buf, p, range, mode);
+      detail::dequantize_array_simd(isa, buf, m, y + i, p);
+    }
+  };
+  if (isa != detail::SimdIsa::kScalar && n >= 16) {
+    if (range.qmin >= -128 && range.qmax <= 127) return blocks(std::int8_t{});
+    if (range.qmin >= 0 && range.qmax <= 255) return blocks(std::uint8_t{});
+  }
   for (std::size_t i = 0; i < n; ++i) y[i] = fake_quantize_value(x[i], p, range, mode);
 }
 
