@@ -70,7 +70,7 @@ TEST_CASE("power-of-two histogram counts equal the naive reference") {
   }
 }
 
-TEST_CASE("the SSE2 fill is bit-exact with the scalar rule") {
+TEST_CASE("the SSE2 fill (absolute and signed) is bit-exact with the scalar rule") {
   std::vector<float> x = qmath_test::gaussian(100003, 5);
   // edges, just-below-edges, zeros, denormals, values beyond the range (clamped) in the mix
   const float w = 1.0f / 256.0f;
@@ -80,11 +80,17 @@ TEST_CASE("the SSE2 fill is bit-exact with the scalar rule") {
     x.push_back(-k * w);
   }
   x.push_back(std::numeric_limits<float>::denorm_min());
+  x.push_back(-std::numeric_limits<float>::denorm_min());
+  x.push_back(-1e-30f);  // underflows to -0 under the 2^120 width: bin zero_bin - 1
+  x.push_back(-0.0f);
   x.push_back(1e30f);
   x.push_back(-1e30f);
   for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(8200), x.size()}) {
     for (HistogramRange r : {HistogramRange{256.0f, 0.0f, 2048, 0, true}, HistogramRange{3.3f, 0.0f, 2048, 0, true},
-                             HistogramRange{1e-3f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2000, 0, true}}) {
+                             HistogramRange{1e-3f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2000, 0, true},
+                             HistogramRange{256.0f, 0.0f, 2048, 1024, false}, HistogramRange{3.3f, 0.0f, 2048, 1024, false},
+                             HistogramRange{std::ldexp(1.0f, -120), 0.0f, 2048, 1024, false},
+                             HistogramRange{1024.0f, 0.0f, 64, 32, false}}) {
       std::vector<std::uint64_t> fast(static_cast<std::size_t>(r.bins), 0), slow = fast;
       const detail::FillStats st = detail::fill_histogram_abs(x.data(), n, r, fast.data());
       detail::fill_histogram_scalar(x.data(), n, r, false, slow.data());

@@ -113,26 +113,45 @@ struct FillStats {
   bool non_finite = false;
 };
 
-// Fast absolute-value fill (r.absolute, r.shift == 0): adds every element's bin to counts and returns the batch's
+// Fast fill for shift-0 layouts (absolute, or signed with zero_bin = bins / 2): adds every element's bin to counts and returns the batch's
 // raw min / max in the same pass. For finite data the bins equal fill_histogram_scalar's; when the batch holds a
 // NaN or an infinity, stats.non_finite is set and the caller must discard the counts it got (NaN and inf land in
 // the last bin here, never out of bounds). The increments go to two 16-bit sub-histograms (even / odd elements),
 // flushed into counts every 2 * 65535 elements: small enough to stay in L1 next to the streamed data, and two of
 // them so that runs of one bin (the exact zeros of a post-ReLU tensor) do not serialise on store forwarding.
+#if defined(__SSE2__)
+// Signed bins of 4 finite values, equal to histogram_bin with shift 0: p = x * inv_width clamped to the integer
+// bounds [-zero_bin, bins - 1 - zero_bin] (so floor commutes with the clamp), truncated, minus 1 where truncation
+// rounded up (p < trunc(p)) or where a negative x underflowed to p = -0 (the rule's p = -0.5), plus zero_bin.
+inline __m128i signed_index(__m128 x, __m128 vinv, __m128 vlo, __m128 vhi, __m128i vz) {
+  const __m128 p = _mm_mul_ps(x, vinv);
+  const __m128 c = _mm_max_ps(_mm_min_ps(p, vhi), vlo);
+  const __m128i t = _mm_cvttps_epi32(c);
+  const __m128 rounded_up = _mm_cmplt_ps(c, _mm_cvtepi32_ps(t));
+  const __m128 underflow = _mm_and_ps(_mm_cmpeq_ps(p, _mm_setzero_ps()), _mm_cmplt_ps(x, _mm_setzero_ps()));
+  const __m128i minus_one = _mm_castps_si128(_mm_or_ps(rounded_up, underflow));
+  return _mm_add_epi32(_mm_add_epi32(t, minus_one), vz);
+}
+#endif
+
+// The fast fill for shift-0 layouts (absolute, and signed with an even bin count).
 inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts) {
   FillStats st;
   const std::size_t bins = static_cast<std::size_t>(r.bins);
   std::vector<std::uint16_t> sub(2 * bins, 0);
   std::uint16_t* h0 = sub.data();
   std::uint16_t* h1 = h0 + bins;
-  const float hi = static_cast<float>(r.bins - 1);
   constexpr std::size_t kBlock = 2 * 65535 - 7;  // each sub-histogram receives at most 65535 increments per block
   float mn = st.min, mx = st.max;
   bool bad = false;
 #if defined(__SSE2__)
   const __m128 absmask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
   const __m128i maxfinite = _mm_set1_epi32(0x7f7fffff);
-  const __m128 vinv = _mm_set1_ps(r.inv_width), vhi = _mm_set1_ps(hi);
+  const bool absolute = r.absolute;
+  const __m128 vinv = _mm_set1_ps(r.inv_width);
+  const __m128 vhi = _mm_set1_ps(static_cast<float>(r.bins - 1 - r.zero_bin));
+  const __m128 vlo = _mm_set1_ps(static_cast<float>(-r.zero_bin));
+  const __m128i vz = _mm_set1_epi32(r.zero_bin);
   __m128 vmn = _mm_set1_ps(mn), vmx = _mm_set1_ps(mx);
   __m128i vbad = _mm_setzero_si128();
 #endif
@@ -148,8 +167,14 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
       vmx = _mm_max_ps(vmx, _mm_max_ps(ra, rb));
       vbad = _mm_or_si128(vbad, _mm_or_si128(_mm_cmpgt_epi32(_mm_castps_si128(a), maxfinite),
                                              _mm_cmpgt_epi32(_mm_castps_si128(b), maxfinite)));
-      const __m128i ia = _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(a, vinv), vhi));
-      const __m128i ib = _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(b, vinv), vhi));
+      __m128i ia, ib;
+      if (absolute) {
+        ia = _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(a, vinv), vhi));
+        ib = _mm_cvttps_epi32(_mm_min_ps(_mm_mul_ps(b, vinv), vhi));
+      } else {
+        ia = signed_index(ra, vinv, vlo, vhi, vz);
+        ib = signed_index(rb, vinv, vlo, vhi, vz);
+      }
 #if defined(__x86_64__)
       const std::uint64_t a01 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(ia));
       const std::uint64_t a23 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(ia, ia)));
@@ -209,7 +234,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
 // Adds the finite values of x to counts under r (the host collector).
 inline void fill_histogram(const float* x, std::size_t n, HistogramRange r, bool skip_non_finite,
                            std::uint64_t* counts) {
-  if (!skip_non_finite && r.absolute && r.shift == 0.0f && n >= 2 * static_cast<std::size_t>(r.bins))
+  if (!skip_non_finite && r.shift == 0.0f && n >= 2 * static_cast<std::size_t>(r.bins))
     fill_histogram_abs(x, n, r, counts);
   else
     fill_histogram_scalar(x, n, r, skip_non_finite, counts);
