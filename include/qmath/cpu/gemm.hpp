@@ -154,24 +154,39 @@ template <class TC>
 using EpilogueFn = void (*)(const Epilogue& e, const std::int32_t* dot, int ld, const std::int32_t* row_comp, int rows,
                             const std::int32_t* col_comp, int n0, int cols, TC* out, std::int64_t ldc);
 
-template <class TC>
+template <class TA>
+using PackAFn = void (*)(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum);
+
+template <class AE, class TA>
+void pack_a_generic(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
+  pack_a_panel<AE>(rows, k, a, lda, static_cast<AE*>(dst), row_sum);
+}
+#if QMATH_CPU_X86
+template <class TA>
+void pack_a_avx512(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
+  pack_a_panel_avx512<TA>(rows, k, a, lda, static_cast<std::uint8_t*>(dst), row_sum);
+}
+#endif
+
+template <class TA, class TC>
 struct PathOps {
   KernelFn kernel;
   EpilogueFn<TC> epilogue;
-  bool wide_a;  // A packed as int16 (AVX2) instead of uint8
+  PackAFn<TA> pack_a;
+  int a_elem_bytes;  // 2: A packed as int16 (AVX2), 1: uint8
 };
 
-template <class TC>
-PathOps<TC> path_ops(Isa isa) {
+template <class TA, class TC>
+PathOps<TA, TC> path_ops(Isa isa) {
   switch (isa) {
 #if QMATH_CPU_X86
-    case Isa::kAvx512Vnni: return {kernel_avx512vnni, epilogue_avx512<TC>, false};
-    case Isa::kAvx2: return {kernel_avx2, epilogue_avx2<TC>, true};
+    case Isa::kAvx512Vnni: return {kernel_avx512vnni, epilogue_avx512<TC>, pack_a_avx512<TA>, 1};
+    case Isa::kAvx2: return {kernel_avx2, epilogue_avx2<TC>, pack_a_generic<std::int16_t, TA>, 2};
 #endif
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
-    case Isa::kAvxVnni: return {kernel_avxvnni, epilogue_avx2<TC>, false};
+    case Isa::kAvxVnni: return {kernel_avxvnni, epilogue_avx2<TC>, pack_a_generic<std::uint8_t, TA>, 1};
 #endif
-    default: return {kernel_scalar, epilogue_scalar<TC>, false};
+    default: return {kernel_scalar, epilogue_scalar<TC>, pack_a_generic<std::uint8_t, TA>, 1};
   }
 }
 
@@ -187,7 +202,7 @@ struct GemmJob {
   TC* c;
   std::int64_t ldc;
   const Epilogue* epilogue;
-  PathOps<TC> ops;
+  PathOps<TA, TC> ops;
 };
 
 // Cache blocking. For each block of A rows (packed, ~192 KiB: stays in L2) and each 32-column B panel, K is swept
@@ -212,8 +227,8 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
     const int rows_b = std::min(a_panels * kMr, m1 - mb);
     const int np = ceil_div(rows_b, kMr);
     for (int q = 0; q < np; ++q)
-      pack_a_panel<AE>(std::min(kMr, rows_b - q * kMr), k, j.a + std::int64_t(mb + q * kMr) * j.lda, j.lda,
-                       a_pack.as<AE>() + q * panel_elems, row_comp.data() + q * kMr);
+      j.ops.pack_a(std::min(kMr, rows_b - q * kMr), k, j.a + std::int64_t(mb + q * kMr) * j.lda, j.lda,
+                   a_pack.as<AE>() + q * panel_elems, row_comp.data() + q * kMr);
     for (int i = 0; i < np * kMr; ++i) row_comp[i] = qmath::detail::wrap_mul(-j.zb_prime, row_comp[i]);
     for (int p = p0; p < p1; ++p) {
       const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
@@ -241,9 +256,9 @@ void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
   for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
-  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, path_ops<TC>(isa)};
+  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, path_ops<TA, TC>(isa)};
   auto run = [&job](int m0, int m1, int p0, int p1) {
-    if (job.ops.wide_a)
+    if (job.ops.a_elem_bytes == 2)
       run_block<std::int16_t>(job, m0, m1, p0, p1);
     else
       run_block<std::uint8_t>(job, m0, m1, p0, p1);

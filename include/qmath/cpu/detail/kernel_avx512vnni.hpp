@@ -80,6 +80,75 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, con
   }
 }
 
+// pack_a_panel<uint8_t> with AVX-512 (same layout, same row sums): 64 k of 4 rows at a time are loaded, flipped
+// (int8 -> A' = a + 128), 4x4-transposed as 32-bit groups within each 128-bit lane, and stored as 16-byte runs (the
+// 4 rows of one group are contiguous in the panel); row sums come from VPSADBW. Groups past the last full 64 k are
+// packed by the scalar code.
+template <class TA>
+QMATH_TARGET_AVX512VNNI inline void pack_a_panel_avx512(int rows, int k, const TA* a, std::int64_t lda,
+                                                        std::uint8_t* dst, std::int32_t* row_sum) {
+  constexpr int kGroupBytes = kMr * kKGroup;  // 48
+  const int kgroups = ceil_div(k, kKGroup), kvec = k / 64;
+  const __m512i flip = _mm512_set1_epi8(a_offset<TA>() ? static_cast<char>(0x80) : 0);
+  const __m512i zero = _mm512_setzero_si512();
+  // All-true masks: the maskz forms avoid GCC 12's -Wmaybe-uninitialized on the unmasked intrinsics (see below).
+  const __mmask16 kAll16 = 0xFFFF;
+  const __mmask8 kAll8 = 0xFF, kAll4 = 0xF;
+  std::int64_t sums[kMr] = {};
+  for (int q = 0; q < kMr / 4; ++q) {
+    __m512i sum4[4] = {zero, zero, zero, zero};
+    for (int v = 0; v < kvec; ++v) {
+      __m512i x[4];
+      for (int i = 0; i < 4; ++i) {
+        const int r = 4 * q + i;
+        if (r < rows) {
+          x[i] = _mm512_xor_si512(_mm512_loadu_si512(static_cast<const void*>(a + r * lda + 64 * v)), flip);
+          sum4[i] = _mm512_add_epi64(sum4[i], _mm512_sad_epu8(x[i], zero));
+        } else {
+          x[i] = zero;
+        }
+      }
+      const __m512i t0 = _mm512_maskz_unpacklo_epi32(kAll16, x[0], x[1]),
+                    t1 = _mm512_maskz_unpackhi_epi32(kAll16, x[0], x[1]);
+      const __m512i t2 = _mm512_maskz_unpacklo_epi32(kAll16, x[2], x[3]),
+                    t3 = _mm512_maskz_unpackhi_epi32(kAll16, x[2], x[3]);
+      const __m512i u[4] = {_mm512_maskz_unpacklo_epi64(kAll8, t0, t2), _mm512_maskz_unpackhi_epi64(kAll8, t0, t2),
+                            _mm512_maskz_unpacklo_epi64(kAll8, t1, t3), _mm512_maskz_unpackhi_epi64(kAll8, t1, t3)};
+      std::uint8_t* out = dst + std::size_t(16 * v) * kGroupBytes + 16 * q;
+      // Lane l of u[i] holds rows 4q..4q+3 of group 4l + i.
+      for (int i = 0; i < 4; ++i) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (0 + i) * kGroupBytes),
+                         _mm512_maskz_extracti32x4_epi32(kAll4, u[i], 0));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (4 + i) * kGroupBytes),
+                         _mm512_maskz_extracti32x4_epi32(kAll4, u[i], 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (8 + i) * kGroupBytes),
+                         _mm512_maskz_extracti32x4_epi32(kAll4, u[i], 2));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (12 + i) * kGroupBytes),
+                         _mm512_maskz_extracti32x4_epi32(kAll4, u[i], 3));
+      }
+    }
+    for (int i = 0; i < 4; ++i) {
+      alignas(64) std::int64_t lanes[8];
+      _mm512_store_si512(static_cast<void*>(lanes), sum4[i]);
+      for (const std::int64_t l : lanes) sums[4 * q + i] += l;
+    }
+  }
+  // The remaining k (fewer than 64): zero the rest of the panel, then bytes.
+  const int g0 = 16 * kvec;
+  std::memset(dst + std::size_t(g0) * kGroupBytes, 0, std::size_t(kgroups - g0) * kGroupBytes);
+  for (int r = 0; r < rows; ++r) {
+    const TA* src = a + r * lda;
+    std::int64_t sum = sums[r];
+    for (int kk = 64 * kvec; kk < k; ++kk) {
+      const std::uint8_t v = a_prime(src[kk]);
+      dst[std::size_t(kk / kKGroup) * kGroupBytes + r * kKGroup + kk % kKGroup] = v;
+      sum += v;
+    }
+    row_sum[r] = static_cast<std::int32_t>(sum);
+  }
+  for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
+}
+
 // Vectorised equivalent of epilogue_scalar for ScaleMode::kNone (any output) and ScaleMode::kFloat (int8, uint8 and
 // float outputs); other cases (fixed point, float-scaled int32) run epilogue_scalar. Bit-exact with apply_epilogue:
 // - bias: 32-bit add with the overflow detected from the signs and replaced by INT32_MIN / INT32_MAX, which is
