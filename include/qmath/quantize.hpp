@@ -6,7 +6,9 @@
 //   fake_quantize: dequantize(quantize(x))
 // The rounding mode is a parameter (default half to even, as ONNX, PyTorch and CUDA cvt.rni). The array forms are
 // bit-exact with the scalar forms; they check their parameters once (scale finite and > 0, zero point inside the
-// range) and throw qmath::error before writing anything.
+// range) and throw qmath::error before writing anything. On x86 with GCC/Clang, int8/uint8 array forms run AVX-512 or
+// AVX2 kernels chosen at run time from the CPU's features (detail/quantize_simd.hpp; define QMATH_DISABLE_SIMD to
+// compile them out); the portable loops below are the normative reference they are tested against.
 #pragma once
 
 #include <cstddef>
