@@ -100,7 +100,8 @@ inline std::string render_histogram_svg(const PlotData& d) {
   s += "</g>\n";
   s += "<g text-anchor=\"end\">\n";
   for (int k = 0; k <= static_cast<int>(ymax); ++k)
-    s += "<text x=\"" + fmt("%.1f", left - 6) + "\" y=\"" + fmt("%.1f", Y(k) + 4) + "\">1e" + std::to_string(k) +
+    s += "<text x=\"" + fmt("%.1f", left - 6) + "\" y=\"" + fmt("%.1f", Y(k) + 4) + "\">" +
+         (k <= 5 ? std::to_string(static_cast<long long>(std::pow(10.0, k) + 0.5)) : "1e" + std::to_string(k)) +
          "</text>\n";
   s += "</g>\n";
 
