@@ -16,7 +16,8 @@ void usage(std::ostream& os) {
         "  --calib N           calibration images, the first N training images (default 1000)\n"
         "  --test N            test images, the first N of t10k (default 10000)\n"
         "  --batch N           inference batch size, FP32 and INT8 alike (default 256)\n"
-        "  --epilogue MODE     fixed (Q31 multiplier + shift, integer only; default) or float\n"
+        "  --repeats N         extra timing runs of FP32 and INT8, best kept (default 3)\n"
+        "  --epilogue MODE     float (per-channel float multiplier; default) or fixed (Q31 multiplier + shift)\n"
         "  --gemm KIND         fast (qmath::cpu::gemm, default) or reference (qmath::gemm_reference)\n"
         "  --cache FILE        TensorRT calibration cache, entropy calibrator (default ptq_demo_entropy.cache)\n"
         "  --json FILE         results table as JSON (default ptq_demo_results.json)\n"
@@ -25,10 +26,11 @@ void usage(std::ostream& os) {
         "  --help\n";
 }
 
-int parse_int(const std::string& opt, const char* v) {
+int parse_int(const std::string& opt, const char* v, long min = 1) {
   char* end = nullptr;
   const long x = std::strtol(v, &end, 10);
-  if (end == v || *end != '\0' || x < 1 || x > 1000000) ptq::fail("main", opt, " needs a positive integer, got '", v, "'");
+  if (end == v || *end != '\0' || x < min || x > 1000000)
+    ptq::fail("main", opt, " needs an integer in [", min, ", 1000000], got '", v, "'");
   return static_cast<int>(x);
 }
 
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
       else if (a == "--calib") cfg.calib_count = parse_int(a, v);
       else if (a == "--test") cfg.test_count = parse_int(a, v);
       else if (a == "--batch") cfg.batch = parse_int(a, v);
+      else if (a == "--repeats") cfg.timing_repeats = parse_int(a, v, 0);
       else if (a == "--epilogue") cfg.mode = ptq::parse_scale_mode(v);
       else if (a == "--gemm") cfg.gemm = ptq::parse_gemm_kind(v);
       else if (a == "--cache") cache = v;
