@@ -619,3 +619,20 @@ TEST_CASE("command-line mistakes exit with status 2 and say what is wrong", "[cl
   CHECK(help.rc == 0);
   CHECK(help.out.find("usage: qmath-calibrate") != std::string::npos);
 }
+
+TEST_CASE("progress goes to stderr only when asked (stderr is not a terminal here)", "[cli]") {
+  Workspace ws;
+  write_batches(ws, "g", {gaussian(5000, 91), gaussian(5000, 92)}, {{5000}, {5000}});
+  const Result quiet = ws.run({"t=" + file_list("g", 2), "--quiet"});
+  CHECK(quiet.rc == 0);
+  CHECK(quiet.out.empty());
+  CHECK(quiet.err.empty());
+  const Result shown = ws.run({"t=" + file_list("g", 2), "--progress", "--chunk-elements", "1000"});
+  CHECK(shown.rc == 0);
+  CHECK(shown.err.find("qmath-calibrate:") != std::string::npos);
+  CHECK(shown.err.find("[1/1] t") != std::string::npos);
+  CHECK(shown.out.find("entropy amax") != std::string::npos);
+  const Result version = ws.run({"--version"});
+  CHECK(version.rc == 0);
+  CHECK(version.out.rfind("qmath-calibrate ", 0) == 0);
+}
