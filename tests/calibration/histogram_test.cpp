@@ -210,6 +210,16 @@ TEST_CASE("append growth (pytorch-quantization): width fixed by the first batch,
   CHECK(h.bins() == 13);
   CHECK(h.counts() == std::vector<std::uint64_t>{2, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1});
   CHECK(h.edge(13) == 6.5f);
+  // a width that is not dyadic: edges are float32(k * w) with the product in double, as torch.arange(0, end, w)
+  // computes pytorch-quantization's edges after growth
+  Histogram t(o);
+  const float t1[] = {0.3f}, t2[] = {1.7f};
+  t.collect(t1, 1);
+  t.collect(t2, 1);
+  const float w = 0.3f / 8.0f;
+  CHECK(t.width() == w);
+  CHECK(t.bins() == static_cast<int>(std::ceil(1.7f / w)));
+  for (int k = 0; k <= t.bins(); ++k) REQUIRE(t.edge(k) == static_cast<float>(k * static_cast<double>(w)));
   // an all-zero first batch does not fix a zero width (pytorch-quantization divides by zero there)
   Histogram z(o);
   const float zeros[] = {0.0f, -0.0f, 0.0f};

@@ -50,6 +50,20 @@ TEST_CASE("percentile on a hand-computed histogram: pytorch-quantization's left 
         ((1.0 / 3 + 1.0 / 3) + 1.0 / 3 >= 1.0 ? 2u : 3u));
 }
 
+TEST_CASE("decimal percentiles give the exact rank despite binary rounding") {
+  // 10^6 values, one per bin: 0.07 % is rank 700 exactly (bin 699), although 0.07 / 100 * 10^6 evaluates to
+  // 700.0000000000001 in double (a plain ceil would give rank 701); 7 % of 100 is 7.000000000000001 likewise.
+  CHECK(0.07 / 100.0 * 1e6 > 700.0);
+  std::vector<std::uint64_t> c(1000000, 1);
+  CHECK(percentile_bin(c.data(), c.size(), 0.07) == 699u);
+  CHECK(percentile_bin(c.data(), 100, 7.0) == 6u);
+  CHECK(percentile_bin(c.data(), c.size(), 99.99) == 999899u);
+  CHECK(percentile_bin(c.data(), c.size(), 99.9901) == 999900u);
+  CHECK(percentile_bin(c.data(), c.size(), 99.999) == 999989u);
+  CHECK(percentile_bin(c.data(), c.size(), 0.0) == 0u);
+  CHECK(percentile_bin(c.data(), c.size(), 100.0) == 999999u);
+}
+
 TEST_CASE("percentile edge cases: single bin, empty, invalid p") {
   Histogram one(fixed_range_options(2.0f, HistogramKind::kAbsolute, 1));
   const float v[] = {0.1f, 1.9f, 1.0f};
