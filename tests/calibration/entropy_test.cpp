@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <qmath/calibration/entropy.hpp>
+#include <qmath/calibration/minmax.hpp>
 
 #include "test_data.hpp"
 
@@ -205,6 +206,21 @@ TEST_CASE("entropy thresholds on analytic distributions (TensorRT mode)") {
   EntropyOptions p;
   p.mode = EntropyMode::kPyTorchQuantization;
   CHECK(std::fabs(amax_of(qmath_test::gaussian(1000000, 2), p) - g) < 0.05f);
+}
+
+TEST_CASE("two-pass TensorRT reproduction: the entropy / minmax amax ratio of real caches, 2048.5 / 2048") {
+  // When nothing is worth clipping (uniform data) the search keeps every bin, i = 2048, and on a histogram fitted
+  // to the max (TensorRT's first batch; qmath's kFixed from a MinMax pass) amax = 2048.5 * max / 2048.
+  const auto x = qmath_test::uniform(1000000, 21, -1.0f, 1.0f);
+  MinMaxCalibrator mm;
+  mm.collect(x.data(), x.size());
+  const float max = mm.compute_amax();
+  EntropyCalibrator c(EntropyOptions{}, fixed_range_options(max));
+  c.collect(x.data(), x.size());
+  const ThresholdSearch r = entropy_calibrate(c.histogram());
+  CHECK(r.bin == 2048);
+  CHECK(r.amax == static_cast<float>(2048.5 * static_cast<double>(max / 2048.0f)));
+  CHECK(r.amax / max == Approx(2048.5 / 2048).epsilon(1e-6));
 }
 
 TEST_CASE("MXNet mode on a Gaussian with outliers, 8001 signed bins from a MinMax first pass") {
