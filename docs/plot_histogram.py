@@ -33,7 +33,7 @@ def main():
     ax.set_xlabel(f"|activation| of tensor '{h['tensor']}' (bin width {width:g})")
     ax.set_ylabel("count (log scale)")
     ax.set_title(f"Calibration histogram of '{h['tensor']}' and the threshold each calibrator chose")
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.6, 1.0), fontsize=9)
     fig.tight_layout()
     fig.savefig(sys.argv[2])
     print(f"wrote {sys.argv[2]}")

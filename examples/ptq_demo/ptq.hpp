@@ -629,13 +629,18 @@ inline void print_table(const DemoResult& r, std::ostream& os) {
     for (float a : m.amax) os << " " << std::setw(9) << std::setprecision(4) << a;
     os << std::setprecision(2) << "\n";
   }
+  const std::string fp32_label = "FP32  Eigen";
+  const std::string int8_label = "INT8  " + r.gemm_path + ", " +
+                                 (r.config.mode == qmath::ScaleMode::kFixedPoint ? "fixed-point" : "float") +
+                                 " epilogue";
+  const int w = static_cast<int>(std::max(fp32_label.size(), int8_label.size()));
   os << "\nspeed over " << r.config.test_count << " test images, batch " << r.config.batch
      << ", one thread, best of " << r.config.timing_repeats + 1 << " runs:\n"
-     << "  FP32 (Eigen)                       " << std::setw(8) << std::setprecision(0) << r.images_per_second_fp32()
-     << " images/s\n"
-     << "  INT8 (" << r.gemm_path << ", " << (r.config.mode == qmath::ScaleMode::kFixedPoint ? "fixed-point" : "float")
-     << " epilogue) " << std::setw(8) << r.images_per_second_int8() << " images/s  (" << std::setprecision(2)
-     << r.images_per_second_int8() / r.images_per_second_fp32() << "x FP32)\n";
+     << "  " << std::left << std::setw(w) << fp32_label << std::right << std::setw(9) << std::setprecision(0)
+     << r.images_per_second_fp32() << " images/s\n"
+     << "  " << std::left << std::setw(w) << int8_label << std::right << std::setw(9) << r.images_per_second_int8()
+     << " images/s  (" << std::setprecision(2) << r.images_per_second_int8() / r.images_per_second_fp32()
+     << "x FP32)\n";
   os.flags(flags);
   os.precision(prec);
 }
