@@ -300,6 +300,28 @@ inline Options parse_args(const std::vector<std::string>& args) {
       throw InputError("--cache: a TensorRT calibration cache holds one scale per tensor; per-channel " +
                        std::string(method_name(o.cache_method)) + " cannot be written to it");
   }
+  // Outputs must not overwrite each other or an input (the run would destroy its own data or results).
+  {
+    namespace fs = std::filesystem;
+    auto key = [](const std::string& p) {
+      std::error_code ec;
+      const fs::path abs = fs::absolute(fs::path(p), ec).lexically_normal();
+      const fs::path c = fs::weakly_canonical(abs, ec);
+      return ec ? abs.string() : c.string();
+    };
+    std::map<std::string, std::string> seen;
+    for (const auto& t : o.tensors)
+      for (const auto& f : t.files) seen[key(f)] = "input " + f;
+    const std::pair<const char*, const std::string*> outs[] = {
+        {"--cache", &o.cache_path}, {"--json", &o.json_path}, {"--plot", &o.plot_dir}};
+    for (const auto& out : outs) {
+      if (out.second->empty()) continue;
+      const auto it = seen.find(key(*out.second));
+      if (it != seen.end())
+        throw InputError(std::string(out.first) + " " + *out.second + ": the same path as " + it->second);
+      seen[key(*out.second)] = std::string(out.first) + " " + *out.second;
+    }
+  }
   if (o.cache_algorithm.empty())
     o.cache_algorithm = o.cache_method == Method::kEntropy ? "EntropyCalibration2" : "MinMaxCalibration";
   return o;

@@ -636,3 +636,17 @@ TEST_CASE("progress goes to stderr only when asked (stderr is not a terminal her
   CHECK(version.rc == 0);
   CHECK(version.out.rfind("qmath-calibrate ", 0) == 0);
 }
+
+TEST_CASE("outputs may not overwrite each other or an input", "[cli]") {
+  Workspace ws;
+  write_batches(ws, "g", {gaussian(100, 1)}, {{100}});
+  const std::string before = slurp(ws.path("g/batch0.npy"));
+  const Result same = ws.run({"t=g/batch0.npy", "--cache", "out", "--json", "./out"});
+  CHECK(same.rc == 2);
+  CHECK(same.err.find("--json ./out: the same path as --cache out") != std::string::npos);
+  const Result input = ws.run({"t=g/batch0.npy", "--json", "g/../g/batch0.npy"});
+  CHECK(input.rc == 2);
+  CHECK(input.err.find("the same path as input g/batch0.npy") != std::string::npos);
+  CHECK(slurp(ws.path("g/batch0.npy")) == before);
+  CHECK(!fs::exists(ws.path("out")));
+}
