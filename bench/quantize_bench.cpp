@@ -1,7 +1,9 @@
 // Array quantize (fp32 -> int8, per tensor, half to even) and dequantize (int8 -> fp32): qmath's portable loop (the
 // normative reference), a plain loop as users write it (std::nearbyint under the default rounding mode, no NaN
-// rule: the issue's "plain scalar loop" baseline), each vector kernel, the public dispatching entry point, and a
-// memcpy of the same input bytes, at sizes that live in L1, L2 and DRAM. Reported as elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and
+// rule: the issue's "plain scalar loop" baseline), each vector kernel (the default reciprocal fast path with exact
+// fallback, and the division-only kernel it falls back to), the public dispatching entry point, and a memcpy of the
+// same input bytes, at sizes that live in L1, L2 and DRAM. The vector kernels also run on an adversarial input made
+// only of exact ties x = (k + 1/2) * scale, where the fast path falls back to division on every block. Reported as elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and
 // dequantize move 5 bytes per element, memcpy of n floats moves 8).
 //
 // Issue 2's target: quantize >= 5 G elements/s on one core, >= 3x the portable loop.
@@ -33,6 +35,14 @@ std::vector<float> input(std::size_t n) {
 }
 
 constexpr qmath::QuantParams kParams{0.03125f * 1.37f, 0};  // amax ~ 5.5 over [-127, 127]-ish
+
+// Ties: x = RN((k + 1/2) * scale), |k| <= 127, so x / scale rounds to k + 1/2 or to within an ulp or two of it - far
+// inside the fast path's margin. Every 64-element block of the fast path fails its check (the adversarial case).
+std::vector<float> ties(std::size_t n) {
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = (static_cast<float>(static_cast<int>(i % 255) - 127) + 0.5f) * kParams.scale;
+  return x;
+}
 
 void set_counters(benchmark::State& state, std::size_t n, std::size_t bytes_per_element) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
@@ -79,18 +89,43 @@ void BM_QuantizePlainLoop(benchmark::State& state) {
   set_counters(state, n, 5);
 }
 
-template <SimdIsa kIsa>
+enum class Kernel { kFast, kDivision };
+enum class Data { kRandom, kTies };
+
+// Runs one vector kernel of detail/quantize_avx2.hpp or detail/quantize_avx512.hpp directly.
+template <SimdIsa kIsa, Kernel kKernel>
+void run_kernel(const float* x, std::size_t n, std::int8_t* q) {
+#if QMATH_X86_SIMD
+  namespace d = qmath::detail;
+  const qmath::QuantRange range = qmath::full_range<std::int8_t>();
+  constexpr qmath::Round mode = qmath::Round::kHalfToEven;
+  if constexpr (kIsa == SimdIsa::kAvx512) {
+    if constexpr (kKernel == Kernel::kFast)
+      d::avx512::quantize(x, n, q, kParams, range, mode);
+    else
+      d::avx512::quantize_division(x, n, q, kParams, range, mode);
+  } else {
+    if constexpr (kKernel == Kernel::kFast)
+      d::avx2::quantize(x, n, q, kParams, range, mode);
+    else
+      d::avx2::quantize_division(x, n, q, kParams, range, mode);
+  }
+#else
+  (void)x, (void)n, (void)q;
+#endif
+}
+
+template <SimdIsa kIsa, Kernel kKernel, Data kData>
 void BM_QuantizeSimd(benchmark::State& state) {
-  if (!qmath::detail::simd_isa_supported(kIsa)) {
+  if (!QMATH_X86_SIMD || !qmath::detail::simd_isa_supported(kIsa)) {
     state.SkipWithError("instruction set not supported by this CPU");
     return;
   }
   const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<float> x = input(n);
+  const std::vector<float> x = kData == Data::kTies ? ties(n) : input(n);
   std::vector<std::int8_t> q(n);
   for (auto _ : state) {
-    qmath::detail::quantize_array_simd(kIsa, x.data(), n, q.data(), kParams, qmath::full_range<std::int8_t>(),
-                                       qmath::Round::kHalfToEven);
+    run_kernel<kIsa, kKernel>(x.data(), n, q.data());
     benchmark::ClobberMemory();
   }
   set_counters(state, n, 5);
@@ -145,8 +180,14 @@ void BM_DequantizeSimd(benchmark::State& state) {
 BENCHMARK(BM_Memcpy)->Apply(sizes);
 BENCHMARK(BM_QuantizeScalar)->Apply(sizes);
 BENCHMARK(BM_QuantizePlainLoop)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDivision, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDivision, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kFast, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDivision, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDivision, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kFast, Data::kTies)->Apply(sizes);
 BENCHMARK(BM_QuantizeArray)->Apply(sizes);
 BENCHMARK(BM_DequantizeScalar)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_DequantizeSimd, SimdIsa::kAvx2)->Apply(sizes);

@@ -1,10 +1,18 @@
 // qmath/detail/quantize_avx2.hpp - AVX2 kernels for quantize_array / dequantize_array (int8, uint8 outputs).
 //
-// Same semantics as quantize_avx512.hpp (read its header comment): the correctly rounded x / scale by vdivps; rounding
-// with vroundps and an explicit mode (half away from zero and half up emulated exactly); clamp in float; NaN -> zero
-// point. AVX2 has no embedded rounding, so the division uses MXCSR's rounding mode, which must be the default
-// round-to-nearest, exactly as the portable loop's `x / scale` assumes. Main loop: 32 elements; the remainder
-// (< 32 elements) runs the portable loop, which is the reference itself.
+// Same semantics as quantize_avx512.hpp, and the same two kernels (read its header comment for the argument):
+//  * quantize_division(): the correctly rounded x / scale by vdivps; rounding with vroundps and an explicit mode
+//    (half away from zero and half up emulated exactly); clamp in float; NaN -> zero point.
+//  * quantize(): t = x * RN(1 / scale) clamped to [qmin - zp - 1/4, qmax - zp + 1/4], rounded to nearest (nearest
+//    modes) or truncated (toward zero), accepted per 32-element block only when every lane is more than
+//    m = B * 2^-21 from its mode's decision boundaries (then it provably equals the division result); otherwise the
+//    block is recomputed by division (with the same back-off as the AVX-512 kernel for adversarial input). Unlike the
+//    AVX-512 kernel, NaN lanes are not zeroed up front: the NaN propagates into the check (vmaxps / vminps return
+//    their second operand, the NaN, when one is NaN; a NaN's cleared-sign bit pattern is larger, as an integer, than
+//    every finite distance), fails it, and the block is recomputed by division.
+// AVX2 has no embedded rounding, so the division and multiplications use MXCSR's rounding mode, which must be the
+// default round-to-nearest, exactly as the portable loop's `x / scale` assumes. Main loop: 32 elements; the
+// remainder (< 32 elements) runs the portable loop, which is the reference itself.
 #pragma once
 
 #include <immintrin.h>
@@ -75,39 +83,151 @@ QMATH_QUANTIZE_TARGET_AVX2 inline __m256i quantize8(const float* x, const QuantC
   return _mm256_add_epi32(_mm256_cvttps_epi32(r), c.zero_point);
 }
 
-template <Round M, class T>
-QMATH_QUANTIZE_TARGET_AVX2 void quantize_loop(const float* x, std::size_t n, T* q, const QuantConsts c, QuantParams p,
-                                     QuantRange range) {
+// Four vectors of int32 lanes inside T's range -> 32 bytes in element order. The saturating packs are plain
+// narrowing here; the permute undoes the 128-bit lane split.
+template <class T>
+QMATH_QUANTIZE_TARGET_AVX2 inline void store32(T* q, __m256i a, __m256i b, __m256i d, __m256i e) {
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256i ab = _mm256_packs_epi32(a, b), de = _mm256_packs_epi32(d, e);
+  const __m256i bytes = std::is_signed<T>::value ? _mm256_packs_epi16(ab, de) : _mm256_packus_epi16(ab, de);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm256_permutevar8x32_epi32(bytes, order));
+}
+
+template <Round M, class T>
+QMATH_QUANTIZE_TARGET_AVX2 inline void division_block32(const float* x, T* q, const QuantConsts& c) {
+  store32(q, quantize8<M>(x, c), quantize8<M>(x + 8, c), quantize8<M>(x + 16, c), quantize8<M>(x + 24, c));
+}
+
+template <Round M, class T>
+QMATH_QUANTIZE_TARGET_AVX2 void division_loop(const float* x, std::size_t n, T* q, const QuantConsts c, QuantParams p,
+                                              QuantRange range) {
   std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) division_block32<M>(x + i, q + i, c);
+  for (; i < n; ++i) q[i] = static_cast<T>(round_add_saturate(x[i] / p.scale, p.zero_point, range, M));  // quantize_value
+}
+
+// The fast path's constants: r = RN(1 / scale), the clamp [lo', hi'] and the bit pattern of the check's bound 1/2 - m.
+struct FastConsts {
+  __m256 r, lo, hi;
+  __m256i limit_bits, zero_point, magic_minus_zp;  // magic_minus_zp: 0x4B400000 - zero_point
+};
+
+// True when the fast path is valid for this scale: 1 / scale and its rounding are normal floats.
+inline bool fast_path_scale(float scale) { return scale >= 0x1p-125f && scale <= 0x1p125f; }
+
+QMATH_QUANTIZE_TARGET_AVX2 inline FastConsts make_fast_consts(QuantParams p, QuantRange range) {
+  const float lo = static_cast<float>(range.qmin - p.zero_point) - 0.25f;  // exact: |qmin - zp| <= 383
+  const float hi = static_cast<float>(range.qmax - p.zero_point) + 0.25f;
+  const float b = -lo > hi ? -lo : hi;
+  const float m = b * 0x1p-21f;  // exact
+  FastConsts c;
+  c.r = _mm256_set1_ps(1.0f / p.scale);
+  c.lo = _mm256_set1_ps(lo);
+  c.hi = _mm256_set1_ps(hi);
+  c.limit_bits = _mm256_castps_si256(_mm256_set1_ps(0.5f - m));  // exact (see quantize_avx512.hpp)
+  c.zero_point = _mm256_set1_epi32(p.zero_point);
+  c.magic_minus_zp = _mm256_set1_epi32(0x4B400000 - p.zero_point);
+  return c;
+}
+
+// 8 lanes of the fast path: returns the quantized int32 lanes (right where the check passes) and stores in `dist` the
+// bit pattern of |w - RNE(w)| (a non-negative float, or a NaN), where w is the clamped t for the nearest modes and
+// max(|t|, 1/2) - 1/2 for toward zero.
+template <bool kTowardZero>
+QMATH_QUANTIZE_TARGET_AVX2 inline __m256i fast8(const float* x, const FastConsts& c, __m256i& dist) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256 t = _mm256_mul_ps(_mm256_loadu_ps(x), c.r);
+  const __m256 tc = _mm256_min_ps(c.hi, _mm256_max_ps(c.lo, t));  // a NaN t stays NaN (second operand)
+  constexpr int kNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  if constexpr (kTowardZero) {
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256 w = _mm256_sub_ps(_mm256_max_ps(half, _mm256_andnot_ps(sign, tc)), half);  // exact
+    dist = _mm256_castps_si256(_mm256_andnot_ps(sign, _mm256_sub_ps(w, _mm256_round_ps(w, kNearest))));
+    return _mm256_add_epi32(_mm256_cvttps_epi32(tc), c.zero_point);
+  } else {
+    // y = tc + 1.5 * 2^23 lies in [2^23, 2^24), where the float spacing is 1: y = 1.5 * 2^23 + n exactly, n = RNE(tc)
+    // (for a lane that passes the check tc is no tie, so the tie rule is moot). Then n = y - 1.5 * 2^23 exactly, and
+    // the bit pattern of y is 0x4B400000 + n, so n + zero_point is one integer subtraction away.
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    const __m256 y = _mm256_add_ps(tc, magic);
+    dist = _mm256_castps_si256(_mm256_andnot_ps(sign, _mm256_sub_ps(tc, _mm256_sub_ps(y, magic))));  // exact
+    return _mm256_sub_epi32(_mm256_castps_si256(y), c.magic_minus_zp);
+  }
+}
+
+// 32 elements by the fast path; returns false (storing nothing) unless every lane passes the check.
+template <bool kTowardZero, class T>
+QMATH_QUANTIZE_TARGET_AVX2 inline bool fast_block32(const float* x, T* q, const FastConsts& c) {
+  __m256i d0, d1, d2, d3;
+  const __m256i a = fast8<kTowardZero>(x, c, d0);
+  const __m256i b = fast8<kTowardZero>(x + 8, c, d1);
+  const __m256i d = fast8<kTowardZero>(x + 16, c, d2);
+  const __m256i e = fast8<kTowardZero>(x + 24, c, d3);
+  // Non-negative floats order like their bit patterns as signed integers; a NaN pattern exceeds every finite one.
+  const __m256i worst = _mm256_max_epi32(_mm256_max_epi32(d0, d1), _mm256_max_epi32(d2, d3));
+  if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(c.limit_bits, worst)) != -1) return false;
+  store32(q, a, b, d, e);
+  return true;
+}
+
+template <Round M, class T>
+QMATH_QUANTIZE_TARGET_AVX2 void fast_loop(const float* x, std::size_t n, T* q, const QuantConsts dc,
+                                          const FastConsts fc, QuantParams p, QuantRange range) {
+  constexpr bool kTowardZero = M == Round::kTowardZero;
+  std::size_t i = 0;
+  unsigned backoff = 0, skip = 0;  // blocks to run by division after a failed probe (adversarial input)
   for (; i + 32 <= n; i += 32) {
-    const __m256i a = quantize8<M>(x + i, c);
-    const __m256i b = quantize8<M>(x + i + 8, c);
-    const __m256i d = quantize8<M>(x + i + 16, c);
-    const __m256i e = quantize8<M>(x + i + 24, c);
-    // Values are inside T's range, so the saturating packs are plain narrowing; the permute undoes the lane split.
-    const __m256i ab = _mm256_packs_epi32(a, b), de = _mm256_packs_epi32(d, e);
-    const __m256i bytes = std::is_signed<T>::value ? _mm256_packs_epi16(ab, de) : _mm256_packus_epi16(ab, de);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), _mm256_permutevar8x32_epi32(bytes, order));
+    if (skip == 0) {
+      if (fast_block32<kTowardZero>(x + i, q + i, fc)) {
+        backoff = 0;
+        continue;
+      }
+      backoff = backoff < 127 ? 2 * backoff + 1 : 127;
+      skip = backoff + 1;
+    }
+    --skip;
+    division_block32<M>(x + i, q + i, dc);
   }
   for (; i < n; ++i) q[i] = static_cast<T>(round_add_saturate(x[i] / p.scale, p.zero_point, range, M));  // quantize_value
 }
 
-// quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller).
+// quantize_array for T = int8 / uint8 by the division kernel only (kept as the fallback and for benchmarks).
 template <class T>
-QMATH_QUANTIZE_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+QMATH_QUANTIZE_TARGET_AVX2 void quantize_division(const float* x, std::size_t n, T* q, QuantParams p,
+                                                  QuantRange range, Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
   switch (mode) {
     case Round::kHalfAwayFromZero:
-      return quantize_loop<Round::kHalfAwayFromZero>(x, n, q, c, p, range);
+      return division_loop<Round::kHalfAwayFromZero>(x, n, q, c, p, range);
     case Round::kHalfUp:
-      return quantize_loop<Round::kHalfUp>(x, n, q, c, p, range);
+      return division_loop<Round::kHalfUp>(x, n, q, c, p, range);
     case Round::kTowardZero:
-      return quantize_loop<Round::kTowardZero>(x, n, q, c, p, range);
+      return division_loop<Round::kTowardZero>(x, n, q, c, p, range);
     case Round::kHalfToEven:
     default:
-      return quantize_loop<Round::kHalfToEven>(x, n, q, c, p, range);
+      return division_loop<Round::kHalfToEven>(x, n, q, c, p, range);
+  }
+}
+
+// quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with
+// per-block division fallback.
+template <class T>
+QMATH_QUANTIZE_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+  static_assert(sizeof(T) == 1, "int8 / uint8 only");
+  if (!fast_path_scale(p.scale)) return quantize_division(x, n, q, p, range, mode);
+  const QuantConsts c = make_consts(p, range);
+  const FastConsts f = make_fast_consts(p, range);
+  switch (mode) {
+    case Round::kHalfAwayFromZero:
+      return fast_loop<Round::kHalfAwayFromZero>(x, n, q, c, f, p, range);
+    case Round::kHalfUp:
+      return fast_loop<Round::kHalfUp>(x, n, q, c, f, p, range);
+    case Round::kTowardZero:
+      return fast_loop<Round::kTowardZero>(x, n, q, c, f, p, range);
+    case Round::kHalfToEven:
+    default:
+      return fast_loop<Round::kHalfToEven>(x, n, q, c, f, p, range);
   }
 }
 

@@ -3,15 +3,45 @@
 // Included by detail/quantize_simd.hpp only on x86 with GCC or Clang; every function carries its own target
 // attribute, so no -mavx512f flag is needed and nothing here runs unless the CPU reports AVX-512 F/BW/VL/DQ.
 // Semantics are those of the portable loops in quantize.hpp, bit for bit:
-//   q = clamp(round(x / scale) + zero_point, qmin, qmax),  NaN -> zero_point,  +-inf saturate.
-// Arithmetic uses embedded rounding ({rn-sae}) and vrndscaleps with an explicit mode, so the results never depend
-// on MXCSR's rounding-control field. (Flush-to-zero / denormals-are-zero, if a caller sets them, act on this code
-// and on the portable loop's divss alike; a denormal quotient maps to 0 in every mode either way.) Half away from zero and half up, which vrndscaleps lacks, are built exactly from trunc(v) and the
-// exact fraction |v - trunc(v)|, as in round_to_integral().
+//   q = clamp(round(x / scale) + zero_point, qmin, qmax),  NaN -> zero_point,  +-inf saturate,
+// where x / scale is the correctly rounded float32 quotient. Arithmetic uses embedded rounding ({rn-sae}) and
+// explicit rounding immediates, so the results never depend on MXCSR's rounding-control field. (Flush-to-zero /
+// denormals-are-zero, if a caller sets them, act on this code and on the portable loop's divss alike; a denormal
+// quotient maps to 0 in every mode either way.)
 //
-// The quotient is one vdivps per 16 lanes ({rn-sae}: the correctly rounded float32 division). On Skylake / Cascade
-// Lake vdivps zmm issues once per ~10 cycles, which bounds this loop near 1.6 elements per cycle; a Markstein
-// reciprocal-and-FMA-correction quotient was measured slower on this hardware (more port pressure) and is not used.
+// Two kernels:
+//  * quantize_division(): the quotient by one vdivps per 16 lanes, rounding by vrndscaleps (half away from zero and
+//    half up built exactly from trunc(v) and |v - trunc(v)|, as in round_to_integral()). Exact by construction, but
+//    vdivps zmm issues once per ~10 cycles on Skylake / Cascade Lake, which bounds it near 1.6 elements per cycle.
+//  * quantize(): the fast path below, falling back to quantize_division() per 64-element block where it cannot
+//    prove its result, and for the whole array when the scale is outside [2^-125, 2^125].
+//
+// Fast path. Let v = x / scale (exact real), Q = RN(v) the quotient the
+// reference rounds, r = RN(1 / scale) (computed once; a normal float because scale is in [2^-125, 2^125]) and
+// t = RN(x * r), u = 2^-24. With r = (1 / scale)(1 + d1), t = x r (1 + d2), |d1|, |d2| <= u:
+//   |t - v| <= |v| (2u + u^2),   |Q - v| <= |v| u,   so  |t - Q| <= |v| (3u + u^2)   (+ 2^-149 if t or Q is subnormal).
+// The fast path clamps t to [lo', hi'] = [qmin - zp - 1/4, qmax - zp + 1/4] (a block with a NaN input is left to the
+// division kernel), so on lanes that the clamp leaves alone |t| <= B = max(-lo', hi')
+// <= 383.25 and |t - Q| <= B * 3u * (1 + 4u) + 2^-149 < B * 2^-22.4 < m := B * 2^-21 (margin > 2.6x).
+// The integer a mode produces depends only on where the value lies relative to that mode's decision boundaries:
+// the half-integers k + 1/2 for the three round-to-nearest modes, the non-zero integers for toward zero. If t's
+// distance to the nearest boundary exceeds m, then t and Q lie strictly inside the same gap between boundaries,
+// neither sits on a boundary, and round(t) == round(Q) in that mode; for the nearest modes there is then no tie, so
+// half to even, half away from zero and half up all equal RNE(t), which is what the fast path computes for all three.
+// Checks, exact in float: nearest modes |t - RNE(t)| < 1/2 - m (vreduceps gives t - RNE(t) exactly); toward zero,
+// with w = max(|t|, 1/2) - 1/2 (exact), the same test on w (the integer boundaries k >= 1 of |t| are the
+// half-integer boundaries of w, and |t| < 1/2 is at least 1/2 away from every non-zero integer).
+// Lanes the clamp moved: if t > hi' then Q >= t (1 - 3u - 2u^2) > hi' - 2^-12 > hi = qmax - zp, so round(Q) >= hi in
+// every mode and the reference saturates to qmax; the fast path rounds hi' = hi + 1/4 to hi, the same (and hi' passes
+// the check: it is 1/4 from the nearest boundary). Symmetrically below. This includes overflow: if x * r overflows to inf
+// then |v| >= 2^127 and Q is huge or inf; if Q overflows then |x * r| > 2^127: either way both lie far beyond hi'
+// (or below lo') and saturate alike. Infinite x gives t = Q = +-inf. Tiny quotients (|t| < 1/4, subnormal included) are
+// 1/4 or more from every boundary and round to 0 both ways.
+// A 64-element block is stored from the fast path only if all 64 lanes pass; otherwise it is recomputed by the
+// division kernel. Random data almost never fails (probability about 2m per lane, < 1 % per block for int8 with
+// zero point 0); inputs that sit at or within m of ties (e.g. x = (k + 1/2) * scale exactly) fail every block: the
+// loop then backs off (after a failed probe it runs 2^j - 1 further blocks, j <= 6, by division before probing again),
+// so adversarial input runs at about the division kernel's speed.
 #pragma once
 
 #include <immintrin.h>
@@ -84,16 +114,27 @@ QMATH_QUANTIZE_TARGET_AVX512 inline __m512i quantize16(__m512 x, const QuantCons
   return _mm512_add_epi32(_mm512_cvttps_epi32(r), c.zero_point);
 }
 
+// Four vectors of int32 lanes inside T's range -> 64 bytes in element order (the packs interleave 128-bit lanes;
+// the dword permutation undoes it). Cheaper than four vpmovdb.
+template <class T>
+QMATH_QUANTIZE_TARGET_AVX512 inline void store64(T* q, __m512i a, __m512i b, __m512i c, __m512i d) {
+  const __m512i ab = _mm512_packs_epi32(a, b), cd = _mm512_packs_epi32(c, d);
+  const __m512i bytes = std::is_signed<T>::value ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  _mm512_storeu_si512(q, _mm512_permutexvar_epi32(order, bytes));
+}
+
+// 64 elements by the division kernel.
 template <Round M, class T>
-QMATH_QUANTIZE_TARGET_AVX512 void quantize_loop(const float* x, std::size_t n, T* q, const QuantConsts c) {
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    const __m512i a = quantize16<M>(_mm512_loadu_ps(x + i), c);
-    const __m512i b = quantize16<M>(_mm512_loadu_ps(x + i + 16), c);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(a));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i + 16), _mm512_cvtepi32_epi8(b));
-  }
-  for (; i < n; i += 16) {
+QMATH_QUANTIZE_TARGET_AVX512 inline void division_block64(const float* x, T* q, const QuantConsts& c) {
+  store64(q, quantize16<M>(_mm512_loadu_ps(x), c), quantize16<M>(_mm512_loadu_ps(x + 16), c),
+          quantize16<M>(_mm512_loadu_ps(x + 32), c), quantize16<M>(_mm512_loadu_ps(x + 48), c));
+}
+
+// The remainder (< 64 elements, or any n) by the division kernel with masked loads and stores.
+template <Round M, class T>
+QMATH_QUANTIZE_TARGET_AVX512 void division_tail(const float* x, std::size_t n, T* q, const QuantConsts& c) {
+  for (std::size_t i = 0; i < n; i += 16) {
     const std::size_t left = n - i;
     const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
     const __m512i v = quantize16<M>(_mm512_maskz_loadu_ps(m, x + i), c);
@@ -101,21 +142,133 @@ QMATH_QUANTIZE_TARGET_AVX512 void quantize_loop(const float* x, std::size_t n, T
   }
 }
 
-// quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller).
+template <Round M, class T>
+QMATH_QUANTIZE_TARGET_AVX512 void division_loop(const float* x, std::size_t n, T* q, const QuantConsts c) {
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) division_block64<M>(x + i, q + i, c);
+  division_tail<M>(x + i, n - i, q + i, c);
+}
+
+// The fast path's constants (header comment): r = RN(1 / scale), the clamp [lo', hi'] and the check's bound 1/2 - m.
+struct FastConsts {
+  __m512 r, lo, hi, limit;
+  __m512i zero_point;
+};
+
+// True when the fast path is valid for this scale: 1 / scale and its rounding are normal floats.
+inline bool fast_path_scale(float scale) { return scale >= 0x1p-125f && scale <= 0x1p125f; }
+
+QMATH_QUANTIZE_TARGET_AVX512 inline FastConsts make_fast_consts(QuantParams p, QuantRange range) {
+  const float lo = static_cast<float>(range.qmin - p.zero_point) - 0.25f;  // exact: |qmin - zp| <= 383
+  const float hi = static_cast<float>(range.qmax - p.zero_point) + 0.25f;
+  const float b = -lo > hi ? -lo : hi;  // B in [1/4, 383.25]
+  const float m = b * 0x1p-21f;         // exact (power-of-two scaling of a normal float)
+  FastConsts c;
+  // 1 / scale rounded to nearest independently of MXCSR (the bound holds for any |r - 1/scale| <= u / scale).
+  c.r = _mm512_set1_ps(_mm_cvtss_f32(_mm_div_round_ss(_mm_set_ss(1.0f), _mm_set_ss(p.scale), kRn)));
+  c.lo = _mm512_set1_ps(lo);
+  c.hi = _mm512_set1_ps(hi);
+  c.limit = _mm512_set1_ps(0.5f - m);  // exact: m is a multiple of 2^-23 and <= 2^-12, 1/2 - m has ulp 2^-25
+  c.zero_point = _mm512_set1_epi32(p.zero_point);
+  return c;
+}
+
+// 16 lanes of the fast path: returns the quantized int32 lanes (right where the check passes) and stores in `dist`
+// w - RNE(w), where w is the clamped t for the nearest modes and max(|t|, 1/2) - 1/2 for toward zero.
+template <bool kTowardZero>
+QMATH_QUANTIZE_TARGET_AVX512 inline __m512i fast16(__m512 xv, const FastConsts& c, __m512& dist) {
+  const __m512 t = _mm512_mul_round_ps(xv, c.r, kRn);
+  const __m512 tc = _mm512_min_ps(_mm512_max_ps(t, c.lo), c.hi);
+  constexpr int kReduceNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;  // w - RNE(w), exact
+  if constexpr (kTowardZero) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    const __m512 w = _mm512_sub_round_ps(_mm512_range_ps(tc, half, 0x0B), half, kRn);  // max(|tc|, 1/2) - 1/2, exact
+    dist = _mm512_reduce_ps(w, kReduceNearest);
+    return _mm512_add_epi32(_mm512_cvtt_roundps_epi32(tc, _MM_FROUND_NO_EXC), c.zero_point);
+  } else {
+    dist = _mm512_reduce_ps(tc, kReduceNearest);
+    return _mm512_add_epi32(_mm512_cvt_roundps_epi32(tc, kRn), c.zero_point);
+  }
+}
+
+// 64 elements by the fast path; returns false (storing nothing) unless every lane passes the check.
+template <bool kTowardZero, class T>
+QMATH_QUANTIZE_TARGET_AVX512 inline bool fast_block64(const float* x, T* q, const FastConsts& c) {
+  const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+  const __m512 x2 = _mm512_loadu_ps(x + 32), x3 = _mm512_loadu_ps(x + 48);
+  // A NaN input sends the whole block to the division kernel (which maps it to the zero point): vrangeps below
+  // returns the other operand when one is a quiet NaN, so NaN must not reach it unnoticed. Two compares cover 64 lanes.
+  const __mmask16 nan = _mm512_cmp_ps_mask(x0, x1, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(x2, x3, _CMP_UNORD_Q);
+  __m512 d0, d1, d2, d3;
+  const __m512i a = fast16<kTowardZero>(x0, c, d0);
+  const __m512i b = fast16<kTowardZero>(x1, c, d1);
+  const __m512i e = fast16<kTowardZero>(x2, c, d2);
+  const __m512i f = fast16<kTowardZero>(x3, c, d3);
+  // vrangeps imm 0x0B: max(|a|, |b|) with the sign cleared.
+  const __m512 worst = _mm512_range_ps(_mm512_range_ps(d0, d1, 0x0B), _mm512_range_ps(d2, d3, 0x0B), 0x0B);
+  if ((_mm512_cmp_ps_mask(worst, c.limit, _CMP_LT_OQ) & ~nan) != __mmask16(0xFFFF)) return false;
+  store64(q, a, b, e, f);
+  return true;
+}
+
+template <Round M, class T>
+QMATH_QUANTIZE_TARGET_AVX512 void fast_loop(const float* x, std::size_t n, T* q, const QuantConsts dc,
+                                            const FastConsts fc) {
+  constexpr bool kTowardZero = M == Round::kTowardZero;
+  std::size_t i = 0;
+  unsigned backoff = 0, skip = 0;  // blocks to run by division after a failed probe (adversarial input)
+  for (; i + 64 <= n; i += 64) {
+    if (skip == 0) {
+      if (fast_block64<kTowardZero>(x + i, q + i, fc)) {
+        backoff = 0;
+        continue;
+      }
+      backoff = backoff < 63 ? 2 * backoff + 1 : 63;
+      skip = backoff + 1;
+    }
+    --skip;
+    division_block64<M>(x + i, q + i, dc);
+  }
+  division_tail<M>(x + i, n - i, q + i, dc);
+}
+
+// quantize_array for T = int8 / uint8 by the division kernel only (kept as the fallback and for benchmarks).
 template <class T>
-QMATH_QUANTIZE_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+QMATH_QUANTIZE_TARGET_AVX512 void quantize_division(const float* x, std::size_t n, T* q, QuantParams p,
+                                                    QuantRange range, Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
   switch (mode) {
     case Round::kHalfAwayFromZero:
-      return quantize_loop<Round::kHalfAwayFromZero>(x, n, q, c);
+      return division_loop<Round::kHalfAwayFromZero>(x, n, q, c);
     case Round::kHalfUp:
-      return quantize_loop<Round::kHalfUp>(x, n, q, c);
+      return division_loop<Round::kHalfUp>(x, n, q, c);
     case Round::kTowardZero:
-      return quantize_loop<Round::kTowardZero>(x, n, q, c);
+      return division_loop<Round::kTowardZero>(x, n, q, c);
     case Round::kHalfToEven:
     default:
-      return quantize_loop<Round::kHalfToEven>(x, n, q, c);
+      return division_loop<Round::kHalfToEven>(x, n, q, c);
+  }
+}
+
+// quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with
+// per-block division fallback (header comment).
+template <class T>
+QMATH_QUANTIZE_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+  static_assert(sizeof(T) == 1, "int8 / uint8 only");
+  if (!fast_path_scale(p.scale)) return quantize_division(x, n, q, p, range, mode);
+  const QuantConsts c = make_consts(p, range);
+  const FastConsts f = make_fast_consts(p, range);
+  switch (mode) {
+    case Round::kHalfAwayFromZero:
+      return fast_loop<Round::kHalfAwayFromZero>(x, n, q, c, f);
+    case Round::kHalfUp:
+      return fast_loop<Round::kHalfUp>(x, n, q, c, f);
+    case Round::kTowardZero:
+      return fast_loop<Round::kTowardZero>(x, n, q, c, f);
+    case Round::kHalfToEven:
+    default:
+      return fast_loop<Round::kHalfToEven>(x, n, q, c, f);
   }
 }
 
