@@ -66,6 +66,23 @@ void BM_CollectAbs2048(benchmark::State& state) {
 }
 BENCHMARK(BM_CollectAbs2048)->Unit(benchmark::kMillisecond);
 
+// Post-ReLU data: half the values are exact zeros, i.e. long runs of increments of bin 0 (the case the two
+// interleaved sub-histograms are for).
+void BM_CollectAbs2048Relu(benchmark::State& state) {
+  static const std::vector<float> x = [] {
+    std::vector<float> v = gaussian_data();
+    for (float& f : v) f = f > 0.0f ? f : 0.0f;
+    return v;
+  }();
+  qmath::Histogram h;
+  for (auto _ : state) {
+    h.collect(x.data(), x.size());
+    benchmark::DoNotOptimize(h.counts().data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+}
+BENCHMARK(BM_CollectAbs2048Relu)->Unit(benchmark::kMillisecond);
+
 // The same, in batches of 64K floats (per-batch statistics and growth checks).
 void BM_CollectAbs2048Batches64K(benchmark::State& state) {
   const auto& x = gaussian_data();
