@@ -100,7 +100,7 @@ class Histogram {
     // Fast path, one read of the batch: bin with the current range while gathering min / max / non-finite, into a
     // staging array that is committed only if the batch turns out finite and inside the range; otherwise it is
     // discarded and the batch goes through the careful path below (statistics first, growth, then binning).
-    if (range_.shift == 0.0f && has_range() && n >= 2 * counts_.size()) {
+    if (has_range() && detail::use_fast_fill(range_, n)) {
       staging_.assign(counts_.size(), 0);
       const detail::FillStats f = detail::fill_histogram_abs(x, n, range_, staging_.data());
       if (!f.non_finite && covers(std::min(f.min, min_), std::max(f.max, max_))) {

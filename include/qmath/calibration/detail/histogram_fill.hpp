@@ -231,10 +231,17 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
   return st;
 }
 
+// Whether fill_histogram_abs suits a batch: shift-0 layouts, batches of at least two elements per bin (its 16-bit
+// sub-histograms are zeroed and flushed per call), at most 2^16 bins (beyond that the sub-histograms leave L1/L2
+// and cost more than they save).
+inline bool use_fast_fill(HistogramRange r, std::size_t n) {
+  return r.shift == 0.0f && r.bins <= 65536 && n >= 2 * static_cast<std::size_t>(r.bins);
+}
+
 // Adds the finite values of x to counts under r (the host collector).
 inline void fill_histogram(const float* x, std::size_t n, HistogramRange r, bool skip_non_finite,
                            std::uint64_t* counts) {
-  if (!skip_non_finite && r.shift == 0.0f && n >= 2 * static_cast<std::size_t>(r.bins))
+  if (!skip_non_finite && use_fast_fill(r, n))
     fill_histogram_abs(x, n, r, counts);
   else
     fill_histogram_scalar(x, n, r, skip_non_finite, counts);
