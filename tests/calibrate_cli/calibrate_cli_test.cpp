@@ -650,3 +650,33 @@ TEST_CASE("outputs may not overwrite each other or an input", "[cli]") {
   CHECK(slurp(ws.path("g/batch0.npy")) == before);
   CHECK(!fs::exists(ws.path("out")));
 }
+
+TEST_CASE("per-channel routing is exact for the first and the last axis at any chunk size", "[cli]") {
+  Workspace ws;
+  const std::vector<std::vector<float>> b = {gaussian(3 * 4 * 5, 101, 2.0f), gaussian(3 * 4 * 5, 102, 0.5f)};
+  write_batches(ws, "p", b, {{3, 4, 5}, {3, 4, 5}});
+  for (int axis : {0, 2, -1}) {
+    for (const char* chunk : {"1", "3", "7", "1000"}) {
+      const Result res = ws.run({"t=" + file_list("p", 2), "--method", "all", "--per-channel-axis",
+                                 std::to_string(axis), "--histogram-range", "pow2", "--json", "t.json",
+                                 "--chunk-elements", chunk});
+      INFO(res.err);
+      REQUIRE(res.rc == 0);
+      const qmath::ChannelLayout l = qmath::channel_layout({3, 4, 5}, axis);
+      qmath::PerChannelMinMaxCalibrator mm(l.channels);
+      qmath::PerChannelPercentileCalibrator pc(l.channels, 99.99);
+      for (const auto& batch : b) {
+        mm.collect(batch.data(), l);
+        pc.collect(batch.data(), l);
+      }
+      const json doc = json::parse(slurp(ws.path("t.json")));
+      const json& m = doc["tensors"]["t"]["methods"];
+      REQUIRE(m["minmax"]["amax"].size() == l.channels);
+      const std::vector<float> mm_amax = mm.compute_amax(), pc_amax = pc.compute_amax();
+      for (std::size_t c = 0; c < l.channels; ++c) {
+        CHECK(bits(jfloat(m["minmax"]["amax"][c])) == bits(mm_amax[c]));
+        CHECK(bits(jfloat(m["percentile"]["amax"][c])) == bits(pc_amax[c]));
+      }
+    }
+  }
+}
