@@ -136,3 +136,34 @@ TEST_CASE("per-channel MinMax: errors leave it unchanged; wrong channel count th
   PerChannelMinMaxCalibrator unseen(3);
   CHECK(unseen.compute_amax() == std::vector<float>{0.0f, 0.0f, 0.0f});
 }
+
+TEST_CASE("per-channel moving-average MinMax: the float32 rule per channel") {
+  // layout [outer 2, channels 2, inner 2]; channel 0 = elements 0,1,4,5; channel 1 = 2,3,6,7
+  const ChannelLayout l{2, 2, 2};
+  const float b1[] = {0.0f, 1.0f, 5.0f, 6.0f, -1.0f, 0.5f, 4.0f, 7.0f};  // ch0 [-1, 1], ch1 [4, 7]
+  const float b2[] = {-3.0f, 2.0f, 0.0f, 1.0f, 0.0f, 0.0f, 2.0f, 9.0f};  // ch0 [-3, 2], ch1 [0, 9]
+  PerChannelMovingAverageMinMaxCalibrator c(2);
+  c.collect(b1, l);
+  CHECK(c.compute()[0].min == -1.0f);
+  CHECK(c.compute()[0].max == 1.0f);
+  CHECK(c.compute()[1].min == 4.0f);
+  CHECK(c.compute()[1].max == 7.0f);
+  c.collect(b2, l);
+  CHECK(c.compute()[0].min == -1.0f + 0.01f * (-3.0f - -1.0f));
+  CHECK(c.compute()[0].max == 1.0f + 0.01f * (2.0f - 1.0f));
+  CHECK(c.compute()[1].min == 4.0f + 0.01f * (0.0f - 4.0f));
+  CHECK(c.compute()[1].max == 7.0f + 0.01f * (9.0f - 7.0f));
+  CHECK(c.compute_amax()[1] == c.compute()[1].max);
+  // the per-tensor calibrator on one channel's values gives the same numbers
+  MovingAverageMinMaxCalibrator t;
+  const float c1a[] = {5.0f, 6.0f, 4.0f, 7.0f}, c1b[] = {0.0f, 1.0f, 2.0f, 9.0f};
+  t.collect(c1a, 4);
+  t.collect(c1b, 4);
+  CHECK(t.compute().min == c.compute()[1].min);
+  CHECK(t.compute().max == c.compute()[1].max);
+  const float bad[] = {0.0f, 0.0f, 0.0f, std::numeric_limits<float>::quiet_NaN(), 0.0f, 0.0f, 0.0f, 0.0f};
+  CHECK_THROWS_AS(c.collect(bad, l), qmath::error);
+  CHECK(c.compute()[1].max == t.compute().max);
+  CHECK_THROWS_AS(c.collect(b1, ChannelLayout{1, 4, 2}), qmath::error);
+  CHECK_THROWS_AS(PerChannelMovingAverageMinMaxCalibrator(2, 0.0f), qmath::error);
+}

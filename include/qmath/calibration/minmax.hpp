@@ -6,6 +6,8 @@
 //                                  sets (min, max); each later batch does  min += c * (batch_min - min)  (and the same
 //                                  for max), with c = 0.01 by default, as two separately rounded float operations.
 //   PerChannelMinMaxCalibrator:    running min / max per channel of a row-major tensor seen through a ChannelLayout.
+//   PerChannelMovingAverageMinMaxCalibrator: the moving-average rule per channel (PyTorch's
+//                                  MovingAveragePerChannelMinMaxObserver).
 // Non-finite values follow NonFinitePolicy: kError (default) throws naming the tensor and the count before anything
 // changes; kSkip ignores them (and counts them). Empty batches change nothing. compute() before any finite value
 // returns {0, 0} (amax 0, which symmetric_params maps to its minimum scale).
@@ -167,6 +169,69 @@ class PerChannelMinMaxCalibrator {
   }
 
  private:
+  NonFinitePolicy policy_;
+  std::string name_;
+  std::vector<float> min_, max_;
+  std::vector<unsigned char> seen_;
+};
+
+// PyTorch's MovingAveragePerChannelMinMaxObserver rule: per channel, the first batch that holds values of the
+// channel sets its (min, max), later batches move them by c * (batch value - current), in float32.
+class PerChannelMovingAverageMinMaxCalibrator {
+ public:
+  PerChannelMovingAverageMinMaxCalibrator(std::size_t channels, float averaging_constant = 0.01f,
+                                          NonFinitePolicy policy = NonFinitePolicy::kError, std::string name = {})
+      : c_(averaging_constant), policy_(policy), name_(std::move(name)), min_(channels, 0.0f), max_(channels, 0.0f),
+        seen_(channels, 0) {
+    detail::require(c_ > 0.0f && c_ <= 1.0f, "PerChannelMovingAverageMinMaxCalibrator", "averaging constant ", c_,
+                    " outside (0, 1]");
+  }
+
+  void collect(const float* x, ChannelLayout layout) {
+    const char* where = "PerChannelMovingAverageMinMaxCalibrator::collect";
+    detail::require(layout.channels == min_.size(), where, detail::tensor_label(name_), "layout has ",
+                    layout.channels, " channels, the calibrator ", min_.size());
+    detail::checked_batch_stats(x, layout.size(), policy_, name_, where);  // throws before any change
+    for (std::size_t c = 0; c < layout.channels; ++c) {
+      float lo = 0.0f, hi = 0.0f;
+      bool any = false;
+      for (std::size_t o = 0; o < layout.outer; ++o) {
+        const detail::BatchStats s =
+            detail::batch_stats_scalar(x + (o * layout.channels + c) * layout.inner, layout.inner);
+        if (!(s.min <= s.max)) continue;
+        lo = any && lo < s.min ? lo : s.min;
+        hi = any && hi > s.max ? hi : s.max;
+        any = true;
+      }
+      if (!any) continue;
+      if (!seen_[c]) {
+        min_[c] = lo;
+        max_[c] = hi;
+        seen_[c] = 1;
+        continue;
+      }
+      const float dmin = lo - min_[c];
+      const float smin = c_ * dmin;
+      min_[c] = min_[c] + smin;
+      const float dmax = hi - max_[c];
+      const float smax = c_ * dmax;
+      max_[c] = max_[c] + smax;
+    }
+  }
+  std::vector<CalibrationRange> compute() const {
+    std::vector<CalibrationRange> r(min_.size());
+    for (std::size_t c = 0; c < r.size(); ++c)
+      r[c] = seen_[c] ? CalibrationRange{min_[c], max_[c]} : CalibrationRange{0.0f, 0.0f};
+    return r;
+  }
+  std::vector<float> compute_amax() const {
+    std::vector<float> a;
+    for (const CalibrationRange& r : compute()) a.push_back(r.amax());
+    return a;
+  }
+
+ private:
+  float c_;
   NonFinitePolicy policy_;
   std::string name_;
   std::vector<float> min_, max_;
