@@ -1,9 +1,15 @@
 // The vector kernels of quantize_array / dequantize_array (include/qmath/detail/quantize_simd.hpp) against the
-// normative portable loops, bit for bit, on every instruction set this CPU has: systematic values (ties, huge, NaN,
-// infinities, denormals, +-2^i neighbours), every rounding mode, lengths 0..70 at unaligned offsets, a strided sweep
-// over all float bit patterns, and fixed-seed random data. Bytes outside [0, n) must stay untouched.
+// normative portable loops, bit for bit, on every instruction set this CPU has and for both quantize kernels (the
+// default reciprocal fast path with division fallback, and the division-only kernel): systematic values (ties, huge,
+// NaN, infinities, denormals, +-2^i neighbours), every rounding mode, lengths 0..70 at unaligned offsets, a strided
+// sweep over all float bit patterns, fixed-seed random data, exact ties and their 1-2 ulp neighbours for many scales
+// (power-of-two, short-significand and random), scales at and beyond the edges of the fast path's range, blocks that
+// mix ties with random values and long tie runs (back-off), and, labelled slow, a dense sweep of the float bit
+// patterns whose quotient lies in the quantization range plus a sparse one of all 2^32. Bytes outside [0, n) must
+// stay untouched.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +31,30 @@ constexpr Round kModes[] = {Round::kHalfToEven, Round::kHalfAwayFromZero, Round:
 constexpr SimdIsa kVectorIsas[] = {SimdIsa::kAvx2, SimdIsa::kAvx512};
 
 const char* isa_name(SimdIsa isa) { return isa == SimdIsa::kAvx512 ? "AVX-512" : "AVX2"; }
+
+// The two quantize kernels of each instruction set: kFast is what quantize_array_simd runs (reciprocal fast path,
+// division fallback); kDivision is the division-only kernel it falls back to.
+enum class Kernel { kFast, kDivision };
+constexpr Kernel kKernels[] = {Kernel::kFast, Kernel::kDivision};
+
+const char* kernel_name(Kernel k) { return k == Kernel::kFast ? "fast" : "division"; }
+
+template <class T>
+void run_quantize(SimdIsa isa, Kernel kernel, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range,
+                  Round mode) {
+  if (kernel == Kernel::kFast) {
+    REQUIRE(qmath::detail::quantize_array_simd(isa, x, n, q, p, range, mode));
+    return;
+  }
+#if QMATH_X86_SIMD
+  if (isa == SimdIsa::kAvx512)
+    qmath::detail::avx512::quantize_division(x, n, q, p, range, mode);
+  else
+    qmath::detail::avx2::quantize_division(x, n, q, p, range, mode);
+#else
+  FAIL("no vector kernels in this build");
+#endif
+}
 
 float from_bits(std::uint32_t u) {
   float f;
@@ -91,7 +121,8 @@ std::vector<Case> cases() {
   return c;
 }
 
-// Runs `isa` on x[0, n) at byte offsets (xo, qo) and compares with the portable loop; checks the guard bytes.
+// Runs both kernels of `isa` on x[0, n) at byte offsets (xo, qo) and compares with the portable loop; checks the
+// guard bytes.
 template <class T>
 void check_quantize(SimdIsa isa, const std::vector<float>& x, const Case& c, Round mode, std::size_t xo = 0,
                     std::size_t qo = 0) {
@@ -100,16 +131,20 @@ void check_quantize(SimdIsa isa, const std::vector<float>& x, const Case& c, Rou
   for (std::size_t i = 0; i < n; ++i) xbuf[xo + i] = x[i];
   std::vector<T> expected(n + 64, T(0x5A)), actual(n + 64, T(0x5A));
   qmath::detail::quantize_array_scalar(xbuf.data() + xo, n, expected.data() + qo, c.p, c.range, mode);
-  REQUIRE(qmath::detail::quantize_array_simd(isa, xbuf.data() + xo, n, actual.data() + qo, c.p, c.range, mode));
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    if (expected[i] != actual[i]) {
-      const bool inside = i >= qo && i < qo + n;
-      INFO(isa_name(isa) << " mode " << static_cast<int>(mode) << " scale " << c.p.scale << " zp " << c.p.zero_point
-                         << " range [" << c.range.qmin << ", " << c.range.qmax << "] n " << n << " offsets " << xo
-                         << "/" << qo << " index " << i << (inside ? "" : " (guard byte)") << " x "
-                         << (inside ? xbuf[xo + i - qo] : 0.0f));
-      CHECK(int(expected[i]) == int(actual[i]));
-      return;
+  for (Kernel kernel : kKernels) {
+    std::fill(actual.begin(), actual.end(), T(0x5A));
+    run_quantize(isa, kernel, xbuf.data() + xo, n, actual.data() + qo, c.p, c.range, mode);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      if (expected[i] != actual[i]) {
+        const bool inside = i >= qo && i < qo + n;
+        const float xi = inside ? xbuf[xo + i - qo] : 0.0f;
+        INFO(isa_name(isa) << " " << kernel_name(kernel) << " mode " << static_cast<int>(mode) << " scale "
+                           << std::hexfloat << c.p.scale << " zp " << c.p.zero_point << " range [" << c.range.qmin
+                           << ", " << c.range.qmax << "] n " << n << " offsets " << xo << "/" << qo << " index " << i
+                           << (inside ? "" : " (guard byte)") << " x " << xi << " x/scale " << xi / c.p.scale);
+        CHECK(int(expected[i]) == int(actual[i]));
+        return;
+      }
     }
   }
 }
@@ -144,6 +179,58 @@ std::vector<SimdIsa> available_isas() {
       WARN(isa_name(isa) << " is not available on this CPU (or this build): its kernel is NOT tested here");
   }
   return v;
+}
+
+// Ties of x / scale and their neighbours: for each k the floats within 2 ulps of RN((k + 1/2) * scale) - among them
+// every x with RN(x / scale) == k + 1/2 exactly, if there is one - and of RN(k * scale) (toward zero's boundaries).
+std::vector<float> tie_values(float scale, int kmax) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v;
+  for (int k = -kmax; k <= kmax; ++k)
+    for (float h : {0.0f, 0.5f}) {
+      const float x0 = (static_cast<float>(k) + h) * scale;
+      float up = x0, down = x0;
+      v.push_back(x0);
+      for (int d = 0; d < 2; ++d) {
+        up = std::nextafter(up, inf);
+        down = std::nextafter(down, -inf);
+        v.push_back(up);
+        v.push_back(down);
+      }
+    }
+  return v;
+}
+
+// How many of `x` have a quotient RN(x / scale) that is exactly a half-integer (a real tie for the reference).
+std::size_t count_exact_ties(const std::vector<float>& x, float scale) {
+  std::size_t n = 0;
+  for (float v : x) {
+    const float qt = v / scale;
+    if (std::isfinite(qt) && std::fabs(qt) < 1e6f && qt - std::floor(qt) == 0.5f) ++n;
+  }
+  return n;
+}
+
+// `ties` with fixed-seed random values of the same magnitude spread between them (so that a vector block mixes lanes
+// the fast path accepts with lanes it must reject), followed by `ties` in order (long runs: back-off).
+std::vector<float> mixed_with_random(const std::vector<float>& ties, float scale, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 60.0f * scale);
+  std::uniform_int_distribution<int> gap(0, 6);
+  std::vector<float> v;
+  for (float t : ties) {
+    for (int g = gap(rng); g > 0; --g) v.push_back(dist(rng));
+    v.push_back(t);
+  }
+  v.insert(v.end(), ties.begin(), ties.end());
+  for (int i = 0; i < 3000; ++i) v.push_back(dist(rng));  // the fast path again after the back-off
+  return v;
+}
+
+template <class T>
+std::vector<std::int32_t> zero_points() {
+  if (std::is_signed<T>::value) return {0, -3, 127, -128};
+  return {0, 128, 255, 7};
 }
 
 }  // namespace
@@ -209,6 +296,150 @@ TEMPLATE_TEST_CASE("vector quantize matches the portable loop on fixed-seed rand
       for (Round mode : kModes) check_quantize<TestType>(isa, x, c, mode, static_cast<std::size_t>(trial % 4), 1);
     }
 }
+
+TEMPLATE_TEST_CASE("vector quantize: exact ties and their 1-2 ulp neighbours for many scales, every mode",
+                   "[quantize_simd]", std::int8_t, std::uint8_t) {
+  std::vector<float> scales;
+  for (int e = -24; e <= 24; e += 4) scales.push_back(std::ldexp(1.0f, e));  // every (k + 1/2) * 2^e is exact
+  for (float m : {0.75f, 0.625f, 0.5625f, 0.9375f, 1.25f})                  // short significands: exact ties too
+    for (int e : {-9, -3, 0, 5}) scales.push_back(std::ldexp(m, e));
+  std::mt19937 rng(77);
+  std::lognormal_distribution<float> scale_dist(-4.0f, 2.5f);
+  for (int i = 0; i < 12; ++i) scales.push_back(scale_dist(rng));  // random 24-bit scales: ties where they exist
+  scales.push_back(5.5f / 127.0f);
+  const QuantRange full = qmath::full_range<TestType>();
+  const std::vector<std::int32_t> zps = zero_points<TestType>();
+  std::size_t exact_ties = 0;
+  for (std::size_t si = 0; si < scales.size(); ++si) {
+    const std::vector<float> ties = tie_values(scales[si], 300);
+    exact_ties += count_exact_ties(ties, scales[si]);
+    const std::vector<float> x = mixed_with_random(ties, scales[si], static_cast<std::uint32_t>(si));
+    for (SimdIsa isa : available_isas())
+      for (Round mode : kModes) check_quantize<TestType>(isa, x, Case{{scales[si], zps[si % zps.size()]}, full}, mode);
+  }
+  // The inputs do contain real ties (about 600 per power-of-two scale alone).
+  CHECK(exact_ties > 600 * 13);
+}
+
+TEMPLATE_TEST_CASE("vector quantize: scales at and beyond the edges of the fast path's range", "[quantize_simd]",
+                   std::int8_t, std::uint8_t) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float lo = std::ldexp(1.0f, -125), hi = std::ldexp(1.0f, 125);
+  // The documented range of the reciprocal fast path is [2^-125, 2^125]; outside it the division kernel runs.
+#if QMATH_X86_SIMD
+  CHECK(qmath::detail::avx512::fast_path_scale(lo));
+  CHECK(qmath::detail::avx512::fast_path_scale(hi));
+  CHECK_FALSE(qmath::detail::avx512::fast_path_scale(std::nextafter(lo, 0.0f)));
+  CHECK_FALSE(qmath::detail::avx512::fast_path_scale(std::nextafter(hi, inf)));
+  CHECK(qmath::detail::avx2::fast_path_scale(lo));
+  CHECK_FALSE(qmath::detail::avx2::fast_path_scale(std::nextafter(hi, inf)));
+#endif
+  const float scales[] = {lo,
+                          std::nextafter(lo, 0.0f),
+                          std::nextafter(lo, 1.0f),
+                          hi,
+                          std::nextafter(hi, inf),
+                          std::nextafter(hi, 0.0f),
+                          std::ldexp(1.0f, -126),
+                          std::ldexp(1.0f, 126),
+                          std::ldexp(1.0f, 127),
+                          std::ldexp(1.5f, -130),  // subnormal scale
+                          1e-30f,
+                          1e30f,
+                          1e-38f,
+                          3e38f,
+                          std::numeric_limits<float>::min(),
+                          std::numeric_limits<float>::max(),
+                          std::numeric_limits<float>::denorm_min()};
+  const QuantRange full = qmath::full_range<TestType>();
+  const std::vector<std::int32_t> zps = zero_points<TestType>();
+  std::mt19937 rng(3);
+  for (std::size_t si = 0; si < sizeof scales / sizeof scales[0]; ++si) {
+    const float scale = scales[si];
+    std::vector<float> x = systematic_values(scale);
+    const std::vector<float> ties = tie_values(scale, 200);
+    x.insert(x.end(), ties.begin(), ties.end());
+    std::normal_distribution<float> dist(0.0f, 100.0f);
+    for (int i = 0; i < 2000; ++i) x.push_back(dist(rng) * scale);  // may underflow or overflow: fine
+    for (SimdIsa isa : available_isas())
+      for (Round mode : kModes) check_quantize<TestType>(isa, x, Case{{scale, zps[si % zps.size()]}, full}, mode);
+  }
+}
+
+TEMPLATE_TEST_CASE("vector quantize: narrow and sub-byte ranges with ties, every zero point", "[quantize_simd]",
+                   std::int8_t, std::uint8_t) {
+  std::vector<QuantRange> ranges = {qmath::full_range<TestType>()};
+  if (std::is_signed<TestType>::value) {
+    ranges.push_back(qmath::narrow_range<TestType>());
+    ranges.push_back(qmath::bit_range(4, true));
+  } else {
+    ranges.push_back(QuantRange{0, 15});
+    ranges.push_back(QuantRange{3, 200});
+  }
+  const std::vector<float> ties = tie_values(0.375f, 150);
+  const std::vector<float> x = mixed_with_random(ties, 0.375f, 11);
+  for (SimdIsa isa : available_isas())
+    for (const QuantRange& r : ranges)
+      for (std::int32_t zp = r.qmin; zp <= r.qmax; zp += (r.qmax - r.qmin) / 4 + 1)
+        for (Round mode : kModes) check_quantize<TestType>(isa, x, Case{{0.375f, zp}, r}, mode);
+}
+
+#if QMATH_X86_SIMD
+TEST_CASE("the fast path's check accepts ordinary blocks and rejects ties, near-ties and NaN blocks",
+          "[quantize_simd]") {
+  // Not a speed test: it pins down which branch the bit-exactness tests above exercise.
+  const QuantParams p{0.03125f * 1.37f, 0};
+  const QuantRange range = qmath::full_range<std::int8_t>();
+  std::mt19937 rng(42);
+  std::normal_distribution<float> dist(0.0f, 2.0f);
+  std::vector<float> random(64 * 1000);
+  for (float& v : random) v = dist(rng);
+  std::vector<float> ties(64);  // RN((k + 1/2) * scale): quotients at or within a few ulps of k + 1/2
+  for (std::size_t i = 0; i < ties.size(); ++i) ties[i] = (static_cast<float>(i) - 32.0f + 0.5f) * p.scale;
+  std::vector<std::int8_t> q(random.size());
+  if (qmath::detail::simd_isa_supported(SimdIsa::kAvx512)) {
+    namespace k = qmath::detail::avx512;
+    const k::FastConsts c = k::make_fast_consts(p, range);
+    int rejected = 0;
+    for (std::size_t i = 0; i < random.size(); i += 64) rejected += !k::fast_block64<false>(&random[i], &q[i], c);
+    CHECK(rejected < 50);  // about 2m per lane: < 1 % of blocks expected
+    for (std::size_t lane = 0; lane < 64; ++lane) {  // one tie among random values sinks the block, in every lane
+      std::vector<float> block(random.begin(), random.begin() + 64);
+      block[lane] = ties[lane];
+      const bool accepted = k::fast_block64<false>(block.data(), q.data(), c);
+      if (k::fast_block64<false>(random.data(), q.data(), c)) CHECK_FALSE(accepted);
+      block[lane] = std::numeric_limits<float>::quiet_NaN();
+      CHECK_FALSE(k::fast_block64<false>(block.data(), q.data(), c));
+    }
+    CHECK_FALSE(k::fast_block64<false>(ties.data(), q.data(), c));
+    std::vector<float> integers(64);  // toward zero's boundaries: exact integer quotients (scale 2^-5)
+    for (std::size_t i = 0; i < 64; ++i) integers[i] = (static_cast<float>(i) - 32.0f) * 0.03125f;
+    integers[32] = 0.25f * 0.03125f;  // keep one lane away from 0 so that the block has a non-zero integer
+    const k::FastConsts c2 = k::make_fast_consts(QuantParams{0.03125f, 0}, range);
+    CHECK_FALSE(k::fast_block64<true>(integers.data(), q.data(), c2));
+    std::vector<float> zeros(64, 0.0f);  // 0 is not a boundary of toward zero: accepted
+    CHECK(k::fast_block64<true>(zeros.data(), q.data(), c2));
+    CHECK(k::fast_block64<false>(zeros.data(), q.data(), c2));
+  } else {
+    WARN("AVX-512 is not available: its fast-path check is NOT tested here");
+  }
+  if (qmath::detail::simd_isa_supported(SimdIsa::kAvx2)) {
+    namespace k = qmath::detail::avx2;
+    const k::FastConsts c = k::make_fast_consts(p, range);
+    int rejected = 0;
+    for (std::size_t i = 0; i < random.size(); i += 32) rejected += !k::fast_block32<false>(&random[i], &q[i], c);
+    CHECK(rejected < 50);
+    CHECK_FALSE(k::fast_block32<false>(ties.data(), q.data(), c));
+    std::vector<float> block(random.begin(), random.begin() + 32);
+    block[5] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_FALSE(k::fast_block32<false>(block.data(), q.data(), c));
+    std::vector<float> zeros(32, 0.0f);
+    CHECK(k::fast_block32<true>(zeros.data(), q.data(), c));
+  } else {
+    WARN("AVX2 is not available: its fast-path check is NOT tested here");
+  }
+}
+#endif
 
 TEMPLATE_TEST_CASE("vector dequantize matches the portable loop for every value, length and offset",
                    "[quantize_simd]", std::int8_t, std::uint8_t) {
@@ -298,4 +529,74 @@ TEST_CASE("fake_quantize_array (vector blocks for int8/uint8 ranges) equals fake
           REQUIRE(std::memcmp(&in_place[i], &want, sizeof want) == 0);
         }
       }
+}
+
+namespace {
+
+// Compares every kernel of every available instruction set with the portable loop on the floats with bit patterns
+// first, first + stride, ... < last (64-bit so that last may be 2^32), in chunks. Returns the number of mismatching
+// outputs and describes the first one in `first_bad`.
+template <class T>
+std::uint64_t sweep_bits(std::uint64_t first, std::uint64_t last, std::uint64_t stride, QuantParams p, QuantRange range,
+                         std::string& first_bad) {
+  constexpr std::size_t kChunk = std::size_t(1) << 20;
+  std::vector<float> x;
+  std::vector<T> want(kChunk), got(kChunk);
+  std::uint64_t bad = 0;
+  for (std::uint64_t u = first; u < last;) {
+    x.clear();
+    for (; u < last && x.size() < kChunk; u += stride) x.push_back(from_bits(static_cast<std::uint32_t>(u)));
+    for (Round mode : kModes) {
+      qmath::detail::quantize_array_scalar(x.data(), x.size(), want.data(), p, range, mode);
+      for (SimdIsa isa : kVectorIsas) {
+        if (!qmath::detail::simd_isa_supported(isa)) continue;
+        for (Kernel kernel : kKernels) {
+          run_quantize(isa, kernel, x.data(), x.size(), got.data(), p, range, mode);
+          if (std::memcmp(want.data(), got.data(), x.size() * sizeof(T)) == 0) continue;
+          for (std::size_t i = 0; i < x.size(); ++i)
+            if (want[i] != got[i]) {
+              if (bad++ == 0)
+                first_bad = std::string(isa_name(isa)) + " " + kernel_name(kernel) + " mode " +
+                            std::to_string(static_cast<int>(mode)) + " x " + std::to_string(x[i]) + " want " +
+                            std::to_string(int(want[i])) + " got " + std::to_string(int(got[i]));
+            }
+        }
+      }
+    }
+  }
+  return bad;
+}
+
+}  // namespace
+
+// Slow (registered as quantize_simd_test_exhaustive, label `slow`): for several scales, one float bit pattern in
+// three over every binade whose quotients reach the quantization decisions (|x / scale| in [2^-3, 2^10): every tie
+// and near-tie of int8/uint8 is in there), offset per scale, plus one in 257 of all 2^32 patterns - against the
+// portable loop, every mode, both kernels of every instruction set.
+TEST_CASE("vector quantize: dense sweep of the decisive binades and sparse sweep of all floats", "[quantize_simd][.slow]") {
+  std::mt19937 rng(1234);
+  std::lognormal_distribution<float> scale_dist(-4.0f, 2.0f);
+  const float scales[] = {0.03125f * 1.37f, std::ldexp(1.0f, -7), 5.5f / 127.0f, scale_dist(rng), scale_dist(rng),
+                          std::ldexp(1.0f, -125), 1e30f};
+  for (std::size_t si = 0; si < sizeof scales / sizeof scales[0]; ++si) {
+    const float scale = scales[si];
+    int e = 0;
+    std::frexp(scale, &e);  // scale in [2^(e-1), 2^e)
+    const int lo_exp = std::max(e - 1 - 3, -126), hi_exp = std::min(e + 10, 128);  // binades [2^lo_exp, 2^hi_exp)
+    const std::uint64_t lo_bits = static_cast<std::uint64_t>(lo_exp + 127) << 23;
+    const std::uint64_t hi_bits = static_cast<std::uint64_t>(hi_exp + 127) << 23;
+    const QuantParams p8{scale, static_cast<std::int32_t>(si % 3) - 1};
+    std::string first_bad;
+    std::uint64_t bad = 0;
+    for (std::uint64_t sign : {std::uint64_t(0), std::uint64_t(0x80000000u)})
+      bad += sweep_bits<std::int8_t>(sign + lo_bits + si % 3, sign + hi_bits, 3, p8,
+                                     qmath::full_range<std::int8_t>(), first_bad);
+    bad += sweep_bits<std::int8_t>(si, std::uint64_t(1) << 32, 257, p8, qmath::full_range<std::int8_t>(), first_bad);
+    if (si < 2)
+      for (std::uint64_t sign : {std::uint64_t(0), std::uint64_t(0x80000000u)})
+        bad += sweep_bits<std::uint8_t>(sign + lo_bits + 1, sign + hi_bits, 5, QuantParams{scale, 128},
+                                        qmath::full_range<std::uint8_t>(), first_bad);
+    INFO("scale " << std::hexfloat << scale << ": " << bad << " mismatches; first: " << first_bad);
+    CHECK(bad == 0);
+  }
 }

@@ -24,10 +24,12 @@
 #include <qmath/qparams.hpp>
 #include <qmath/rounding.hpp>
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside the AVX-512 intrinsics' own headers (GCC bug 105593).
+// GCC 12 reports a false -Wmaybe-uninitialized / -Wuninitialized inside the AVX-512 intrinsics' own headers (the
+// _mm512_undefined_ps self-initialisation; GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 #define QMATH_QUANTIZE_TARGET_AVX2 __attribute__((target("avx2")))
