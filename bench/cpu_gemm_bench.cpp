@@ -5,6 +5,7 @@
 // Benchmark names: <method>/<shape> with shape MxNxK; B is the weight operand stored N x K (K-contiguous).
 //   qmath_s8s8_<isa>        pre-packed B, int32 output (raw accumulator)
 //   qmath_u8s8_<isa>        the same with uint8 A
+//   qmath_s8s8_ldc_pad16    the same as qmath_s8s8_<best isa> with C rows padded by 16 elements
 //   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
 //   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
 //   onednn_s8s8, onednn_u8s8         dnnl_gemm_*s32, int32 output
@@ -78,15 +79,17 @@ struct FusedEpilogue {
   }
 };
 
+// ldc_pad > 0 pads C's rows (a C row stride that is not a power of two).
 template <class TA>
-void bm_qmath(benchmark::State& state, Shape s, Isa isa) {
+void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad) {
   const auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
-  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  const int ldc = s.n + ldc_pad;
+  std::vector<std::int32_t> c(std::size_t(s.m) * ldc);
   const Epilogue e;
   for (auto _ : state) {
-    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, e, {isa, 1});
+    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), ldc, e, {isa, 1});
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -225,12 +228,12 @@ void register_all() {
     for (Isa isa : paths) {
       if (isa == Isa::kScalar && double(s.m) * s.n * s.k > 512.0 * 512 * 512) continue;  // too slow to matter
       benchmark::RegisterBenchmark((std::string("qmath_s8s8_") + qmath::cpu::isa_name(isa) + shape).c_str(),
-                                   bm_qmath<std::int8_t>, s, isa)
+                                   bm_qmath<std::int8_t>, s, isa, 0)
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
     }
     benchmark::RegisterBenchmark(("qmath_u8s8_" + std::string(qmath::cpu::isa_name(paths.front())) + shape).c_str(),
-                                 bm_qmath<std::uint8_t>, s, paths.front())
+                                 bm_qmath<std::uint8_t>, s, paths.front(), 0)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("qmath_s8s8_oneshot" + shape).c_str(), bm_qmath_oneshot, s)
@@ -251,6 +254,14 @@ void register_all() {
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
 #endif
+  }
+  // int32 C with power-of-two row stride vs a padded stride (ldc = N + 16), best path.
+  for (int n : {1024, 2048}) {
+    const Shape s{n, n, n};
+    benchmark::RegisterBenchmark(("qmath_s8s8_ldc_pad16/" + s.name()).c_str(), bm_qmath<std::int8_t>, s,
+                                 paths.front(), 16)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
   }
   std::vector<Shape> fused = inference;
   fused.push_back({1024, 1024, 1024});
