@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -134,13 +135,14 @@ inline std::string channel_name(const std::string& tensor, std::size_t c) {
 }
 
 // The tool's histogram: absolute, --bins bins; a fixed range [0, range_max] when range_max > 0 (two-pass mode),
-// power-of-two growth otherwise (--histogram-range pow2, or an all-zero tensor whose range is empty).
+// power-of-two growth otherwise (--histogram-range pow2, an all-zero tensor, or absmax / bins below FLT_MIN).
 inline qmath::HistogramOptions histogram_options(const Options& o, const std::string& name, float range_max) {
   qmath::HistogramOptions h;
   h.kind = qmath::HistogramKind::kAbsolute;
   h.bins = o.bins;
   h.growth = qmath::RangeGrowth::kPowerOfTwo;
-  if (range_max > 0.0f && !o.pow2_histogram) {
+  // A range so small that its bin width would be subnormal or zero also falls back to power-of-two growth.
+  if (range_max / static_cast<float>(o.bins) >= std::numeric_limits<float>::min() && !o.pow2_histogram) {
     h.growth = qmath::RangeGrowth::kFixed;
     h.range_max = range_max;
   }

@@ -680,3 +680,17 @@ TEST_CASE("per-channel routing is exact for the first and the last axis at any c
     }
   }
 }
+
+TEST_CASE("a tensor of tiny (subnormal) values falls back to power-of-two bins instead of failing", "[cli]") {
+  Workspace ws;
+  const std::vector<float> v = {1e-45f, -3e-45f, 0.0f, 2e-44f, -1e-40f};
+  write_batches(ws, "s", {v}, {{5}});
+  const Result res = ws.run({"tiny=s/batch0.npy", "--method", "all", "--json", "t.json"});
+  INFO(res.err);
+  REQUIRE(res.rc == 0);
+  const json doc = json::parse(slurp(ws.path("t.json")));
+  const Reference ref({v}, 2048, true);  // the pow2 histogram
+  for (const char* m : {"minmax", "percentile", "mse", "entropy"})
+    CHECK(bits(jfloat(doc["tensors"]["tiny"]["methods"][m]["amax"])) == bits(ref.amax(m)));
+  CHECK(bits(jfloat(doc["tensors"]["tiny"]["absmax"])) == bits(1e-40f));
+}
