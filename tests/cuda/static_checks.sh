@@ -5,7 +5,7 @@
 #      (the register table is printed; docs/cuda.md records it);
 #   3. every DP4A kernel's PTX has its dp4a instructions inside a loop (a block that ends in a backward branch);
 #   4. cuobjdump -sass shows IDP.4A in every DP4A kernel for every architecture.
-# usage: static_checks.sh <nvcc> <cuobjdump> <source-root> <work-dir> <arch>...
+# usage: static_checks.sh <nvcc> <cuobjdump> <source-root> <work-dir> <arch>...   (cuobjdump: a path or a name on PATH)
 set -euo pipefail
 nvcc=$1 cuobjdump=$2 root=$3 work=$4
 shift 4
@@ -86,6 +86,13 @@ while read -r inloop total fn; do
 done <"$work/dp4a.txt"
 
 echo "== 4. IDP.4A in the SASS of every DP4A kernel"
+if ! command -v "$cuobjdump" >/dev/null 2>&1; then
+  # The toolkit on this machine may be a minimal one without cuobjdump; the issue asks for this check only where it
+  # is available. Say so loudly instead of passing silently.
+  echo "NOT CHECKED: $cuobjdump not found, IDP.4A presence in SASS was not verified (steps 1-3 still apply)"
+  [ "$status" -eq 0 ] && echo "PASS: static checks 1-3 (4 skipped: no cuobjdump)"
+  exit "$status"
+fi
 "$cuobjdump" -sass "$work/kernels.o" >"$work/kernels.sass"
 awk '
   /arch = sm_/ { arch = $3 }

@@ -15,7 +15,8 @@ namespace qmath_test {
 #define QMATH_CUDA_TEST_TAG "[gpu]"
 #endif
 
-// A device array of T (host memory under emulation). Copy-in at construction, copy-out with download().
+// A device array of T (host memory under emulation), zero-initialised or copied in at construction; copy-out with
+// download() (which synchronises the device first).
 template <class T>
 class DeviceBuffer {
  public:
@@ -61,6 +62,7 @@ class DeviceBuffer {
     ptr_ = storage_.data();
 #else
     qmath::cuda::check_cuda(cudaMalloc(reinterpret_cast<void**>(&ptr_), sizeof(T) * (n_ ? n_ : 1)), "test malloc");
+    qmath::cuda::check_cuda(cudaMemset(ptr_, 0, sizeof(T) * (n_ ? n_ : 1)), "test memset");  // as the emulated one
 #endif
   }
   std::size_t n_;
