@@ -300,12 +300,12 @@ TEMPLATE_TEST_CASE("vector quantize matches the portable loop on fixed-seed rand
 TEMPLATE_TEST_CASE("vector quantize: exact ties and their 1-2 ulp neighbours for many scales, every mode",
                    "[quantize_simd]", std::int8_t, std::uint8_t) {
   std::vector<float> scales;
-  for (int e = -24; e <= 24; e += 4) scales.push_back(std::ldexp(1.0f, e));  // every (k + 1/2) * 2^e is exact
+  for (int e = -24; e <= 24; e += 6) scales.push_back(std::ldexp(1.0f, e));  // every (k + 1/2) * 2^e is exact
   for (float m : {0.75f, 0.625f, 0.5625f, 0.9375f, 1.25f})                  // short significands: exact ties too
     for (int e : {-9, -3, 0, 5}) scales.push_back(std::ldexp(m, e));
   std::mt19937 rng(77);
   std::lognormal_distribution<float> scale_dist(-4.0f, 2.5f);
-  for (int i = 0; i < 12; ++i) scales.push_back(scale_dist(rng));  // random 24-bit scales: ties where they exist
+  for (int i = 0; i < 8; ++i) scales.push_back(scale_dist(rng));  // random 24-bit scales: ties where they exist
   scales.push_back(5.5f / 127.0f);
   const QuantRange full = qmath::full_range<TestType>();
   const std::vector<std::int32_t> zps = zero_points<TestType>();
@@ -317,8 +317,8 @@ TEMPLATE_TEST_CASE("vector quantize: exact ties and their 1-2 ulp neighbours for
     for (SimdIsa isa : available_isas())
       for (Round mode : kModes) check_quantize<TestType>(isa, x, Case{{scales[si], zps[si % zps.size()]}, full}, mode);
   }
-  // The inputs do contain real ties (about 600 per power-of-two scale alone).
-  CHECK(exact_ties > 600 * 13);
+  // The inputs do contain real ties (601 per power-of-two scale alone).
+  CHECK(exact_ties > 601 * 9);
 }
 
 TEMPLATE_TEST_CASE("vector quantize: scales at and beyond the edges of the fast path's range", "[quantize_simd]",
