@@ -192,6 +192,8 @@ TEST_CASE("fixed range: two-pass histogram, end bins collect values beyond the r
   CHECK(s.edge(0) == -4.0f);
   CHECK(s.edge(8001) == 4.0f);
   CHECK_THROWS_AS(Histogram(fixed_range_options(0.0f)), qmath::error);
+  CHECK_THROWS_AS(Histogram(fixed_range_options(1e-36f)), qmath::error);  // width 1e-36 / 2048 is subnormal
+  CHECK_NOTHROW(Histogram(fixed_range_options(2048 * std::numeric_limits<float>::min())));
   CHECK_THROWS_AS(Histogram(fixed_range_options(std::numeric_limits<float>::infinity())), qmath::error);
 }
 
@@ -229,6 +231,12 @@ TEST_CASE("append growth (pytorch-quantization): width fixed by the first batch,
   z.collect(b1, 4);
   CHECK(z.width() == 0.5f);
   CHECK(z.counts()[0] == 4);
+  // a first batch so small that max / bins would be subnormal: the width is clamped to FLT_MIN
+  Histogram tiny(o);
+  const float tv[] = {1e-40f};
+  tiny.collect(tv, 1);
+  CHECK(tiny.width() == std::numeric_limits<float>::min());
+  CHECK(tiny.counts()[0] == 1);
   HistogramOptions bad = o;
   bad.kind = HistogramKind::kSigned;
   CHECK_THROWS_AS(Histogram(bad), qmath::error);

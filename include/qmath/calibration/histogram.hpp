@@ -11,7 +11,8 @@
 //       counts depend only on the multiset of values: not on batch order, batch size, or how partial histograms
 //       were merged. The price: the covered range is between 1x and 2x the largest |x|, so 1024..2048 of 2048 bins
 //       hold data. Bin counts must be even.
-//   kFixed - the range is given up front (range_max: [0, range_max] absolute, [-range_max, range_max] signed), e.g.
+//   kFixed - the range is given up front (range_max: [0, range_max] absolute, [-range_max, range_max] signed; the bin
+//       width must be a normal float, i.e. range_max / bins >= FLT_MIN, else the constructor throws), e.g.
 //       from a first MinMax pass over the data ("two-pass" calibration, as ncnn and TensorRT's first batch do). Values
 //       beyond the range land in the end bins. Order independent. Odd signed bin counts centre the middle bin on 0
 //       (MXNet/TVM's 8001-bin layout).
@@ -85,7 +86,8 @@ class Histogram {
           range_.zero_bin = opt_.bins / 2;
           if (opt_.bins % 2 == 1) range_.shift = 0.5f;
         }
-        detail::require(width_ > 0.0f, where, name_for_error(), "range_max ", m, " too small for ", opt_.bins, " bins");
+        detail::require(width_ >= std::numeric_limits<float>::min(), where, name_for_error(), "range_max ", m,
+                        " too small for ", opt_.bins, " bins (the bin width would be subnormal)");
         range_.inv_width = static_cast<float>(1.0 / static_cast<double>(width_));
         break;
       }
@@ -267,7 +269,8 @@ class Histogram {
     if (opt_.growth == RangeGrowth::kAppendBins) {
       if (width_ == 0.0f) {
         width_ = hi_abs / static_cast<float>(opt_.bins);
-        if (!(width_ > 0.0f)) width_ = std::numeric_limits<float>::denorm_min();
+        // A subnormal width would make 1 / width overflow: the smallest normal float is the narrowest bin.
+        if (!(width_ >= std::numeric_limits<float>::min())) width_ = std::numeric_limits<float>::min();
         range_.inv_width = static_cast<float>(1.0 / static_cast<double>(width_));
         return;
       }
