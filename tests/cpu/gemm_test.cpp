@@ -246,6 +246,10 @@ TEST_CASE("cpu::gemm paths and dispatch", "[cpu][gemm]") {
   const Isa best = qmath::cpu::best_isa();
   CHECK(qmath::cpu::isa_supported(best));
   CHECK(best != Isa::kAuto);
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+  // The AVX-VNNI kernel is compiled into this binary even where the CPU cannot run it.
+  CHECK(QMATH_CPU_HAS_AVXVNNI_TARGET == 1);
+#endif
   // Asking for a path this CPU cannot run is an error, not a silent fallback.
   const GemmShape s{2, 2, 2};
   const std::int8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4};
