@@ -3,8 +3,9 @@
 // rule: the issue's "plain scalar loop" baseline), each vector kernel (the default reciprocal fast path with exact
 // fallback, and the division-only kernel it falls back to), the public dispatching entry point, and a memcpy of the
 // same input bytes, at sizes that live in L1, L2 and DRAM. The vector kernels also run on an adversarial input made
-// only of exact ties x = (k + 1/2) * scale, where the fast path falls back to division on every block. Reported as elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and
-// dequantize move 5 bytes per element, memcpy of n floats moves 8).
+// only of ties x = RN((k + 1/2) * scale), where the fast path falls back to division on every block. Reported as
+// elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and dequantize move 5 bytes per
+// element, memcpy of n floats moves 8).
 //
 // Issue 2's target: quantize >= 5 G elements/s on one core, >= 3x the portable loop.
 #include <benchmark/benchmark.h>
@@ -40,7 +41,8 @@ constexpr qmath::QuantParams kParams{0.03125f * 1.37f, 0};  // amax ~ 5.5 over [
 // inside the fast path's margin. Every 64-element block of the fast path fails its check (the adversarial case).
 std::vector<float> ties(std::size_t n) {
   std::vector<float> x(n);
-  for (std::size_t i = 0; i < n; ++i) x[i] = (static_cast<float>(static_cast<int>(i % 255) - 127) + 0.5f) * kParams.scale;
+  for (std::size_t i = 0; i < n; ++i)
+    x[i] = (static_cast<float>(static_cast<int>(i % 255) - 127) + 0.5f) * kParams.scale;
   return x;
 }
 

@@ -105,7 +105,8 @@ QMATH_QUANTIZE_TARGET_AVX2 void division_loop(const float* x, std::size_t n, T* 
                                               QuantRange range) {
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) division_block32<M>(x + i, q + i, c);
-  for (; i < n; ++i) q[i] = static_cast<T>(round_add_saturate(x[i] / p.scale, p.zero_point, range, M));  // quantize_value
+  // The remainder by quantize_value's formula (the reference itself).
+  for (; i < n; ++i) q[i] = static_cast<T>(round_add_saturate(x[i] / p.scale, p.zero_point, range, M));
 }
 
 // The fast path's constants: r = RN(1 / scale), the clamp [lo', hi'] and the bit pattern of the check's bound 1/2 - m.
@@ -190,7 +191,8 @@ QMATH_QUANTIZE_TARGET_AVX2 void fast_loop(const float* x, std::size_t n, T* q, c
     --skip;
     division_block32<M>(x + i, q + i, dc);
   }
-  for (; i < n; ++i) q[i] = static_cast<T>(round_add_saturate(x[i] / p.scale, p.zero_point, range, M));  // quantize_value
+  // The remainder by quantize_value's formula (the reference itself).
+  for (; i < n; ++i) q[i] = static_cast<T>(round_add_saturate(x[i] / p.scale, p.zero_point, range, M));
 }
 
 // quantize_array for T = int8 / uint8 by the division kernel only (kept as the fallback and for benchmarks).
@@ -215,7 +217,8 @@ QMATH_QUANTIZE_TARGET_AVX2 void quantize_division(const float* x, std::size_t n,
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with
 // per-block division fallback.
 template <class T>
-QMATH_QUANTIZE_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+QMATH_QUANTIZE_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range,
+                                         Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   if (!fast_path_scale(p.scale)) return quantize_division(x, n, q, p, range, mode);
   const QuantConsts c = make_consts(p, range);

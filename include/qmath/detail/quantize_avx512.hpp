@@ -16,13 +16,13 @@
 //  * quantize(): the fast path below, falling back to quantize_division() per 64-element block where it cannot
 //    prove its result, and for the whole array when the scale is outside [2^-125, 2^125].
 //
-// Fast path. Let v = x / scale (exact real), Q = RN(v) the quotient the
-// reference rounds, r = RN(1 / scale) (computed once; a normal float because scale is in [2^-125, 2^125]) and
-// t = RN(x * r), u = 2^-24. With r = (1 / scale)(1 + d1), t = x r (1 + d2), |d1|, |d2| <= u:
+// Fast path. Let v = x / scale (exact real), Q = RN(v) the quotient the reference rounds, r = RN(1 / scale)
+// (computed once; a normal float because scale is in [2^-125, 2^125]; any r with |r - 1/scale| <= u / scale would do)
+// and t = RN(x * r), u = 2^-24. With r = (1 / scale)(1 + d1), t = x r (1 + d2), |d1|, |d2| <= u:
 //   |t - v| <= |v| (2u + u^2),   |Q - v| <= |v| u,   so  |t - Q| <= |v| (3u + u^2)   (+ 2^-149 if t or Q is subnormal).
 // The fast path clamps t to [lo', hi'] = [qmin - zp - 1/4, qmax - zp + 1/4] (a block with a NaN input is left to the
-// division kernel), so on lanes that the clamp leaves alone |t| <= B = max(-lo', hi')
-// <= 383.25 and |t - Q| <= B * 3u * (1 + 4u) + 2^-149 < B * 2^-22.4 < m := B * 2^-21 (margin > 2.6x).
+// division kernel), so on lanes that the clamp leaves alone |t| <= B = max(-lo', hi') <= 383.25 and
+// |t - Q| <= B * 3u * (1 + 4u) + 2^-149 < B * 2^-22.4 < m := B * 2^-21 (margin > 2.6x).
 // The integer a mode produces depends only on where the value lies relative to that mode's decision boundaries:
 // the half-integers k + 1/2 for the three round-to-nearest modes, the non-zero integers for toward zero. If t's
 // distance to the nearest boundary exceeds m, then t and Q lie strictly inside the same gap between boundaries,
@@ -31,17 +31,18 @@
 // Checks, exact in float: nearest modes |t - RNE(t)| < 1/2 - m (vreduceps gives t - RNE(t) exactly); toward zero,
 // with w = max(|t|, 1/2) - 1/2 (exact), the same test on w (the integer boundaries k >= 1 of |t| are the
 // half-integer boundaries of w, and |t| < 1/2 is at least 1/2 away from every non-zero integer).
-// Lanes the clamp moved: if t > hi' then Q >= t (1 - 3u - 2u^2) > hi' - 2^-12 > hi = qmax - zp, so round(Q) >= hi in
-// every mode and the reference saturates to qmax; the fast path rounds hi' = hi + 1/4 to hi, the same (and hi' passes
-// the check: it is 1/4 from the nearest boundary). Symmetrically below. This includes overflow: if x * r overflows to inf
-// then |v| >= 2^127 and Q is huge or inf; if Q overflows then |x * r| > 2^127: either way both lie far beyond hi'
-// (or below lo') and saturate alike. Infinite x gives t = Q = +-inf. Tiny quotients (|t| < 1/4, subnormal included) are
-// 1/4 or more from every boundary and round to 0 both ways.
+// Lanes the clamp moved: if t > hi' (>= 1/4) then Q >= v (1 - u) >= t (1 - u) / (1 + u)^2 > t (1 - 3u)
+// > hi' - 2^-13 > hi = qmax - zp, so round(Q) >= hi in every mode and the reference saturates to qmax; the fast path
+// rounds (or truncates) hi' = hi + 1/4 to hi, the same, and hi' passes the check (it is at least 1/4 from every
+// boundary). Symmetrically below lo'. This includes overflow: if x * r overflows to inf then |v| >= 2^127 and Q is
+// huge or inf; if Q overflows then |x * r| > 2^127: either way both lie far beyond hi' (or below lo') and saturate
+// alike. Infinite x gives t = Q = +-inf. Tiny quotients (|t| < 1/4, subnormal included) are 1/4 or more from every
+// boundary and round to 0 both ways.
 // A 64-element block is stored from the fast path only if all 64 lanes pass; otherwise it is recomputed by the
-// division kernel. Random data almost never fails (probability about 2m per lane, < 1 % per block for int8 with
-// zero point 0); inputs that sit at or within m of ties (e.g. x = (k + 1/2) * scale exactly) fail every block: the
-// loop then backs off (after a failed probe it runs 2^j - 1 further blocks, j <= 6, by division before probing again),
-// so adversarial input runs at about the division kernel's speed.
+// division kernel. Random data rarely fails (probability 2m per lane: m = 2^-14 for int8 with zero point 0, about
+// 0.8 % of blocks); inputs at or within m of ties (e.g. x = (k + 1/2) * scale exactly) fail every block: the loop
+// then backs off (after a failed probe it runs 2^j - 1 further blocks, j <= 6, by division before probing again), so
+// adversarial input runs at about the division kernel's speed (bench/quantize_bench.md).
 #pragma once
 
 #include <immintrin.h>
@@ -256,7 +257,8 @@ QMATH_QUANTIZE_TARGET_AVX512 void quantize_division(const float* x, std::size_t 
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with
 // per-block division fallback (header comment).
 template <class T>
-QMATH_QUANTIZE_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+QMATH_QUANTIZE_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range,
+                                           Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   if (!fast_path_scale(p.scale)) return quantize_division(x, n, q, p, range, mode);
   const QuantConsts c = make_consts(p, range);
