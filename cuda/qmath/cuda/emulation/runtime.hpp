@@ -96,6 +96,13 @@ inline ThreadContext& context() {
 }
 
 // One kernel launch: a pool of blockDim threads that runs every block of the grid.
+//
+// Synchronisation design: the bookkeeping (who arrived at the barrier, who returned, whose turn it is) is guarded by
+// one mutex, but a thread only ever WAITS on its own gate (mutex + condition variable + counter), which is opened by
+// the thread that completes a barrier phase, passes the turn, or finishes the block. So the only happens-before
+// edges between the kernel code of two threads of a block are the ones __syncthreads creates (arrivals -> the
+// releasing thread -> each gate): a missing barrier stays a data race that ThreadSanitizer can see, instead of
+// being hidden by incidental ordering through a shared mutex.
 class Launch {
  public:
   Launch(dim3 grid, dim3 block, std::size_t dynamic_shared, Schedule schedule)
@@ -103,7 +110,8 @@ class Launch {
         block_(block),
         nthreads_(block.x * block.y * block.z),
         schedule_(schedule),
-        cv_(new std::condition_variable[block.x * block.y * block.z]),
+        gates_(new Gate[block.x * block.y * block.z]),
+        consumed_(nthreads_, 0),
         arrived_flag_(nthreads_, 0),
         exited_flag_(nthreads_, 0),
         static_arena_(kMaxSharedBytes + 16),
@@ -116,6 +124,7 @@ class Launch {
       order_[i] = schedule_ == Schedule::kSerialReverse ? nthreads_ - 1 - i : i;
       position_[order_[i]] = i;
     }
+    std::lock_guard<std::mutex> lock(mutex_);
     begin_block();
   }
 
@@ -132,16 +141,17 @@ class Launch {
 
   // __syncthreads() of thread t.
   void sync(unsigned t) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    const std::uint64_t my_phase = phase_;
-    arrived_flag_[t] = 1;
-    ++arrived_;
-    if (arrived_ == live_) {
-      release_phase();
-    } else if (serial()) {
-      pass_turn(t);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      arrived_flag_[t] = 1;
+      ++arrived_;
+      if (arrived_ == live_) {
+        release_phase();
+      } else if (serial()) {
+        pass_turn(t);
+      }
     }
-    cv_[t].wait(lock, [&] { return phase_ != my_phase && (!serial() || turn_ == t); });
+    wait_gate(t);
   }
 
   // Static shared memory of the current block: `bytes` bytes aligned to `align`, at this thread's cursor. Every
@@ -158,11 +168,34 @@ class Launch {
   void* dynamic_shared() { return dynamic_bytes_ ? aligned_base(dynamic_arena_) : nullptr; }
 
  private:
+  struct Gate {
+    std::mutex m;
+    std::condition_variable cv;
+    std::uint64_t opened = 0;
+  };
+
   bool serial() const { return schedule_ != Schedule::kConcurrent; }
 
   static unsigned char* aligned_base(std::vector<unsigned char>& v) {
     auto p = reinterpret_cast<std::uintptr_t>(v.data());
     return v.data() + ((16 - p % 16) % 16);
+  }
+
+  // Lets thread i continue once (called with mutex_ held; lock order mutex_ -> gate).
+  void open(unsigned i) {
+    {
+      std::lock_guard<std::mutex> lock(gates_[i].m);
+      ++gates_[i].opened;
+    }
+    gates_[i].cv.notify_one();
+  }
+
+  // Thread t waits until its gate has been opened once more than it has passed it.
+  void wait_gate(unsigned t) {
+    Gate& g = gates_[t];
+    std::unique_lock<std::mutex> lock(g.m);
+    g.cv.wait(lock, [&] { return g.opened > consumed_[t]; });
+    ++consumed_[t];
   }
 
   template <class Body>
@@ -174,11 +207,9 @@ class Launch {
     c.linear_tid = t;
     c.thread_idx = {t % block_.x, (t / block_.x) % block_.y, t / (block_.x * block_.y)};
     for (std::uint64_t b = 0; b < nblocks_; ++b) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_[t].wait(lock, [&] { return block_index_ == b && (!serial() || turn_ == t); });
-      }
-      c.block_idx = {unsigned(b % grid_.x), unsigned((b / grid_.x) % grid_.y), unsigned(b / (std::uint64_t(grid_.x) * grid_.y))};
+      wait_gate(t);  // opened by begin_block (all threads, or the first in a serial order)
+      c.block_idx = {unsigned(b % grid_.x), unsigned((b / grid_.x) % grid_.y),
+                     unsigned(b / (std::uint64_t(grid_.x) * grid_.y))};
       c.shared_cursor = 0;
       try {
         body();
@@ -199,8 +230,7 @@ class Launch {
     ++finished_;
     if (finished_ == nthreads_) {
       ++block_index_;
-      begin_block();
-      for (unsigned i = 0; i < nthreads_; ++i) cv_[i].notify_one();
+      if (block_index_ < nblocks_) begin_block();
     } else if (arrived_ > 0 && arrived_ == live_) {
       release_phase();  // everybody still running waits at a barrier: this exit completes it
     } else if (serial()) {
@@ -208,41 +238,42 @@ class Launch {
     }
   }
 
-  // Resets the per-block state (caller holds the mutex or is the constructor).
+  // Resets the per-block state and lets the block's threads start (caller holds mutex_).
   void begin_block() {
     live_ = nthreads_;
     arrived_ = 0;
     finished_ = 0;
     std::fill(arrived_flag_.begin(), arrived_flag_.end(), 0);
     std::fill(exited_flag_.begin(), exited_flag_.end(), 0);
-    turn_ = order_.empty() ? 0 : order_[0];
     std::memset(static_arena_.data(), 0xA5, static_arena_.size());
     std::memset(dynamic_arena_.data(), 0xA5, dynamic_arena_.size());
+    if (serial()) {
+      open(order_[0]);
+    } else {
+      for (unsigned i = 0; i < nthreads_; ++i) open(i);
+    }
   }
 
-  // Every live thread reached the barrier: open it (caller holds the mutex).
+  // Every live thread reached the barrier: open it (caller holds mutex_).
   void release_phase() {
-    ++phase_;
     arrived_ = 0;
     std::fill(arrived_flag_.begin(), arrived_flag_.end(), 0);
     for (unsigned i = 0; i < nthreads_; ++i) {
-      if (!exited_flag_[order_[i]]) {
-        turn_ = order_[i];
-        break;
-      }
+      const unsigned cand = order_[i];
+      if (exited_flag_[cand]) continue;
+      open(cand);
+      if (serial()) return;  // only the first live thread in schedule order runs
     }
-    for (unsigned i = 0; i < nthreads_; ++i) cv_[i].notify_one();
   }
 
   // Serial schedules: hand the turn to the next thread (in schedule order after t) that is neither waiting at the
-  // barrier nor returned (caller holds the mutex).
+  // barrier nor returned (caller holds mutex_).
   void pass_turn(unsigned t) {
     const unsigned pos = position_[t];
     for (unsigned i = 1; i <= nthreads_; ++i) {
       const unsigned cand = order_[(pos + i) % nthreads_];
       if (!exited_flag_[cand] && !arrived_flag_[cand]) {
-        turn_ = cand;
-        cv_[cand].notify_one();
+        open(cand);
         return;
       }
     }
@@ -253,13 +284,14 @@ class Launch {
   std::uint64_t nblocks_ = 0;
   Schedule schedule_;
   std::mutex mutex_;
-  std::unique_ptr<std::condition_variable[]> cv_;  // one per thread: wake-ups are targeted
+  std::unique_ptr<Gate[]> gates_;
+  std::vector<std::uint64_t> consumed_;  // consumed_[t] is touched only by thread t (under its gate's mutex)
   std::vector<unsigned char> arrived_flag_, exited_flag_;
   std::vector<unsigned> order_, position_;
   std::vector<unsigned char> static_arena_, dynamic_arena_;
   std::size_t dynamic_bytes_;
-  unsigned live_ = 0, arrived_ = 0, finished_ = 0, turn_ = 0;
-  std::uint64_t phase_ = 0, block_index_ = 0;
+  unsigned live_ = 0, arrived_ = 0, finished_ = 0;
+  std::uint64_t block_index_ = 0;
   std::exception_ptr error_;
 };
 
