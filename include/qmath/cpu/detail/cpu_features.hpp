@@ -18,6 +18,7 @@
 #endif
 
 #if QMATH_CPU_X86
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -40,7 +41,10 @@ inline CpuFeatures read_cpu_features() {
   f.avx512vnni = __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("avx512bw") != 0 &&
                  __builtin_cpu_supports("avx512vl") != 0 && __builtin_cpu_supports("avx512vnni") != 0;
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
-  f.avxvnni = f.avx2 && __builtin_cpu_supports("avxvnni") != 0;
+  // CPUID.(EAX=7, ECX=1):EAX bit 4 (read directly: Clang < 16 has no "avxvnni" for __builtin_cpu_supports). The
+  // ymm state it needs is the one AVX2 needs, which __builtin_cpu_supports("avx2") has checked with the OS.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  f.avxvnni = f.avx2 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 && ((eax >> 4) & 1u) != 0;
 #endif
 #endif
   return f;
