@@ -31,6 +31,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -275,17 +277,32 @@ void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const
     lo = int(std::int64_t(units) * t / t_count);
     hi = int(std::int64_t(units) * (t + 1) / t_count);
   };
+  // A worker's exception (std::bad_alloc of its packing buffers) is carried to the caller after every thread has
+  // joined; a thread that cannot be started has its share run by the calling thread.
+  std::vector<std::exception_ptr> errors(t_count);
   auto work = [&](int t) {
-    int lo, hi;
-    range(t, lo, hi);
-    if (split_n)
-      run(0, s.m, lo, hi);
-    else
-      run(lo * kMr, std::min(s.m, hi * kMr), 0, panels);
+    try {
+      int lo, hi;
+      range(t, lo, hi);
+      if (split_n)
+        run(0, s.m, lo, hi);
+      else
+        run(lo * kMr, std::min(s.m, hi * kMr), 0, panels);
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
   };
-  for (int t = 1; t < t_count; ++t) pool.emplace_back(work, t);
+  for (int t = 1; t < t_count; ++t) {
+    try {
+      pool.emplace_back(work, t);
+    } catch (const std::system_error&) {
+      work(t);
+    }
+  }
   work(0);
   for (std::thread& th : pool) th.join();
+  for (const std::exception_ptr& err : errors)
+    if (err) std::rethrow_exception(err);
 }
 
 inline Isa resolve_isa(const GemmOptions& opt, const char* where) {
