@@ -120,11 +120,15 @@ QMATH_QUANTIZE_TARGET_AVX512 inline __m512i quantize16(__m512 x, const QuantCons
 // Four vectors of int32 lanes inside T's range -> 64 bytes in element order (the packs interleave 128-bit lanes;
 // the dword permutation undoes it). Cheaper than four vpmovdb.
 template <class T>
-QMATH_QUANTIZE_TARGET_AVX512 inline void store64(T* q, __m512i a, __m512i b, __m512i c, __m512i d) {
-  const __m512i ab = _mm512_packs_epi32(a, b), cd = _mm512_packs_epi32(c, d);
+QMATH_QUANTIZE_TARGET_AVX512 inline void store_packed64(T* q, __m512i ab, __m512i cd) {  // ab, cd: packs_epi32 results
   const __m512i bytes = std::is_signed<T>::value ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   _mm512_storeu_si512(q, _mm512_permutexvar_epi32(order, bytes));
+}
+
+template <class T>
+QMATH_QUANTIZE_TARGET_AVX512 inline void store64(T* q, __m512i a, __m512i b, __m512i c, __m512i d) {
+  store_packed64(q, _mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
 }
 
 // 64 elements by the division kernel.
@@ -155,7 +159,7 @@ QMATH_QUANTIZE_TARGET_AVX512 void division_loop(const float* x, std::size_t n, T
 // The fast path's constants (header comment): r = RN(1 / scale), the clamp [lo', hi'] and the check's bound 1/2 - m.
 struct FastConsts {
   __m512 r, lo, hi, limit;
-  __m512i zero_point;
+  __m512i zero_point16;  // zero point in 16-bit lanes
 };
 
 // True when the fast path is valid for this scale: 1 / scale and its rounding are normal floats.
@@ -172,11 +176,12 @@ QMATH_QUANTIZE_TARGET_AVX512 inline FastConsts make_fast_consts(QuantParams p, Q
   c.lo = _mm512_set1_ps(lo);
   c.hi = _mm512_set1_ps(hi);
   c.limit = _mm512_set1_ps(0.5f - m);  // exact: m is a multiple of 2^-23 and <= 2^-12, 1/2 - m has ulp 2^-25
-  c.zero_point = _mm512_set1_epi32(p.zero_point);
+  c.zero_point16 = _mm512_set1_epi16(static_cast<short>(p.zero_point));
   return c;
 }
 
-// 16 lanes of the fast path: returns the quantized int32 lanes (right where the check passes) and stores in `dist`
+// 16 lanes of the fast path: returns round(t) clamped to [qmin - zp, qmax - zp] as int32 (right where the check passes;
+// the zero point is added after the first pack) and stores in `dist`
 // w - RNE(w), where w is the clamped t for the nearest modes and max(|t|, 1/2) - 1/2 for toward zero.
 template <bool kTowardZero>
 QMATH_QUANTIZE_TARGET_AVX512 inline __m512i fast16(__m512 xv, const FastConsts& c, __m512& dist) {
@@ -187,10 +192,10 @@ QMATH_QUANTIZE_TARGET_AVX512 inline __m512i fast16(__m512 xv, const FastConsts& 
     const __m512 half = _mm512_set1_ps(0.5f);
     const __m512 w = _mm512_sub_round_ps(_mm512_range_ps(tc, half, 0x0B), half, kRn);  // max(|tc|, 1/2) - 1/2, exact
     dist = _mm512_reduce_ps(w, kReduceNearest);
-    return _mm512_add_epi32(_mm512_cvtt_roundps_epi32(tc, _MM_FROUND_NO_EXC), c.zero_point);
+    return _mm512_cvtt_roundps_epi32(tc, _MM_FROUND_NO_EXC);
   } else {
     dist = _mm512_reduce_ps(tc, kReduceNearest);
-    return _mm512_add_epi32(_mm512_cvt_roundps_epi32(tc, kRn), c.zero_point);
+    return _mm512_cvt_roundps_epi32(tc, kRn);
   }
 }
 
@@ -210,7 +215,9 @@ QMATH_QUANTIZE_TARGET_AVX512 inline bool fast_block64(const float* x, T* q, cons
   // vrangeps imm 0x0B: max(|a|, |b|) with the sign cleared.
   const __m512 worst = _mm512_range_ps(_mm512_range_ps(d0, d1, 0x0B), _mm512_range_ps(d2, d3, 0x0B), 0x0B);
   if ((_mm512_cmp_ps_mask(worst, c.limit, _CMP_LT_OQ) & ~nan) != __mmask16(0xFFFF)) return false;
-  store64(q, a, b, e, f);
+  // |round(t)| <= 383 fits int16, and round(t) + zp is inside [qmin, qmax]: add the zero point in 16-bit lanes.
+  store_packed64(q, _mm512_add_epi16(_mm512_packs_epi32(a, b), c.zero_point16),
+                 _mm512_add_epi16(_mm512_packs_epi32(e, f), c.zero_point16));
   return true;
 }
 
