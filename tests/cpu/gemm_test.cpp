@@ -164,7 +164,9 @@ void check_random_shapes(unsigned seed) {
   shapes.push_back({1, 1, 1});
   shapes.push_back({65, 65, 65});
   shapes.push_back({25, 97, 130});
-  shapes.push_back({13, 33, 1100});  // several K blocks (kKcGroups * 4 = 512 k per block) with a K tail
+  shapes.push_back({13, 33, 1100});  // several K blocks with a K tail
+  shapes.push_back({2, 40, 301});    // 2- and 4-row tiles (several accumulator sets per tile) with a group tail
+  shapes.push_back({4, 33, 70});
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     const BLayout layout = i % 2 ? BLayout::kKxN : BLayout::kNxK;
     const std::int32_t za = i % 3 == 0 ? 0 : za_d(rng), zb = i % 4 == 0 ? 0 : zb_d(rng);

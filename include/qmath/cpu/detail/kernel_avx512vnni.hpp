@@ -18,46 +18,71 @@
 #if QMATH_CPU_X86
 
 #define QMATH_TARGET_AVX512VNNI __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
+// Lambdas inside a target function do not inherit its target (GCC); they need the attribute too.
+#define QMATH_TARGET_AVX512VNNI_LAMBDA __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
 
 namespace qmath {
 namespace cpu {
 namespace detail {
 
-template <int R>
+// U independent accumulator sets over consecutive groups: with few rows, one set would leave only 2R VPDPBUSD
+// chains in flight, fewer than latency (5) x throughput (2) needs; the sets are added (wrapping) at the end.
+template <int R, int U = (R <= 2 ? 4 : (R <= 5 ? 2 : 1))>
 QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const std::uint8_t* a, const std::int8_t* b,
                                                            std::int32_t* tile, bool accumulate) {
-  __m512i c0[R], c1[R];
+  __m512i c0[U][R], c1[U][R];
   QMATH_UNROLL
-  for (int r = 0; r < R; ++r) {
-    c0[r] = _mm512_setzero_si512();
-    c1[r] = _mm512_setzero_si512();
+  for (int u = 0; u < U; ++u) {
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      c0[u][r] = _mm512_setzero_si512();
+      c1[u][r] = _mm512_setzero_si512();
+    }
   }
-  for (int g = 0; g < kgroups; ++g) {
-    const __m512i b0 = _mm512_load_si512(static_cast<const void*>(b));
-    const __m512i b1 = _mm512_load_si512(static_cast<const void*>(b + 64));
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr * kKGroup), _MM_HINT_T0);
+  auto step = [&](int u, const std::uint8_t* ag, const std::int8_t* bg) QMATH_TARGET_AVX512VNNI_LAMBDA {
+    const __m512i b0 = _mm512_load_si512(static_cast<const void*>(bg));
+    const __m512i b1 = _mm512_load_si512(static_cast<const void*>(bg + 64));
     QMATH_UNROLL
     for (int r = 0; r < R; ++r) {
       std::int32_t a4;
-      std::memcpy(&a4, a + r * kKGroup, sizeof(a4));
+      std::memcpy(&a4, ag + r * kKGroup, sizeof(a4));
       const __m512i va = _mm512_set1_epi32(a4);
-      c0[r] = _mm512_dpbusd_epi32(c0[r], va, b0);
-      c1[r] = _mm512_dpbusd_epi32(c1[r], va, b1);
+      c0[u][r] = _mm512_dpbusd_epi32(c0[u][r], va, b0);
+      c1[u][r] = _mm512_dpbusd_epi32(c1[u][r], va, b1);
     }
+  };
+  int g = 0;
+  for (; g + U <= kgroups; g += U) {
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr * kKGroup), _MM_HINT_T0);
+    QMATH_UNROLL
+    for (int u = 0; u < U; ++u) step(u, a + u * kMr * kKGroup, b + u * kNr * kKGroup);
+    a += U * kMr * kKGroup;
+    b += U * kNr * kKGroup;
+  }
+  for (; g < kgroups; ++g) {
+    step(0, a, b);
     a += kMr * kKGroup;
     b += kNr * kKGroup;
+  }
+  QMATH_UNROLL
+  for (int u = 1; u < U; ++u) {
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      c0[0][r] = _mm512_add_epi32(c0[0][r], c0[u][r]);
+      c1[0][r] = _mm512_add_epi32(c1[0][r], c1[u][r]);
+    }
   }
   if (accumulate) {
     QMATH_UNROLL
     for (int r = 0; r < R; ++r) {
-      c0[r] = _mm512_add_epi32(c0[r], _mm512_loadu_si512(static_cast<const void*>(tile + r * kNr)));
-      c1[r] = _mm512_add_epi32(c1[r], _mm512_loadu_si512(static_cast<const void*>(tile + r * kNr + 16)));
+      c0[0][r] = _mm512_add_epi32(c0[0][r], _mm512_loadu_si512(static_cast<const void*>(tile + r * kNr)));
+      c1[0][r] = _mm512_add_epi32(c1[0][r], _mm512_loadu_si512(static_cast<const void*>(tile + r * kNr + 16)));
     }
   }
   QMATH_UNROLL
   for (int r = 0; r < R; ++r) {
-    _mm512_storeu_si512(static_cast<void*>(tile + r * kNr), c0[r]);
-    _mm512_storeu_si512(static_cast<void*>(tile + r * kNr + 16), c1[r]);
+    _mm512_storeu_si512(static_cast<void*>(tile + r * kNr), c0[0][r]);
+    _mm512_storeu_si512(static_cast<void*>(tile + r * kNr + 16), c1[0][r]);
   }
 }
 
@@ -103,6 +128,10 @@ QMATH_TARGET_AVX512VNNI inline void pack_a_panel_avx512(int rows, int k, const T
         const int r = 4 * q + i;
         if (r < rows) {
           x[i] = _mm512_xor_si512(_mm512_loadu_si512(static_cast<const void*>(a + r * lda + 64 * v)), flip);
+          // The same bytes of the next panel's row (a hint: never faults, even past the end of A).
+          _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(a + r * lda + 64 * v) +
+                                                     std::uintptr_t(kMr * lda * std::int64_t(sizeof(TA)))),
+                       _MM_HINT_T0);
           sum4[i] = _mm512_add_epi64(sum4[i], _mm512_sad_epu8(x[i], zero));
         } else {
           x[i] = zero;
