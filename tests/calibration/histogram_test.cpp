@@ -70,7 +70,19 @@ TEST_CASE("power-of-two histogram counts equal the naive reference") {
   }
 }
 
-TEST_CASE("the SSE2 fill (absolute and signed) is bit-exact with the scalar rule") {
+namespace {
+// Every fill kernel this build and CPU can run (the portable one always), so each is checked against the rule.
+std::vector<detail::FillKernel> available_kernels() {
+  std::vector<detail::FillKernel> k;
+  for (auto c : {detail::FillKernel::kPortable, detail::FillKernel::kSse2, detail::FillKernel::kAvx512})
+    if (detail::fill_kernel_available(c)) k.push_back(c);
+  return k;
+}
+}  // namespace
+
+TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the scalar rule") {
+  const detail::FillKernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel " << static_cast<int>(kernel));
   std::vector<float> x = qmath_test::gaussian(100003, 5);
   // edges, just-below-edges, zeros, denormals, values beyond the range (clamped) in the mix
   const float w = 1.0f / 256.0f;
@@ -85,14 +97,15 @@ TEST_CASE("the SSE2 fill (absolute and signed) is bit-exact with the scalar rule
   x.push_back(-0.0f);
   x.push_back(1e30f);
   x.push_back(-1e30f);
-  for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(8200), x.size()}) {
+  for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(16), std::size_t(8200), std::size_t(8207),
+                        x.size()}) {
     for (HistogramRange r : {HistogramRange{256.0f, 0.0f, 2048, 0, true}, HistogramRange{3.3f, 0.0f, 2048, 0, true},
                              HistogramRange{1e-3f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2000, 0, true},
                              HistogramRange{256.0f, 0.0f, 2048, 1024, false}, HistogramRange{3.3f, 0.0f, 2048, 1024, false},
                              HistogramRange{std::ldexp(1.0f, -120), 0.0f, 2048, 1024, false},
                              HistogramRange{1024.0f, 0.0f, 64, 32, false}}) {
       std::vector<std::uint64_t> fast(static_cast<std::size_t>(r.bins), 0), slow = fast;
-      const detail::FillStats st = detail::fill_histogram_abs(x.data(), n, r, fast.data());
+      const detail::FillStats st = detail::fill_histogram_abs(x.data(), n, r, fast.data(), kernel);
       detail::fill_histogram_scalar(x.data(), n, r, false, slow.data());
       REQUIRE(fast == slow);
       const detail::BatchStats ref = detail::batch_stats_scalar(x.data(), n);
@@ -104,6 +117,8 @@ TEST_CASE("the SSE2 fill (absolute and signed) is bit-exact with the scalar rule
 }
 
 TEST_CASE("the fused fill flags NaN and infinities wherever they are") {
+  const detail::FillKernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel " << static_cast<int>(kernel));
   std::vector<float> x = qmath_test::gaussian(5000, 6);
   const HistogramRange r{256.0f, 0.0f, 2048, 0, true};
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
@@ -112,7 +127,7 @@ TEST_CASE("the fused fill flags NaN and infinities wherever they are") {
       std::vector<float> y = x;
       y[pos] = bad;
       std::vector<std::uint64_t> c(2048, 0);
-      CHECK(detail::fill_histogram_abs(y.data(), y.size(), r, c.data()).non_finite);
+      CHECK(detail::fill_histogram_abs(y.data(), y.size(), r, c.data(), kernel).non_finite);
     }
 }
 

@@ -14,6 +14,7 @@
 #include <limits>
 #include <vector>
 
+#include <qmath/calibration/detail/histogram_fill_avx512.hpp>
 #include <qmath/calibration/histogram_bin.hpp>
 
 #if defined(__SSE2__)
@@ -134,10 +135,83 @@ inline __m128i signed_index(__m128 x, __m128 vinv, __m128 vlo, __m128 vhi, __m12
 }
 #endif
 
-// The fast fill for shift-0 layouts (absolute, and signed with an even bin count).
-inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts) {
+// The fast fill kernels. kPortable: the scalar rule into 16-bit sub-histograms (any compiler); kSse2: 8 indices per
+// step in SSE2 registers, two sub-histograms; kAvx512: fill_block_avx512 (histogram_fill_avx512.hpp), indices 16 at
+// a time into a buffer, then four sub-histograms. All three give the counts of fill_histogram_scalar.
+enum class FillKernel { kPortable, kSse2, kAvx512, kAvx2 };
+
+// Whether this build and this CPU can run kernel k.
+inline bool fill_kernel_available(FillKernel k) {
+  switch (k) {
+    case FillKernel::kSse2:
+#if defined(__SSE2__)
+      return true;
+#else
+      return false;
+#endif
+    case FillKernel::kAvx512:
+      return cpu_has_avx512f();
+    case FillKernel::kAvx2:
+      return cpu_has_avx2();
+    case FillKernel::kPortable:
+    default:
+      return true;
+  }
+}
+
+// The fastest available kernel (fill_histogram_abs's default; tests pass each available kernel explicitly).
+inline FillKernel best_fill_kernel() {
+  if (fill_kernel_available(FillKernel::kAvx512)) return FillKernel::kAvx512;
+  if (fill_kernel_available(FillKernel::kSse2)) return FillKernel::kSse2;
+  return FillKernel::kPortable;
+}
+
+// The fast fill for shift-0 layouts (absolute, and signed with an even bin count), with the given kernel (which must
+// be available).
+inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts,
+                                    FillKernel kernel = best_fill_kernel()) {
   FillStats st;
   const std::size_t bins = static_cast<std::size_t>(r.bins);
+#if QMATH_HISTOGRAM_AVX512
+  if (kernel == FillKernel::kAvx512 || kernel == FillKernel::kAvx2) {
+    // Four sub-histograms; each receives kBlock4 / 4 increments from the vector part of a block and the last
+    // (shortest) block adds its < 16 tail values to sub-histogram 0: at most 65520 + 15 per flush.
+    // The stride pads each sub-histogram by 64 bytes: at bins * 2 bytes apart (4 KiB for 2048 bins), counters of
+    // neighbouring sub-histograms would alias in the low 12 address bits and stall loads behind unrelated stores.
+    constexpr std::size_t kBlock4 = 4 * 65520;
+    const std::size_t stride = bins + 32;
+    std::vector<std::uint16_t> sub(4 * stride, 0);
+    float mn = st.min, mx = st.max;
+    bool bad = false;
+    for (std::size_t start = 0; start < n; start += kBlock4) {
+      const std::size_t m = n - start < kBlock4 ? n - start : kBlock4;
+      const float* p = x + start;
+      std::size_t i = kernel == FillKernel::kAvx512 ? fill_block_avx512(p, m, r, sub.data(), stride, &mn, &mx, &bad)
+                                                    : fill_block_avx2(p, m, r, sub.data(), stride, &mn, &mx, &bad);
+      for (; i < m; ++i) {
+        const float v = p[i];
+        if (!is_finite_bits(v)) {
+          bad = true;
+          ++sub[bins - 1];
+          continue;
+        }
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        ++sub[static_cast<std::size_t>(histogram_bin(v, r))];
+      }
+      for (std::size_t k = 0; k < bins; ++k) {
+        counts[k] += std::uint64_t(sub[k]) + sub[stride + k] + sub[2 * stride + k] + sub[3 * stride + k];
+        sub[k] = sub[stride + k] = sub[2 * stride + k] = sub[3 * stride + k] = 0;
+      }
+    }
+    st.min = mn;
+    st.max = mx;
+    st.non_finite = bad;
+    return st;
+  }
+#endif
+  const bool vector = kernel == FillKernel::kSse2;
+  static_cast<void>(vector);
   std::vector<std::uint16_t> sub(2 * bins, 0);
   std::uint16_t* h0 = sub.data();
   std::uint16_t* h1 = h0 + bins;
@@ -160,7 +234,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
     const float* p = x + start;
     std::size_t i = 0;
 #if defined(__SSE2__)
-    for (; i + 8 <= m; i += 8) {
+    for (; vector && i + 8 <= m; i += 8) {
       const __m128 ra = _mm_loadu_ps(p + i), rb = _mm_loadu_ps(p + i + 4);
       const __m128 a = _mm_and_ps(ra, absmask), b = _mm_and_ps(rb, absmask);
       vmn = _mm_min_ps(vmn, _mm_min_ps(ra, rb));
@@ -201,14 +275,15 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
 #endif
     for (; i < m; ++i) {
       const float v = p[i];
+      std::uint16_t* const h = (i & 1) != 0 ? h1 : h0;  // even / odd elements, as the vector loop does
       if (!is_finite_bits(v)) {
         bad = true;
-        ++h0[bins - 1];
+        ++h[bins - 1];
         continue;
       }
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
-      ++h0[histogram_bin(v, r)];
+      ++h[histogram_bin(v, r)];
     }
     for (std::size_t k = 0; k < bins; ++k) {
       counts[k] += std::uint64_t(h0[k]) + h1[k];
