@@ -72,7 +72,8 @@ inline constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnis
 inline std::vector<std::uint8_t> read_gzip_file(const std::string& path, std::size_t max_bytes = std::size_t(1) << 30) {
   {
     std::ifstream probe(path, std::ios::binary);
-    if (!probe) fail("read_gzip_file", "cannot open '", path, "' (is the Debian package dataset-fashion-mnist installed?)");
+    if (!probe)
+      fail("read_gzip_file", "cannot open '", path, "' (is the Debian package dataset-fashion-mnist installed?)");
   }
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) fail("read_gzip_file", "zlib cannot open '", path, "'");
@@ -107,8 +108,8 @@ struct IdxArray {
 
 inline IdxArray parse_idx(const std::vector<std::uint8_t>& bytes, const std::string& name) {
   auto be32 = [&](std::size_t at) {
-    return (std::uint32_t(bytes[at]) << 24) | (std::uint32_t(bytes[at + 1]) << 16) | (std::uint32_t(bytes[at + 2]) << 8) |
-           std::uint32_t(bytes[at + 3]);
+    return (std::uint32_t(bytes[at]) << 24) | (std::uint32_t(bytes[at + 1]) << 16) |
+           (std::uint32_t(bytes[at + 2]) << 8) | std::uint32_t(bytes[at + 3]);
   };
   if (bytes.size() < 4) fail("parse_idx", "'", name, "' is too short for an IDX header (", bytes.size(), " bytes)");
   const std::uint32_t magic = be32(0);
@@ -299,7 +300,7 @@ struct QuantizedLayer {
   qmath::ScaleMode mode = qmath::ScaleMode::kFloat;
   qmath::QuantRange clamp{kRange};
 
-  // The fused output stage of this layer's GEMM. Points into this object: rebuild after copying the layer.
+  // The fused output stage of this layer's GEMM, built on demand: it points into this layer's arrays.
   qmath::Epilogue epilogue() const {
     qmath::Epilogue e;
     e.bias = bias.data();
@@ -372,7 +373,7 @@ inline QuantizedModel quantize_model(const Model& model, const std::vector<float
 // Which integer GEMM runs the INT8 layers. Both give bit-identical results (qmath::cpu::gemm is tested bit-exactly
 // against qmath::gemm_reference), so the choice changes speed only.
 enum class GemmKind {
-  kFast,       // qmath::cpu::gemm with weights pre-packed once (AVX-512 VNNI / AVX-VNNI / AVX2 / scalar, chosen at run time)
+  kFast,       // qmath::cpu::gemm, weights pre-packed once; AVX-512 VNNI / AVX-VNNI / AVX2 / scalar chosen at run time
   kReference,  // qmath::gemm_reference, the normative scalar loop
 };
 
@@ -534,7 +535,7 @@ struct MethodResult {
   std::vector<float> amax;  // per tensor, in DemoResult::tensors order
   double accuracy = 0;      // top-1 on the test images, [0, 1]
   double agreement = 0;     // fraction of test images where INT8 and FP32 predict the same class
-  double seconds = 0;       // INT8 inference time of the evaluation run over the test images (input quantization included)
+  double seconds = 0;       // INT8 time of the evaluation run over the test images (input quantization included)
 };
 
 struct DemoResult {
@@ -571,13 +572,15 @@ inline DemoResult run_demo(const DemoConfig& cfg, std::ostream& log) {
   const Dataset test = load_fashion_mnist(cfg.data_dir, "t10k", cfg.test_count);
   r.config.calib_count = calib.count;
   r.config.test_count = test.count;
-  if (model.inputs() != test.pixels) fail("run_demo", "the model takes ", model.inputs(), " inputs, images have ", test.pixels, " pixels");
+  if (model.inputs() != test.pixels)
+    fail("run_demo", "the model takes ", model.inputs(), " inputs, the images have ", test.pixels, " pixels");
   log << "model " << cfg.model_path << ": ";
   for (const DenseLayer& d : model.layers) log << d.in << "-";
   log << model.outputs() << " MLP; " << calib.count << " calibration images, " << test.count << " test images, batch "
       << cfg.batch << "\n";
   r.gemm_path = gemm_name(cfg.gemm);
-  if (cfg.gemm == GemmKind::kFast) r.gemm_path += std::string(" (") + qmath::cpu::isa_name(qmath::cpu::best_isa()) + ")";
+  if (cfg.gemm == GemmKind::kFast)
+    r.gemm_path += std::string(" (") + qmath::cpu::isa_name(qmath::cpu::best_isa()) + ")";
 
   std::vector<int> fp32_pred;
   r.fp32_seconds = time_seconds([&] { fp32_pred = predict_fp32(model, test, cfg.batch); });
