@@ -2,6 +2,7 @@
 // Baselines in the same run: a plain scalar histogram loop (what a straightforward C++ port of numpy / torch.histc
 // does: one 64-bit counter array, a division per element) and the direct O(bins^2) KL definition.
 //   ./build/bench/calibration_bench --benchmark_filter=Collect    (collection)
+//   ./build/bench/calibration_bench --benchmark_filter=FillKernel (each fill kernel, data in L2)
 //   ./build/bench/calibration_bench --benchmark_filter=Search     (entropy / MSE / percentile)
 #include <benchmark/benchmark.h>
 
@@ -109,6 +110,25 @@ void BM_CollectSigned2048(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
 }
 BENCHMARK(BM_CollectSigned2048)->Unit(benchmark::kMillisecond);
+
+// The fill kernels alone (detail::FillKernel: 0 portable, 1 SSE2, 2 AVX-512), 2048-bin absolute histogram, 64K
+// floats per call (256 KiB: in L2), so the kernels compare without the DRAM stream; the unavailable ones are skipped.
+void BM_FillKernel(benchmark::State& state) {
+  const auto kernel = static_cast<qmath::detail::FillKernel>(state.range(0));
+  if (!qmath::detail::fill_kernel_available(kernel)) {
+    state.SkipWithError("kernel not available on this CPU / build");
+    return;
+  }
+  const std::vector<float> x(gaussian_data().begin(), gaussian_data().begin() + 65536);
+  const qmath::HistogramRange r{256.0f, 0.0f, 2048, 0, true};
+  std::vector<std::uint64_t> counts(2048);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(qmath::detail::fill_histogram_abs(x.data(), x.size(), r, counts.data(), kernel));
+    benchmark::DoNotOptimize(counts.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+}
+BENCHMARK(BM_FillKernel)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
 
 // Entropy search, TensorRT mode, 2048 bins (target <= 1 ms).
 void BM_SearchEntropyTensorRT2048(benchmark::State& state) {

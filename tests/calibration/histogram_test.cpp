@@ -74,7 +74,8 @@ namespace {
 // Every fill kernel this build and CPU can run (the portable one always), so each is checked against the rule.
 std::vector<detail::FillKernel> available_kernels() {
   std::vector<detail::FillKernel> k;
-  for (auto c : {detail::FillKernel::kPortable, detail::FillKernel::kSse2, detail::FillKernel::kAvx512})
+  for (auto c : {detail::FillKernel::kPortable, detail::FillKernel::kSse2,
+                 detail::FillKernel::kAvx512})
     if (detail::fill_kernel_available(c)) k.push_back(c);
   return k;
 }
