@@ -117,6 +117,30 @@ TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the sc
   }
 }
 
+TEST_CASE("fast fill kernels flush their 16-bit sub-histograms before they overflow") {
+  // One bin receiving everything (the worst case for the sub-histograms), over several flush blocks (2 * 65535 - 7
+  // values for SSE2, 4 * 65520 for AVX-512) plus a tail that is not a multiple of the vector width; then runs of
+  // zeros with sparse other values (a post-ReLU tensor).
+  const detail::FillKernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel " << static_cast<int>(kernel));
+  const std::size_t n = 2 * 4 * 65520 + 2 * 65535 + 13;
+  std::vector<float> x(n, 0.75f);
+  for (HistogramRange r : {HistogramRange{256.0f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2048, 1024, false}}) {
+    std::vector<std::uint64_t> fast(2048, 0);
+    detail::fill_histogram_abs(x.data(), n, r, fast.data(), kernel);
+    CHECK(fast[static_cast<std::size_t>(histogram_bin(0.75f, r))] == n);
+  }
+  std::vector<float> relu(n, 0.0f);
+  for (std::size_t i = 0; i < n; i += 37) relu[i] = static_cast<float>(i % 1000) * 0.01f;
+  const HistogramRange r{64.0f, 0.0f, 2048, 0, true};
+  std::vector<std::uint64_t> fast(2048, 0), slow = fast;
+  const detail::FillStats st = detail::fill_histogram_abs(relu.data(), n, r, fast.data(), kernel);
+  detail::fill_histogram_scalar(relu.data(), n, r, false, slow.data());
+  CHECK(fast == slow);
+  CHECK(st.min == 0.0f);
+  CHECK(st.max == 9.99f);
+}
+
 TEST_CASE("the fused fill flags NaN and infinities wherever they are") {
   const detail::FillKernel kernel = GENERATE(from_range(available_kernels()));
   INFO("kernel " << static_cast<int>(kernel));

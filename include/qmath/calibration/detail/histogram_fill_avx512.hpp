@@ -14,8 +14,8 @@
 //   2. increments, scalar, of the group stored two iterations earlier, through those addresses: one load and one
 //      read-modify-write with a plain (non-indexed) address per value. The four sub-histograms, round robin, turn a
 //      run of equal bins (the zeros of a post-ReLU tensor) into four independent store-forwarding chains.
-// Measured on the 2.5 GHz Xeon this was written on (2 shared cores, heavy load): 0.75-0.95x of the SSE2 kernel,
-// so it is not the default (see best_fill_kernel); kept, tested bit-exact, and benchmarked for other machines.
+// Both this kernel and the SSE2 one are bound by the scalar increments (about one load and one read-modify-write
+// per value); this one spends fewer instructions on the indices (see best_fill_kernel for measurements).
 // NaN and infinities get an in-range index (the last bin / an end bin) and raise the non-finite flag; the caller
 // discards the counts of such a batch. Compiled with target("avx512f"); call only where the CPU supports AVX-512F.
 #pragma once
