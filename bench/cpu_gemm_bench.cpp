@@ -258,8 +258,8 @@ void register_all() {
   // int32 C with power-of-two row stride vs a padded stride (ldc = N + 16), best path.
   for (int n : {1024, 2048}) {
     const Shape s{n, n, n};
-    benchmark::RegisterBenchmark(("qmath_s8s8_ldc_pad16/" + s.name()).c_str(), bm_qmath<std::int8_t>, s,
-                                 paths.front(), 16)
+    benchmark::RegisterBenchmark(("qmath_s8s8_ldc_pad16/" + s.name()).c_str(), bm_qmath<std::int8_t>, s, paths.front(),
+                                 16)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
   }

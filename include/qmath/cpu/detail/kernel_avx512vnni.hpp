@@ -229,9 +229,9 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
         y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
         y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
         if (m == 0xFFFF)
-        _mm512_storeu_ps(orow + j, y);
-      else
-        _mm512_mask_storeu_ps(orow + j, m, y);
+          _mm512_storeu_ps(orow + j, y);
+        else
+          _mm512_mask_storeu_ps(orow + j, m, y);
       } else {
         const QuantRange t = full_range<TC>();
         const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
@@ -251,11 +251,12 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
             _mm512_storeu_si512(static_cast<void*>(orow + j), v);  // full-width plain store
           else
             _mm512_mask_storeu_epi32(orow + j, m, v);
+        } else {
+          if (m == 0xFFFF)
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(orow + j), _mm512_maskz_cvtepi32_epi8(m, v));
+          else
+            _mm512_mask_cvtepi32_storeu_epi8(orow + j, m, v);
         }
-        else if (m == 0xFFFF)
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(orow + j), _mm512_maskz_cvtepi32_epi8(m, v));
-        else
-          _mm512_mask_cvtepi32_storeu_epi8(orow + j, m, v);
       }
     }
   }
