@@ -115,20 +115,10 @@ class Histogram {
     }
     const detail::BatchStats s = detail::batch_stats(x, n);
     const std::uint64_t non_finite = s.nan + s.posinf + s.neginf;
-    if (non_finite != 0 && opt_.non_finite == NonFinitePolicy::kError)
-      detail::fail("Histogram::collect", name_for_error(), non_finite, " non-finite value(s) in a batch of ", n,
-                   " (", s.nan, " NaN, ", s.posinf, " +inf, ", s.neginf,
-                   " -inf); use NonFinitePolicy::kSkip to skip and count them");
-    nan_ += s.nan;
-    posinf_ += s.posinf;
-    neginf_ += s.neginf;
-    const std::uint64_t finite = n - non_finite;
-    if (finite == 0) return;
-    if (s.min < min_) min_ = s.min;
-    if (s.max > max_) max_ = s.max;
-    grow_to_cover();
-    detail::fill_histogram(x, n, range_, non_finite != 0, counts_.data());
-    total_ += finite;
+    const HistogramRange r = begin_batch(s, n);
+    if (non_finite == n) return;
+    detail::fill_histogram(x, n, r, non_finite != 0, counts_.data());
+    total_ += n - non_finite;
   }
 
   // collect() in two halves, for collectors that bin the data where the host cannot read it (the CUDA kernels of
@@ -137,21 +127,9 @@ class Histogram {
   // to bin the batch with; add_external_counts(counts, finite) then adds that batch's counts (bins() entries: its
   // finite values binned under the returned range). The pair leaves the histogram exactly as collect() would.
   HistogramRange begin_external_batch(const detail::BatchStats& s, std::size_t n) {
-    const std::uint64_t non_finite = s.nan + s.posinf + s.neginf;
-    detail::require(non_finite <= n, "Histogram::begin_external_batch", name_for_error(), non_finite,
-                    " non-finite values in a batch of ", n);
-    if (non_finite != 0 && opt_.non_finite == NonFinitePolicy::kError)
-      detail::fail("Histogram::collect", name_for_error(), non_finite, " non-finite value(s) in a batch of ", n,
-                   " (", s.nan, " NaN, ", s.posinf, " +inf, ", s.neginf,
-                   " -inf); use NonFinitePolicy::kSkip to skip and count them");
-    nan_ += s.nan;
-    posinf_ += s.posinf;
-    neginf_ += s.neginf;
-    if (n == non_finite) return range_;
-    if (s.min < min_) min_ = s.min;
-    if (s.max > max_) max_ = s.max;
-    grow_to_cover();
-    return range_;
+    detail::require(s.nan + s.posinf + s.neginf <= n, "Histogram::begin_external_batch", name_for_error(),
+                    s.nan + s.posinf + s.neginf, " non-finite values in a batch of ", n);
+    return begin_batch(s, n);
   }
   void add_external_counts(const std::uint64_t* counts, std::uint64_t finite) {
     for (std::size_t k = 0; k < counts_.size(); ++k) counts_[k] += counts[k];
@@ -237,6 +215,24 @@ class Histogram {
   bool empty() const { return total_ == 0; }
 
  private:
+  // The part of collect() before binning: the non-finite policy and counters, the extremes and range growth.
+  // Returns the range to bin the batch's finite values with. Throws, changing nothing, under kError.
+  HistogramRange begin_batch(const detail::BatchStats& s, std::size_t n) {
+    const std::uint64_t non_finite = s.nan + s.posinf + s.neginf;
+    if (non_finite != 0 && opt_.non_finite == NonFinitePolicy::kError)
+      detail::fail("Histogram::collect", name_for_error(), non_finite, " non-finite value(s) in a batch of ", n,
+                   " (", s.nan, " NaN, ", s.posinf, " +inf, ", s.neginf,
+                   " -inf); use NonFinitePolicy::kSkip to skip and count them");
+    nan_ += s.nan;
+    posinf_ += s.posinf;
+    neginf_ += s.neginf;
+    if (n == non_finite) return range_;
+    if (s.min < min_) min_ = s.min;
+    if (s.max > max_) max_ = s.max;
+    grow_to_cover();
+    return range_;
+  }
+
   std::string name_for_error() const { return opt_.name.empty() ? std::string() : "tensor '" + opt_.name + "': "; }
 
   // Whether the current range already covers finite values in [lo, hi] (grow_to_cover would change nothing).
