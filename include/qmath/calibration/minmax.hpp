@@ -52,6 +52,21 @@ inline BatchStats checked_batch_stats(const float* x, std::size_t n, NonFinitePo
          " +inf, ", s.neginf, " -inf); use NonFinitePolicy::kSkip to skip and count them");
   return s;
 }
+// Per-channel [min, max] of a running per-channel calibrator; {0, 0} for a channel that has seen no finite value.
+inline std::vector<CalibrationRange> channel_ranges(const std::vector<float>& min, const std::vector<float>& max,
+                                                    const std::vector<unsigned char>& seen) {
+  std::vector<CalibrationRange> r(min.size());
+  for (std::size_t c = 0; c < r.size(); ++c)
+    r[c] = seen[c] ? CalibrationRange{min[c], max[c]} : CalibrationRange{0.0f, 0.0f};
+  return r;
+}
+// The amax of each range.
+inline std::vector<float> range_amaxes(const std::vector<CalibrationRange>& ranges) {
+  std::vector<float> a;
+  a.reserve(ranges.size());
+  for (const CalibrationRange& r : ranges) a.push_back(r.amax());
+  return a;
+}
 }  // namespace detail
 
 class MinMaxCalibrator {
@@ -156,17 +171,8 @@ class PerChannelMinMaxCalibrator {
   }
   std::size_t channels() const { return min_.size(); }
   // Per-channel [min, max]; {0, 0} for a channel that has seen no finite value.
-  std::vector<CalibrationRange> compute() const {
-    std::vector<CalibrationRange> r(min_.size());
-    for (std::size_t c = 0; c < r.size(); ++c)
-      r[c] = seen_[c] ? CalibrationRange{min_[c], max_[c]} : CalibrationRange{0.0f, 0.0f};
-    return r;
-  }
-  std::vector<float> compute_amax() const {
-    std::vector<float> a;
-    for (const CalibrationRange& r : compute()) a.push_back(r.amax());
-    return a;
-  }
+  std::vector<CalibrationRange> compute() const { return detail::channel_ranges(min_, max_, seen_); }
+  std::vector<float> compute_amax() const { return detail::range_amaxes(compute()); }
 
  private:
   NonFinitePolicy policy_;
@@ -218,17 +224,8 @@ class PerChannelMovingAverageMinMaxCalibrator {
       max_[c] = max_[c] + smax;
     }
   }
-  std::vector<CalibrationRange> compute() const {
-    std::vector<CalibrationRange> r(min_.size());
-    for (std::size_t c = 0; c < r.size(); ++c)
-      r[c] = seen_[c] ? CalibrationRange{min_[c], max_[c]} : CalibrationRange{0.0f, 0.0f};
-    return r;
-  }
-  std::vector<float> compute_amax() const {
-    std::vector<float> a;
-    for (const CalibrationRange& r : compute()) a.push_back(r.amax());
-    return a;
-  }
+  std::vector<CalibrationRange> compute() const { return detail::channel_ranges(min_, max_, seen_); }
+  std::vector<float> compute_amax() const { return detail::range_amaxes(compute()); }
 
  private:
   float c_;
