@@ -8,6 +8,7 @@
 //   qmath_s8s8_ldc_pad16    the same as qmath_s8s8_<best isa> with C rows padded by 16 elements
 //   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
 //   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
+//   qmath_fused_i8_fixed    the same with the per-channel scale as gemmlowp fixed-point multipliers (double rounding)
 //   onednn_s8s8, onednn_u8s8         dnnl_gemm_*s32, int32 output
 //   onednn_s8s8_plus_requant         dnnl_gemm_s8s8s32 then a separate vectorised requantization pass (same math)
 //   eigen_f32               Eigen GEMM in float
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include <qmath/cpu/gemm.hpp>
+#include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
 
 #if QMATH_BENCH_HAVE_DNNL
@@ -61,19 +63,27 @@ void set_counters(benchmark::State& state, const Shape& s) {
 
 // The fused output stage used by the "fused" comparison: bias, per-channel float scale, zero point, ReLU.
 struct FusedEpilogue {
-  std::vector<std::int32_t> bias;
+  std::vector<std::int32_t> bias, multiplier, shift;
   std::vector<float> scale;
   Epilogue e;
-  explicit FusedEpilogue(const Shape& s) : bias(s.n), scale(s.n) {
+  explicit FusedEpilogue(const Shape& s, bool fixed_point = false) : bias(s.n), multiplier(s.n), shift(s.n), scale(s.n) {
     std::mt19937 rng(7);
     for (int n = 0; n < s.n; ++n) {
       bias[n] = int(rng() % 20001) - 10000;
       scale[n] = 1.0f / (64.0f * 128.0f) * (0.5f + float(rng() % 100) / 100.0f);
+      const qmath::QuantizedMultiplier q = qmath::quantize_multiplier(scale[n]);
+      multiplier[n] = q.multiplier;
+      shift[n] = q.shift;
     }
     e.bias = bias.data();
     e.scale_mode = qmath::ScaleMode::kFloat;
     e.per_channel = true;
     e.scale = scale.data();
+    if (fixed_point) {
+      e.scale_mode = qmath::ScaleMode::kFixedPoint;
+      e.multiplier = multiplier.data();
+      e.shift = shift.data();
+    }
     e.output_zero_point = -10;
     e.clamp_min = -10;  // ReLU in the quantized domain
   }
@@ -109,12 +119,12 @@ void bm_qmath_oneshot(benchmark::State& state, Shape s) {
   set_counters(state, s);
 }
 
-void bm_qmath_fused(benchmark::State& state, Shape s) {
+void bm_qmath_fused(benchmark::State& state, Shape s, bool fixed_point) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
   std::vector<std::int8_t> c(std::size_t(s.m) * s.n);
-  const FusedEpilogue fe(s);
+  const FusedEpilogue fe(s, fixed_point);
   for (auto _ : state) {
     qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, fe.e);
     benchmark::DoNotOptimize(c.data());
@@ -267,7 +277,10 @@ void register_all() {
   fused.push_back({1024, 1024, 1024});
   for (const Shape& s : fused) {
     const std::string shape = "/" + s.name();
-    benchmark::RegisterBenchmark(("qmath_fused_i8" + shape).c_str(), bm_qmath_fused, s)
+    benchmark::RegisterBenchmark(("qmath_fused_i8" + shape).c_str(), bm_qmath_fused, s, false)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("qmath_fused_i8_fixed" + shape).c_str(), bm_qmath_fused, s, true)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
 #if QMATH_BENCH_HAVE_DNNL

@@ -20,6 +20,8 @@
 #if QMATH_CPU_X86
 
 #define QMATH_TARGET_AVX2 __attribute__((target("avx2,fma")))
+// Lambdas inside a target function do not inherit its target (GCC); they need the attribute too.
+#define QMATH_TARGET_AVX2_LAMBDA __attribute__((target("avx2,fma")))
 
 namespace qmath {
 namespace cpu {
@@ -76,6 +78,47 @@ QMATH_TARGET_AVX2 inline void kernel_avx2(int rows, int kgroups, const void* a_p
   }
 }
 
+// 8-lane multiply_by_quantized_multiplier_avx512 (same contract and argument). AVX2 has no 64-bit arithmetic shift,
+// min or max: the single-rounding shift is floor(v / 2^t) = ~(~v >> t) for v < 0 (logical shifts of non-negative
+// values), and the int64 -> int32 saturation uses 64-bit compares and blends.
+QMATH_TARGET_AVX2 inline __m256i multiply_by_quantized_multiplier_avx2(__m256i x, __m256i m, __m256i shift,
+                                                                      FixedPointRounding rounding) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i x_odd = _mm256_srli_epi64(x, 32);
+  const __m256i m_odd = _mm256_srli_epi64(m, 32);
+  if (rounding == FixedPointRounding::kSingle) {
+    const __m256i total = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);  // [1, 62]
+    const __m256i one64 = _mm256_set1_epi64x(1);
+    const __m256i lo = _mm256_set1_epi64x(INT32_MIN), hi = _mm256_set1_epi64x(INT32_MAX);
+    auto half = [&](__m256i xs, __m256i ms, __m256i t) QMATH_TARGET_AVX2_LAMBDA {
+      const __m256i round = _mm256_sllv_epi64(one64, _mm256_sub_epi64(t, one64));
+      const __m256i v = _mm256_add_epi64(_mm256_mul_epi32(xs, ms), round);
+      const __m256i sign = _mm256_cmpgt_epi64(zero, v);
+      __m256i r = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), t), sign);
+      r = _mm256_blendv_epi8(r, lo, _mm256_cmpgt_epi64(lo, r));
+      return _mm256_blendv_epi8(r, hi, _mm256_cmpgt_epi64(r, hi));
+    };
+    const __m256i even = half(x, m, _mm256_and_si256(total, _mm256_set1_epi64x(0xFFFFFFFF)));
+    const __m256i odd = half(x_odd, m_odd, _mm256_srli_epi64(total, 32));
+    return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  }
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i left = _mm256_max_epi32(shift, zero);
+  const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+  __m256i s = _mm256_sllv_epi32(x, left);
+  const __m256i overflow = _mm256_xor_si256(_mm256_cmpeq_epi32(_mm256_srav_epi32(s, left), x), _mm256_set1_epi32(-1));
+  s = _mm256_blendv_epi8(s, _mm256_xor_si256(_mm256_srai_epi32(x, 31), _mm256_set1_epi32(INT32_MAX)), overflow);
+  const __m256i nudge = _mm256_set1_epi64x(std::int64_t(1) << 30);
+  const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(s, m), nudge);
+  const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(s, 32), m_odd), nudge);
+  const __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+  const __m256i remainder = _mm256_and_si256(high, mask);
+  const __m256i threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(high, 31));
+  const __m256i up = _mm256_cmpgt_epi32(remainder, threshold);  // -1 where rounding up
+  return _mm256_sub_epi32(_mm256_srav_epi32(high, right), up);
+}
+
 // 8-lane equivalent of epilogue_avx512 (same cases, same bit-exactness argument). The int32 -> float conversion
 // and the multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an
 // integer is explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
@@ -85,10 +128,13 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
                                             int n0, int cols, TC* out, std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
-  if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))
+  if (e.scale_mode == ScaleMode::kFloat && kInt32Out)
     return epilogue_scalar<TC>(e, dot, ld, row_comp, rows, col_comp, n0, cols, out, ldc);
   const bool scaled = e.scale_mode == ScaleMode::kFloat;
+  const bool fixed = e.scale_mode == ScaleMode::kFixedPoint;
   const __m256 scale_all = _mm256_set1_ps(scaled ? e.scale[0] : 1.0f);
+  const __m256i multiplier_all = _mm256_set1_epi32(fixed ? e.multiplier[0] : 0);
+  const __m256i shift_all = _mm256_set1_epi32(fixed ? e.shift[0] : 0);
   for (int r = 0; r < rows; ++r) {
     const __m256i rc = _mm256_set1_epi32(row_comp[r]);
     const std::int32_t* drow = dot + std::int64_t(r) * ld;
@@ -125,6 +171,18 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
           x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(qmin - zp)));
           x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(qmax - zp)));
           v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
+        } else if (fixed) {
+          const std::int32_t zp = e.output_zero_point;
+          const std::int32_t lo = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmin) - zp, INT32_MIN, INT32_MAX));
+          const std::int32_t hi = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmax) - zp, INT32_MIN, INT32_MAX));
+          __m256i mul = multiplier_all, sh = shift_all;
+          if (e.per_channel) {
+            mul = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.multiplier + n0 + j));
+            sh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.shift + n0 + j));
+          }
+          v = multiply_by_quantized_multiplier_avx2(v, mul, sh, e.rounding);
+          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+          v = _mm256_add_epi32(v, _mm256_set1_epi32(zp));
         } else {
           v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(qmin)), _mm256_set1_epi32(qmax));
         }

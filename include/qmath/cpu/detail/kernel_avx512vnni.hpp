@@ -178,8 +178,63 @@ QMATH_TARGET_AVX512VNNI inline void pack_a_panel_avx512(int rows, int k, const T
   for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
 }
 
-// Vectorised equivalent of epilogue_scalar for ScaleMode::kNone (any output) and ScaleMode::kFloat (int8, uint8 and
-// float outputs); other cases (fixed point, float-scaled int32) run epilogue_scalar. Bit-exact with apply_epilogue:
+// multiply_by_quantized_multiplier (fixed_point.hpp) on 16 lanes, per-lane multiplier in [0, 2^31 - 1] and shift in
+// [-31, 30] (validate_epilogue's contract). The int64 products are formed 8 at a time by VPMULDQ on the even and the
+// odd lanes. Bit-exact with the scalar functions:
+// - double rounding: the left pre-shift saturates where shifting back does not give x; SRDHM is
+//   (x * m + 2^30) >> 31 (arithmetic): for x * m >= 0 that is the scalar (x * m + 2^30) / 2^31, and for x * m < 0 the
+//   truncating division of x * m + 1 - 2^30 equals the floor division of that plus 2^31 - 1, the same expression;
+//   (INT32_MIN, INT32_MIN), SRDHM's one saturating case, cannot occur with m >= 0); bits 31..62 of the sum are the
+//   int32 result, taken with a 64-bit shift right by 31 (even lanes) or left by 1 (odd lanes). RDBPOT as in the
+//   scalar code, with the mask (1 << right) - 1 computed modulo 2^32 (right = 31 gives 0x7fffffff);
+// - single rounding: (x * m + 2^(30 - shift)) >> (31 - shift) with VPSRAVQ, then int64 -> int32 saturation.
+QMATH_TARGET_AVX512VNNI inline __m512i multiply_by_quantized_multiplier_avx512(__m512i x, __m512i m, __m512i shift,
+                                                                              FixedPointRounding rounding) {
+  constexpr __mmask16 kAll = 0xFFFF;
+  constexpr __mmask8 kAll8 = 0xFF;
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i x_odd = _mm512_maskz_srli_epi64(kAll8, x, 32);
+  const __m512i m_odd = _mm512_maskz_srli_epi64(kAll8, m, 32);
+  if (rounding == FixedPointRounding::kSingle) {
+    const __m512i total = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);  // [1, 62]
+    const __m512i total_even = _mm512_maskz_and_epi64(kAll8, total, _mm512_set1_epi64(0xFFFFFFFF));
+    const __m512i total_odd = _mm512_maskz_srli_epi64(kAll8, total, 32);
+    const __m512i one64 = _mm512_set1_epi64(1);
+    const __m512i lo = _mm512_set1_epi64(INT32_MIN), hi = _mm512_set1_epi64(INT32_MAX);
+    auto half = [&](__m512i xs, __m512i ms, __m512i t) QMATH_TARGET_AVX512VNNI_LAMBDA {
+      const __m512i round = _mm512_maskz_sllv_epi64(kAll8, one64, _mm512_sub_epi64(t, one64));
+      const __m512i r = _mm512_maskz_srav_epi64(kAll8, _mm512_add_epi64(_mm512_maskz_mul_epi32(kAll8, xs, ms), round), t);
+      return _mm512_maskz_min_epi64(kAll8, _mm512_maskz_max_epi64(kAll8, r, lo), hi);
+    };
+    const __m512i even = half(x, m, total_even);
+    const __m512i odd = half(x_odd, m_odd, total_odd);
+    return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(kAll8, odd, 32));
+  }
+  const __m512i left = _mm512_maskz_max_epi32(kAll, shift, zero);
+  const __m512i right = _mm512_maskz_max_epi32(kAll, _mm512_sub_epi32(zero, shift), zero);
+  __m512i s = _mm512_maskz_sllv_epi32(kAll, x, left);
+  const __mmask16 overflow = _mm512_cmpneq_epi32_mask(_mm512_maskz_srav_epi32(kAll, s, left), x);
+  s = _mm512_mask_mov_epi32(s, overflow,
+                            _mm512_xor_si512(_mm512_maskz_srai_epi32(kAll, x, 31), _mm512_set1_epi32(INT32_MAX)));
+  const __m512i nudge = _mm512_set1_epi64(std::int64_t(1) << 30);
+  const __m512i even = _mm512_add_epi64(_mm512_maskz_mul_epi32(kAll8, s, m), nudge);
+  const __m512i odd = _mm512_add_epi64(_mm512_maskz_mul_epi32(kAll8, _mm512_maskz_srli_epi64(kAll8, s, 32), m_odd),
+                                       nudge);
+  const __m512i high = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(kAll8, even, 31),
+                                               _mm512_maskz_slli_epi64(kAll8, odd, 1));
+  const __m512i mask = _mm512_sub_epi32(_mm512_maskz_sllv_epi32(kAll, one, right), one);
+  const __m512i remainder = _mm512_and_si512(high, mask);
+  const __m512i threshold =
+      _mm512_sub_epi32(_mm512_maskz_srli_epi32(kAll, mask, 1), _mm512_maskz_srai_epi32(kAll, high, 31));
+  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+  const __m512i q = _mm512_maskz_srav_epi32(kAll, high, right);
+  return _mm512_mask_add_epi32(q, up, q, one);
+}
+
+// Vectorised equivalent of epilogue_scalar for ScaleMode::kNone (any output), ScaleMode::kFixedPoint (integer
+// outputs) and ScaleMode::kFloat (int8, uint8 and float outputs); float-scaled int32 output runs epilogue_scalar.
+// Bit-exact with apply_epilogue:
 // - bias: 32-bit add with the overflow detected from the signs and replaced by INT32_MIN / INT32_MAX, which is
 //   saturate_to_int32(int64(acc) + bias);
 // - int32 -> float and the scale multiply use embedded round-to-nearest-even, as the C++ conversion and multiply do
@@ -199,11 +254,14 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
                                                     std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
-  if (!(e.scale_mode == ScaleMode::kNone || (e.scale_mode == ScaleMode::kFloat && !kInt32Out)))
+  if (e.scale_mode == ScaleMode::kFloat && kInt32Out)
     return epilogue_scalar<TC>(e, dot, ld, row_comp, rows, col_comp, n0, cols, out, ldc);
   constexpr int kRn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
   const bool scaled = e.scale_mode == ScaleMode::kFloat;
+  const bool fixed = e.scale_mode == ScaleMode::kFixedPoint;
   const __m512 scale_all = _mm512_set1_ps(scaled ? e.scale[0] : 1.0f);
+  const __m512i multiplier_all = _mm512_set1_epi32(fixed ? e.multiplier[0] : 0);
+  const __m512i shift_all = _mm512_set1_epi32(fixed ? e.shift[0] : 0);
   for (int r = 0; r < rows; ++r) {
     const __m512i rc = _mm512_set1_epi32(row_comp[r]);
     const std::int32_t* drow = dot + std::int64_t(r) * ld;
@@ -243,6 +301,20 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
           x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(static_cast<float>(qmin - zp)));
           x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(static_cast<float>(qmax - zp)));
           v = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(m, x), _mm512_set1_epi32(zp));
+        } else if (fixed) {
+          // clamp(MBQM + zp, qmin, qmax) == clamp(MBQM, qmin - zp, qmax - zp) + zp, the bounds clamped to int32 (the
+          // sum then cannot overflow)
+          const std::int32_t zp = e.output_zero_point;
+          const std::int32_t lo = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmin) - zp, INT32_MIN, INT32_MAX));
+          const std::int32_t hi = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmax) - zp, INT32_MIN, INT32_MAX));
+          __m512i mul = multiplier_all, sh = shift_all;
+          if (e.per_channel) {
+            mul = _mm512_maskz_loadu_epi32(m, e.multiplier + n0 + j);
+            sh = _mm512_maskz_loadu_epi32(m, e.shift + n0 + j);
+          }
+          v = multiply_by_quantized_multiplier_avx512(v, mul, sh, e.rounding);
+          v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+          v = _mm512_add_epi32(v, _mm512_set1_epi32(zp));
         } else {
           v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(qmin)), _mm512_set1_epi32(qmax));
         }
