@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -47,6 +48,21 @@ struct Shape {
   std::string name() const { return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k); }
   double ops() const { return 2.0 * m * n * k; }
 };
+
+// Output buffers start on a 64-byte boundary, as an engine's tensors do (glibc's large mallocs are only 16-aligned).
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const CacheLineAllocator&) const { return true; }
+  bool operator!=(const CacheLineAllocator&) const { return false; }
+};
+template <class T>
+using OutputVector = std::vector<T, CacheLineAllocator<T>>;
 
 template <class T>
 std::vector<T> random_vector(std::size_t size, unsigned seed) {
@@ -96,7 +112,7 @@ void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad) {
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
   const int ldc = s.n + ldc_pad;
-  std::vector<std::int32_t> c(std::size_t(s.m) * ldc);
+  OutputVector<std::int32_t> c(std::size_t(s.m) * ldc);
   const Epilogue e;
   for (auto _ : state) {
     qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), ldc, e, {isa, 1});
@@ -109,7 +125,7 @@ void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad) {
 void bm_qmath_oneshot(benchmark::State& state, Shape s) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  OutputVector<std::int32_t> c(std::size_t(s.m) * s.n);
   const Epilogue e;
   for (auto _ : state) {
     qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, c.data(), s.n, e);
@@ -123,7 +139,7 @@ void bm_qmath_fused(benchmark::State& state, Shape s, bool fixed_point) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
-  std::vector<std::int8_t> c(std::size_t(s.m) * s.n);
+  OutputVector<std::int8_t> c(std::size_t(s.m) * s.n);
   const FusedEpilogue fe(s, fixed_point);
   for (auto _ : state) {
     qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, fe.e);
@@ -150,7 +166,7 @@ void bm_eigen(benchmark::State& state, Shape s) {
 void bm_reference(benchmark::State& state, Shape s) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  OutputVector<std::int32_t> c(std::size_t(s.m) * s.n);
   for (auto _ : state) {
     qmath::gemm_reference(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, c.data(), s.n,
                           Epilogue{});
@@ -175,7 +191,7 @@ template <class TA>
 void bm_onednn(benchmark::State& state, Shape s) {
   const auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  std::vector<std::int32_t> c(std::size_t(s.m) * s.n);
+  OutputVector<std::int32_t> c(std::size_t(s.m) * s.n);
   for (auto _ : state) {
     if (onednn_gemm(s, a.data(), b.data(), c.data()) != dnnl_success) {
       state.SkipWithError("dnnl_gemm failed");
@@ -191,8 +207,8 @@ void bm_onednn(benchmark::State& state, Shape s) {
 void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  std::vector<std::int32_t> acc(std::size_t(s.m) * s.n);
-  std::vector<std::int8_t> c(std::size_t(s.m) * s.n);
+  OutputVector<std::int32_t> acc(std::size_t(s.m) * s.n);
+  OutputVector<std::int8_t> c(std::size_t(s.m) * s.n);
   const std::vector<std::int32_t> zero_rows(std::size_t(s.m), 0), zero_cols(std::size_t(s.n), 0);
   const FusedEpilogue fe(s);
   const bool avx512 = qmath::cpu::isa_supported(Isa::kAvx512Vnni);

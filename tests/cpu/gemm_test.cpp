@@ -3,6 +3,7 @@
 // both B layouts, one and two threads, pre-packed and one-shot B; plus the accumulator bound and bad input.
 #include <qmath/cpu/gemm.hpp>  // first: the header under test is self-contained
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -237,6 +238,47 @@ TEST_CASE("cpu::gemm bias saturates like the reference", "[cpu][gemm]") {
     qmath::cpu::gemm(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, got.data(), s.n, e, {isa, 1});
     REQUIRE(got == expect);
   }
+}
+
+// Outputs of at least kStreamOutputBytes take the non-temporal-store epilogue: same bits as the reference, for int32
+// and float C, an aligned and a misaligned (odd ldc) C, with a column tail, one and two threads.
+template <class TC>
+void check_streamed_output(std::int64_t ldc_pad) {
+  const GemmShape s{1030, 1021, 12};
+  const std::int64_t ldc = s.n + ldc_pad;
+  REQUIRE(qmath::cpu::detail::streams_output<TC>(s, ldc));
+  std::mt19937 rng(11);
+  const std::vector<std::int8_t> a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, rng);
+  const std::vector<std::int8_t> b = random_vector<std::int8_t>(std::size_t(s.k) * s.n, rng);
+  std::vector<std::int32_t> bias(s.n);
+  for (auto& x : bias) x = static_cast<std::int32_t>(rng() % 2001) - 1000;
+  const float scale = 0.013f;
+  Epilogue e;
+  e.bias = bias.data();
+  if (std::is_same<TC, float>::value) {
+    e.scale_mode = ScaleMode::kFloat;
+    e.scale = &scale;
+  }
+  std::vector<TC> expect(std::size_t(s.m) * ldc, TC(7));
+  qmath::gemm_reference(s, a.data(), s.k, 3, b.data(), s.n, BLayout::kKxN, -2, expect.data(), ldc, e);
+  // C on a 64-byte boundary (streaming stores need it; glibc's large allocations are only 16-byte aligned)
+  std::vector<TC> storage(expect.size() + 16);
+  TC* const c = reinterpret_cast<TC*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) & ~std::uintptr_t(63));
+  for (Isa isa : runnable_paths())
+    for (int threads : {1, 2}) {
+      INFO("path " << qmath::cpu::isa_name(isa) << " threads " << threads << " ldc " << ldc);
+      std::fill(c, c + expect.size(), TC(7));
+      qmath::cpu::gemm(s, a.data(), s.k, 3, b.data(), s.n, BLayout::kKxN, -2, c, ldc, e, {isa, threads});
+      REQUIRE(std::memcmp(c, expect.data(), expect.size() * sizeof(TC)) == 0);
+    }
+}
+
+TEST_CASE("cpu::gemm large int32 / float outputs (streaming stores) match the reference", "[cpu][gemm]") {
+  CHECK_FALSE(qmath::cpu::detail::streams_output<std::int8_t>(GemmShape{4096, 4096, 1}, 4096));
+  CHECK_FALSE(qmath::cpu::detail::streams_output<std::int32_t>(GemmShape{64, 4096, 1}, 4096));
+  check_streamed_output<std::int32_t>(3);   // ldc 1024: rows 64-byte aligned
+  check_streamed_output<std::int32_t>(0);   // ldc 1021: most chunks misaligned, plain stores
+  check_streamed_output<float>(3);
 }
 
 // The vectorised epilogues against epilogue_scalar on their own, over inputs the GEMM tests rarely reach: accumulators
