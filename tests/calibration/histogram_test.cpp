@@ -98,7 +98,8 @@ TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the sc
   x.push_back(-0.0f);
   x.push_back(1e30f);
   x.push_back(-1e30f);
-  for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(16), std::size_t(8200), std::size_t(8207),
+  for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(16), std::size_t(130), std::size_t(143),
+                        std::size_t(271), std::size_t(8200), std::size_t(8207),
                         x.size()}) {
     for (HistogramRange r : {HistogramRange{256.0f, 0.0f, 2048, 0, true}, HistogramRange{3.3f, 0.0f, 2048, 0, true},
                              HistogramRange{1e-3f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2000, 0, true},

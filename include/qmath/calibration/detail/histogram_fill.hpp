@@ -139,7 +139,7 @@ inline __m128i signed_index(__m128 x, __m128 vinv, __m128 vlo, __m128 vhi, __m12
 
 // The fast fill kernels. kPortable: the scalar rule into 16-bit sub-histograms (any compiler); kSse2: 8 indices per
 // step in SSE2 registers, two sub-histograms; kAvx512: fill_block_avx512 (histogram_fill_avx512.hpp), indices 16 at
-// a time into a buffer, then four sub-histograms. All three give the counts of fill_histogram_scalar.
+// a time into a ring, counted 8 groups later into four sub-histograms. All three give the counts of fill_histogram_scalar.
 enum class FillKernel { kPortable, kSse2, kAvx512 };
 
 // Whether this build and this CPU can run kernel k.
@@ -160,10 +160,11 @@ inline bool fill_kernel_available(FillKernel k) {
 }
 
 // The default kernel of fill_histogram_abs (tests pass each available kernel explicitly): kAvx512 where the CPU has
-// it, else kSse2. On the 2.5 GHz Xeon this was tuned on (2 shared cores under heavy load, so only paired
-// same-process ratios are meaningful), kAvx512 / kSse2 speed was 0.94-1.00 for absolute and 1.12-1.25 for signed
-// histograms (median of 21 alternating rounds, 64K floats in L2): both are bound by the scalar increments, and the
-// AVX-512 index computation is the cheaper one. Re-measure (calibration_bench BM_FillKernel) before changing this.
+// it, else kSse2. On the 2.5 GHz Xeon this was tuned on (2 shared cores whose speed drifts by up to 2x, so only
+// paired same-process ratios are meaningful), the software-pipelined kAvx512 kernel ran 1.1-1.3x the SSE2 one
+// (medians of alternating rounds, 64K and 4M floats): both are bound by the scalar increments; the AVX-512 one
+// computes indices more cheaply and prefetches its input. Re-measure (calibration_bench BM_FillKernel) before
+// changing this.
 inline FillKernel best_fill_kernel() {
   if (fill_kernel_available(FillKernel::kAvx512)) return FillKernel::kAvx512;
   if (fill_kernel_available(FillKernel::kSse2)) return FillKernel::kSse2;
