@@ -2,10 +2,12 @@
 """Plots and tabulates cpu_gemm_bench results (Google Benchmark JSON) for docs/cpu-gemm.md.
 
 Usage:
-  build/bench/cpu_gemm_bench --benchmark_out=cpu_gemm.json --benchmark_out_format=json
+  build/bench/cpu_gemm_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+      --benchmark_min_time=0.1 --benchmark_out=cpu_gemm.json --benchmark_out_format=json
   /usr/bin/python3 scripts/plot_cpu_gemm.py cpu_gemm.json docs/cpu-gemm.png > table.md
 
-Needs matplotlib (Debian: python3-matplotlib). Writes the PNG and prints Markdown tables of GOP/s by shape and
+With repetitions, the median of each benchmark is plotted (interleaving spreads a drifting machine's speed over
+all methods). Needs matplotlib (Debian: python3-matplotlib). Writes the PNG and prints Markdown tables of GOP/s by shape and
 method, with the ratios the issue's targets are stated in (INT8 / Eigen FP32, INT8 / oneDNN, fused / oneDNN+requant).
 """
 import json
@@ -29,7 +31,8 @@ GEMM_METHODS = [
     ("reference", "qmath reference"),
 ]
 FUSED_METHODS = [
-    ("qmath_fused_i8", "qmath fused int8 epilogue"),
+    ("qmath_fused_i8", "qmath fused int8 epilogue (float scale)"),
+    ("qmath_fused_i8_fixed", "qmath fused int8 epilogue (fixed point)"),
     ("onednn_s8s8_plus_requant", "oneDNN s8s8s32 + requant pass"),
 ]
 
@@ -39,13 +42,24 @@ def load(path):
         data = json.load(f)
     results = {}
     shapes = []
+    medians = set()
     for b in data["benchmarks"]:
-        if b.get("run_type", "iteration") != "iteration" or "GOPs" not in b:
+        if "GOPs" not in b:
             continue
-        method, shape = b["name"].split("/")[:2]
+        # With --benchmark_repetitions the median aggregate is used; otherwise the single iteration run.
+        is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
+        if b.get("run_type", "iteration") != "iteration" and not is_median:
+            continue
+        method, shape = b.get("run_name", b["name"]).split("/")[:2]
+        if (method, shape) in medians and not is_median:
+            continue
+        if is_median:
+            medians.add((method, shape))
         results[(method, shape)] = b["GOPs"] / 1e9 if b["GOPs"] > 1e6 else b["GOPs"]
         if shape not in shapes:
             shapes.append(shape)
+    # interleaved repetitions leave the JSON in random order: squares by size, then the rest by batch and layer size
+    shapes.sort(key=lambda sh: tuple(int(v) for v in sh.split("x")))
     return data.get("context", {}), results, shapes
 
 
@@ -107,7 +121,9 @@ def main():
               ("VNNI / oneDNN", "qmath_s8s8_avx512vnni", "onednn_s8s8")]
     print(table(results, squares + inference, GEMM_METHODS, ratios))
     print()
-    print(table(results, fused, FUSED_METHODS, [("fused / oneDNN+pass", "qmath_fused_i8", "onednn_s8s8_plus_requant")]))
+    print(table(results, fused, FUSED_METHODS, [("fused / oneDNN+pass", "qmath_fused_i8", "onednn_s8s8_plus_requant"),
+                                                 ("fixed / oneDNN+pass", "qmath_fused_i8_fixed",
+                                                  "onednn_s8s8_plus_requant")]))
 
 
 if __name__ == "__main__":
