@@ -57,9 +57,9 @@ inline bool cpu_has_avx512f() {
 // number of values binned. Requires r.shift == 0, 1 <= r.bins <= 65536, and at most 4 * 65535 values per
 // sub-histogram flush (the caller's job).
 __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512(const float* x, std::size_t n,
-                                                                                HistogramRange r, std::uint16_t* sub,
-                                                                                std::size_t stride, float* mn,
-                                                                                float* mx, bool* bad) {
+                                                                       HistogramRange r, std::uint16_t* sub,
+                                                                       std::size_t stride, float* mn, float* mx,
+                                                                       bool* bad) {
   // One pass, software pipelined: iteration g computes the 16 bin indices of group g into slot g % kRing of a ring
   // on the stack (1 KiB, in L1) and counts the group computed kLag iterations earlier, four values per step, one per
   // sub-histogram (a run of equal bins, the zeros of a post-ReLU tensor, forms four independent store-forwarding
