@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -282,9 +283,10 @@ TEST_CASE("cpu::gemm large int32 / float outputs (streaming stores) match the re
 }
 
 // The vectorised epilogues against epilogue_scalar on their own, over inputs the GEMM tests rarely reach: accumulators
-// over the whole int32 range (the compensation adds wrap), bias that saturates, per-channel multipliers including 0,
-// 1, 2^30 and 2^31 - 1, every shift in [-31, 30] (left shifts that saturate), both roundings, zero points and clamps,
-// and tails of 1..15 columns.
+// over the whole int32 range (the compensation adds wrap), bias that saturates, zero points and clamps, tails of 1..15
+// columns; fixed point: per-channel multipliers including 0, 1, 2^30 and 2^31 - 1, every shift in [-31, 30] (left
+// shifts that saturate), both roundings; float: scales from 0 and 1e-9 to 1e30 and FLT_MAX (products that overflow to
+// infinity), negative scales, and exact ties (scale 0.5).
 template <class TC>
 void check_epilogue_paths(std::mt19937& rng) {
   using qmath::cpu::detail::path_ops;
@@ -292,10 +294,13 @@ void check_epilogue_paths(std::mt19937& rng) {
   std::uniform_int_distribution<std::int32_t> any(INT32_MIN, INT32_MAX), small(-3000000, 3000000);
   std::uniform_int_distribution<std::int32_t> mult_d(0, INT32_MAX), shift_d(-31, 30);
   const qmath::QuantRange t = qmath::full_range<TC>();
-  for (int trial = 0; trial < 400; ++trial) {
+  std::uniform_real_distribution<float> log_scale(-12.0f, 2.0f);
+  for (int trial = 0; trial < 800; ++trial) {
+    const bool fixed = trial % 2 == 0;
     std::vector<std::int32_t> dot(std::size_t(rows) * ld), row_comp(rows), col_comp(cols), bias(cols), mult(cols),
         shift(cols);
-    const bool wide = trial % 2 == 0;  // whole int32 range, or values that requantize into the output range
+    std::vector<float> scale(cols);
+    const bool wide = (trial / 2) % 2 == 0;  // whole int32 range, or values that requantize into the output range
     for (auto& v : dot) v = wide ? any(rng) : small(rng);
     for (auto& v : row_comp) v = wide ? any(rng) : small(rng);
     for (auto& v : col_comp) v = wide ? any(rng) : small(rng);
@@ -304,22 +309,31 @@ void check_epilogue_paths(std::mt19937& rng) {
       const int pick = (trial + j) % 8;
       mult[j] = pick == 0 ? 0 : pick == 1 ? 1 : pick == 2 ? (1 << 30) : pick == 3 ? INT32_MAX : mult_d(rng);
       shift[j] = j % 4 == 0 ? shift_d(rng) : std::uniform_int_distribution<std::int32_t>(-20, 2)(rng);
+      const int spick = (trial / 2 + j) % 9;
+      scale[j] = spick == 0   ? 0.0f
+                 : spick == 1 ? 1e30f
+                 : spick == 2 ? std::numeric_limits<float>::max()
+                 : spick == 3 ? -0.37f
+                 : spick == 4 ? 0.5f
+                 : spick == 5 ? 1e-9f
+                              : std::pow(10.0f, log_scale(rng));
     }
     Epilogue e;
-    e.scale_mode = ScaleMode::kFixedPoint;
+    e.scale_mode = fixed ? ScaleMode::kFixedPoint : ScaleMode::kFloat;
+    e.scale = scale.data();
     e.per_channel = trial % 3 != 0;
     e.multiplier = mult.data();
     e.shift = shift.data();
-    e.rounding = trial % 4 < 2 ? qmath::FixedPointRounding::kDouble : qmath::FixedPointRounding::kSingle;
+    e.rounding = (trial / 4) % 2 == 0 ? qmath::FixedPointRounding::kDouble : qmath::FixedPointRounding::kSingle;
     e.bias = trial % 5 == 0 ? nullptr : bias.data();
     std::uniform_int_distribution<std::int32_t> zp_d(t.qmin, t.qmax);
     e.output_zero_point = trial % 7 == 0 ? 0 : zp_d(rng);
-    if (trial % 6 == 1) {
-      e.clamp_min = e.output_zero_point;
+    if ((trial / 2) % 3 == 1) {
+      e.clamp_min = std::min(e.output_zero_point, t.qmax - 3);
       e.clamp_max = std::is_same<TC, std::int32_t>::value ? INT32_MAX : t.qmax - 3;
     }
     qmath::validate_epilogue<TC>(e, cols);
-    const int n0 = 0, width = 1 + trial % cols;  // 1 .. 45 columns: full vectors and every tail
+    const int n0 = 0, width = 1 + (trial / 2) % cols;  // 1 .. 45 columns: full vectors and every tail
     std::vector<TC> expect(std::size_t(rows) * ld, TC(7));
     qmath::cpu::detail::epilogue_scalar<TC>(e, dot.data(), ld, row_comp.data(), rows, col_comp.data(), n0, width,
                                             expect.data(), ld);
@@ -333,7 +347,8 @@ void check_epilogue_paths(std::mt19937& rng) {
   }
 }
 
-TEST_CASE("cpu::gemm vectorised fixed-point epilogues match the scalar one on extreme inputs", "[cpu][gemm]") {
+TEST_CASE("cpu::gemm vectorised fixed-point and float epilogues match the scalar one on extreme inputs",
+          "[cpu][gemm]") {
   std::mt19937 rng(2024);
   check_epilogue_paths<std::int8_t>(rng);
   check_epilogue_paths<std::uint8_t>(rng);

@@ -119,7 +119,8 @@ QMATH_TARGET_AVX2 inline __m256i multiply_by_quantized_multiplier_avx2(__m256i x
   return _mm256_sub_epi32(_mm256_srav_epi32(high, right), up);
 }
 
-// 8-lane equivalent of epilogue_avx512 (same cases, same bit-exactness argument). The int32 -> float conversion
+// 8-lane equivalent of epilogue_avx512 (same bit-exactness argument; float-scaled int32 output, which needs 64-bit
+// lanes, runs epilogue_scalar). The int32 -> float conversion
 // and the multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an
 // integer is explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
 template <class TC>

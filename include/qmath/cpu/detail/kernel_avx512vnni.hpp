@@ -217,7 +217,8 @@ QMATH_TARGET_AVX512VNNI inline __m512i multiply_by_quantized_multiplier_avx512(_
     const __m512i lo = _mm512_set1_epi64(INT32_MIN), hi = _mm512_set1_epi64(INT32_MAX);
     auto half = [&](__m512i xs, __m512i ms, __m512i t) QMATH_TARGET_AVX512VNNI_LAMBDA {
       const __m512i round = _mm512_maskz_sllv_epi64(kAll8, one64, _mm512_sub_epi64(t, one64));
-      const __m512i r = _mm512_maskz_srav_epi64(kAll8, _mm512_add_epi64(_mm512_maskz_mul_epi32(kAll8, xs, ms), round), t);
+      const __m512i product = _mm512_maskz_mul_epi32(kAll8, xs, ms);
+      const __m512i r = _mm512_maskz_srav_epi64(kAll8, _mm512_add_epi64(product, round), t);
       return _mm512_maskz_min_epi64(kAll8, _mm512_maskz_max_epi64(kAll8, r, lo), hi);
     };
     const __m512i even = half(x, m, total_even);
@@ -245,9 +246,7 @@ QMATH_TARGET_AVX512VNNI inline __m512i multiply_by_quantized_multiplier_avx512(_
   return _mm512_mask_add_epi32(q, up, q, one);
 }
 
-// Vectorised equivalent of epilogue_scalar for ScaleMode::kNone (any output), ScaleMode::kFixedPoint (integer
-// outputs) and ScaleMode::kFloat (int8, uint8 and float outputs); float-scaled int32 output runs epilogue_scalar.
-// Bit-exact with apply_epilogue:
+// Vectorised equivalent of epilogue_scalar for every output type and scale mode. Bit-exact with apply_epilogue:
 // - bias: 32-bit add with the overflow detected from the signs and replaced by INT32_MIN / INT32_MAX, which is
 //   saturate_to_int32(int64(acc) + bias);
 // - int32 -> float and the scale multiply use embedded round-to-nearest-even, as the C++ conversion and multiply do
@@ -269,8 +268,6 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
                                                     std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
-  if (e.scale_mode == ScaleMode::kFloat && kInt32Out)
-    return epilogue_scalar<TC>(e, dot, ld, row_comp, rows, col_comp, n0, cols, out, ldc);
   constexpr int kRn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
   const bool scaled = e.scale_mode == ScaleMode::kFloat;
   const bool fixed = e.scale_mode == ScaleMode::kFixedPoint;
@@ -311,7 +308,27 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
         const QuantRange t = full_range<TC>();
         const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
         const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
-        if (scaled) {
+        if (scaled && kInt32Out) {
+          // round_add_saturate for int32 outputs, whose bounds minus zp need not be floats: the rounded product is
+          // clamped to [-2^32, 2^32] (exact floats; +-inf from an overflowing product lands there too), converted
+          // exactly to int64, and the zero point and the clamp applied in int64, 8 lanes at a time.
+          constexpr __mmask8 kAll8 = 0xFF;
+          __m512 x = _mm512_maskz_mul_round_ps(m, _mm512_maskz_cvt_roundepi32_ps(m, v, kRn), sc, kRn);
+          x = _mm512_maskz_roundscale_ps(m, x, kRn);
+          x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(-4294967296.0f));
+          x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(4294967296.0f));
+          const __m512i zp64 = _mm512_set1_epi64(e.output_zero_point);
+          const __m512i lo64 = _mm512_set1_epi64(qmin), hi64 = _mm512_set1_epi64(qmax);
+          auto half = [&](__m256 h) QMATH_TARGET_AVX512VNNI_LAMBDA {
+            const __m512i w = _mm512_add_epi64(_mm512_maskz_cvttps_epi64(kAll8, h), zp64);
+            const __m512i c = _mm512_maskz_min_epi64(kAll8, _mm512_maskz_max_epi64(kAll8, w, lo64), hi64);
+            return _mm512_maskz_cvtepi64_epi32(kAll8, c);
+          };
+          // (maskz extracts: GCC 12 implements the casts with undefined-based intrinsics, see above)
+          const __m256i lo_half = half(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(kAll8, _mm512_castps_pd(x), 0)));
+          const __m256i hi_half = half(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(kAll8, _mm512_castps_pd(x), 1)));
+          v = _mm512_maskz_inserti64x4(kAll8, _mm512_castsi256_si512(lo_half), hi_half, 1);
+        } else if (scaled) {
           const std::int32_t zp = e.output_zero_point;
           __m512 x = _mm512_maskz_mul_round_ps(m, _mm512_maskz_cvt_roundepi32_ps(m, v, kRn), sc, kRn);
           x = _mm512_maskz_roundscale_ps(m, x, kRn);
