@@ -120,9 +120,9 @@ QMATH_TARGET_AVX2 inline __m256i multiply_by_quantized_multiplier_avx2(__m256i x
 }
 
 // 8-lane equivalent of epilogue_avx512 (same bit-exactness argument; float-scaled int32 output, which needs 64-bit
-// lanes, runs epilogue_scalar). The int32 -> float conversion
-// and the multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an
-// integer is explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
+// lanes, runs epilogue_scalar). The int32 -> float conversion and the multiply follow MXCSR as the scalar C++ code
+// does (round to nearest even by default); rounding to an integer is explicit (VROUNDPS imm 8). A tail of fewer than
+// 8 columns runs epilogue_scalar.
 template <class TC>
 QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, int ld,
                                             const std::int32_t* row_comp, int rows, const std::int32_t* col_comp,
