@@ -208,7 +208,7 @@ struct GemmJob {
   std::int64_t ldc;
   const Epilogue* epilogue;
   PathOps<TA, TC> ops;
-  bool stream;  // write C with ops.epilogue_stream (see streams_output)
+  bool stream;  // C is written with ops.epilogue_stream (see streams_output): fence before returning
 };
 
 // Whether C is written with non-temporal stores: 4-byte outputs (whole 64-byte lines per 16-lane chunk) and a C of at
@@ -257,8 +257,7 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
                        bp + std::size_t(g0) * kNr * kKGroup, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
       }
       const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
-      (j.stream ? j.ops.epilogue_stream : j.ops.epilogue)(*j.epilogue, acc.as<std::int32_t>(), kNr, row_comp.data(),
-                                                         rows_b, j.col_comp + n0, n0, cols,
+      j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>(), kNr, row_comp.data(), rows_b, j.col_comp + n0, n0, cols,
                      j.c + std::int64_t(mb) * j.ldc + n0, j.ldc);
     }
   }
@@ -277,6 +276,7 @@ void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const
   for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
   GemmJob<TA, TC> job{s,  a,  lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, path_ops<TA, TC>(isa),
                       streams_output<TC>(s, ldc)};
+  if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.ops.a_elem_bytes == 2)
       run_block<std::int16_t>(job, m0, m1, p0, p1);

@@ -136,6 +136,7 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
   const __m256 scale_all = _mm256_set1_ps(scaled ? e.scale[0] : 1.0f);
   const __m256i multiplier_all = _mm256_set1_epi32(fixed ? e.multiplier[0] : 0);
   const __m256i shift_all = _mm256_set1_epi32(fixed ? e.shift[0] : 0);
+  const OutputBounds ob = output_bounds<typename std::conditional<kFloatOut, std::int32_t, TC>::type>(e);
   for (int r = 0; r < rows; ++r) {
     const __m256i rc = _mm256_set1_epi32(row_comp[r]);
     const std::int32_t* drow = dot + std::int64_t(r) * ld;
@@ -162,30 +163,24 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
         y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
         _mm256_storeu_ps(orow + j, y);
       } else {
-        const QuantRange t = full_range<TC>();
-        const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
-        const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
         if (scaled) {
           const std::int32_t zp = e.output_zero_point;
           __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), sc);
           x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-          x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(qmin - zp)));
-          x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(qmax - zp)));
+          x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(ob.lo)));  // int8 / uint8: exact floats
+          x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(ob.hi)));
           v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
         } else if (fixed) {
-          const std::int32_t zp = e.output_zero_point;
-          const std::int32_t lo = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmin) - zp, INT32_MIN, INT32_MAX));
-          const std::int32_t hi = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmax) - zp, INT32_MIN, INT32_MAX));
           __m256i mul = multiplier_all, sh = shift_all;
           if (e.per_channel) {
             mul = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.multiplier + n0 + j));
             sh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.shift + n0 + j));
           }
           v = multiply_by_quantized_multiplier_avx2(v, mul, sh, e.rounding);
-          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
-          v = _mm256_add_epi32(v, _mm256_set1_epi32(zp));
+          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.lo)), _mm256_set1_epi32(ob.hi));
+          v = _mm256_add_epi32(v, _mm256_set1_epi32(e.output_zero_point));
         } else {
-          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(qmin)), _mm256_set1_epi32(qmax));
+          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.qmin)), _mm256_set1_epi32(ob.qmax));
         }
         if constexpr (kInt32Out) {
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(orow + j), v);

@@ -274,12 +274,14 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
   const __m512 scale_all = _mm512_set1_ps(scaled ? e.scale[0] : 1.0f);
   const __m512i multiplier_all = _mm512_set1_epi32(fixed ? e.multiplier[0] : 0);
   const __m512i shift_all = _mm512_set1_epi32(fixed ? e.shift[0] : 0);
+  const OutputBounds ob = output_bounds<typename std::conditional<kFloatOut, std::int32_t, TC>::type>(e);
   for (int r = 0; r < rows; ++r) {
     const __m512i rc = _mm512_set1_epi32(row_comp[r]);
     const std::int32_t* drow = dot + std::int64_t(r) * ld;
     TC* orow = out + std::int64_t(r) * ldc;
     for (int j = 0; j < cols; j += 16) {
       const __mmask16 m = cols - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (cols - j)) - 1u);
+      const bool stream_chunk = kStream && m == 0xFFFF && (reinterpret_cast<std::uintptr_t>(orow + j) & 63) == 0;
       __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, drow + j), rc);
       v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, col_comp + j));
       if (e.bias) {
@@ -298,16 +300,13 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
         const __m512 lo = _mm512_set1_ps(e.float_clamp_min), hi = _mm512_set1_ps(e.float_clamp_max);
         y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
         y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
-        if (kStream && m == 0xFFFF && (reinterpret_cast<std::uintptr_t>(orow + j) & 63) == 0)
+        if (stream_chunk)
           _mm512_stream_ps(orow + j, y);
         else if (m == 0xFFFF)
           _mm512_storeu_ps(orow + j, y);
         else
           _mm512_mask_storeu_ps(orow + j, m, y);
       } else {
-        const QuantRange t = full_range<TC>();
-        const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
-        const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
         if (scaled && kInt32Out) {
           // round_add_saturate for int32 outputs, whose bounds minus zp need not be floats: the rounded product is
           // clamped to [-2^32, 2^32] (exact floats; +-inf from an overflowing product lands there too), converted
@@ -318,7 +317,7 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
           x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(-4294967296.0f));
           x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(4294967296.0f));
           const __m512i zp64 = _mm512_set1_epi64(e.output_zero_point);
-          const __m512i lo64 = _mm512_set1_epi64(qmin), hi64 = _mm512_set1_epi64(qmax);
+          const __m512i lo64 = _mm512_set1_epi64(ob.qmin), hi64 = _mm512_set1_epi64(ob.qmax);
           auto half = [&](__m256 h) QMATH_TARGET_AVX512VNNI_LAMBDA {
             const __m512i w = _mm512_add_epi64(_mm512_maskz_cvttps_epi64(kAll8, h), zp64);
             const __m512i c = _mm512_maskz_min_epi64(kAll8, _mm512_maskz_max_epi64(kAll8, w, lo64), hi64);
@@ -332,28 +331,26 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
           const std::int32_t zp = e.output_zero_point;
           __m512 x = _mm512_maskz_mul_round_ps(m, _mm512_maskz_cvt_roundepi32_ps(m, v, kRn), sc, kRn);
           x = _mm512_maskz_roundscale_ps(m, x, kRn);
-          x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(static_cast<float>(qmin - zp)));
-          x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(static_cast<float>(qmax - zp)));
+          x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(static_cast<float>(ob.lo)));  // int8 / uint8: exact floats
+          x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(static_cast<float>(ob.hi)));
           v = _mm512_add_epi32(_mm512_maskz_cvttps_epi32(m, x), _mm512_set1_epi32(zp));
         } else if (fixed) {
-          // clamp(MBQM + zp, qmin, qmax) == clamp(MBQM, qmin - zp, qmax - zp) + zp, the bounds clamped to int32 (the
-          // sum then cannot overflow)
-          const std::int32_t zp = e.output_zero_point;
-          const std::int32_t lo = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmin) - zp, INT32_MIN, INT32_MAX));
-          const std::int32_t hi = static_cast<std::int32_t>(clamp_i64(std::int64_t(qmax) - zp, INT32_MIN, INT32_MAX));
+          // clamp(MBQM + zp, qmin, qmax) == clamp(MBQM, lo, hi) + zp (output_bounds)
           __m512i mul = multiplier_all, sh = shift_all;
           if (e.per_channel) {
             mul = _mm512_maskz_loadu_epi32(m, e.multiplier + n0 + j);
             sh = _mm512_maskz_loadu_epi32(m, e.shift + n0 + j);
           }
           v = multiply_by_quantized_multiplier_avx512(v, mul, sh, e.rounding);
-          v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
-          v = _mm512_add_epi32(v, _mm512_set1_epi32(zp));
+          v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(ob.lo)),
+                                     _mm512_set1_epi32(ob.hi));
+          v = _mm512_add_epi32(v, _mm512_set1_epi32(e.output_zero_point));
         } else {
-          v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(qmin)), _mm512_set1_epi32(qmax));
+          v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(ob.qmin)),
+                                     _mm512_set1_epi32(ob.qmax));
         }
         if constexpr (kInt32Out) {
-          if (kStream && m == 0xFFFF && (reinterpret_cast<std::uintptr_t>(orow + j) & 63) == 0)
+          if (stream_chunk)
             _mm512_stream_si512(reinterpret_cast<__m512i*>(orow + j), v);
           else if (m == 0xFFFF)
             _mm512_storeu_si512(static_cast<void*>(orow + j), v);  // full-width plain store

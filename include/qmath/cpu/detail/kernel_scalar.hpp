@@ -32,6 +32,22 @@ inline void kernel_scalar(int rows, int kgroups, const void* a_panel, const std:
   }
 }
 
+// The integer-output bounds the vector epilogues use, computed once per call: [qmin, qmax] is the epilogue's clamp
+// met with TC's range (as apply_epilogue), and [lo, hi] the same bounds minus the output zero point, clamped to int32,
+// so that clamp(v + zp, qmin, qmax) == clamp(v, lo, hi) + zp for any int32 v without overflow.
+struct OutputBounds {
+  std::int32_t qmin, qmax, lo, hi;
+};
+template <class TC>
+OutputBounds output_bounds(const Epilogue& e) {
+  const QuantRange t = full_range<TC>();
+  const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
+  const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
+  const std::int64_t zp = e.output_zero_point;
+  return {qmin, qmax, static_cast<std::int32_t>(clamp_i64(qmin - zp, INT32_MIN, INT32_MAX)),
+          static_cast<std::int32_t>(clamp_i64(qmax - zp, INT32_MIN, INT32_MAX))};
+}
+
 // out[r * ldc + j] = apply_epilogue(dot[r * ld + j] + row_comp[r] + col_comp[j], n0 + j) for r < rows, j < cols
 // (wrapping adds). Every epilogue function has this contract.
 template <class TC>
