@@ -10,6 +10,7 @@ Usage:
   scripts/bench_ratio.py BINARY NUM/SHAPE DEN/SHAPE [NUM/SHAPE DEN/SHAPE ...] [--rounds 15] [--counter GOPs]
 Example:
   scripts/bench_ratio.py build/bench/cpu_gemm_bench qmath_fused_i8/1x768x768 onednn_s8s8_plus_requant/1x768x768
+  scripts/bench_ratio.py build/bench/calibration_bench BM_FillKernel/2 BM_IncrementCeiling/0 --counter items_per_second
 """
 import argparse
 import json
@@ -20,7 +21,7 @@ import tempfile
 
 
 def run_round(binary, names, counter, min_time):
-    pattern = "^(" + "|".join(re.escape(n) + "/" for n in names) + ")"
+    pattern = "^(" + "|".join(re.escape(n) for n in names) + ")(/|$)"
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run([binary, "--benchmark_filter=" + pattern, "--benchmark_min_time=%g" % min_time,
                         "--benchmark_out=" + out.name, "--benchmark_out_format=json"],

@@ -137,6 +137,16 @@ inline __m128i signed_index(__m128 x, __m128 vinv, __m128 vlo, __m128 vhi, __m12
 }
 #endif
 
+// The 16-bit sub-histograms of the fast fill: one buffer per thread, grown to the largest layout seen (4 * (bins + 32)
+// counters, 16.6 KiB for 2048 bins, 512 KiB at the 65536-bin limit) and kept for the thread's lifetime, so that a
+// batch pays neither an allocation nor a clearing pass. Invariant: all zero between calls (every fill flushes and
+// zeroes what it counted; nothing in between can throw).
+inline std::uint16_t* fill_scratch(std::size_t size) {
+  static thread_local std::vector<std::uint16_t> buffer;
+  if (buffer.size() < size) buffer.assign(size, 0);
+  return buffer.data();
+}
+
 // The fast fill kernels. kPortable: the scalar rule into 16-bit sub-histograms (any compiler); kSse2: 8 indices per
 // step in SSE2 registers, two sub-histograms; kAvx512: fill_block_avx512 (histogram_fill_avx512.hpp), indices 16 at
 // a time into a ring, counted 8 groups later into four sub-histograms. All three give the counts of fill_histogram_scalar.
@@ -185,13 +195,13 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
     // neighbouring sub-histograms would alias in the low 12 address bits and stall loads behind unrelated stores.
     constexpr std::size_t kBlock4 = 4 * 65520;
     const std::size_t stride = bins + 32;
-    std::vector<std::uint16_t> sub(4 * stride, 0);
+    std::uint16_t* const sub = fill_scratch(4 * stride);
     float mn = st.min, mx = st.max;
     bool bad = false;
     for (std::size_t start = 0; start < n; start += kBlock4) {
       const std::size_t m = n - start < kBlock4 ? n - start : kBlock4;
       const float* p = x + start;
-      std::size_t i = fill_block_avx512(p, m, r, sub.data(), stride, &mn, &mx, &bad);
+      std::size_t i = fill_block_avx512(p, m, r, sub, stride, &mn, &mx, &bad);
       for (; i < m; ++i) {
         const float v = p[i];
         if (!is_finite_bits(v)) {
@@ -203,10 +213,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
         mx = v > mx ? v : mx;
         ++sub[static_cast<std::size_t>(histogram_bin(v, r))];
       }
-      for (std::size_t k = 0; k < bins; ++k) {
-        counts[k] += std::uint64_t(sub[k]) + sub[stride + k] + sub[2 * stride + k] + sub[3 * stride + k];
-        sub[k] = sub[stride + k] = sub[2 * stride + k] = sub[3 * stride + k] = 0;
-      }
+      flush_subhistograms4_avx512(sub, stride, bins, counts);
     }
     st.min = mn;
     st.max = mx;
@@ -217,8 +224,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
   const bool vector = kernel == FillKernel::kSse2;
   static_cast<void>(vector);
   const std::size_t stride = bins + 32;  // 64 bytes of padding: h0[k] and h1[k] must not alias in the low 12 address bits
-  std::vector<std::uint16_t> sub(2 * stride, 0);
-  std::uint16_t* h0 = sub.data();
+  std::uint16_t* h0 = fill_scratch(2 * stride);
   std::uint16_t* h1 = h0 + stride;
   constexpr std::size_t kBlock = 2 * 65535 - 7;  // each sub-histogram receives at most 65535 increments per block
   float mn = st.min, mx = st.max;

@@ -52,6 +52,105 @@ inline bool cpu_has_avx512f() {
   return has;
 }
 
+// The constants of the index computation of one layout (see fill_block_avx512).
+struct BinIndexConstants512 {
+  __m512i absmask, zero_bin, one;
+  __m512 inv_width, hi, lo, zero;
+};
+
+// The 16 bin indices of v under a shift-0 layout, as histogram_bin() computes them for finite values (NaN and
+// infinities get an in-range index: the caller discards such a batch).
+template <bool kAbsolute>
+__attribute__((target("avx512f"))) inline __m512i bin_index16(__m512 v, __m512i abs_bits, const BinIndexConstants512& c) {
+  if (kAbsolute) return _mm512_cvttps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_castsi512_ps(abs_bits), c.inv_width), c.hi));
+  const __m512 q = _mm512_mul_ps(v, c.inv_width);
+  const __m512 cl = _mm512_max_ps(_mm512_min_ps(q, c.hi), c.lo);
+  const __m512i t = _mm512_cvttps_epi32(cl);
+  // floor = trunc - 1 where truncation rounded up, or where a negative value's product underflowed to -0 (the rule's
+  // p = -0.5)
+  const __mmask16 rounded_up = _mm512_cmp_ps_mask(cl, _mm512_cvtepi32_ps(t), _CMP_LT_OQ);
+  const __mmask16 underflow = _mm512_cmp_ps_mask(q, c.zero, _CMP_EQ_OQ) & _mm512_cmp_ps_mask(v, c.zero, _CMP_LT_OQ);
+  const __m512i kz = _mm512_add_epi32(t, c.zero_bin);
+  return _mm512_mask_sub_epi32(kz, rounded_up | underflow, kz, c.one);
+}
+
+// One increment per value of a group of 16 stored indices, four sub-histograms round robin (a run of equal bins, the
+// zeros of a post-ReLU tensor, forms four independent store-forwarding chains).
+inline void count_group16(const std::uint32_t* q, std::uint16_t* h0, std::uint16_t* h1, std::uint16_t* h2,
+                          std::uint16_t* h3) {
+  QMATH_UNROLL
+  for (int j = 0; j < 16; j += 4) {
+    ++h0[q[j]];
+    ++h1[q[j + 1]];
+    ++h2[q[j + 2]];
+    ++h3[q[j + 3]];
+  }
+}
+
+// fill_block_avx512 for one kind of layout (absolute or signed).
+template <bool kAbsolute>
+__attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(const float* x, std::size_t n,
+                                                                            HistogramRange r, std::uint16_t* sub,
+                                                                            std::size_t stride, float* mn, float* mx,
+                                                                            bool* bad) {
+  // Software pipelined: step g computes the 16 bin indices of group g into slot g % 8 of a ring on the stack and
+  // counts the group of step g - kLag, whose slot is the one kLag = 4 slots ahead (byte offset + 256, mod 512). The
+  // lag lets the vector work, the loads of the streamed input and the scalar increments overlap. The input is
+  // prefetched kPrefetchFloats (2 KiB) ahead: with the out-of-order window full of increments the hardware
+  // prefetcher alone falls behind.
+  // The loop is tuned to carry as little besides the increments as possible (each value costs one 4-byte load and
+  // one 16-bit read-modify-write, BM_IncrementCeiling): one load of the input per group (an empty asm keeps the
+  // compiler from folding it into each of its three users), ring slots as masked byte offsets, no per-step
+  // prologue test. In-process A/B rounds against the previous form of this kernel (a 16-slot ring indexed by
+  // g % 16, lag 8, a lag test in every step; medians of 21 alternating rounds, 2048 bins): 1.10-1.24x on 64K
+  // Gaussian floats, 1.06-1.11x on 4M Gaussian and post-ReLU batches. Lags 3 to 5 ran alike; 6 and 8 were slower
+  // with this loop, and so was unrolling two groups per trip.
+  constexpr std::size_t kSlotBytes = 64, kRingBytes = 8 * kSlotBytes, kLag = 4, kPrefetchFloats = 512;
+  alignas(64) unsigned char ring[kRingBytes];
+  std::uint16_t* const h0 = sub;
+  std::uint16_t* const h1 = sub + stride;
+  std::uint16_t* const h2 = sub + 2 * stride;
+  std::uint16_t* const h3 = sub + 3 * stride;
+  BinIndexConstants512 c;
+  c.absmask = _mm512_set1_epi32(0x7fffffff);
+  c.zero_bin = _mm512_set1_epi32(r.zero_bin);
+  c.one = _mm512_set1_epi32(1);
+  c.inv_width = _mm512_set1_ps(r.inv_width);
+  c.hi = _mm512_set1_ps(static_cast<float>(r.bins - 1 - r.zero_bin));
+  c.lo = _mm512_set1_ps(static_cast<float>(-r.zero_bin));
+  c.zero = _mm512_setzero_ps();
+  __m512 vmn = _mm512_set1_ps(*mn), vmx = _mm512_set1_ps(*mx);
+  __m512i vabsmax = _mm512_setzero_si512();  // largest |x| bit pattern: above 0x7f7fffff means NaN or infinity
+  const std::size_t groups = n / 16;
+  std::size_t w = 0;  // byte offset of the next slot to write
+  // Indices of group p[0, 16) into the slot at byte offset w, and the statistics.
+  auto index_group = [&](const float* p) __attribute__((target("avx512f"))) {
+    _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchFloats), _MM_HINT_T0);  // never faults
+    __m512 v = _mm512_loadu_ps(p);
+    __asm__("" : "+v"(v));
+    const __m512i a = _mm512_and_si512(_mm512_castps_si512(v), c.absmask);
+    vmn = _mm512_min_ps(vmn, v);
+    vmx = _mm512_max_ps(vmx, v);
+    vabsmax = _mm512_max_epu32(vabsmax, a);
+    _mm512_store_si512(ring + w, bin_index16<kAbsolute>(v, a, c));
+  };
+  auto slot = [&](std::size_t offset) { return reinterpret_cast<const std::uint32_t*>(ring + offset); };
+  const std::size_t lead = groups < kLag ? groups : kLag;
+  for (std::size_t g = 0; g < lead; ++g, w = (w + kSlotBytes) & (kRingBytes - 1)) index_group(x + 16 * g);
+  for (const float *p = x + 16 * lead, *const end = x + 16 * groups; p != end; p += 16) {
+    index_group(p);
+    count_group16(slot((w + kLag * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
+    w = (w + kSlotBytes) & (kRingBytes - 1);
+  }
+  for (std::size_t t = lead; t > 0; --t) count_group16(slot((w - t * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
+  *mn = _mm512_reduce_min_ps(vmn) < *mn ? _mm512_reduce_min_ps(vmn) : *mn;
+  *mx = _mm512_reduce_max_ps(vmx) > *mx ? _mm512_reduce_max_ps(vmx) : *mx;
+  alignas(64) std::uint32_t top[16];
+  _mm512_store_si512(top, vabsmax);
+  for (int k = 0; k < 16; ++k) *bad = *bad || top[k] > 0x7f7fffffu;
+  return groups * 16;
+}
+
 // Bins x[0, floor(n / 16) * 16) into sub (four sub-histograms, sub + k * stride, stride >= bins; value i of the call
 // goes to sub-histogram i % 4) and updates *mn / *mx (raw extremes) and *bad (a NaN or infinity seen). Returns the
 // number of values binned. Requires r.shift == 0, 1 <= r.bins <= 65536, and at most 4 * 65535 values per
@@ -60,74 +159,34 @@ __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512(const fl
                                                                        HistogramRange r, std::uint16_t* sub,
                                                                        std::size_t stride, float* mn, float* mx,
                                                                        bool* bad) {
-  // One pass, software pipelined: iteration g computes the 16 bin indices of group g into slot g % kRing of a ring
-  // on the stack (1 KiB, in L1) and counts the group computed kLag iterations earlier, four values per step, one per
-  // sub-histogram (a run of equal bins, the zeros of a post-ReLU tensor, forms four independent store-forwarding
-  // chains). The lag lets the vector work, the loads of the streamed input and the scalar increments overlap, and
-  // puts the ring's 64-byte stores well ahead of the 4-byte loads that read them back. Measured against the earlier
-  // kernel (counter addresses in a 4-slot ring with lag 2, no input prefetch) in in-process A/B rounds (medians of 41),
-  // 2048 bins: 1.11-1.19x on 64K Gaussian floats, 1.22-1.29x on 4M Gaussian, post-ReLU and signed batches; a
-  // two-pass variant (512 indices, then their increments) was as fast on L2 data but 0.9x on the 4M (DRAM) batch.
-  // The input is prefetched kPrefetchFloats (2 KiB) ahead: with the out-of-order window full of increments the
-  // hardware prefetcher alone falls behind (without the prefetch this kernel was only 1.04-1.07x the earlier one on
-  // 4M floats; 0.5, 1 and 4 KiB distances gave 1.1-1.3x as well).
-  constexpr std::size_t kRing = 16, kLag = 8, kPrefetchFloats = 512;
-  alignas(64) std::uint32_t ring[kRing][16];
-  std::uint16_t* const h0 = sub;
-  std::uint16_t* const h1 = sub + stride;
-  std::uint16_t* const h2 = sub + 2 * stride;
-  std::uint16_t* const h3 = sub + 3 * stride;
-  const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
-  const __m512 vinv = _mm512_set1_ps(r.inv_width);
-  const __m512 vhi = _mm512_set1_ps(static_cast<float>(r.bins - 1 - r.zero_bin));
-  const __m512 vlo = _mm512_set1_ps(static_cast<float>(-r.zero_bin));
-  const __m512i vz = _mm512_set1_epi32(r.zero_bin);
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512 zero = _mm512_setzero_ps();
-  __m512 vmn = _mm512_set1_ps(*mn), vmx = _mm512_set1_ps(*mx);
-  __m512i vabsmax = _mm512_setzero_si512();  // largest |x| bit pattern: above 0x7f7fffff means NaN or infinity
-  const std::size_t groups = n / 16;
-  const bool absolute = r.absolute;
-  auto count = [&](const std::uint32_t* q) {
-    QMATH_UNROLL
-    for (int j = 0; j < 16; j += 4) {
-      ++h0[q[j]];
-      ++h1[q[j + 1]];
-      ++h2[q[j + 2]];
-      ++h3[q[j + 3]];
+  return r.absolute ? fill_block_avx512_impl<true>(x, n, r, sub, stride, mn, mx, bad)
+                    : fill_block_avx512_impl<false>(x, n, r, sub, stride, mn, mx, bad);
+}
+
+// counts[k] += sub[k] + sub[stride + k] + sub[2 * stride + k] + sub[3 * stride + k] for k < bins, and zeroes those
+// counters (the flush of fill_block_avx512's four sub-histograms). Each 16-bit counter is at most 65535, so the
+// sum of four fits a 32-bit lane before it is widened to 64 bits.
+__attribute__((target("avx512f"))) inline void flush_subhistograms4_avx512(std::uint16_t* sub, std::size_t stride,
+                                                                            std::size_t bins, std::uint64_t* counts) {
+  const __m256i zero = _mm256_setzero_si256();
+  std::size_t k = 0;
+  for (; k + 16 <= bins; k += 16) {
+    __m512i s = _mm512_setzero_si512();
+    for (std::size_t j = 0; j < 4; ++j) {
+      __m256i* const p = reinterpret_cast<__m256i*>(sub + j * stride + k);
+      s = _mm512_add_epi32(s, _mm512_cvtepu16_epi32(_mm256_loadu_si256(p)));
+      _mm256_storeu_si256(p, zero);
     }
-  };
-  for (std::size_t g = 0; g < groups; ++g) {
-    _mm_prefetch(reinterpret_cast<const char*>(x + 16 * g + kPrefetchFloats), _MM_HINT_T0);  // never faults
-    const __m512 v = _mm512_loadu_ps(x + 16 * g);
-    const __m512i a = _mm512_and_si512(_mm512_castps_si512(v), absmask);
-    vmn = _mm512_min_ps(vmn, v);
-    vmx = _mm512_max_ps(vmx, v);
-    vabsmax = _mm512_max_epu32(vabsmax, a);
-    __m512i k;
-    if (absolute) {
-      k = _mm512_cvttps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_castsi512_ps(a), vinv), vhi));
-    } else {
-      const __m512 q = _mm512_mul_ps(v, vinv);
-      const __m512 cl = _mm512_max_ps(_mm512_min_ps(q, vhi), vlo);
-      const __m512i t = _mm512_cvttps_epi32(cl);
-      // floor = trunc - 1 where truncation rounded up, or where a negative value's product underflowed to -0
-      // (the rule's p = -0.5)
-      const __mmask16 rounded_up = _mm512_cmp_ps_mask(cl, _mm512_cvtepi32_ps(t), _CMP_LT_OQ);
-      const __mmask16 underflow = _mm512_cmp_ps_mask(q, zero, _CMP_EQ_OQ) & _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);
-      const __m512i kz = _mm512_add_epi32(t, vz);
-      k = _mm512_mask_sub_epi32(kz, rounded_up | underflow, kz, one);
-    }
-    _mm512_store_si512(ring[g % kRing], k);
-    if (g >= kLag) count(ring[(g - kLag) % kRing]);
+    __m512i* const c = reinterpret_cast<__m512i*>(counts + k);
+    const __m512i lo = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(s));
+    const __m512i hi = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64(s, 1));
+    _mm512_storeu_si512(c, _mm512_add_epi64(_mm512_loadu_si512(c), lo));
+    _mm512_storeu_si512(c + 1, _mm512_add_epi64(_mm512_loadu_si512(c + 1), hi));
   }
-  for (std::size_t g = groups > kLag ? groups - kLag : 0; g < groups; ++g) count(ring[g % kRing]);
-  *mn = _mm512_reduce_min_ps(vmn) < *mn ? _mm512_reduce_min_ps(vmn) : *mn;
-  *mx = _mm512_reduce_max_ps(vmx) > *mx ? _mm512_reduce_max_ps(vmx) : *mx;
-  alignas(64) std::uint32_t top[16];
-  _mm512_store_si512(top, vabsmax);
-  for (int k = 0; k < 16; ++k) *bad = *bad || top[k] > 0x7f7fffffu;
-  return groups * 16;
+  for (; k < bins; ++k) {
+    counts[k] += std::uint64_t(sub[k]) + sub[stride + k] + sub[2 * stride + k] + sub[3 * stride + k];
+    sub[k] = sub[stride + k] = sub[2 * stride + k] = sub[3 * stride + k] = 0;
+  }
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
