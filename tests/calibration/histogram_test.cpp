@@ -98,8 +98,10 @@ TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the sc
   x.push_back(-0.0f);
   x.push_back(1e30f);
   x.push_back(-1e30f);
-  for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(16), std::size_t(130), std::size_t(143),
-                        std::size_t(271), std::size_t(8200), std::size_t(8207),
+  // lengths around the vector width and the AVX-512 pipeline (lag 4 groups of 16, ring of 8 slots)
+  for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(16), std::size_t(33), std::size_t(48),
+                        std::size_t(63), std::size_t(64), std::size_t(65), std::size_t(80), std::size_t(130),
+                        std::size_t(143), std::size_t(144), std::size_t(271), std::size_t(8200), std::size_t(8207),
                         x.size()}) {
     for (HistogramRange r : {HistogramRange{256.0f, 0.0f, 2048, 0, true}, HistogramRange{3.3f, 0.0f, 2048, 0, true},
                              HistogramRange{1e-3f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2000, 0, true},

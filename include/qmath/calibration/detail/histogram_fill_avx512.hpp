@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include <qmath/calibration/histogram_bin.hpp>
 #include <qmath/config.hpp>
@@ -74,16 +75,21 @@ __attribute__((target("avx512f"))) inline __m512i bin_index16(__m512 v, __m512i 
   return _mm512_mask_sub_epi32(kz, rounded_up | underflow, kz, c.one);
 }
 
-// One increment per value of a group of 16 stored indices, four sub-histograms round robin (a run of equal bins, the
-// zeros of a post-ReLU tensor, forms four independent store-forwarding chains).
-inline void count_group16(const std::uint32_t* q, std::uint16_t* h0, std::uint16_t* h1, std::uint16_t* h2,
+// One increment per value of a group of 16 stored 32-bit indices (x86: little endian), four sub-histograms round
+// robin (a run of equal bins, the zeros of a post-ReLU tensor, forms four independent store-forwarding chains). The
+// indices are read two per 8-byte load and split in registers: on the 2.5 GHz Xeon the loads, not the ALUs, are the
+// scarce ports here (each increment also loads its counter and computes an indexed store address on the load ports).
+inline void count_group16(const unsigned char* slot, std::uint16_t* h0, std::uint16_t* h1, std::uint16_t* h2,
                           std::uint16_t* h3) {
   QMATH_UNROLL
-  for (int j = 0; j < 16; j += 4) {
-    ++h0[q[j]];
-    ++h1[q[j + 1]];
-    ++h2[q[j + 2]];
-    ++h3[q[j + 3]];
+  for (int j = 0; j < 64; j += 16) {
+    std::uint64_t a, b;
+    std::memcpy(&a, slot + j, 8);
+    std::memcpy(&b, slot + j + 8, 8);
+    ++h0[a & 0xffffffffu];
+    ++h1[a >> 32];
+    ++h2[b & 0xffffffffu];
+    ++h3[b >> 32];
   }
 }
 
@@ -98,13 +104,16 @@ __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(con
   // lag lets the vector work, the loads of the streamed input and the scalar increments overlap. The input is
   // prefetched kPrefetchFloats (2 KiB) ahead: with the out-of-order window full of increments the hardware
   // prefetcher alone falls behind.
-  // The loop is tuned to carry as little besides the increments as possible (each value costs one 4-byte load and
-  // one 16-bit read-modify-write, BM_IncrementCeiling): one load of the input per group (an empty asm keeps the
-  // compiler from folding it into each of its three users), ring slots as masked byte offsets, no per-step
-  // prologue test. In-process A/B rounds against the previous form of this kernel (a 16-slot ring indexed by
-  // g % 16, lag 8, a lag test in every step; medians of 21 alternating rounds, 2048 bins): 1.10-1.24x on 64K
-  // Gaussian floats, 1.06-1.11x on 4M Gaussian and post-ReLU batches. Lags 3 to 5 ran alike; 6 and 8 were slower
-  // with this loop, and so was unrolling two groups per trip.
+  // The loop carries as little besides the increments as possible (BM_IncrementCeiling measures a loop of nothing
+  // but increments): one load of the input per group (an empty asm keeps the compiler from folding it into each of
+  // its three users), ring slots as masked byte offsets, no per-step prologue test, indices read in pairs
+  // (count_group16). In-process A/B rounds (medians of 21 alternating rounds, 2048 bins), against the previous form
+  // of this kernel (a 16-slot ring indexed by g % 16, lag 8, a lag test in every step, one load per index):
+  // 1.06-1.14x from the loop structure alone, and 1.07-1.11x more from the paired index loads when the core runs
+  // alone (1.65-1.69 G values/s on 64K and 4M Gaussian floats); while another tenant shares the core, the paired
+  // loads cost 7 % instead (their extra ALU work competes for the shared front end). Tried in the same harness: lags
+  // 3 to 5 ran alike, 6 and 8 slower; two groups per trip, no faster; a ring of counter addresses (non-indexed
+  // increments) about as fast as the paired loads but with more vector work; 16-bit indices four per load, slower.
   constexpr std::size_t kSlotBytes = 64, kRingBytes = 8 * kSlotBytes, kLag = 4, kPrefetchFloats = 512;
   alignas(64) unsigned char ring[kRingBytes];
   std::uint16_t* const h0 = sub;
@@ -134,15 +143,14 @@ __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(con
     vabsmax = _mm512_max_epu32(vabsmax, a);
     _mm512_store_si512(ring + w, bin_index16<kAbsolute>(v, a, c));
   };
-  auto slot = [&](std::size_t offset) { return reinterpret_cast<const std::uint32_t*>(ring + offset); };
   const std::size_t lead = groups < kLag ? groups : kLag;
   for (std::size_t g = 0; g < lead; ++g, w = (w + kSlotBytes) & (kRingBytes - 1)) index_group(x + 16 * g);
   for (const float *p = x + 16 * lead, *const end = x + 16 * groups; p != end; p += 16) {
     index_group(p);
-    count_group16(slot((w + kLag * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
+    count_group16(ring + ((w + kLag * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
     w = (w + kSlotBytes) & (kRingBytes - 1);
   }
-  for (std::size_t t = lead; t > 0; --t) count_group16(slot((w - t * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
+  for (std::size_t t = lead; t > 0; --t) count_group16(ring + ((w - t * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
   *mn = _mm512_reduce_min_ps(vmn) < *mn ? _mm512_reduce_min_ps(vmn) : *mn;
   *mx = _mm512_reduce_max_ps(vmx) > *mx ? _mm512_reduce_max_ps(vmx) : *mx;
   alignas(64) std::uint32_t top[16];
