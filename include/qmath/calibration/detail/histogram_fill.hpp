@@ -171,9 +171,9 @@ inline bool fill_kernel_available(FillKernel k) {
 
 // The default kernel of fill_histogram_abs (tests pass each available kernel explicitly): kAvx512 where the CPU has
 // it, else kSse2. On the 2.5 GHz Xeon this was tuned on (2 shared cores whose speed drifts by up to 2x, so only
-// paired same-process ratios are meaningful), the software-pipelined kAvx512 kernel ran 1.1-1.3x the SSE2 one
-// (medians of alternating rounds, 64K and 4M floats): both are bound by the scalar increments; the AVX-512 one
-// computes indices more cheaply and prefetches its input. Re-measure (calibration_bench BM_FillKernel) before
+// paired ratios are meaningful), kAvx512 ran 1.31x the SSE2 kernel (scripts/bench_ratio.py, BM_FillKernel/2 over
+// BM_FillKernel/1, median of 15 rounds, middle half 1.27-1.47x): both are bound by the scalar increments; the
+// AVX-512 one computes indices more cheaply, loads them in pairs and prefetches its input. Re-measure before
 // changing this.
 inline FillKernel best_fill_kernel() {
   if (fill_kernel_available(FillKernel::kAvx512)) return FillKernel::kAvx512;
