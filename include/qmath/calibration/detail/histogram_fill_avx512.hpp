@@ -75,6 +75,23 @@ __attribute__((target("avx512f"))) inline __m512i bin_index16(__m512 v, __m512i 
   return _mm512_mask_sub_epi32(kz, rounded_up | underflow, kz, c.one);
 }
 
+// Stores the 16 bin indices of p[0, 16) at slot (64-byte aligned) and folds them into the statistics: raw min / max
+// and the largest |x| bit pattern (above 0x7f7fffff: a NaN or infinity). Prefetches the input kPrefetchFloats ahead.
+// (A function, not a lambda: nvcc's host pass drops target attributes on lambdas.)
+template <bool kAbsolute, std::size_t kPrefetchFloats>
+__attribute__((target("avx512f"))) inline void index_group16(const float* p, unsigned char* slot,
+                                                             const BinIndexConstants512& c, __m512& vmn, __m512& vmx,
+                                                             __m512i& vabsmax) {
+  _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchFloats), _MM_HINT_T0);  // never faults
+  __m512 v = _mm512_loadu_ps(p);
+  __asm__("" : "+v"(v));  // one load, not one per user
+  const __m512i a = _mm512_and_si512(_mm512_castps_si512(v), c.absmask);
+  vmn = _mm512_min_ps(vmn, v);
+  vmx = _mm512_max_ps(vmx, v);
+  vabsmax = _mm512_max_epu32(vabsmax, a);
+  _mm512_store_si512(slot, bin_index16<kAbsolute>(v, a, c));
+}
+
 // One increment per value of a group of 16 stored 32-bit indices (x86: little endian), four sub-histograms round
 // robin (a run of equal bins, the zeros of a post-ReLU tensor, forms four independent store-forwarding chains). The
 // indices are read two per 8-byte load and split in registers: on the 2.5 GHz Xeon the loads, not the ALUs, are the
@@ -132,21 +149,11 @@ __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(con
   __m512i vabsmax = _mm512_setzero_si512();  // largest |x| bit pattern: above 0x7f7fffff means NaN or infinity
   const std::size_t groups = n / 16;
   std::size_t w = 0;  // byte offset of the next slot to write
-  // Indices of group p[0, 16) into the slot at byte offset w, and the statistics.
-  auto index_group = [&](const float* p) __attribute__((target("avx512f"))) {
-    _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchFloats), _MM_HINT_T0);  // never faults
-    __m512 v = _mm512_loadu_ps(p);
-    __asm__("" : "+v"(v));
-    const __m512i a = _mm512_and_si512(_mm512_castps_si512(v), c.absmask);
-    vmn = _mm512_min_ps(vmn, v);
-    vmx = _mm512_max_ps(vmx, v);
-    vabsmax = _mm512_max_epu32(vabsmax, a);
-    _mm512_store_si512(ring + w, bin_index16<kAbsolute>(v, a, c));
-  };
   const std::size_t lead = groups < kLag ? groups : kLag;
-  for (std::size_t g = 0; g < lead; ++g, w = (w + kSlotBytes) & (kRingBytes - 1)) index_group(x + 16 * g);
+  for (std::size_t g = 0; g < lead; ++g, w = (w + kSlotBytes) & (kRingBytes - 1))
+    index_group16<kAbsolute, kPrefetchFloats>(x + 16 * g, ring + w, c, vmn, vmx, vabsmax);
   for (const float *p = x + 16 * lead, *const end = x + 16 * groups; p != end; p += 16) {
-    index_group(p);
+    index_group16<kAbsolute, kPrefetchFloats>(p, ring + w, c, vmn, vmx, vabsmax);
     count_group16(ring + ((w + kLag * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
     w = (w + kSlotBytes) & (kRingBytes - 1);
   }
