@@ -205,19 +205,32 @@ void BM_SearchEntropyPyTorch2048(benchmark::State& state) {
 }
 BENCHMARK(BM_SearchEntropyPyTorch2048)->Unit(benchmark::kMillisecond);
 
-// MXNet/TVM mode, 8001 signed bins (target <= 20 ms).
-void BM_SearchEntropyMxnet8001(benchmark::State& state) {
+const qmath::Histogram& signed_histogram_8001() {
   static const qmath::Histogram h = [] {
     const auto& x = gaussian_data();
     qmath::Histogram r(qmath::fixed_range_options(18.33f, qmath::HistogramKind::kSigned, 8001));
     r.collect(x.data(), x.size());
     return r;
   }();
+  return h;
+}
+
+// MXNet/TVM mode, 8001 signed bins (target <= 20 ms): the O(L)-per-candidate evaluation in double.
+void BM_SearchEntropyMxnet8001(benchmark::State& state) {
   qmath::EntropyOptions o;
   o.mode = qmath::EntropyMode::kMxnet;
-  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(h, o));
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(signed_histogram_8001(), o));
 }
 BENCHMARK(BM_SearchEntropyMxnet8001)->Unit(benchmark::kMillisecond);
+
+// The same with mxnet_float32: MXNet / TVM's float32 operations in their order, O(bins) per candidate.
+void BM_SearchEntropyMxnet8001Float32(benchmark::State& state) {
+  qmath::EntropyOptions o;
+  o.mode = qmath::EntropyMode::kMxnet;
+  o.mxnet_float32 = true;
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(signed_histogram_8001(), o));
+}
+BENCHMARK(BM_SearchEntropyMxnet8001Float32)->Unit(benchmark::kMillisecond);
 
 void BM_SearchMse2048(benchmark::State& state) {
   const auto& h = gaussian_histogram();

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -98,22 +99,29 @@ TEST_CASE("numpy pairwise summation order") {
 TEST_CASE("MXNet mode, hand-derived: 7 signed bins centred on 0, 3 levels") {
   const std::uint64_t c[] = {1, 0, 2, 5, 2, 0, 1};  // zero bin 3
   const double e = 1e-4;
-  // i = 1: slice {2, 5, 2}, outliers 1 left, 1 right: P = {3, 5, 3}; 3 groups of 1: Q = {2, 5, 2}; no zeros.
-  const double d1 = kl({3, 5, 3}, {2, 5, 2});
-  // i = 2: slice {0, 2, 5, 2, 0} + outliers: P = {1, 2, 5, 2, 1}; 5 / 3 = 1 bin per group, remainder to the last:
-  //   groups {0}, {1}, {2, 3, 4}: sums 0, 2, 7; non-zero P counts 1, 1, 3: Q = {0, 2, 7/3, 7/3, 7/3}.
-  //   Smoothing: P has no zero; Q has 1 zero, 4 non-zeros: eps1 = 1e-4 / 4.
-  const double q1 = e / 4;
-  const double d2 = kl({1, 2, 5, 2, 1}, {e, 2 - q1, 7.0 / 3 - q1, 7.0 / 3 - q1, 7.0 / 3 - q1});
-  // i = 3: whole histogram, no outliers: P = {1, 0, 2, 5, 2, 0, 1}; 7 / 3 = 2: groups {0,1}, {2,3}, {4,5,6}:
-  //   sums 1, 7, 3 over non-zero P counts 1, 2, 2: Q = {1, 0, 3.5, 3.5, 1.5, 0, 1.5}.
-  //   Smoothing: 2 zeros, 5 non-zeros in both: eps1 = 1e-4 * 2 / 5.
-  const double f = e * 2 / 5;
-  const double d3 = kl({1 - f, e, 2 - f, 5 - f, 2 - f, e, 1 - f}, {1 - f, e, 3.5 - f, 3.5 - f, 1.5 - f, e, 1.5 - f});
+  // P folds every bin up to and including the slice's first into its first bin; Q sees the slice with its first
+  // bin empty (MXNet / TVM assign that bin to P only).
+  // i = 1: slice bins 2..4. P = {1 + 0 + 2, 5, 2 + 0 + 1} = {3, 5, 3}; Q's slice {0, 5, 2}, 3 groups of 1 bin:
+  //   Q = {0, 5, 2} (group 0 has no non-empty slice bin). Smoothing: P has no zero; Q 1 zero, 2 non-zeros.
+  const double d1 = kl({3, 5, 3}, {e, 5 - e / 2, 2 - e / 2});
+  // i = 2: slice bins 1..5. P = {1 + 0, 2, 5, 2, 0 + 1} = {1, 2, 5, 2, 1}; Q's slice {0, 2, 5, 2, 0}; 5 / 3 = 1
+  //   bin per group, the remainder to the last: groups {0}, {1}, {2, 3, 4} with sums 0, 2, 7 over 0, 1, 2 non-empty
+  //   slice bins, spread on the non-zero P bins: Q = {0, 2, 3.5, 3.5, 3.5}. Smoothing: Q 1 zero, 4 non-zeros.
+  const double d2 = kl({1, 2, 5, 2, 1}, {e, 2 - e / 4, 3.5 - e / 4, 3.5 - e / 4, 3.5 - e / 4});
+  // i = 3: the whole histogram. P = {1, 0, 2, 5, 2, 0, 1}; Q's slice {0, 0, 2, 5, 2, 0, 1}; 7 / 3 = 2: groups
+  //   {0, 1}, {2, 3}, {4, 5, 6} with sums 0, 7, 3 over 0, 2, 2 non-empty bins: Q = {0, 0, 3.5, 3.5, 1.5, 0, 1.5}.
+  //   Smoothing: P 2 zeros, 5 non-zeros (shift 2e/5); Q 3 zeros, 4 non-zeros (shift 3e/4).
+  const double f = e * 2 / 5, g = e * 3 / 4;
+  const double d3 = kl({1 - f, e, 2 - f, 5 - f, 2 - f, e, 1 - f}, {e, e, 3.5 - g, 3.5 - g, 1.5 - g, e, 1.5 - g});
+  std::vector<double> p, q;
+  CHECK(detail::mxnet_divergence(c, 7, 3, 1, 3, e, p, q) == Approx(d1).epsilon(1e-12));
+  CHECK(detail::mxnet_divergence(c, 7, 3, 2, 3, e, p, q) == Approx(d2).epsilon(1e-12));
+  CHECK(detail::mxnet_divergence(c, 7, 3, 3, 3, e, p, q) == Approx(d3).epsilon(1e-12));
   EntropyOptions o = small(EntropyMode::kMxnet, 3, 1);
   const ThresholdSearch r = entropy_search(c, 7, o, 3);
   const double best = std::min(d1, std::min(d2, d3));
   const std::int64_t expect = best == d1 ? 1 : (best == d2 ? 2 : 3);
+  CHECK(expect == 3);  // the narrow slices pay for the left outlier mass that Q never sees
   CHECK(r.bin == expect);
   CHECK(r.score == Approx(best).epsilon(1e-12));
   // threshold = right edge of bin z + i = (i + 0.5) * width on the centred layout
@@ -122,6 +130,115 @@ TEST_CASE("MXNet mode, hand-derived: 7 signed bins centred on 0, 3 levels") {
   h.collect(v, 11);
   REQUIRE(h.counts() == std::vector<std::uint64_t>(c, c + 7));
   CHECK(entropy_calibrate(h, o).amax == static_cast<float>(expect) + 0.5f);
+  // The float32 evaluation: the same divergences to float precision, and the same choice.
+  std::vector<float> head(7), pf, qf;
+  float run = 0.0f;
+  for (int k = 0; k < 7; ++k) head[static_cast<std::size_t>(k)] = run += static_cast<float>(c[k]);
+  const double ref[] = {d1, d2, d3};
+  for (std::size_t i = 1; i <= 3; ++i)
+    CHECK(detail::mxnet_divergence_f32(c, head.data(), 7, 3, i, 3, 1e-4f, pf, qf) == Approx(ref[i - 1]).epsilon(1e-5));
+  o.mxnet_float32 = true;
+  CHECK(entropy_search(c, 7, o, 3).bin == expect);
+}
+
+namespace {
+// MXNet / TVM's float32 KL evaluation written out as a literal transcription of their loop over all bins (the
+// independent reference for detail::mxnet_divergence_f32, which shares the prefix sums between candidates).
+float mxnet_literal_f32(const std::vector<std::uint64_t>& hist, int z, int i, int levels) {
+  const int n = static_cast<int>(hist.size()), start = z - i, stop = z + i + 1, len = stop - start;
+  std::vector<std::int64_t> sliced(static_cast<std::size_t>(len), 0);
+  std::vector<float> p(static_cast<std::size_t>(len), 0.0f);
+  for (int j = 0; j < n; ++j) {
+    const float hj = static_cast<float>(hist[static_cast<std::size_t>(j)]);
+    if (j <= start) {
+      p[0] += hj;
+    } else if (j >= stop) {
+      p.back() += hj;
+    } else {
+      sliced[static_cast<std::size_t>(j - start)] = static_cast<std::int64_t>(hist[static_cast<std::size_t>(j)]);
+      p[static_cast<std::size_t>(j - start)] = hj;
+    }
+  }
+  const int merged = len / levels;
+  std::vector<float> qbins(static_cast<std::size_t>(levels), 0.0f);
+  for (int j = 0; j < levels; ++j) {
+    std::int32_t acc = 0;
+    for (int k = j * merged; k < (j + 1) * merged; ++k) acc += static_cast<std::int32_t>(sliced[static_cast<std::size_t>(k)]);
+    qbins[static_cast<std::size_t>(j)] = static_cast<float>(acc);
+  }
+  std::int32_t rest = 0;
+  for (int k = levels * merged; k < len; ++k) rest += static_cast<std::int32_t>(sliced[static_cast<std::size_t>(k)]);
+  qbins.back() += static_cast<float>(rest);
+  std::vector<float> q(static_cast<std::size_t>(len), 0.0f);
+  for (int j = 0; j < levels; ++j) {
+    const int s = j * merged, e = j == levels - 1 ? len : (j + 1) * merged;
+    int norm = 0;
+    for (int k = s; k < e; ++k) norm += sliced[static_cast<std::size_t>(k)] != 0;
+    if (norm != 0)
+      for (int k = s; k < e; ++k)
+        if (p[static_cast<std::size_t>(k)] != 0.0f) q[static_cast<std::size_t>(k)] = qbins[static_cast<std::size_t>(j)] / static_cast<float>(norm);
+  }
+  auto smooth = [](std::vector<float>& v) {
+    const float eps = 0.0001f;
+    std::size_t zeros = 0;
+    for (float x : v) zeros += x == 0.0f ? 1 : 0;
+    const std::size_t nonzeros = v.size() - zeros;
+    if (nonzeros == 0) return false;
+    const float eps1 = eps * static_cast<float>(zeros) / static_cast<float>(nonzeros);
+    if (eps1 >= 1.0) return false;
+    for (float& x : v) x += eps * static_cast<float>(x == 0.0f) - eps1 * static_cast<float>(x != 0.0f);
+    return true;
+  };
+  if (!smooth(p) || !smooth(q)) return std::numeric_limits<float>::infinity();
+  float ps = 0.0f, qs = 0.0f;
+  for (float x : p) ps += x;
+  for (float x : q) qs += x;
+  float r = 0.0f;
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    const float a = p[k] / ps, b = q[k] / qs;
+    if (a != 0.0f && b != 0.0f) r += a * std::log(a / b);
+  }
+  return r;
+}
+}  // namespace
+
+TEST_CASE("MXNet mode in float32 equals a literal transcription of MXNet / TVM's loop, bit for bit") {
+  std::mt19937 g(11);
+  for (int round = 0; round < 4; ++round) {
+    const std::size_t n = 2 * (260 + 131 * static_cast<std::size_t>(round)) + 1, z = n / 2;
+    std::vector<std::uint64_t> c(n, 0);
+    std::bernoulli_distribution hole(round % 2 ? 0.4 : 0.03);
+    // counts up to ~3e7 per bin and far above 2^24 in total: the float sums round
+    const double peak = round < 2 ? 3e4 : 3e7;
+    for (std::size_t k = 0; k < n; ++k) {
+      const double d = (static_cast<double>(k) - static_cast<double>(z)) / (25.0 + 15 * round);
+      c[k] = hole(g) ? 0 : static_cast<std::uint64_t>(peak * std::exp(-0.5 * d * d));
+    }
+    c[0] = 5;
+    if (round == 3) c[n - 1] = 2;
+    std::vector<float> head(n), p, q;
+    float run = 0.0f;
+    for (std::size_t k = 0; k < n; ++k) head[k] = run += static_cast<float>(c[k]);
+    for (std::size_t i = 127; i <= z; i += 5) {
+      const float want = mxnet_literal_f32(c, static_cast<int>(z), static_cast<int>(i), 255);
+      const float got = detail::mxnet_divergence_f32(c.data(), head.data(), n, z, i, 255, 1e-4f, p, q);
+      REQUIRE(std::memcmp(&want, &got, sizeof got) == 0);
+    }
+    // and the float32 search returns the literal argmin (MXNet's rule: strictly smaller, first wins)
+    EntropyOptions o;
+    o.mode = EntropyMode::kMxnet;
+    o.mxnet_float32 = true;
+    std::int64_t best = 127;
+    float best_d = std::numeric_limits<float>::max();
+    for (std::size_t i = 127; i <= z; ++i) {
+      const float d = mxnet_literal_f32(c, static_cast<int>(z), static_cast<int>(i), 255);
+      if (d < best_d) {
+        best_d = d;
+        best = static_cast<std::int64_t>(i);
+      }
+    }
+    CHECK(entropy_search(c.data(), n, o, z).bin == best);
+  }
 }
 
 TEST_CASE("the prefix-sum TensorRT search equals the direct definition") {

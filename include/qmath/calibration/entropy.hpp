@@ -31,16 +31,27 @@
 //   - amax = edges[i] = i * width: the left edge of bin i, not the centre.
 //   Caveat: numpy's reductions are reproduced assuming its default (unbuffered, contiguous) pairwise summation.
 //
-// EntropyMode::kMxnet: MXNet (>= 1.6) / TVM's _get_optimal_threshold on a signed histogram with an odd bin count
-// centred on 0 (8001 bins, kFixed range [-amax, amax]); L = 255:
-//   - candidates i = L / 2 (127), ..., z (the zero bin index): the slice [z - i, z + i] (2i + 1 bins) with the
-//     outside counts folded into its first and last bins;
-//   - Q: the slice (without outliers) is merged into L groups of floor((2i + 1) / L) bins, the remainder going to
-//     the last group; each group's sum is spread over the bins where P is non-zero;
-//   - both P and Q are smoothed: zero bins get eps (1e-4), non-zero bins lose eps * zeros / nonzeros;
-//   - KL in double (MXNet smooths in float32: near-ties can differ); first minimum wins; evaluated in O(L) per
-//     candidate (detail::MxnetSearch, tested against the direct detail::mxnet_divergence within 1e-9);
+// EntropyMode::kMxnet: the KL search of MXNet >= 1.6 (C++ operator _contrib_calibrate_entropy) and TVM
+// (FindScaleByKLMinimization, which TVM adapted from it) on a signed histogram with an odd bin count centred on 0
+// (8001 bins, kFixed range [-amax, amax]); L = 255:
+//   - candidates i = L / 2 (127), ..., z (the zero bin index); slice [z - i, z + i] (2i + 1 bins);
+//   - P: the slice, with every bin up to and including its first folded into its first bin, and every bin after it
+//     folded into its last;
+//   - Q: the slice with its FIRST BIN LEFT EMPTY (both implementations fold that bin into P's first bin only, so it
+//     is missing from Q's mass and from its non-empty count), merged into L groups of floor((2i + 1) / L) bins,
+//     the remainder going to the last group; each group's sum is divided by the group's non-empty slice bins and
+//     given to the bins where P is non-zero;
+//   - both smoothed: zero bins get eps (1e-4), non-zero bins lose eps1 = eps * zeros / nonzeros; eps1 >= 1, or a
+//     Q with no mass, makes the candidate's divergence +inf;
+//   - KL(P || Q) of the normalised, smoothed P and Q; the first minimum wins;
 //   - amax = the right edge of bin z + i = (i + 0.5) * width.
+//   By default qmath evaluates this in double, in O(L) per candidate (detail::MxnetSearch, tested against the direct
+//   detail::mxnet_divergence within 1e-9). MXNet and TVM compute it in float32, in a fixed order, and on large
+//   calibration sets the float32 rounding of their sums can move the minimum (on 10^7 Gaussian values with
+//   outliers: candidate 1073 in float32, 1097 in exact arithmetic). EntropyOptions::mxnet_float32 repeats their
+//   float32 operations in their order (detail::mxnet_divergence_f32: counts converted to float, sequential sums,
+//   float logarithms), which reproduces their divergences bit for bit where the platform's logf is the one they
+//   ran with (glibc on Linux); it is O(bins) per candidate and takes a few hundred ms for 8001 bins.
 #pragma once
 
 #include <cmath>
@@ -66,6 +77,8 @@ struct EntropyOptions {
   std::int32_t start_bin = 0;  // 0: the mode's default (L for kTensorRT, 128 for pytorch, L / 2 for kMxnet)
   std::int32_t stride = 1;     // candidate step (kTensorRT, kPyTorchQuantization)
   double eps = 1e-4;           // kMxnet smoothing
+  // kMxnet: evaluate the divergences in float32, in MXNet / TVM's order (bit-for-bit reproduction; slow). See above.
+  bool mxnet_float32 = false;
   // kTensorRT: search on a copy with bins[0] = bins[1], as pytorch-quantization always does (its mode ignores this
   // flag and always does it). Post-ReLU tensors put half their values in bin 0 (exact zeros); that spike dominates
   // the divergence and drags the plain KL threshold far down (about 2 sigma on a ReLU'd Gaussian instead of ~4.4).
@@ -191,30 +204,29 @@ inline double pytorch_divergence(const std::vector<std::int64_t>& bins, std::siz
   return numpy_sum(terms.data(), i);
 }
 
-// MXNet/TVM: divergence of candidate i around zero bin z (see the file comment); +inf when smoothing is impossible.
+// MXNet/TVM: divergence of candidate i around zero bin z (see the file comment), in double; +inf when smoothing is
+// impossible. The normative definition of kMxnet.
 inline double mxnet_divergence(const std::uint64_t* counts, std::size_t n, std::size_t z, std::size_t i,
                                std::int64_t L, double eps, std::vector<double>& p, std::vector<double>& q) {
   const std::size_t lo = z - i, hi = z + i + 1, len = hi - lo;
   p.assign(len, 0.0);
   q.assign(len, 0.0);
-  double left = 0.0, right = 0.0;
-  for (std::size_t k = 0; k < lo; ++k) left += static_cast<double>(counts[k]);
-  for (std::size_t k = hi; k < n; ++k) right += static_cast<double>(counts[k]);
-  for (std::size_t k = 0; k < len; ++k) p[k] = static_cast<double>(counts[lo + k]);
-  p[0] += left;
-  p[len - 1] += right;
+  for (std::size_t k = 0; k <= lo; ++k) p[0] += static_cast<double>(counts[k]);
+  for (std::size_t k = 1; k < len; ++k) p[k] = static_cast<double>(counts[lo + k]);
+  for (std::size_t k = hi; k < n; ++k) p[len - 1] += static_cast<double>(counts[k]);
+  auto slice = [&](std::size_t k) { return k == 0 ? std::uint64_t(0) : counts[lo + k]; };  // Q's view: bin 0 empty
   const std::size_t m = len / static_cast<std::size_t>(L);
   for (std::int64_t l = 0; l < L; ++l) {
     const std::size_t s = static_cast<std::size_t>(l) * m;
     const std::size_t e = l == L - 1 ? len : s + m;
-    double mass = 0.0;
-    std::size_t nz = 0;
+    std::uint64_t mass = 0, norm = 0;
     for (std::size_t k = s; k < e; ++k) {
-      mass += static_cast<double>(counts[lo + k]);
-      nz += p[k] != 0.0;
+      mass += slice(k);
+      norm += slice(k) != 0;
     }
-    if (nz != 0)
-      for (std::size_t k = s; k < e; ++k) q[k] = p[k] != 0.0 ? mass / static_cast<double>(nz) : 0.0;
+    if (norm != 0)
+      for (std::size_t k = s; k < e; ++k)
+        if (p[k] != 0.0) q[k] = static_cast<double>(mass) / static_cast<double>(norm);
   }
   auto smooth = [eps](std::vector<double>& v) {
     std::size_t zeros = 0;
@@ -222,9 +234,8 @@ inline double mxnet_divergence(const std::uint64_t* counts, std::size_t n, std::
     const std::size_t nonzeros = v.size() - zeros;
     if (nonzeros == 0) return false;
     const double eps1 = eps * static_cast<double>(zeros) / static_cast<double>(nonzeros);
-    for (double& x : v) x = x == 0.0 ? eps : x - eps1;
-    for (double x : v)
-      if (!(x > 0.0)) return false;
+    if (eps1 >= 1.0) return false;
+    for (double& x : v) x = x == 0.0 ? eps : x - eps1;  // non-zero entries are >= 1 here: they stay positive
     return true;
   };
   if (!smooth(p) || !smooth(q)) return std::numeric_limits<double>::infinity();
@@ -241,16 +252,76 @@ inline double mxnet_divergence(const std::uint64_t* counts, std::size_t n, std::
   return kl;
 }
 
+// The same divergence with MXNet / TVM's float32 arithmetic, operation by operation in their order: P's end bins as
+// sequential float sums of the float-converted counts (the first from bin 0 upward; the last starting from the
+// slice's last bin), each Q group's count sum converted to float once (the remainder bins' sum added to the last
+// group in float), q = group sum / non-empty bins in float, smoothing with eps1 = (eps * zeros) / nonzeros and
+// x += eps * [x == 0] - eps1 * [x != 0], sequential float sums for the normalisation, and
+// kl += p * logf(p / q) in float. `head` holds the sequential float prefix sums of the converted counts
+// (head[k] = ((c[0] + c[1]) + ...) + c[k]), shared by all candidates. Group sums must stay below 2^31 (MXNet / TVM
+// accumulate them in int). Requires strict IEEE float evaluation (no FMA contraction, -ffp-contract=off).
+inline float mxnet_divergence_f32(const std::uint64_t* counts, const float* head, std::size_t n, std::size_t z,
+                                  std::size_t i, std::int64_t L, float eps, std::vector<float>& p,
+                                  std::vector<float>& q) {
+  const std::size_t lo = z - i, hi = z + i + 1, len = hi - lo;
+  p.assign(len, 0.0f);
+  q.assign(len, 0.0f);
+  p[0] = head[lo];
+  for (std::size_t k = 1; k < len; ++k) p[k] = static_cast<float>(counts[lo + k]);
+  for (std::size_t k = hi; k < n; ++k) p[len - 1] += static_cast<float>(counts[k]);
+  auto slice = [&](std::size_t k) { return k == 0 ? std::uint64_t(0) : counts[lo + k]; };
+  const std::size_t m = len / static_cast<std::size_t>(L);
+  for (std::int64_t l = 0; l < L; ++l) {
+    const std::size_t s = static_cast<std::size_t>(l) * m;
+    const std::size_t e = s + m;
+    const std::size_t stop = l == L - 1 ? len : e;
+    std::uint64_t mass = 0, rest = 0;
+    std::int32_t norm = 0;
+    for (std::size_t k = s; k < e; ++k) mass += slice(k);
+    for (std::size_t k = e; k < stop; ++k) rest += slice(k);
+    for (std::size_t k = s; k < stop; ++k) norm += slice(k) != 0;
+    float group = static_cast<float>(static_cast<std::int32_t>(mass));
+    if (stop != e) group += static_cast<float>(static_cast<std::int32_t>(rest));
+    if (norm != 0)
+      for (std::size_t k = s; k < stop; ++k)
+        if (p[k] != 0.0f) q[k] = group / static_cast<float>(norm);
+  }
+  auto smooth = [eps](std::vector<float>& v) {
+    std::size_t zeros = 0;
+    for (float x : v) zeros += x == 0.0f;
+    const std::size_t nonzeros = v.size() - zeros;
+    if (nonzeros == 0) return false;
+    const float eps1 = eps * static_cast<float>(zeros) / static_cast<float>(nonzeros);
+    if (eps1 >= 1.0f) return false;
+    for (float& x : v) {
+      const float is_zero = x == 0.0f ? 1.0f : 0.0f;
+      const float delta = eps * is_zero - eps1 * (1.0f - is_zero);
+      x += delta;
+    }
+    return true;
+  };
+  if (!smooth(p) || !smooth(q)) return std::numeric_limits<float>::infinity();
+  float sp = 0.0f, sq = 0.0f;
+  for (std::size_t k = 0; k < len; ++k) sp += p[k];
+  for (std::size_t k = 0; k < len; ++k) sq += q[k];
+  float kl = 0.0f;
+  for (std::size_t k = 0; k < len; ++k) {
+    const float pk = p[k] / sp, qk = q[k] / sq;
+    if (pk != 0.0f && qk != 0.0f) kl += pk * std::log(pk / qk);
+  }
+  return kl;
+}
+
 // The MXNet-mode divergence of every candidate in O(L) instead of O(i) (mxnet_divergence is the definition and the
-// fallback). With p' = smoothed P, q' = smoothed Q, Sp = sum p' = T (smoothing keeps sums), Sq = sum q' = the
-// slice's count:
+// fallback). With p' = smoothed P, q' = smoothed Q, Sp = sum p' = T (smoothing keeps sums), Sq = sum q' = the sum,
+// over the groups with a non-empty slice bin, of (non-zero P bins of the group) * (group sum / non-empty slice bins):
 //   KL = (1 / Sp) * sum_k p'_k (log p'_k - log q'_k) + log(Sq / Sp)
-// where bins with P = 0 contribute eps (log eps - log eps) = 0; bins with P > 0 = Q (an end bin holding only
-// outliers) contribute p' (log p' - log eps); the others (P - e) (log (P - e) - log (Q_l - e_q)) with
-// Q_l = group sum / non-zero bins and e, e_q the smoothing shifts. sum (P - e) log(P - e) over interior bins comes
-// from prefix sums of P log P, log P, 1 and P^-k via the series (P - e) log(P - e) = P log P - e log P - e +
-// sum_{k>=2} e^k / (k (k - 1) P^(k-1)), used while e <= 0.01 (16 terms: truncation < 1e-34 relative); otherwise,
-// or when some q' would not be positive, the candidate is evaluated directly.
+// where bins with P = 0 contribute eps (log eps - log eps) = 0; bins with P > 0 in a group without slice mass
+// (an end bin holding only outliers, or the first bin, which Q never sees) contribute p' (log p' - log eps); the
+// others (P - e) (log (P - e) - log (Q_l - e_q)) with Q_l = group sum / non-empty slice bins and e, e_q the
+// smoothing shifts. sum (P - e) log(P - e) over interior bins comes from prefix sums of P log P, log P, 1 and P^-k
+// via the series (P - e) log(P - e) = P log P - e log P - e + sum_{k>=2} e^k / (k (k - 1) P^(k-1)), used while
+// e <= 0.01 (16 terms: truncation < 1e-34 relative); otherwise the interior is summed directly.
 class MxnetSearch {
  public:
   MxnetSearch(const std::uint64_t* counts, std::size_t n, std::int64_t L, double eps)
@@ -275,44 +346,53 @@ class MxnetSearch {
     const double inf = std::numeric_limits<double>::infinity();
     const LogTable& lt = log_table();
     const std::size_t lo = z - i, hi = z + i + 1, len = hi - lo;
-    const std::uint64_t left = B_[lo], right = B_[n_] - B_[hi];
-    const std::uint64_t p0 = c_[lo] + left, pend = c_[hi - 1] + right;
+    const std::uint64_t p0 = B_[lo + 1], pend = c_[hi - 1] + (B_[n_] - B_[hi]);  // P's end bins
     const std::uint64_t nz_interior = NZ_[hi - 1] - NZ_[lo + 1];
     const std::size_t nzp = static_cast<std::size_t>(nz_interior) + (p0 != 0) + (pend != 0);
     if (nzp == 0) return inf;
-    const std::size_t zp = len - nzp;
-    const double e = eps_ * static_cast<double>(zp) / static_cast<double>(nzp);
+    const double e = eps_ * static_cast<double>(len - nzp) / static_cast<double>(nzp);
+    if (!(e < 1.0)) return inf;
     const std::size_t m = len / static_cast<std::size_t>(L_);
-    // Groups: sums without outliers (G), non-zero P bins, P sums with outliers.
-    const std::size_t last_start = static_cast<std::size_t>(L_ - 1) * m;
-    const bool first_extra = p0 != 0 && B_[lo + m] - B_[lo] == 0;  // group 0 is empty but for the left outliers
-    const bool last_extra = pend != 0 && B_[hi] - B_[lo + last_start] == 0;
-    const std::size_t nzq = nzp - first_extra - last_extra;
-    if (nzq == 0) return inf;
-    const double eq = eps_ * static_cast<double>(len - nzq) / static_cast<double>(nzq);
-    if (!(e < 1.0)) return direct(z, i);
-    double plogq = 0.0;
-    for (std::int64_t l = 0; l < L_; ++l) {
+    // Per group [s, t): G = slice sum (bin lo excluded), norm = non-empty slice bins, npz = non-zero P bins, psum =
+    // P sum (end bins with their outliers).
+    auto group = [&](std::int64_t l) {
       const std::size_t s = lo + static_cast<std::size_t>(l) * m;
       const std::size_t t = l == L_ - 1 ? hi : s + m;
-      const std::uint64_t G = B_[t] - B_[s];
-      if (G == 0) continue;
-      std::uint64_t nz = NZ_[t] - NZ_[s];
-      std::uint64_t psum = G;
-      if (s == lo) {  // the first bin's P holds the left outliers
-        nz += (p0 != 0) - (c_[lo] != 0);
-        psum += left;
+      if (t == s) return Group{0, 0, 0, 0};  // fewer slice bins than levels: only the last group has bins
+      const std::size_t s_q = s == lo ? lo + 1 : s;  // Q never sees the slice's first bin
+      Group g{B_[t] - B_[s_q], NZ_[t] - NZ_[s_q], NZ_[t] - NZ_[s_q], B_[t] - B_[s_q]};
+      if (s == lo) {
+        g.npz += p0 != 0;
+        g.psum += p0;
       }
       if (t == hi) {
-        nz += (pend != 0) - (c_[hi - 1] != 0);
-        psum += right;
+        g.npz += (pend != 0) - (c_[hi - 1] != 0);
+        g.psum += pend - c_[hi - 1];
       }
-      const double Q = static_cast<double>(G) / static_cast<double>(nz);
-      if (!(Q - eq > 0.0)) return direct(z, i);
-      plogq += (static_cast<double>(psum) - static_cast<double>(nz) * e) * fast_log(Q - eq, lt);
+      return g;
+    };
+    groups_.resize(static_cast<std::size_t>(L_));
+    std::size_t nzq = 0;
+    for (std::int64_t l = 0; l < L_; ++l) {
+      const Group g = groups_[static_cast<std::size_t>(l)] = group(l);
+      if (g.norm != 0) nzq += static_cast<std::size_t>(g.npz);
     }
-    if (first_extra) plogq += (static_cast<double>(p0) - e) * std::log(eps_);
-    if (last_extra) plogq += (static_cast<double>(pend) - e) * std::log(eps_);
+    if (nzq == 0) return inf;
+    const double eq = eps_ * static_cast<double>(len - nzq) / static_cast<double>(nzq);
+    if (!(eq < 1.0)) return inf;
+    const double log_eps = std::log(eps_);
+    double plogq = 0.0, Sq = 0.0;
+    for (const Group& g : groups_) {
+      if (g.npz == 0) continue;
+      const double weight = static_cast<double>(g.psum) - static_cast<double>(g.npz) * e;  // sum of p' over P > 0
+      if (g.norm == 0) {
+        plogq += weight * log_eps;
+        continue;
+      }
+      const double Q = static_cast<double>(g.G) / static_cast<double>(g.norm);
+      Sq += static_cast<double>(g.npz) * Q;
+      plogq += weight * fast_log(Q - eq, lt);
+    }
     // sum over non-zero P of (P - e) log(P - e): the two end bins directly, the interior by the series.
     double plogp = xlogx(p0 != 0 ? static_cast<double>(p0) - e : 0.0) +
                    xlogx(pend != 0 ? static_cast<double>(pend) - e : 0.0);
@@ -330,13 +410,13 @@ class MxnetSearch {
       plogp += sum;
     }
     const double Sp = static_cast<double>(B_[n_]);
-    const double Sq = static_cast<double>(B_[hi] - B_[lo]);
     return (plogp - plogq) / Sp + std::log(Sq / Sp);
   }
 
  private:
-  double direct(std::size_t z, std::size_t i) { return mxnet_divergence(c_, n_, z, i, L_, eps_, p_, q_); }
-
+  struct Group {
+    std::uint64_t G, norm, npz, psum;  // slice sum (Q's view), non-empty slice bins, non-zero P bins, P sum
+  };
   static constexpr int kTerms = 16;
   const std::uint64_t* c_;
   std::size_t n_;
@@ -345,7 +425,7 @@ class MxnetSearch {
   std::vector<std::uint64_t> B_, NZ_;
   std::vector<double> PL_, LP_;
   std::vector<double> INV_[kTerms];
-  std::vector<double> p_, q_;
+  std::vector<Group> groups_;
 };
 
 }  // namespace detail
@@ -399,9 +479,27 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
     const std::size_t last = zero_bin < n - 1 - zero_bin ? zero_bin : n - 1 - zero_bin;
     ThresholdSearch best{0.0f, static_cast<std::int64_t>(last), 0.0};
     if (start > last) return best;
-    detail::MxnetSearch search(counts, n, L, opt.eps);
     best.score = inf;
     bool found = false;
+    if (opt.mxnet_float32) {
+      // MXNet's selection: a strictly smaller float divergence than the best so far, starting from FLT_MAX (so
+      // with every divergence infinite the first candidate stays).
+      std::vector<float> head(n), p, q;
+      float run = 0.0f;
+      for (std::size_t k = 0; k < n; ++k) head[k] = run += static_cast<float>(counts[k]);
+      float best_f = std::numeric_limits<float>::max();
+      best = {0.0f, static_cast<std::int64_t>(start), inf};
+      for (std::size_t i = start; i <= last; ++i) {
+        const float d = detail::mxnet_divergence_f32(counts, head.data(), n, zero_bin, i, L,
+                                                     static_cast<float>(opt.eps), p, q);
+        if (d < best_f) {
+          best_f = d;
+          best = {0.0f, static_cast<std::int64_t>(i), static_cast<double>(d)};
+        }
+      }
+      return best;
+    }
+    detail::MxnetSearch search(counts, n, L, opt.eps);
     for (std::size_t i = start; i <= last; ++i) {
       const double d = search.divergence(zero_bin, i);
       if (!found || d < best.score) {
