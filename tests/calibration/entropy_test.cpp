@@ -30,6 +30,18 @@ double kl(const std::vector<double>& p, const std::vector<double>& q) {
   }
   return d;
 }
+// A signed histogram of 2 * half + 1 bins centred on bin `half`: a Gaussian bump (peak count, width in bins) with
+// bins emptied at random (probability hole_p).
+std::vector<std::uint64_t> centred_histogram(std::mt19937& g, std::size_t half, double width, double peak,
+                                             double hole_p) {
+  std::vector<std::uint64_t> c(2 * half + 1, 0);
+  std::bernoulli_distribution hole(hole_p);
+  for (std::size_t k = 0; k < c.size(); ++k) {
+    const double d = (static_cast<double>(k) - static_cast<double>(half)) / width;
+    c[k] = hole(g) ? 0 : static_cast<std::uint64_t>(peak * std::exp(-0.5 * d * d));
+  }
+  return c;
+}
 EntropyOptions small(EntropyMode mode, int levels, int start) {
   EntropyOptions o;
   o.mode = mode;
@@ -205,15 +217,10 @@ float mxnet_literal_f32(const std::vector<std::uint64_t>& hist, int z, int i, in
 TEST_CASE("MXNet mode in float32 equals a literal transcription of MXNet / TVM's loop, bit for bit") {
   std::mt19937 g(11);
   for (int round = 0; round < 4; ++round) {
-    const std::size_t n = 2 * (260 + 131 * static_cast<std::size_t>(round)) + 1, z = n / 2;
-    std::vector<std::uint64_t> c(n, 0);
-    std::bernoulli_distribution hole(round % 2 ? 0.4 : 0.03);
     // counts up to ~3e7 per bin and far above 2^24 in total: the float sums round
-    const double peak = round < 2 ? 3e4 : 3e7;
-    for (std::size_t k = 0; k < n; ++k) {
-      const double d = (static_cast<double>(k) - static_cast<double>(z)) / (25.0 + 15 * round);
-      c[k] = hole(g) ? 0 : static_cast<std::uint64_t>(peak * std::exp(-0.5 * d * d));
-    }
+    std::vector<std::uint64_t> c = centred_histogram(g, 260 + 131 * static_cast<std::size_t>(round), 25.0 + 15 * round,
+                                                     round < 2 ? 3e4 : 3e7, round % 2 ? 0.4 : 0.03);
+    const std::size_t n = c.size(), z = n / 2;
     c[0] = 5;
     if (round == 3) c[n - 1] = 2;
     std::vector<float> head(n), p, q;
@@ -270,13 +277,9 @@ TEST_CASE("the prefix-sum TensorRT search equals the direct definition") {
 TEST_CASE("the O(L) MXNet-mode evaluation equals the direct definition") {
   std::mt19937 g(5);
   for (int round = 0; round < 6; ++round) {
-    const std::size_t n = 2 * (300 + 97 * static_cast<std::size_t>(round)) + 1, z = n / 2;
-    std::vector<std::uint64_t> c(n, 0);
-    std::bernoulli_distribution hole(round % 2 ? 0.5 : 0.05);
-    for (std::size_t k = 0; k < n; ++k) {
-      const double d = (static_cast<double>(k) - static_cast<double>(z)) / (30.0 + 20 * round);
-      c[k] = hole(g) ? 0 : static_cast<std::uint64_t>(2e5 * std::exp(-0.5 * d * d));
-    }
+    std::vector<std::uint64_t> c = centred_histogram(g, 300 + 97 * static_cast<std::size_t>(round), 30.0 + 20 * round,
+                                                     2e5, round % 2 ? 0.5 : 0.05);
+    const std::size_t n = c.size(), z = n / 2;
     if (round >= 3) c[0] = 7;  // a far outlier: the first slices fold it into an otherwise empty end group
     if (round == 5) c[n - 1] = 3;
     detail::MxnetSearch fast(c.data(), n, 255, 1e-4);
