@@ -119,18 +119,32 @@ QMATH_TARGET_AVX2 inline __m256i multiply_by_quantized_multiplier_avx2(__m256i x
   return _mm256_sub_epi32(_mm256_srav_epi32(high, right), up);
 }
 
-// 8-lane equivalent of epilogue_avx512 (same bit-exactness argument; float-scaled int32 output, which needs 64-bit
-// lanes, runs epilogue_scalar). The int32 -> float conversion and the multiply follow MXCSR as the scalar C++ code
-// does (round to nearest even by default); rounding to an integer is explicit (VROUNDPS imm 8). A tail of fewer than
-// 8 columns runs epilogue_scalar.
+// round_add_saturate for 8 float lanes x that are already integers (rounded), for an int32 output: x plus the zero
+// point, clamped to [qmin, qmax]. AVX2 has no float -> int64 conversion, so the sum is formed in double: exact
+// wherever it can land inside [qmin, qmax] (|x| <= 2^33), and far outside it otherwise; an infinity from an
+// overflowing product stays infinite and clamps. (The scalar rule's +-2^32 limit only protects its int64
+// conversion and changes no result.) Scales are finite (validate_epilogue), so no lane is NaN.
+QMATH_TARGET_AVX2 inline __m128i add_zero_point_saturate4_avx2(__m128 x, __m256d zero_point, __m256d qmin,
+                                                               __m256d qmax) {
+  const __m256d d = _mm256_add_pd(_mm256_cvtps_pd(x), zero_point);
+  return _mm256_cvtpd_epi32(_mm256_min_pd(_mm256_max_pd(d, qmin), qmax));  // an exact int32 value: no rounding
+}
+QMATH_TARGET_AVX2 inline __m256i add_zero_point_saturate_avx2(__m256 x, std::int32_t zero_point, std::int32_t qmin,
+                                                              std::int32_t qmax) {
+  const __m256d zp = _mm256_set1_pd(zero_point), lo = _mm256_set1_pd(qmin), hi = _mm256_set1_pd(qmax);
+  return _mm256_setr_m128i(add_zero_point_saturate4_avx2(_mm256_castps256_ps128(x), zp, lo, hi),
+                           add_zero_point_saturate4_avx2(_mm256_extractf128_ps(x, 1), zp, lo, hi));
+}
+
+// 8-lane equivalent of epilogue_avx512 (same bit-exactness argument). The int32 -> float conversion and the
+// multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an integer is
+// explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
 template <class TC>
 QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, int ld,
                                             const std::int32_t* row_comp, int rows, const std::int32_t* col_comp,
                                             int n0, int cols, TC* out, std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
-  if (e.scale_mode == ScaleMode::kFloat && kInt32Out)
-    return epilogue_scalar<TC>(e, dot, ld, row_comp, rows, col_comp, n0, cols, out, ldc);
   const bool scaled = e.scale_mode == ScaleMode::kFloat;
   const bool fixed = e.scale_mode == ScaleMode::kFixedPoint;
   const __m256 scale_all = _mm256_set1_ps(scaled ? e.scale[0] : 1.0f);
@@ -167,9 +181,13 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
           const std::int32_t zp = e.output_zero_point;
           __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), sc);
           x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-          x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(ob.lo)));  // int8 / uint8: exact floats
-          x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(ob.hi)));
-          v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
+          if constexpr (kInt32Out) {
+            v = add_zero_point_saturate_avx2(x, zp, ob.qmin, ob.qmax);
+          } else {
+            x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(ob.lo)));  // int8 / uint8: exact floats
+            x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(ob.hi)));
+            v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
+          }
         } else if (fixed) {
           __m256i mul = multiplier_all, sh = shift_all;
           if (e.per_channel) {
