@@ -296,6 +296,44 @@ TEST_CASE("the O(L) MXNet-mode evaluation equals the direct definition") {
   }
 }
 
+TEST_CASE("MXNet mode on small sparse histograms: O(L), direct and float32 evaluations agree for every candidate") {
+  // Few bins, few levels (including slices narrower than the level count, where only the last group has bins),
+  // sparse counts, empty centres and outlier-only ends: the corner cases of the group bookkeeping.
+  std::mt19937 g(23);
+  std::uniform_int_distribution<int> count(0, 6);
+  std::bernoulli_distribution empty(0.45);
+  for (int round = 0; round < 300; ++round) {
+    const std::size_t half = 1 + static_cast<std::size_t>(round % 9), n = 2 * half + 1;
+    const std::int64_t L = 1 + round % 7;
+    std::vector<std::uint64_t> c(n);
+    for (auto& v : c) v = empty(g) ? 0 : static_cast<std::uint64_t>(count(g));
+    if (round % 5 == 0) c[half] = 0;
+    std::uint64_t total = 0;
+    for (auto v : c) total += v;
+    if (total == 0) c[0] = 1;
+    detail::MxnetSearch fast(c.data(), n, L, 1e-4);
+    std::vector<double> p, q;
+    std::vector<float> head(n), pf, qf;
+    float run = 0.0f;
+    for (std::size_t k = 0; k < n; ++k) head[k] = run += static_cast<float>(c[k]);
+    for (std::size_t i = 1; i <= half; ++i) {
+      const double ref = detail::mxnet_divergence(c.data(), n, half, i, L, 1e-4, p, q);
+      const double got = fast.divergence(half, i);
+      const float f32 = detail::mxnet_divergence_f32(c.data(), head.data(), n, half, i, L, 1e-4f, pf, qf);
+      const float lit = mxnet_literal_f32(c, static_cast<int>(half), static_cast<int>(i), static_cast<int>(L));
+      INFO("round " << round << " L " << L << " i " << i);
+      REQUIRE(std::memcmp(&f32, &lit, sizeof f32) == 0);
+      if (std::isinf(ref)) {
+        REQUIRE(std::isinf(got));
+        REQUIRE(std::isinf(f32));
+      } else {
+        REQUIRE(got == Approx(ref).epsilon(1e-9).margin(1e-12));
+        REQUIRE(static_cast<double>(f32) == Approx(ref).epsilon(1e-4).margin(1e-6));
+      }
+    }
+  }
+}
+
 TEST_CASE("entropy thresholds on analytic distributions (TensorRT mode)") {
   auto amax_of = [](const std::vector<float>& x, EntropyOptions o = {}) {
     EntropyCalibrator c(o);
