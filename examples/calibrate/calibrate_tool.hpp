@@ -2,10 +2,14 @@
 //
 // main.cpp only calls run(); the tests call the pieces directly as well as the executable.
 //
-// Data flow, per tensor (one pass over its files, in the given order, one chunk of --chunk-elements at a time):
-//   - a 2048-bin (--bins) absolute qmath::Histogram with power-of-two range growth: its counts depend only on the
-//     multiset of values, not on the batch order, the batch sizes or the chunk size, so percentile / MSE / entropy
-//     results do too;
+// Data flow, per tensor (its files in the given order, one chunk of --chunk-elements at a time; calibrate_tensor
+// describes the passes):
+//   - a 2048-bin (--bins) absolute qmath::Histogram, --histogram-range fixed ([0, absmax] after a MinMax pass),
+//     pow2 (power-of-two growth) or append (pytorch-quantization's); under fixed and pow2 its counts depend only on
+//     the multiset of values, not on the batch order, the batch sizes or the chunk size, so percentile / MSE /
+//     entropy results do too; under append they depend on the first batch, as in pytorch-quantization, but not on
+//     the chunk size;
+//   - --compat picks the entropy and percentile rules (TensorRT's, or pytorch-quantization's);
 //   - a qmath::MinMaxCalibrator;
 //   - with --per-channel-axis: one MinMaxCalibrator and one Histogram (same options) per channel. Chunks are routed
 //     to channels element run by element run, so a chunk boundary may fall anywhere in the tensor; the results equal
@@ -135,14 +139,20 @@ inline std::string channel_name(const std::string& tensor, std::size_t c) {
 }
 
 // The tool's histogram: absolute, --bins bins; a fixed range [0, range_max] when range_max > 0 (two-pass mode),
-// power-of-two growth otherwise (--histogram-range pow2, an all-zero tensor, or absmax / bins below FLT_MIN).
+// pytorch-quantization's appended bins under --histogram-range append (width from range_max = the first non-zero
+// batch's absmax), power-of-two growth otherwise (--histogram-range
+// pow2, or in fixed mode an all-zero tensor or absmax / bins below FLT_MIN).
 inline qmath::HistogramOptions histogram_options(const Options& o, const std::string& name, float range_max) {
   qmath::HistogramOptions h;
   h.kind = qmath::HistogramKind::kAbsolute;
   h.bins = o.bins;
   h.growth = qmath::RangeGrowth::kPowerOfTwo;
-  // A range so small that its bin width would be subnormal or zero also falls back to power-of-two growth.
-  if (range_max / static_cast<float>(o.bins) >= std::numeric_limits<float>::min() && !o.pow2_histogram) {
+  if (o.histogram_range == HistogramRangeMode::kAppend) {
+    h.growth = qmath::RangeGrowth::kAppendBins;
+    h.range_max = range_max;  // the first non-zero batch's absmax (first_batch_absmax), 0 if unknown
+  } else if (o.histogram_range == HistogramRangeMode::kFixed &&
+             range_max / static_cast<float>(o.bins) >= std::numeric_limits<float>::min()) {
+    // (a range so small that its bin width would be subnormal or zero falls back to power-of-two growth)
     h.growth = qmath::RangeGrowth::kFixed;
     h.range_max = range_max;
   }
@@ -153,15 +163,20 @@ inline qmath::HistogramOptions histogram_options(const Options& o, const std::st
 
 // The methods' thresholds from collected statistics (kept separate so that tests can call it on library objects).
 inline float histogram_method_amax(Method m, const qmath::Histogram& h, const Options& o) {
+  const bool pytorch = o.compat == Compat::kPyTorchQuantization;
   switch (m) {
-    case Method::kPercentile: return qmath::percentile_amax(h, o.percentile);
+    case Method::kPercentile:
+      return qmath::percentile_amax(h, o.percentile,
+                                    pytorch ? qmath::PercentileRule::kPyTorchQuantization
+                                            : qmath::PercentileRule::kUpperEdge);
     case Method::kMse: {
-      qmath::MseOptions mo;
+      qmath::MseOptions mo;  // pytorch-quantization's rule (bin centres from bin 128) in both modes
       mo.is_unsigned = !o.is_signed;
       return qmath::mse_amax(h, mo);
     }
     case Method::kEntropy: {
       qmath::EntropyOptions eo;
+      eo.mode = pytorch ? qmath::EntropyMode::kPyTorchQuantization : qmath::EntropyMode::kTensorRT;
       eo.is_unsigned = !o.is_signed;
       return qmath::entropy_amax(h, eo);
     }
@@ -258,6 +273,49 @@ inline void route_channels(const float* x, std::size_t n, const qmath::ChannelLa
   }
 }
 
+// --histogram-range append: pytorch-quantization fixes the bin width from its first batch with a non-zero value
+// (w = that batch's absmax / bins). The tool feeds a file in chunks, so it first finds that file's absmax - per
+// tensor, and per channel with --per-channel-axis (each channel's first file in which it has a non-zero value) - by
+// reading the leading files until every width is known, and seeds the histograms with it (HistogramOptions::
+// range_max). Zero where no file has a non-zero value. Non-finite values are left out (under --nan-policy error the
+// read stops at them with the usual error).
+struct AppendSeeds {
+  float tensor = 0.0f;
+  std::vector<float> channel;
+};
+inline AppendSeeds first_batch_absmax(const TensorInput& in, const Options& o, std::vector<float>& buf) {
+  AppendSeeds seeds;
+  Progress silent(std::cerr, false, 1);  // disabled (writes nothing): a partial extra read, not in the progress total
+  for (const std::string& file : in.files) {
+    float file_max = 0.0f;
+    std::vector<float> channel_max;
+    stream_tensor(TensorInput{in.name, {file}}, o, silent, buf,
+                  [&](const float* x, std::size_t n, const qmath::ChannelLayout& layout, std::uint64_t index,
+                      std::size_t, const NpyHeader&) {
+                    if (o.per_channel) channel_max.resize(layout.channels, 0.0f);
+                    for (std::size_t i = 0; i < n; ++i) {
+                      const float a = std::fabs(x[i]);
+                      if (!(a <= std::numeric_limits<float>::max())) continue;  // NaN, inf
+                      file_max = std::max(file_max, a);
+                      if (o.per_channel) {
+                        const std::size_t c =
+                            static_cast<std::size_t>(((index + i) / layout.inner) % layout.channels);
+                        channel_max[c] = std::max(channel_max[c], a);
+                      }
+                    }
+                  });
+    if (seeds.tensor == 0.0f) seeds.tensor = file_max;
+    if (seeds.channel.size() < channel_max.size()) seeds.channel.resize(channel_max.size(), 0.0f);
+    bool done = seeds.tensor > 0.0f;
+    for (std::size_t c = 0; c < seeds.channel.size(); ++c) {
+      if (seeds.channel[c] == 0.0f && c < channel_max.size()) seeds.channel[c] = channel_max[c];
+      done = done && seeds.channel[c] > 0.0f;
+    }
+    if (done) break;
+  }
+  return seeds;
+}
+
 // Whether the run needs the histogram pass (any histogram method, or an output that shows the histogram).
 inline bool needs_histogram(const Options& o) {
   for (Method m : o.methods)
@@ -268,8 +326,10 @@ inline bool needs_histogram(const Options& o) {
 // Streams one tensor's files through the statistics and computes every requested method.
 //   --histogram-range fixed (default): pass 1 finds min / max (per channel too), pass 2 fills histograms with the
 //       fixed range [0, absmax] (qmath::RangeGrowth::kFixed), TensorRT's layout: all bins cover the data;
-//   --histogram-range pow2: one pass, power-of-two growth (qmath::RangeGrowth::kPowerOfTwo).
-// Both are independent of batch order and batch size.
+//   --histogram-range pow2: one pass, power-of-two growth (qmath::RangeGrowth::kPowerOfTwo);
+//   --histogram-range append: one pass, pytorch-quantization's growth (qmath::RangeGrowth::kAppendBins).
+// fixed and pow2 are independent of batch order and batch size; append, like pytorch-quantization, depends on
+// which batch comes first.
 inline TensorResult calibrate_tensor(const TensorInput& in, const Options& o, Progress& progress) {
   TensorResult res;
   res.name = in.name;
@@ -283,8 +343,10 @@ inline TensorResult calibrate_tensor(const TensorInput& in, const Options& o, Pr
   std::unique_ptr<qmath::Histogram> hist;
   std::vector<qmath::Histogram> ch_hist;
   const bool want_hist = needs_histogram(o);
-  const bool one_pass = o.pow2_histogram;
-  if (one_pass && want_hist) hist = std::make_unique<qmath::Histogram>(histogram_options(o, in.name, 0.0f));
+  const bool one_pass = o.histogram_range != HistogramRangeMode::kFixed;
+  AppendSeeds seeds;
+  if (o.histogram_range == HistogramRangeMode::kAppend && want_hist) seeds = first_batch_absmax(in, o, buf);
+  if (one_pass && want_hist) hist = std::make_unique<qmath::Histogram>(histogram_options(o, in.name, seeds.tensor));
 
   const NonFiniteCounts bad = stream_tensor(
       in, o, progress, buf,
@@ -300,9 +362,10 @@ inline TensorResult calibrate_tensor(const TensorInput& in, const Options& o, Pr
                       ch_minmax.assign(layout.channels,
                                        qmath::MinMaxCalibrator(qmath::NonFinitePolicy::kSkip, in.name));
                       route.assign(layout.channels, {});
-                      if (one_pass)
+                      if (one_pass && want_hist)
                         for (std::size_t c = 0; c < layout.channels; ++c)
-                          ch_hist.emplace_back(histogram_options(o, channel_name(in.name, c), 0.0f));
+                          ch_hist.emplace_back(histogram_options(o, channel_name(in.name, c),
+                                                                 c < seeds.channel.size() ? seeds.channel[c] : 0.0f));
                     }
                   }
                   res.elements += n;
@@ -313,7 +376,7 @@ inline TensorResult calibrate_tensor(const TensorInput& in, const Options& o, Pr
                     for (std::size_t c = 0; c < route.size(); ++c)
                       if (!route[c].empty()) {
                         ch_minmax[c].collect(route[c].data(), route[c].size());
-                        if (one_pass) ch_hist[c].collect(route[c].data(), route[c].size());
+                        if (one_pass && want_hist) ch_hist[c].collect(route[c].data(), route[c].size());
                       }
                   }
                 });
@@ -416,7 +479,8 @@ inline nlohmann::ordered_json to_json(const std::vector<TensorResult>& results, 
   s["scale_formula"] = o.is_signed ? "amax / 127" : "amax / 255";
   s["per_channel_axis"] = o.per_channel ? ordered_json(o.per_channel_axis) : ordered_json(nullptr);
   s["nan_policy"] = o.nan_policy == NanPolicy::kError ? "error" : "skip";
-  s["histogram"] = {{"kind", "absolute"}, {"range", o.pow2_histogram ? "pow2" : "fixed"}};
+  s["histogram"] = {{"kind", "absolute"}, {"range", histogram_range_name(o.histogram_range)}};
+  s["compat"] = compat_name(o.compat);
   j["settings"] = s;
   ordered_json tensors = ordered_json::object();
   for (const TensorResult& t : results) {
@@ -612,7 +676,7 @@ inline int run(const std::vector<std::string>& args, std::ostream& out, std::ost
   std::unique_ptr<Progress> progress_holder;
   try {
     const std::uint64_t bytes = validate_inputs(o);
-    const int passes = o.pow2_histogram || !needs_histogram(o) ? 1 : 2;
+    const int passes = o.histogram_range != HistogramRangeMode::kFixed || !needs_histogram(o) ? 1 : 2;
     progress_holder = std::make_unique<Progress>(err, o.progress == 1 || (o.progress == -1 && stderr_is_tty),
                                                  bytes * static_cast<std::uint64_t>(passes));
     Progress& progress = *progress_holder;

@@ -28,6 +28,31 @@ inline const char* method_name(Method m) {
 
 enum class NanPolicy { kError, kSkip };
 
+// --histogram-range: kFixed two passes, [0, absmax] (TensorRT's layout); kPow2 one pass, power-of-two growth;
+// kAppend one pass, pytorch-quantization's growth (the first batch fixes the width, later ones append bins).
+enum class HistogramRangeMode { kFixed, kPow2, kAppend };
+
+inline const char* histogram_range_name(HistogramRangeMode r) {
+  switch (r) {
+    case HistogramRangeMode::kFixed: return "fixed";
+    case HistogramRangeMode::kPow2: return "pow2";
+    case HistogramRangeMode::kAppend: return "append";
+  }
+  return "?";
+}
+
+// --compat: whose threshold rules the histogram methods follow.
+//   kTensorRT (default): entropy as TensorRT's EntropyCalibration2, percentile = upper edge of the bin that reaches
+//       the rank, MSE from bin 128;
+//   kPyTorchQuantization: NVIDIA pytorch-quantization's HistogramCalibrator - its entropy search to the float32 bit
+//       (EntropyMode::kPyTorchQuantization), its percentile rule (left edge, PercentileRule::kPyTorchQuantization),
+//       the same MSE, and by default its histogram growth (--histogram-range append).
+enum class Compat { kTensorRT, kPyTorchQuantization };
+
+inline const char* compat_name(Compat c) {
+  return c == Compat::kPyTorchQuantization ? "pytorch-quantization" : "tensorrt";
+}
+
 struct TensorInput {
   std::string name;
   std::vector<std::string> files;  // batches, in processing order
@@ -38,7 +63,9 @@ struct Options {
   std::vector<Method> methods{Method::kEntropy};  // --method; "all" lists every method
   bool compare_all = false;
   int bins = 2048;
-  bool pow2_histogram = false;  // --histogram-range pow2: one pass, power-of-two range growth
+  HistogramRangeMode histogram_range = HistogramRangeMode::kFixed;
+  bool histogram_range_given = false;
+  Compat compat = Compat::kTensorRT;
   double percentile = 99.99;
   bool is_signed = true;
   bool per_channel = false;
@@ -77,6 +104,12 @@ methods:
                                the second fills bins covering exactly [0, absmax] (TensorRT's layout);
                                pow2: one pass, bin width a power of two that grows with the data (half the bins
                                may stay empty). Both are independent of batch order and batch size.
+                               append: one pass, pytorch-quantization's growth: the first batch fixes the width
+                               (its absmax / bins), later batches append bins; depends on which batch comes first
+  --compat C                   tensorrt (default) | pytorch-quantization: whose entropy, percentile and histogram
+                               rules to follow; pytorch-quantization reproduces its HistogramCalibrator's amax
+                               (entropy to the float32 bit, percentile at the bin's left edge) and implies
+                               --histogram-range append unless that option is given
   --percentile P               percentile in [0, 100] for --method percentile   (default: 99.99)
   --signed                     signed int8 tensor, scale = amax / 127           (default)
   --unsigned                   post-ReLU tensor, uint8 [0, 255], scale = amax / 255
@@ -211,9 +244,16 @@ inline Options parse_args(const std::vector<std::string>& args) {
       if (o.bins % 2 != 0) throw InputError("--bins: " + args[i] + " is odd (the histograms need an even bin count)");
     } else if (a == "--histogram-range") {
       const std::string& r = need(i, a);
-      if (r == "fixed") o.pow2_histogram = false;
-      else if (r == "pow2") o.pow2_histogram = true;
-      else throw InputError("--histogram-range: unknown value '" + r + "' (fixed, pow2)");
+      if (r == "fixed") o.histogram_range = HistogramRangeMode::kFixed;
+      else if (r == "pow2") o.histogram_range = HistogramRangeMode::kPow2;
+      else if (r == "append") o.histogram_range = HistogramRangeMode::kAppend;
+      else throw InputError("--histogram-range: unknown value '" + r + "' (fixed, pow2, append)");
+      o.histogram_range_given = true;
+    } else if (a == "--compat") {
+      const std::string& c = need(i, a);
+      if (c == "tensorrt") o.compat = Compat::kTensorRT;
+      else if (c == "pytorch-quantization") o.compat = Compat::kPyTorchQuantization;
+      else throw InputError("--compat: unknown value '" + c + "' (tensorrt, pytorch-quantization)");
     } else if (a == "--percentile") {
       o.percentile = detail::parse_double(need(i, a), a);
       if (o.percentile < 0.0 || o.percentile > 100.0)
@@ -286,6 +326,8 @@ inline Options parse_args(const std::vector<std::string>& args) {
     if (t.name.find_first_of("\r\n") != std::string::npos || t.name.find(": ") != std::string::npos)
       throw InputError("tensor name '" + t.name + "' cannot be written to a calibration table (newline or ': ')");
 
+  if (o.compat == Compat::kPyTorchQuantization && !o.histogram_range_given)
+    o.histogram_range = HistogramRangeMode::kAppend;
   if (!o.cache_method_given && !o.compare_all) o.cache_method = o.methods.front();
   if (!o.cache_path.empty() &&
       std::find(o.methods.begin(), o.methods.end(), o.cache_method) == o.methods.end())

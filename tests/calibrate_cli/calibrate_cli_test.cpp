@@ -325,6 +325,51 @@ TEST_CASE("--method all: every method equals the library, the cache holds --cach
   CHECK(slurp(ws.path("m.cache")) == qmath::format_tensorrt_cache(expected));
 }
 
+TEST_CASE("--compat pytorch-quantization: its histogram growth and rules, whatever the chunk size", "[cli]") {
+  // pytorch-quantization's HistogramCalibrator: the first batch with a non-zero value fixes the width, later batches
+  // append bins; entropy (EntropyMode::kPyTorchQuantization), percentile at the left edge of the bin
+  // (PercentileRule::kPyTorchQuantization), the same MSE. The library called batch by batch is the reference; the
+  // tool reads files in chunks, and a chunk smaller than the first file must not change the width.
+  Workspace ws;
+  std::vector<std::vector<float>> b = {std::vector<float>(500, 0.0f), gaussian(4000, 31), gaussian(3000, 32),
+                                       gaussian(2000, 33)};
+  b[2][17] = 9.25f;  // beyond the first non-zero batch's range: bins are appended
+  b[3][5] = -12.5f;
+  write_batches(ws, "x", b, {{500}, {40, 100}, {3000}, {2000}});
+  qmath::HistogramOptions ho;
+  ho.growth = qmath::RangeGrowth::kAppendBins;
+  ho.non_finite = qmath::NonFinitePolicy::kSkip;
+  qmath::Histogram ref(ho);
+  for (const auto& v : b) ref.collect(v.data(), v.size());
+  REQUIRE(ref.bins() > 2048);
+  qmath::EntropyOptions eo;
+  eo.mode = qmath::EntropyMode::kPyTorchQuantization;
+  const float want_entropy = qmath::entropy_amax(ref, eo);
+  const float want_pct = qmath::percentile_amax(ref, 99.9, qmath::PercentileRule::kPyTorchQuantization);
+  const float want_mse = qmath::mse_amax(ref);
+  for (const std::string chunk : {"1048576", "300"}) {
+    const Result r = ws.run({"t=" + file_list("x", 4), "--compat", "pytorch-quantization", "--method", "all",
+                             "--percentile", "99.9", "--json", "t.json", "--chunk-elements", chunk});
+    INFO(r.err);
+    REQUIRE(r.rc == 0);
+    const json doc = json::parse(slurp(ws.path("t.json")));
+    CHECK(doc["settings"]["compat"] == "pytorch-quantization");
+    CHECK(doc["settings"]["histogram"]["range"] == "append");
+    const json& m = doc["tensors"]["t"]["methods"];
+    CHECK(bits(jfloat(m["entropy"]["amax"])) == bits(want_entropy));
+    CHECK(bits(jfloat(m["percentile"]["amax"])) == bits(want_pct));
+    CHECK(bits(jfloat(m["mse"]["amax"])) == bits(want_mse));
+    CHECK(doc["tensors"]["t"]["histogram"]["bins"] == ref.bins());
+  }
+  // The TensorRT rules on the same append histogram differ (the threshold at the bin centre, not the left edge).
+  const Result trt = ws.run({"t=" + file_list("x", 4), "--histogram-range", "append", "--method", "entropy",
+                             "--json", "e.json"});
+  REQUIRE(trt.rc == 0);
+  const json e = json::parse(slurp(ws.path("e.json")));
+  CHECK(e["settings"]["compat"] == "tensorrt");
+  CHECK(bits(jfloat(e["tensors"]["t"]["methods"]["entropy"]["amax"])) == bits(qmath::entropy_amax(ref)));
+}
+
 TEST_CASE("float16 input converts exactly and calibrates like the same values in float32", "[cli]") {
   Workspace ws;
   // Finite halves of every exponent, subnormals included, plus +-0.
@@ -608,6 +653,8 @@ TEST_CASE("command-line mistakes exit with status 2 and say what is wrong", "[cl
       {{"t=g/batch0.npy", "--signed", "--unsigned"}, "mutually exclusive"},
       {{"t=g/batch0.npy", "--method", "minmax", "--cache", "c", "--cache-method", "entropy"}, "not among"},
       {{"--dir", "nowhere"}, "not a directory"},
+      {{"t=g/batch0.npy", "--compat", "onnxruntime"}, "--compat: unknown value 'onnxruntime'"},
+      {{"t=g/batch0.npy", "--histogram-range", "log"}, "(fixed, pow2, append)"},
   };
   for (const auto& c : cases) {
     const Result r = ws.run(c.first);

@@ -280,9 +280,28 @@ TEST_CASE("append growth (pytorch-quantization): width fixed by the first batch,
   tiny.collect(tv, 1);
   CHECK(tiny.width() == std::numeric_limits<float>::min());
   CHECK(tiny.counts()[0] == 1);
+  // the first batch's absmax known beforehand (range_max) fixes the width as that batch would, whatever pieces
+  // the batch is then fed in
+  HistogramOptions seeded = o;
+  seeded.range_max = 4.0f;
+  Histogram whole(o), pieces(seeded);
+  whole.collect(b1, 4);
+  whole.collect(b2, 2);
+  for (const float v : {b1[0], b1[1], b1[2], b1[3], b2[0], b2[1]}) pieces.collect(&v, 1);
+  CHECK(pieces.width() == whole.width());
+  CHECK(pieces.counts() == whole.counts());
+  Histogram unseeded_pieces(o);
+  unseeded_pieces.collect(b1, 1);  // a zero: no width yet
+  unseeded_pieces.collect(b1 + 1, 1);  // 1.0 alone would fix w = 1 / 8
+  CHECK(unseeded_pieces.width() == 0.125f);
   HistogramOptions bad = o;
   bad.kind = HistogramKind::kSigned;
   CHECK_THROWS_AS(Histogram(bad), qmath::error);
+  HistogramOptions bad_seed = o;
+  bad_seed.range_max = -1.0f;
+  CHECK_THROWS_AS(Histogram(bad_seed), qmath::error);
+  bad_seed.range_max = std::numeric_limits<float>::infinity();
+  CHECK_THROWS_AS(Histogram(bad_seed), qmath::error);
 }
 
 TEST_CASE("NaN and infinity: kError names the tensor and the counts and changes nothing; kSkip counts them") {

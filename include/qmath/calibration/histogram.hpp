@@ -53,7 +53,9 @@ struct HistogramOptions {
   HistogramKind kind = HistogramKind::kAbsolute;
   std::int32_t bins = 2048;                     // >= 1 (even for kPowerOfTwo)
   RangeGrowth growth = RangeGrowth::kPowerOfTwo;
-  float range_max = 0.0f;                       // kFixed only: finite and > 0
+  float range_max = 0.0f;  // kFixed: the range, finite and > 0; kAppendBins: 0, or the absmax of the first batch
+                           // with a non-zero value when it is known beforehand (it fixes the width w = range_max / bins
+                           // as that batch would; for a caller that feeds the batch in pieces)
   NonFinitePolicy non_finite = NonFinitePolicy::kError;
   std::string name;                             // the tensor's name, used in error messages
 };
@@ -74,6 +76,12 @@ class Histogram {
         break;
       case RangeGrowth::kAppendBins:
         detail::require(absolute, where, name_for_error(), "kAppendBins (pytorch-quantization) is for absolute histograms");
+        if (opt_.range_max != 0.0f) {  // the first batch's absmax, known beforehand: it fixes the width now
+          const float m = opt_.range_max;
+          detail::require(m > 0.0f && m <= std::numeric_limits<float>::max(), where, name_for_error(),
+                          "kAppendBins range_max must be 0 or finite and > 0, got ", m);
+          set_append_width(m);
+        }
         break;
       case RangeGrowth::kFixed: {
         const float m = opt_.range_max;
@@ -256,6 +264,14 @@ class Histogram {
     }
   }
 
+  // kAppendBins: the width pytorch-quantization derives from its first non-zero batch, w = absmax / bins. A subnormal
+  // width would make 1 / width overflow: the smallest normal float is the narrowest bin.
+  void set_append_width(float absmax) {
+    width_ = absmax / static_cast<float>(opt_.bins);
+    if (!(width_ >= std::numeric_limits<float>::min())) width_ = std::numeric_limits<float>::min();
+    range_.inv_width = static_cast<float>(1.0 / static_cast<double>(width_));
+  }
+
   // Ensures the current range covers [min_, max_] (raw extremes of the finite values seen).
   void grow_to_cover() {
     const bool absolute = opt_.kind == HistogramKind::kAbsolute;
@@ -264,10 +280,7 @@ class Histogram {
     if (opt_.growth == RangeGrowth::kFixed) return;
     if (opt_.growth == RangeGrowth::kAppendBins) {
       if (width_ == 0.0f) {
-        width_ = hi_abs / static_cast<float>(opt_.bins);
-        // A subnormal width would make 1 / width overflow: the smallest normal float is the narrowest bin.
-        if (!(width_ >= std::numeric_limits<float>::min())) width_ = std::numeric_limits<float>::min();
-        range_.inv_width = static_cast<float>(1.0 / static_cast<double>(width_));
+        set_append_width(hi_abs);
         return;
       }
       const double needed = static_cast<double>(std::ceil(hi_abs / width_));  // as pytorch-quantization: ceil(max / w)
