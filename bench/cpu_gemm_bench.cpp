@@ -149,6 +149,26 @@ void bm_qmath_fused(benchmark::State& state, Shape s, bool fixed_point) {
   set_counters(state, s);
 }
 
+// int32 output requantized with a float scale and a zero point (ScaleMode::kFloat), on one path: against the plain
+// int32 GEMM of the same path (qmath_s8s8_<isa>) on an epilogue-heavy shape (small K), the epilogue's cost.
+void bm_qmath_i32_scaled(benchmark::State& state, Shape s, Isa isa) {
+  const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
+  OutputVector<std::int32_t> c(std::size_t(s.m) * s.n);
+  const float scale = 0.37f;
+  Epilogue e;
+  e.scale_mode = qmath::ScaleMode::kFloat;
+  e.scale = &scale;
+  e.output_zero_point = 3;
+  for (auto _ : state) {
+    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, e, {isa, 1});
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
 void bm_eigen(benchmark::State& state, Shape s) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
@@ -288,6 +308,19 @@ void register_all() {
                                  16)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
+  }
+  // Float-scaled int32 output per path, next to the plain int32 GEMM of the same shape and path.
+  {
+    const Shape s{64, 1024, 64};
+    for (Isa isa : paths) {
+      const std::string suffix = std::string(qmath::cpu::isa_name(isa)) + "/" + s.name();
+      benchmark::RegisterBenchmark(("qmath_s8s8_" + suffix).c_str(), bm_qmath<std::int8_t>, s, isa, 0)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("qmath_i32_scaled_" + suffix).c_str(), bm_qmath_i32_scaled, s, isa)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+    }
   }
   std::vector<Shape> fused = inference;
   fused.push_back({1024, 1024, 1024});
