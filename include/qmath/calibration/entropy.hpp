@@ -371,18 +371,20 @@ class MxnetSearch {
       }
       return g;
     };
-    groups_.resize(static_cast<std::size_t>(L_));
-    std::size_t nzq = 0;
-    for (std::int64_t l = 0; l < L_; ++l) {
-      const Group g = groups_[static_cast<std::size_t>(l)] = group(l);
-      if (g.norm != 0) nzq += static_cast<std::size_t>(g.npz);
-    }
+    // Q's non-zero bins: in a middle group the non-zero P bins are its non-empty slice bins, so only the first and
+    // last groups need their own count (with fewer slice bins than levels, only the last group has bins).
+    const Group first = group(0);
+    const Group last = L_ > 1 ? group(L_ - 1) : Group{0, 0, 0, 0};
+    const std::size_t mid_lo = lo + m, mid_hi = lo + static_cast<std::size_t>(L_ - 1) * m;
+    std::size_t nzq = static_cast<std::size_t>(mid_hi > mid_lo ? NZ_[mid_hi] - NZ_[mid_lo] : 0);
+    nzq += static_cast<std::size_t>((first.norm != 0 ? first.npz : 0) + (last.norm != 0 ? last.npz : 0));
     if (nzq == 0) return inf;
     const double eq = eps_ * static_cast<double>(len - nzq) / static_cast<double>(nzq);
     if (!(eq < 1.0)) return inf;
     const double log_eps = std::log(eps_);
     double plogq = 0.0, Sq = 0.0;
-    for (const Group& g : groups_) {
+    for (std::int64_t l = 0; l < L_; ++l) {
+      const Group g = l == 0 ? first : (l == L_ - 1 ? last : group(l));
       if (g.npz == 0) continue;
       const double weight = static_cast<double>(g.psum) - static_cast<double>(g.npz) * e;  // sum of p' over P > 0
       if (g.norm == 0) {
@@ -425,7 +427,6 @@ class MxnetSearch {
   std::vector<std::uint64_t> B_, NZ_;
   std::vector<double> PL_, LP_;
   std::vector<double> INV_[kTerms];
-  std::vector<Group> groups_;
 };
 
 }  // namespace detail
