@@ -204,6 +204,24 @@ inline double pytorch_divergence(const std::vector<std::int64_t>& bins, std::siz
   return numpy_sum(terms.data(), i);
 }
 
+// MXNet / TVM's smoothing of a distribution, in T (double for kMxnet, float for mxnet_float32): zero entries become
+// eps, the others lose eps1 = (eps * zeros) / nonzeros. False (the candidate is +inf) when every entry is zero or
+// eps1 >= 1. Their float expression x += eps * [x == 0] - eps1 * [x != 0] adds exactly eps to a zero and subtracts
+// exactly eps1 from the rest (the products by 0 and 1 and the subtraction of 0 are exact), so this form equals it
+// bit for bit. Non-zero entries are >= 1 where it is used (counts, and group sums over non-empty bins): they stay
+// positive.
+template <class T>
+bool mxnet_smooth(std::vector<T>& v, T eps) {
+  std::size_t zeros = 0;
+  for (T x : v) zeros += x == T(0);
+  const std::size_t nonzeros = v.size() - zeros;
+  if (nonzeros == 0) return false;
+  const T eps1 = eps * static_cast<T>(zeros) / static_cast<T>(nonzeros);
+  if (eps1 >= T(1)) return false;
+  for (T& x : v) x = x == T(0) ? eps : x - eps1;
+  return true;
+}
+
 // MXNet/TVM: divergence of candidate i around zero bin z (see the file comment), in double; +inf when smoothing is
 // impossible. The normative definition of kMxnet.
 inline double mxnet_divergence(const std::uint64_t* counts, std::size_t n, std::size_t z, std::size_t i,
@@ -228,17 +246,7 @@ inline double mxnet_divergence(const std::uint64_t* counts, std::size_t n, std::
       for (std::size_t k = s; k < e; ++k)
         if (p[k] != 0.0) q[k] = static_cast<double>(mass) / static_cast<double>(norm);
   }
-  auto smooth = [eps](std::vector<double>& v) {
-    std::size_t zeros = 0;
-    for (double x : v) zeros += x == 0.0;
-    const std::size_t nonzeros = v.size() - zeros;
-    if (nonzeros == 0) return false;
-    const double eps1 = eps * static_cast<double>(zeros) / static_cast<double>(nonzeros);
-    if (eps1 >= 1.0) return false;
-    for (double& x : v) x = x == 0.0 ? eps : x - eps1;  // non-zero entries are >= 1 here: they stay positive
-    return true;
-  };
-  if (!smooth(p) || !smooth(q)) return std::numeric_limits<double>::infinity();
+  if (!mxnet_smooth(p, eps) || !mxnet_smooth(q, eps)) return std::numeric_limits<double>::infinity();
   double sp = 0.0, sq = 0.0;
   for (std::size_t k = 0; k < len; ++k) {
     sp += p[k];
@@ -255,9 +263,8 @@ inline double mxnet_divergence(const std::uint64_t* counts, std::size_t n, std::
 // The same divergence with MXNet / TVM's float32 arithmetic, operation by operation in their order: P's end bins as
 // sequential float sums of the float-converted counts (the first from bin 0 upward; the last starting from the
 // slice's last bin), each Q group's count sum converted to float once (the remainder bins' sum added to the last
-// group in float), q = group sum / non-empty bins in float, smoothing with eps1 = (eps * zeros) / nonzeros and
-// x += eps * [x == 0] - eps1 * [x != 0], sequential float sums for the normalisation, and
-// kl += p * logf(p / q) in float. `head` holds the sequential float prefix sums of the converted counts
+// group in float), q = group sum / non-empty bins in float, mxnet_smooth in float, sequential float sums for the
+// normalisation, and kl += p * logf(p / q) in float. `head` holds the sequential float prefix sums of the converted counts
 // (head[k] = ((c[0] + c[1]) + ...) + c[k]), shared by all candidates. Group sums must stay below 2^31 (MXNet / TVM
 // accumulate them in int). Requires strict IEEE float evaluation (no FMA contraction, -ffp-contract=off).
 inline float mxnet_divergence_f32(const std::uint64_t* counts, const float* head, std::size_t n, std::size_t z,
@@ -286,21 +293,7 @@ inline float mxnet_divergence_f32(const std::uint64_t* counts, const float* head
       for (std::size_t k = s; k < stop; ++k)
         if (p[k] != 0.0f) q[k] = group / static_cast<float>(norm);
   }
-  auto smooth = [eps](std::vector<float>& v) {
-    std::size_t zeros = 0;
-    for (float x : v) zeros += x == 0.0f;
-    const std::size_t nonzeros = v.size() - zeros;
-    if (nonzeros == 0) return false;
-    const float eps1 = eps * static_cast<float>(zeros) / static_cast<float>(nonzeros);
-    if (eps1 >= 1.0f) return false;
-    for (float& x : v) {
-      const float is_zero = x == 0.0f ? 1.0f : 0.0f;
-      const float delta = eps * is_zero - eps1 * (1.0f - is_zero);
-      x += delta;
-    }
-    return true;
-  };
-  if (!smooth(p) || !smooth(q)) return std::numeric_limits<float>::infinity();
+  if (!mxnet_smooth(p, eps) || !mxnet_smooth(q, eps)) return std::numeric_limits<float>::infinity();
   float sp = 0.0f, sq = 0.0f;
   for (std::size_t k = 0; k < len; ++k) sp += p[k];
   for (std::size_t k = 0; k < len; ++k) sq += q[k];
