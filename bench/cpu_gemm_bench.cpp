@@ -38,7 +38,6 @@ const char* cpu_gemm_bench_eigen_simd();
 
 namespace {
 
-using qmath::BLayout;
 using qmath::Epilogue;
 using qmath::GemmShape;
 using qmath::cpu::Isa;
@@ -91,17 +90,12 @@ struct FusedEpilogue {
       multiplier[n] = q.multiplier;
       shift[n] = q.shift;
     }
-    e.bias = bias.data();
-    e.scale_mode = qmath::ScaleMode::kFloat;
-    e.per_channel = true;
-    e.scale = scale.data();
-    if (fixed_point) {
-      e.scale_mode = qmath::ScaleMode::kFixedPoint;
-      e.multiplier = multiplier.data();
-      e.shift = shift.data();
-    }
-    e.output_zero_point = -10;
-    e.clamp_min = -10;  // ReLU in the quantized domain
+    const qmath::Granularity per_channel = qmath::Granularity::kPerChannel;
+    e = (fixed_point ? Epilogue::fixed_point_multiplier(multiplier.data(), shift.data(), per_channel)
+                     : Epilogue::float_multiplier(scale.data(), per_channel))
+            .with_bias(bias.data())
+            .with_output_zero_point(-10)
+            .with_clamp(-10, INT32_MAX);  // ReLU in the quantized domain
   }
 };
 
@@ -110,12 +104,12 @@ template <class TA>
 void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad) {
   const auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
+  const auto packed = qmath::cpu::pack_b(qmath::col_major(b.data(), s.k, s.n), 0);
   const int ldc = s.n + ldc_pad;
   OutputVector<std::int32_t> c(std::size_t(s.m) * ldc);
   const Epilogue e;
   for (auto _ : state) {
-    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), ldc, e, {isa, 1});
+    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{qmath::row_major(a.data(), s.m, s.k), &packed, qmath::row_major(c.data(), s.m, s.n, ldc), 0, e}, {isa, 1});
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -128,7 +122,7 @@ void bm_qmath_oneshot(benchmark::State& state, Shape s) {
   OutputVector<std::int32_t> c(std::size_t(s.m) * s.n);
   const Epilogue e;
   for (auto _ : state) {
-    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, c.data(), s.n, e);
+    qmath::cpu::gemm(qmath::GemmArgs{qmath::row_major(a.data(), s.m, s.k), qmath::col_major(b.data(), s.k, s.n), qmath::row_major(c.data(), s.m, s.n), 0, 0, e});
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -138,31 +132,28 @@ void bm_qmath_oneshot(benchmark::State& state, Shape s) {
 void bm_qmath_fused(benchmark::State& state, Shape s, bool fixed_point) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
+  const auto packed = qmath::cpu::pack_b(qmath::col_major(b.data(), s.k, s.n), 0);
   OutputVector<std::int8_t> c(std::size_t(s.m) * s.n);
   const FusedEpilogue fe(s, fixed_point);
   for (auto _ : state) {
-    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, fe.e);
+    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{qmath::row_major(a.data(), s.m, s.k), &packed, qmath::row_major(c.data(), s.m, s.n), 0, fe.e});
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
   set_counters(state, s);
 }
 
-// int32 output requantized with a float scale and a zero point (ScaleMode::kFloat), on one path: against the plain
+// int32 output requantized with a float scale and a zero point (a float multiplier), on one path: against the plain
 // int32 GEMM of the same path (qmath_s8s8_<isa>) on an epilogue-heavy shape (small K), the epilogue's cost.
 void bm_qmath_i32_scaled(benchmark::State& state, Shape s, Isa isa) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  const auto packed = qmath::cpu::pack_b(s.k, s.n, b.data(), s.k, BLayout::kNxK, 0);
+  const auto packed = qmath::cpu::pack_b(qmath::col_major(b.data(), s.k, s.n), 0);
   OutputVector<std::int32_t> c(std::size_t(s.m) * s.n);
   const float scale = 0.37f;
-  Epilogue e;
-  e.scale_mode = qmath::ScaleMode::kFloat;
-  e.scale = &scale;
-  e.output_zero_point = 3;
+  const Epilogue e = Epilogue::float_multiplier(&scale).with_output_zero_point(3);
   for (auto _ : state) {
-    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), s.n, e, {isa, 1});
+    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{qmath::row_major(a.data(), s.m, s.k), &packed, qmath::row_major(c.data(), s.m, s.n), 0, e}, {isa, 1});
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -188,8 +179,8 @@ void bm_reference(benchmark::State& state, Shape s) {
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   OutputVector<std::int32_t> c(std::size_t(s.m) * s.n);
   for (auto _ : state) {
-    qmath::gemm_reference(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, c.data(), s.n,
-                          Epilogue{});
+    qmath::gemm_reference(qmath::GemmArgs{qmath::row_major(a.data(), s.m, s.k), qmath::col_major(b.data(), s.k, s.n),
+                                           qmath::row_major(c.data(), s.m, s.n)});
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }

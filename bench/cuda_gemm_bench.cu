@@ -69,7 +69,10 @@ void dp4a_int32(benchmark::State& state) {
   Device<std::int8_t> a(std::size_t(s.m) * s.k), b(std::size_t(s.n) * s.k);
   Device<std::int32_t> c(std::size_t(s.m) * s.n);
   timed(state, s, "TOPS",
-        [&] { qmath::cuda::gemm_dp4a(s, a.p, s.k, 0, b.p, s.k, 0, c.p, s.n, qmath::Epilogue{}); });
+        [&] {
+          qmath::cuda::gemm_dp4a(qmath::GemmArgs{qmath::row_major(a.p, s.m, s.k), qmath::col_major(b.p, s.k, s.n),
+                                                 qmath::row_major(c.p, s.m, s.n)});
+        });
 }
 
 void dp4a_int8(benchmark::State& state) {
@@ -81,20 +84,17 @@ void dp4a_int8(benchmark::State& state) {
   check_cuda(cudaMemcpy(dm.p, mult.data(), 4 * s.n, cudaMemcpyHostToDevice), "copy");
   check_cuda(cudaMemcpy(ds.p, shift.data(), 4 * s.n, cudaMemcpyHostToDevice), "copy");
   check_cuda(cudaMemcpy(db.p, bias.data(), 4 * s.n, cudaMemcpyHostToDevice), "copy");
-  qmath::Epilogue e;
-  e.scale_mode = qmath::ScaleMode::kFixedPoint;
-  e.per_channel = true;
-  e.multiplier = dm.p;
-  e.shift = ds.p;
-  e.bias = db.p;
-  e.clamp_min = 0;
-  timed(state, s, "TOPS", [&] { qmath::cuda::gemm_dp4a(s, a.p, s.k, 0, b.p, s.k, 0, c.p, s.n, e); });
+  const qmath::Epilogue e =
+      qmath::Epilogue::fixed_point_multiplier(dm.p, ds.p, qmath::Granularity::kPerChannel).with_bias(db.p).with_clamp(0, INT32_MAX);
+  const qmath::GemmArgs args{qmath::row_major(a.p, s.m, s.k), qmath::col_major(b.p, s.k, s.n), qmath::row_major(c.p, s.m, s.n),
+                             0, 0, e};
+  timed(state, s, "TOPS", [&] { qmath::cuda::gemm_dp4a(args); });
 }
 
 void fp32_simt(benchmark::State& state) {
   const GemmShape s = shape_of(state);
   Device<float> a(std::size_t(s.m) * s.k), b(std::size_t(s.n) * s.k), c(std::size_t(s.m) * s.n);
-  timed(state, s, "TFLOPS", [&] { qmath::cuda::gemm_fp32(s, a.p, s.k, b.p, s.k, c.p, s.n); });
+  timed(state, s, "TFLOPS", [&] { qmath::cuda::gemm_fp32(qmath::row_major(a.p, s.m, s.k), qmath::col_major(b.p, s.k, s.n), qmath::row_major(c.p, s.m, s.n)); });
 }
 
 void cublas_sgemm(benchmark::State& state) {

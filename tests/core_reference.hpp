@@ -111,26 +111,26 @@ inline std::int32_t requantize_fixed(std::int32_t acc, std::int32_t m, int shift
 template <class OutT>
 OutT epilogue(const qmath::Epilogue& e, std::int32_t acc, int n) {
   std::int64_t v = acc;
-  if (e.bias) v += e.bias[n];
+  if (e.bias()) v += e.bias()[n];
   const std::int32_t v32 = sat32(v);
-  const int ch = e.per_channel ? n : 0;
+  const int ch = e.per_channel() ? n : 0;
   if constexpr (std::is_same<OutT, float>::value) {
     float y = static_cast<float>(v32);
-    if (e.scale_mode == qmath::ScaleMode::kFloat) y = mul_f32(y, e.scale[ch]);
-    if (y < e.float_clamp_min) y = e.float_clamp_min;
-    if (y > e.float_clamp_max) y = e.float_clamp_max;
+    if (e.scaling() == qmath::Scaling::kFloatMultiplier) y = mul_f32(y, e.float_multipliers()[ch]);
+    if (y < e.float_clamp_min()) y = e.float_clamp_min();
+    if (y > e.float_clamp_max()) y = e.float_clamp_max();
     return y;
   } else {
-    const std::int64_t lo = std::max<std::int64_t>(e.clamp_min, std::numeric_limits<OutT>::min());
-    const std::int64_t hi = std::min<std::int64_t>(e.clamp_max, std::numeric_limits<OutT>::max());
+    const std::int64_t lo = std::max<std::int64_t>(e.clamp_min(), std::numeric_limits<OutT>::min());
+    const std::int64_t hi = std::min<std::int64_t>(e.clamp_max(), std::numeric_limits<OutT>::max());
     std::int64_t q;
-    switch (e.scale_mode) {
-      case qmath::ScaleMode::kFloat:
-        q = requantize_float(v32, e.scale[ch], e.output_zero_point, std::int32_t(lo), std::int32_t(hi));
+    switch (e.scaling()) {
+      case qmath::Scaling::kFloatMultiplier:
+        q = requantize_float(v32, e.float_multipliers()[ch], e.output_zero_point(), std::int32_t(lo), std::int32_t(hi));
         break;
-      case qmath::ScaleMode::kFixedPoint:
-        q = requantize_fixed(v32, e.multiplier[ch], e.shift[ch], e.output_zero_point, std::int32_t(lo),
-                             std::int32_t(hi), e.rounding == qmath::FixedPointRounding::kSingle);
+      case qmath::Scaling::kFixedPointMultiplier:
+        q = requantize_fixed(v32, e.fixed_point_multipliers()[ch], e.shifts()[ch], e.output_zero_point(), std::int32_t(lo),
+                             std::int32_t(hi), e.rounding() == qmath::FixedPointRounding::kSingleRounding);
         break;
       default:
         q = v32 < lo ? lo : (v32 > hi ? hi : v32);

@@ -13,7 +13,6 @@
 
 namespace {
 
-using qmath::BLayout;
 using qmath::QuantParams;
 using qmath::Round;
 using qmath::eigen::ChannelAxis;
@@ -118,7 +117,7 @@ TEST_CASE("eigen per-channel quantization uses one parameter set per row or colu
                   qmath::error);
 }
 
-TEST_CASE("eigen::gemm_reference matches an int64 triple loop for both B layouts, maps and blocks", "[eigen]") {
+TEST_CASE("eigen::gemm_reference matches an int64 triple loop for both B storage orders, maps and blocks", "[eigen]") {
   const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 9, 33}, {8, 16, 64}};
   unsigned seed = 10;
   for (const auto& s : shapes) {
@@ -135,9 +134,9 @@ TEST_CASE("eigen::gemm_reference matches an int64 triple loop for both B layouts
         want(i, j) = acc;
       }
     const qmath::Epilogue raw{};
-    const auto c1 = qmath::eigen::gemm_reference<std::int32_t>(a, za, b_kn, zb, raw, BLayout::kKxN);
-    const auto c2 = qmath::eigen::gemm_reference<std::int32_t>(a, za, b_nk, zb, raw, BLayout::kNxK);
-    // B given column-major: the adapter copies it into row-major form.
+    const auto c1 = qmath::eigen::gemm_reference<std::int32_t>(a, za, b_kn, zb, raw);
+    const auto c2 = qmath::eigen::gemm_reference<std::int32_t>(a, za, b_nk.transpose(), zb, raw);
+    // B given column-major: the adapter reads it in place as a column-major view.
     const Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic> b_col = b_kn;
     const auto c3 = qmath::eigen::gemm_reference<std::int32_t>(a, za, b_col, zb, raw);
     REQUIRE(c1.rows() == m);
@@ -150,10 +149,7 @@ TEST_CASE("eigen::gemm_reference matches an int64 triple loop for both B layouts
       }
     // int8 output through a float-scale epilogue: each element is requantize_float of the exact accumulator.
     const float scale = 1.0f / 512.0f;
-    qmath::Epilogue e{};
-    e.scale_mode = qmath::ScaleMode::kFloat;
-    e.scale = &scale;
-    e.output_zero_point = -5;
+    const qmath::Epilogue e = qmath::Epilogue::float_multiplier(&scale).with_output_zero_point(-5);
     const auto c8 = qmath::eigen::gemm_reference<std::int8_t>(a, za, b_kn, zb, e);
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < n; ++j)
@@ -163,8 +159,7 @@ TEST_CASE("eigen::gemm_reference matches an int64 triple loop for both B layouts
     const RowMajorMatrix<float> f1 =
         qmath::eigen::gemm_fp32((a.cast<float>().array() - float(za)).matrix(), (b_kn.cast<float>().array() - float(zb)).matrix());
     const RowMajorMatrix<float> f2 = qmath::eigen::gemm_fp32((a.cast<float>().array() - float(za)).matrix(),
-                                                             (b_nk.cast<float>().array() - float(zb)).matrix(),
-                                                             BLayout::kNxK);
+                                                             (b_nk.cast<float>().array() - float(zb)).matrix().transpose());
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < n; ++j) {
         REQUIRE(f1(i, j) == float(want(i, j)));

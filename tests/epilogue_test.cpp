@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "epilogue_fields.hpp"
 #include "core_reference.hpp"
 
 using Catch::Contains;
@@ -18,7 +19,7 @@ using qmath::Epilogue;
 using qmath::FixedPointRounding;
 using qmath::QuantParams;
 using qmath::QuantRange;
-using qmath::ScaleMode;
+using qmath::Scaling;
 
 namespace {
 constexpr int kN = 5;  // output columns
@@ -58,7 +59,7 @@ bool same(OutT a, OutT b) {
 }
 
 struct Config {
-  ScaleMode mode;
+  Scaling mode;
   bool per_channel, bias;
   FixedPointRounding rounding;
   std::int32_t zero_point, clamp_min, clamp_max;
@@ -71,26 +72,26 @@ TEMPLATE_TEST_CASE("apply_epilogue agrees with the documented formula", "[epilog
   const bool is_float = std::is_same<TestType, float>::value;
   const bool is_unsigned = std::is_same<TestType, std::uint8_t>::value;
   const Config c = GENERATE(values<Config>({
-      {ScaleMode::kNone, false, false, FixedPointRounding::kDouble, 0, INT32_MIN, INT32_MAX},
-      {ScaleMode::kNone, false, true, FixedPointRounding::kDouble, 0, -20, 100},
-      {ScaleMode::kFloat, false, false, FixedPointRounding::kDouble, 3, INT32_MIN, INT32_MAX},
-      {ScaleMode::kFloat, true, true, FixedPointRounding::kDouble, 3, INT32_MIN, INT32_MAX},
-      {ScaleMode::kFloat, true, true, FixedPointRounding::kDouble, 10, 10, 90},  // ReLU-like clamp above zp
-      {ScaleMode::kFixedPoint, false, false, FixedPointRounding::kDouble, 0, INT32_MIN, INT32_MAX},
-      {ScaleMode::kFixedPoint, true, true, FixedPointRounding::kDouble, 7, INT32_MIN, INT32_MAX},
-      {ScaleMode::kFixedPoint, true, true, FixedPointRounding::kSingle, 7, INT32_MIN, INT32_MAX},
-      {ScaleMode::kFixedPoint, true, false, FixedPointRounding::kSingle, 1, 1, 61},
+      {Scaling::kNone, false, false, FixedPointRounding::kDoubleRounding, 0, INT32_MIN, INT32_MAX},
+      {Scaling::kNone, false, true, FixedPointRounding::kDoubleRounding, 0, -20, 100},
+      {Scaling::kFloatMultiplier, false, false, FixedPointRounding::kDoubleRounding, 3, INT32_MIN, INT32_MAX},
+      {Scaling::kFloatMultiplier, true, true, FixedPointRounding::kDoubleRounding, 3, INT32_MIN, INT32_MAX},
+      {Scaling::kFloatMultiplier, true, true, FixedPointRounding::kDoubleRounding, 10, 10, 90},  // ReLU-like clamp above zp
+      {Scaling::kFixedPointMultiplier, false, false, FixedPointRounding::kDoubleRounding, 0, INT32_MIN, INT32_MAX},
+      {Scaling::kFixedPointMultiplier, true, true, FixedPointRounding::kDoubleRounding, 7, INT32_MIN, INT32_MAX},
+      {Scaling::kFixedPointMultiplier, true, true, FixedPointRounding::kSingleRounding, 7, INT32_MIN, INT32_MAX},
+      {Scaling::kFixedPointMultiplier, true, false, FixedPointRounding::kSingleRounding, 1, 1, 61},
   }));
-  if (is_float && c.mode == ScaleMode::kFixedPoint) return;  // rejected by validate_epilogue (tested below)
-  Epilogue e;
-  e.scale_mode = c.mode;
+  if (is_float && c.mode == Scaling::kFixedPointMultiplier) return;  // rejected by validate_epilogue (tested below)
+  qtest::EpilogueFields e;
+  e.scaling = c.mode;
   e.per_channel = c.per_channel;
   e.bias = c.bias ? arr.bias.data() : nullptr;
-  e.scale = arr.scale.data();
-  e.multiplier = arr.multiplier.data();
+  e.float_multiplier = arr.scale.data();
+  e.fixed_point_multiplier = arr.multiplier.data();
   e.shift = arr.shift.data();
   e.rounding = c.rounding;
-  e.output_zero_point = (is_unsigned && c.mode != ScaleMode::kNone) ? c.zero_point + 128 : c.zero_point;
+  e.output_zero_point = (is_unsigned && c.mode != Scaling::kNone) ? c.zero_point + 128 : c.zero_point;
   e.clamp_min = c.clamp_min;
   e.clamp_max = c.clamp_max;
   if (is_float && c.clamp_min != INT32_MIN) {
@@ -113,9 +114,9 @@ TEMPLATE_TEST_CASE("apply_epilogue agrees with the documented formula", "[epilog
 TEST_CASE("apply_epilogue: worked numbers", "[epilogue]") {
   // int8 output, float scale 0.5, zp 3: 7 * 0.5 = 3.5 -> 4 (half to even) + 3 = 7; 5 * 0.5 = 2.5 -> 2 + 3 = 5.
   const float half = 0.5f;
-  Epilogue e;
-  e.scale_mode = ScaleMode::kFloat;
-  e.scale = &half;
+  qtest::EpilogueFields e;
+  e.scaling = Scaling::kFloatMultiplier;
+  e.float_multiplier = &half;
   e.output_zero_point = 3;
   CHECK(qmath::apply_epilogue<std::int8_t>(e, 7, 0) == 7);
   CHECK(qmath::apply_epilogue<std::int8_t>(e, 5, 0) == 5);
@@ -129,31 +130,31 @@ TEST_CASE("apply_epilogue: worked numbers", "[epilogue]") {
   // the same in fixed point: 0.5 = 2^30 * 2^(0 - 31); double rounding: RDBPOT(SRDHM(7, 2^30), 0) = round-half-up
   // (3.5) = 4 -> 7 with zp 3; single rounding gives the same here.
   const std::int32_t m = 1 << 30, s = 0;
-  Epilogue f;
-  f.scale_mode = ScaleMode::kFixedPoint;
-  f.multiplier = &m;
+  qtest::EpilogueFields f;
+  f.scaling = Scaling::kFixedPointMultiplier;
+  f.fixed_point_multiplier = &m;
   f.shift = &s;
   f.output_zero_point = 3;
   CHECK(qmath::apply_epilogue<std::int8_t>(f, 7, 0) == 7);
   CHECK(qmath::apply_epilogue<std::int8_t>(f, -7, 0) == 0);  // -3.5 -> -3 (SRDHM ties up) + 3
-  f.rounding = FixedPointRounding::kSingle;
+  f.rounding = FixedPointRounding::kSingleRounding;
   CHECK(qmath::apply_epilogue<std::int8_t>(f, -7, 0) == 0);
   // float output: acc * scale, then the float clamp (ReLU).
-  Epilogue g;
-  g.scale_mode = ScaleMode::kFloat;
-  g.scale = &half;
+  qtest::EpilogueFields g;
+  g.scaling = Scaling::kFloatMultiplier;
+  g.float_multiplier = &half;
   g.float_clamp_min = 0.0f;
   CHECK(qmath::apply_epilogue<float>(g, 7, 0) == 3.5f);
   CHECK(qmath::apply_epilogue<float>(g, -7, 0) == 0.0f);
   // int32 output, no scale: the raw accumulator plus bias, saturated.
-  Epilogue r;
+  qtest::EpilogueFields r;
   const std::int32_t big[1] = {INT32_MAX};
   r.bias = big;
   CHECK(qmath::apply_epilogue<std::int32_t>(r, 1, 0) == INT32_MAX);
   CHECK(qmath::apply_epilogue<std::int32_t>(r, -1, 0) == INT32_MAX - 1);
   CHECK(qmath::apply_epilogue<std::int32_t>(r, INT32_MIN, 0) == -1);
   // uint8 output, no scale: the accumulator clamped to [0, 255].
-  Epilogue u;
+  qtest::EpilogueFields u;
   CHECK(qmath::apply_epilogue<std::uint8_t>(u, 300, 0) == 255);
   CHECK(qmath::apply_epilogue<std::uint8_t>(u, -3, 0) == 0);
 }
@@ -161,15 +162,15 @@ TEST_CASE("apply_epilogue: worked numbers", "[epilogue]") {
 TEST_CASE("apply_epilogue: int32 output with a float scale saturates at both int32 limits", "[epilogue]") {
   // float(INT32_MAX) is 2^31, which no int32 holds; the result must saturate to INT32_MAX, not wrap.
   const float one = 1.0f, two = 2.0f;
-  Epilogue e;
-  e.scale_mode = ScaleMode::kFloat;
-  e.scale = &one;
+  qtest::EpilogueFields e;
+  e.scaling = Scaling::kFloatMultiplier;
+  e.float_multiplier = &one;
   CHECK(qmath::apply_epilogue<std::int32_t>(e, INT32_MAX, 0) == INT32_MAX);
   CHECK(qmath::apply_epilogue<std::int32_t>(e, INT32_MIN, 0) == INT32_MIN);
   CHECK(qmath::apply_epilogue<std::int32_t>(e, INT32_MAX - 63, 0) == INT32_MAX);  // a tie, float rounds it to 2^31
   CHECK(qmath::apply_epilogue<std::int32_t>(e, INT32_MAX - 64, 0) == INT32_MAX - 127);  // float rounds it down
   CHECK(qmath::apply_epilogue<std::int32_t>(e, 1 << 30, 0) == (1 << 30));
-  e.scale = &two;
+  e.float_multiplier = &two;
   CHECK(qmath::apply_epilogue<std::int32_t>(e, 1 << 30, 0) == INT32_MAX);
   CHECK(qmath::apply_epilogue<std::int32_t>(e, -(1 << 30) - 1, 0) == INT32_MIN);
   e.output_zero_point = -5;  // 2^31 - 5 fits: the zero point is added before saturating
@@ -204,9 +205,9 @@ TEST_CASE("activation_clamp: ReLU and ReLU6 in the quantized domain", "[epilogue
   CHECK((r.qmin == -1 && r.qmax == 1));
   // used in an epilogue: ReLU6 on int8 output.
   const float scale = 0.25f;  // s_a * s_b / s_out
-  Epilogue e;
-  e.scale_mode = ScaleMode::kFloat;
-  e.scale = &scale;
+  qtest::EpilogueFields e;
+  e.scaling = Scaling::kFloatMultiplier;
+  e.float_multiplier = &scale;
   e.output_zero_point = out.zero_point;
   const QuantRange relu6 = qmath::activation_clamp(0.0f, 6.0f, out, s8);
   e.clamp_min = relu6.qmin;
@@ -219,51 +220,53 @@ TEST_CASE("activation_clamp: ReLU and ReLU6 in the quantized domain", "[epilogue
   CHECK_THROWS_WITH(qmath::activation_clamp(std::nanf(""), 0.0f, out, s8), Contains("bound is NaN"));
 }
 
-TEST_CASE("validate_epilogue: error policy", "[epilogue][errors]") {
+TEST_CASE("Epilogue stages and validate_epilogue: error policy", "[epilogue][errors]") {
   const float nan = std::nanf("");
   const float scales[2] = {1.0f, nan};
   const std::int32_t m_ok[2] = {1 << 30, 1 << 30}, m_neg[2] = {1 << 30, -1};
   const std::int32_t s_ok[2] = {0, -3}, s_bad[2] = {0, 31};
-  Epilogue e;
-  CHECK_NOTHROW(qmath::validate_epilogue<std::int8_t>(e, 2));
-  e.scale_mode = ScaleMode::kFixedPoint;
+  using qmath::Granularity;
+  // Construction rejects what no output type makes valid: null arrays, a zero point without a multiplier, empty or
+  // NaN clamps.
+  CHECK_NOTHROW(qmath::validate_epilogue<std::int8_t>(Epilogue::accumulator(), 2));
+  CHECK_THROWS_WITH(Epilogue::fixed_point_multiplier(nullptr, s_ok),
+                    "qmath::Epilogue::fixed_point_multiplier: null multiplier or shift array");
+  CHECK_THROWS_WITH(Epilogue::fixed_point_multiplier(m_ok, nullptr), Contains("null multiplier or shift array"));
+  CHECK_THROWS_WITH(Epilogue::float_multiplier(nullptr), "qmath::Epilogue::float_multiplier: null multiplier array");
+  CHECK_THROWS_WITH(Epilogue::accumulator().with_bias(nullptr), "qmath::Epilogue::with_bias: null bias array");
+  CHECK_THROWS_WITH(Epilogue::accumulator().with_output_zero_point(3),
+                    Contains("an output zero point needs a multiplier stage"));
+  CHECK_NOTHROW(Epilogue::accumulator().with_output_zero_point(0));
+  CHECK_THROWS_WITH(Epilogue::accumulator().with_clamp(5, 4), "qmath::Epilogue::with_clamp: clamp_min 5 > clamp_max 4");
+  CHECK_THROWS_WITH(Epilogue::accumulator().with_float_clamp(1.0f, 0.0f), Contains("float clamp is empty"));
+  CHECK_THROWS_WITH(Epilogue::accumulator().with_float_clamp(nan, 0.0f), Contains("bound is NaN"));
+  // with_arrays re-points existing stages and refuses null for a stage that exists.
+  const std::int32_t bias[2] = {1, 2};
+  const Epilogue fixed_bias = Epilogue::fixed_point_multiplier(m_ok, s_ok).with_bias(bias);
+  CHECK_THROWS_WITH(fixed_bias.with_arrays(nullptr, nullptr, m_ok, s_ok), Contains("null bias array"));
+  CHECK_THROWS_WITH(fixed_bias.with_arrays(bias, nullptr, nullptr, s_ok), Contains("null multiplier or shift array"));
+  CHECK(fixed_bias.with_arrays(bias, nullptr, m_neg, s_bad).shifts() == s_bad);
+  // Validation: what depends on the output type, the column count and the arrays' contents.
+  Epilogue e = Epilogue::fixed_point_multiplier(m_neg, s_ok);
   CHECK_THROWS_WITH(qmath::validate_epilogue<float>(e, 2),
-                    "qmath::validate_epilogue: a float output takes ScaleMode::kNone or kFloat");
-  CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(e, 2),
-                    "qmath::validate_epilogue: ScaleMode::kFixedPoint needs multiplier and shift arrays");
-  e.multiplier = m_neg;
-  e.shift = s_ok;
+                    "qmath::validate_epilogue: a float output takes no fixed-point multiplier (use float_multiplier)");
   CHECK_NOTHROW(qmath::validate_epilogue<std::int8_t>(e, 2));  // per tensor: only index 0 is read
-  e.per_channel = true;
+  e = Epilogue::fixed_point_multiplier(m_neg, s_ok, Granularity::kPerChannel);
   CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(e, 2), Contains("multiplier[1] is negative (-1)"));
   CHECK_NOTHROW(qmath::validate_epilogue<std::int8_t>(e, 2, /*arrays_on_host=*/false));
-  e.multiplier = m_ok;
-  e.shift = s_bad;
+  e = Epilogue::fixed_point_multiplier(m_ok, s_bad, Granularity::kPerChannel);
   CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(e, 2), Contains("shift[1] = 31 outside [-31, 30]"));
-  e = Epilogue{};
-  e.scale_mode = ScaleMode::kFloat;
-  CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(e, 2), Contains("ScaleMode::kFloat needs a scale array"));
-  e.scale = scales;
+  e = Epilogue::float_multiplier(scales);
   CHECK_NOTHROW(qmath::validate_epilogue<std::int8_t>(e, 2));
-  e.per_channel = true;
-  CHECK_THROWS_WITH(qmath::validate_epilogue<float>(e, 2), Contains("scale[1] is not finite (nan)"));
-  e = Epilogue{};
-  e.output_zero_point = 128;
+  e = Epilogue::float_multiplier(scales, Granularity::kPerChannel);
+  CHECK_THROWS_WITH(qmath::validate_epilogue<float>(e, 2), Contains("float multiplier[1] is not finite (nan)"));
+  e = Epilogue::float_multiplier(scales).with_output_zero_point(128);
   CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(e, 1),
                     "qmath::validate_epilogue: output zero point 128 outside the output type's range [-128, 127]");
-  e.output_zero_point = -1;
+  e = Epilogue::float_multiplier(scales).with_output_zero_point(-1);
   CHECK_THROWS_WITH(qmath::validate_epilogue<std::uint8_t>(e, 1), Contains("output zero point -1"));
-  e = Epilogue{};
-  e.clamp_min = 5;
-  e.clamp_max = 4;
-  CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(e, 1), Contains("clamp_min 5 > clamp_max 4"));
-  e.clamp_min = 200;
-  e.clamp_max = 300;
+  e = Epilogue::accumulator().with_clamp(200, 300);
   CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(e, 1),
                     Contains("clamp [200, 300] does not meet the output type's range"));
   CHECK_NOTHROW(qmath::validate_epilogue<std::uint8_t>(e, 1));
-  e = Epilogue{};
-  e.float_clamp_min = 1.0f;
-  e.float_clamp_max = 0.0f;
-  CHECK_THROWS_WITH(qmath::validate_epilogue<float>(e, 1), Contains("float clamp is empty"));
 }

@@ -90,10 +90,10 @@ std::int64_t gemmlowp_agreement(std::int64_t count, std::uint64_t seed) {
     else  // qmath saturates the pre-shift where TFLite would overflow
       bad += d != gemmlowp_mbqm(qref::sat32(qref::i128(x) * (qref::i128(1) << shift)), m, 0);
     bad += d != qref::mbqm_double(x, m, shift);
-    bad += d != qmath::multiply_by_quantized_multiplier(x, m, shift, FixedPointRounding::kDouble);
+    bad += d != qmath::multiply_by_quantized_multiplier(x, m, shift, FixedPointRounding::kDoubleRounding);
     const std::int32_t s = qmath::multiply_by_quantized_multiplier_single_rounding(x, m, shift);
     bad += s != qref::mbqm_single(x, m, shift);
-    bad += s != qmath::multiply_by_quantized_multiplier(x, m, shift, FixedPointRounding::kSingle);
+    bad += s != qmath::multiply_by_quantized_multiplier(x, m, shift, FixedPointRounding::kSingleRounding);
   };
   // Edge inputs: all pairs for SRDHM, every exponent for RDBPOT, every shift and a set of multipliers for MBQM.
   const std::int32_t multipliers[] = {0, 1, 2, 1 << 30, (1 << 30) + 1, 1518500250 /* ~ 2^30.5 */, INT32_MAX - 1,
@@ -147,8 +147,8 @@ TEST_CASE("fixed point: documented examples, by hand", "[fixed_point]") {
   //   single: (-4 * 3*2^29 + 2^31) >> 32 = floor(-1.5 + 0.5) = -1 (toward +inf).
   CHECK(qmath::multiply_by_quantized_multiplier_double_rounding(-4, 3 << 29, -1) == -2);
   CHECK(qmath::multiply_by_quantized_multiplier_single_rounding(-4, 3 << 29, -1) == -1);
-  CHECK(qmath::multiply_by_quantized_multiplier(-4, 3 << 29, -1, FixedPointRounding::kDouble) == -2);
-  CHECK(qmath::multiply_by_quantized_multiplier(-4, 3 << 29, -1, FixedPointRounding::kSingle) == -1);
+  CHECK(qmath::multiply_by_quantized_multiplier(-4, 3 << 29, -1, FixedPointRounding::kDoubleRounding) == -2);
+  CHECK(qmath::multiply_by_quantized_multiplier(-4, 3 << 29, -1, FixedPointRounding::kSingleRounding) == -1);
   // Double rounding of a non-tie: m = 2^30 + 1 (0.5 + 2^-31), shift -1: x = 3 -> exact 0.75000000035;
   // SRDHM(3, m) = round(1.5000000007) = 2, RDBPOT(2, 1) = 1; single: round(0.75...) = 1.
   CHECK(qmath::multiply_by_quantized_multiplier_double_rounding(3, (1 << 30) + 1, -1) == 1);
@@ -303,10 +303,10 @@ TEST_CASE("requantize: every int8 x int8 product, fixed point (both roundings) a
         const std::int32_t acc = a * b;
         const std::int32_t lo = rq.range.qmin, hi = rq.range.qmax;
         bad += qmath::requantize_fixed_point(acc, qm.multiplier, qm.shift, rq.zero_point, rq.range,
-                                             FixedPointRounding::kDouble) !=
+                                             FixedPointRounding::kDoubleRounding) !=
                qref::requantize_fixed(acc, qm.multiplier, qm.shift, rq.zero_point, lo, hi, false);
         bad += qmath::requantize_fixed_point(acc, qm.multiplier, qm.shift, rq.zero_point, rq.range,
-                                             FixedPointRounding::kSingle) !=
+                                             FixedPointRounding::kSingleRounding) !=
                qref::requantize_fixed(acc, qm.multiplier, qm.shift, rq.zero_point, lo, hi, true);
         bad += qmath::requantize_float(acc, mf, rq.zero_point, rq.range) !=
                qref::requantize_float(acc, mf, rq.zero_point, lo, hi);
@@ -331,7 +331,7 @@ TEST_CASE("requantize: the neighbourhood of INT32_MIN and INT32_MAX, every shift
           bad += qmath::multiply_by_quantized_multiplier_single_rounding(acc, m, shift) !=
                  qref::mbqm_single(acc, m, shift);
           bad += qmath::requantize_fixed_point(acc, m, shift, 7, qmath::full_range<std::int8_t>(),
-                                               FixedPointRounding::kSingle) !=
+                                               FixedPointRounding::kSingleRounding) !=
                  qref::requantize_fixed(acc, m, shift, 7, -128, 127, true);
         }
       for (float mf : {1e-9f, 0.0123f, 1.0f, 3.0f})

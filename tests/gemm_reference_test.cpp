@@ -14,13 +14,15 @@
 #include <utility>
 #include <vector>
 
+#include "epilogue_fields.hpp"
+#include "gemm_args_support.hpp"
 #include "core_reference.hpp"
 
 using Catch::Contains;
-using qmath::BLayout;
+using qtest::BLayout;
 using qmath::Epilogue;
 using qmath::GemmShape;
-using qmath::ScaleMode;
+using qmath::Scaling;
 
 namespace {
 
@@ -46,7 +48,7 @@ std::int64_t naive_acc(GemmShape s, const TA* a, std::int64_t lda, std::int32_t 
 
 // An epilogue plus the arrays it points to.
 struct EpilogueSpec {
-  Epilogue e;
+  qtest::EpilogueFields e;
   std::vector<std::int32_t> bias, multiplier, shift;
   std::vector<float> scale;
   const char* name = "";
@@ -58,7 +60,7 @@ template <class TC>
 std::vector<EpilogueSpec> epilogues(int n, int k) {
   std::vector<EpilogueSpec> out;
   const double base = 1.0 / (std::sqrt(double(k)) * 200.0);
-  auto add = [&](const char* name, ScaleMode mode, bool per_channel, bool bias, qmath::FixedPointRounding r,
+  auto add = [&](const char* name, Scaling mode, bool per_channel, bool bias, qmath::FixedPointRounding r,
                  std::int32_t zp, qmath::QuantRange clamp) {
     EpilogueSpec s;
     s.name = name;
@@ -71,11 +73,11 @@ std::vector<EpilogueSpec> epilogues(int n, int k) {
       s.shift.push_back(qm.shift);
     }
     for (int i = 0; i < n; ++i) s.bias.push_back((i * 7919) % 4001 - 2000);
-    s.e.scale_mode = mode;
+    s.e.scaling = mode;
     s.e.per_channel = per_channel;
     s.e.bias = bias ? s.bias.data() : nullptr;
-    s.e.scale = s.scale.data();
-    s.e.multiplier = s.multiplier.data();
+    s.e.float_multiplier = s.scale.data();
+    s.e.fixed_point_multiplier = s.multiplier.data();
     s.e.shift = s.shift.data();
     s.e.rounding = r;
     s.e.output_zero_point = zp;
@@ -86,27 +88,27 @@ std::vector<EpilogueSpec> epilogues(int n, int k) {
   using R = qmath::FixedPointRounding;
   const qmath::QuantRange open{INT32_MIN, INT32_MAX};
   if constexpr (std::is_same<TC, float>::value) {
-    add("float: raw", ScaleMode::kNone, false, false, R::kDouble, 0, open);
-    add("float: per-tensor scale", ScaleMode::kFloat, false, false, R::kDouble, 0, open);
-    add("float: per-channel scale + bias + ReLU", ScaleMode::kFloat, true, true, R::kDouble, 0, open);
+    add("float: raw", Scaling::kNone, false, false, R::kDoubleRounding, 0, open);
+    add("float: per-tensor scale", Scaling::kFloatMultiplier, false, false, R::kDoubleRounding, 0, open);
+    add("float: per-channel scale + bias + ReLU", Scaling::kFloatMultiplier, true, true, R::kDoubleRounding, 0, open);
     out.back().e.float_clamp_min = 0.0f;
   } else if constexpr (std::is_same<TC, std::int32_t>::value) {
-    add("int32: raw", ScaleMode::kNone, false, false, R::kDouble, 0, open);
-    add("int32: bias", ScaleMode::kNone, false, true, R::kDouble, 0, open);
-    add("int32: per-channel fixed point", ScaleMode::kFixedPoint, true, true, R::kSingle, 0, open);
-    add("int32: float scale", ScaleMode::kFloat, false, true, R::kDouble, 0, open);
+    add("int32: raw", Scaling::kNone, false, false, R::kDoubleRounding, 0, open);
+    add("int32: bias", Scaling::kNone, false, true, R::kDoubleRounding, 0, open);
+    add("int32: per-channel fixed point", Scaling::kFixedPointMultiplier, true, true, R::kSingleRounding, 0, open);
+    add("int32: float scale", Scaling::kFloatMultiplier, false, true, R::kDoubleRounding, 0, open);
   } else {
     const std::int32_t zp = std::is_same<TC, std::uint8_t>::value ? 131 : -7;
     const qmath::QuantParams outp{1.0f / 16, zp};
     const qmath::QuantRange full = qmath::full_range<TC>();
-    add("int8: raw clamp", ScaleMode::kNone, false, false, R::kDouble, 0, open);
-    add("int8: per-tensor float", ScaleMode::kFloat, false, false, R::kDouble, zp, open);
-    add("int8: per-channel float + bias", ScaleMode::kFloat, true, true, R::kDouble, zp, open);
-    add("int8: per-tensor fixed double", ScaleMode::kFixedPoint, false, true, R::kDouble, zp, open);
-    add("int8: per-channel fixed single", ScaleMode::kFixedPoint, true, false, R::kSingle, zp, open);
-    add("int8: per-channel fixed double + ReLU", ScaleMode::kFixedPoint, true, true, R::kDouble, zp,
+    add("int8: raw clamp", Scaling::kNone, false, false, R::kDoubleRounding, 0, open);
+    add("int8: per-tensor float", Scaling::kFloatMultiplier, false, false, R::kDoubleRounding, zp, open);
+    add("int8: per-channel float + bias", Scaling::kFloatMultiplier, true, true, R::kDoubleRounding, zp, open);
+    add("int8: per-tensor fixed double", Scaling::kFixedPointMultiplier, false, true, R::kDoubleRounding, zp, open);
+    add("int8: per-channel fixed single", Scaling::kFixedPointMultiplier, true, false, R::kSingleRounding, zp, open);
+    add("int8: per-channel fixed double + ReLU", Scaling::kFixedPointMultiplier, true, true, R::kDoubleRounding, zp,
         qmath::activation_clamp(0.0f, std::numeric_limits<float>::infinity(), outp, full));
-    add("int8: per-channel float + ReLU6", ScaleMode::kFloat, true, true, R::kDouble, zp,
+    add("int8: per-channel float + ReLU6", Scaling::kFloatMultiplier, true, true, R::kDoubleRounding, zp,
         qmath::activation_clamp(0.0f, 6.0f, outp, full));
   }
   return out;
@@ -129,7 +131,7 @@ std::int64_t run_case(GemmShape s, BLayout layout, std::int32_t za, std::int32_t
   std::int64_t bad = 0;
   for (EpilogueSpec& spec : epilogues<TC>(s.n, s.k)) {
     std::vector<TC> c(std::size_t(s.m) * ldc, TC(99));
-    qmath::gemm_reference(s, a.data(), lda, za, b.data(), ldb, layout, zb, c.data(), ldc, spec.e);
+    qmath::gemm_reference(qtest::gemm_args(s, a.data(), lda, za, b.data(), ldb, layout, zb, c.data(), ldc, spec.e));
     for (int m = 0; m < s.m; ++m) {
       for (int n = 0; n < s.n; ++n) {
         const std::int64_t acc = naive_acc(s, a.data(), lda, za, b.data(), ldb, layout, zb, m, n);
@@ -220,16 +222,16 @@ TEST_CASE("gemm_reference at the largest K: exact, even where the wrapping expan
   SECTION("s8s8, all -128, K = 131071: 16384 * 131071 = 2147467264") {
     const int k = 131071;
     const std::vector<std::int8_t> a(k, -128), b(k, -128);
-    qmath::gemm_reference(GemmShape{1, 1, k}, a.data(), k, 0, b.data(), 1, BLayout::kKxN, 0, &c, 1, raw);
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, k}, a.data(), k, 0, b.data(), 1, BLayout::kKxN, 0, &c, 1, raw));
     CHECK(c == 2147467264);
-    qmath::gemm_reference(GemmShape{1, 1, k}, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, &c, 1, raw);
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, k}, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, &c, 1, raw));
     CHECK(c == 2147467264);
   }
   SECTION("u8s8, 255 x -128, K = 65793: -32640 * 65793 = -2147483520") {
     const int k = 65793;
     const std::vector<std::uint8_t> a(k, 255);
     const std::vector<std::int8_t> b(k, -128);
-    qmath::gemm_reference(GemmShape{1, 1, k}, a.data(), k, 0, b.data(), 1, BLayout::kKxN, 0, &c, 1, raw);
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, k}, a.data(), k, 0, b.data(), 1, BLayout::kKxN, 0, &c, 1, raw));
     CHECK(c == -2147483520);
   }
   SECTION("u8u8 with zero points 128, all 255, K = 131071: sum a*b wraps, the result 127*127*K = 2114044159 is "
@@ -237,10 +239,10 @@ TEST_CASE("gemm_reference at the largest K: exact, even where the wrapping expan
     const int k = 131071;
     const std::vector<std::uint8_t> a(k, 255), b(k, 255);
     // sum_k a*b = 65025 * 131071 = 8522891775 overflows int32 several times; the expansion is exact modulo 2^32.
-    qmath::gemm_reference(GemmShape{1, 1, k}, a.data(), k, 128, b.data(), k, BLayout::kNxK, 128, &c, 1, raw);
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, k}, a.data(), k, 128, b.data(), k, BLayout::kNxK, 128, &c, 1, raw));
     CHECK(c == 2114044159);
     const std::vector<std::uint8_t> z(k, 0);  // (0 - 128)^2 * K = 2147467264
-    qmath::gemm_reference(GemmShape{1, 1, k}, z.data(), k, 128, z.data(), 1, BLayout::kKxN, 128, &c, 1, raw);
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, k}, z.data(), k, 128, z.data(), 1, BLayout::kKxN, 128, &c, 1, raw));
     CHECK(c == 2147467264);
   }
   SECTION("zero_point_correct is exact modulo 2^32") {
@@ -265,7 +267,7 @@ TEST_CASE("ONNX MatMulInteger and QLinearMatMul worked examples", "[gemm][onnx]"
     const std::uint8_t a[12] = {11, 7, 3, 10, 6, 2, 9, 5, 1, 8, 4, 0};
     const std::uint8_t b[6] = {1, 4, 2, 5, 3, 6};
     std::int32_t y[8];
-    qmath::gemm_reference(GemmShape{4, 2, 3}, a, 3, 12, b, 2, BLayout::kKxN, 0, y, 2, Epilogue{});
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{4, 2, 3}, a, 3, 12, b, 2, BLayout::kKxN, 0, y, 2, Epilogue{}));
     const std::int32_t want[8] = {-38, -83, -44, -98, -50, -113, -56, -128};
     for (int i = 0; i < 8; ++i) CHECK(y[i] == want[i]);
   }
@@ -279,15 +281,15 @@ TEST_CASE("ONNX MatMulInteger and QLinearMatMul worked examples", "[gemm][onnx]"
     const float multiplier = 0.0066f * 0.00705f / 0.0107f;
     REQUIRE(qref::float_bits(multiplier) == 0x3b8e7eafu);
     std::int32_t acc[6];
-    qmath::gemm_reference(GemmShape{2, 3, 4}, a, 4, 113, b, 3, BLayout::kKxN, 114, acc, 3, Epilogue{});
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a, 4, 113, b, 3, BLayout::kKxN, 114, acc, 3, Epilogue{}));
     const std::int32_t want_acc[6] = {11475, -778, 31402, -26914, -11872, 7513};
     for (int i = 0; i < 6; ++i) CHECK(acc[i] == want_acc[i]);
-    Epilogue e;
-    e.scale_mode = ScaleMode::kFloat;
-    e.scale = &multiplier;
+    qtest::EpilogueFields e;
+    e.scaling = Scaling::kFloatMultiplier;
+    e.float_multiplier = &multiplier;
     e.output_zero_point = 118;
     std::uint8_t y[6];
-    qmath::gemm_reference(GemmShape{2, 3, 4}, a, 4, 113, b, 3, BLayout::kKxN, 114, y, 3, e);
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a, 4, 113, b, 3, BLayout::kKxN, 114, y, 3, e));
     const std::uint8_t want[6] = {168, 115, 255, 1, 66, 151};
     for (int i = 0; i < 6; ++i) CHECK(+y[i] == +want[i]);
     // The same GEMM with B in the N x K ("TN") layout.
@@ -295,7 +297,7 @@ TEST_CASE("ONNX MatMulInteger and QLinearMatMul worked examples", "[gemm][onnx]"
     for (int k = 0; k < 4; ++k)
       for (int n = 0; n < 3; ++n) bt[n * 4 + k] = b[k * 3 + n];
     std::uint8_t yt[6];
-    qmath::gemm_reference(GemmShape{2, 3, 4}, a, 4, 113, bt, 4, BLayout::kNxK, 114, yt, 3, e);
+    qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a, 4, 113, bt, 4, BLayout::kNxK, 114, yt, 3, e));
     for (int i = 0; i < 6; ++i) CHECK(+yt[i] == +want[i]);
   }
 }
@@ -314,74 +316,80 @@ TEST_CASE("gemm_reference: error policy, and C is untouched when it throws", "[g
     return true;
   };
   // K beyond the int32 bound: the message says why, and the bound.
-  CHECK_THROWS_AS(qmath::gemm_reference(GemmShape{1, 1, 131072}, a.data(), 131072, 0, b.data(), 1, BLayout::kKxN, 0,
-                                        c.data(), 1, raw),
+  CHECK_THROWS_AS(qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, 131072}, a.data(), 131072, 0, b.data(), 1, BLayout::kKxN, 0,
+                                        c.data(), 1, raw)),
                   qmath::error);
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{1, 1, 131072}, a.data(), 131072, 0, b.data(), 1, BLayout::kKxN, 0,
-                                          c.data(), 1, raw),
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, 131072}, a.data(), 131072, 0, b.data(), 1, BLayout::kKxN, 0,
+                                          c.data(), 1, raw)),
                     "qmath::gemm_reference: K = 131072 can overflow the int32 accumulator: at most 131071 for these "
                     "operand types and zero points");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{1, 1, 65794}, au.data(), 65794, 0, b.data(), 65794, BLayout::kNxK,
-                                          0, c.data(), 1, raw),
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, 65794}, au.data(), 65794, 0, b.data(), 65794, BLayout::kNxK,
+                                          0, c.data(), 1, raw)),
                     Contains("overflow") && Contains("at most 65793"));
   // zero points move the bound: s8s8 with za = -128, zb = 127 allows 33025.
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{1, 1, 33026}, a.data(), 33026, -128, b.data(), 1, BLayout::kKxN,
-                                          127, c.data(), 1, raw),
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{1, 1, 33026}, a.data(), 33026, -128, b.data(), 1, BLayout::kKxN,
+                                          127, c.data(), 1, raw)),
                     Contains("at most 33025"));
   // sizes, pointers, leading dimensions, zero points.
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{0, 2, 2}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
-                                          2, raw),
-                    "qmath::gemm_reference: sizes must be positive, got M=0 N=2 K=2");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 0, 2}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
-                                          2, raw),
-                    Contains("N=0"));
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 2, 0}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
-                                          2, raw),
-                    Contains("K=0"));
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 2, 2}, static_cast<const std::int8_t*>(nullptr), 2, 0,
-                                          b.data(), 2, BLayout::kKxN, 0, c.data(), 2, raw),
-                    "qmath::gemm_reference: null operand pointer");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 2, 2}, a.data(), 2, 0, static_cast<const std::int8_t*>(nullptr),
-                                          2, BLayout::kKxN, 0, c.data(), 2, raw),
-                    Contains("null operand pointer"));
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 2, 2}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0,
-                                          static_cast<std::int32_t*>(nullptr), 2, raw),
-                    Contains("null operand pointer"));
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 3, 0, b.data(), 3, BLayout::kKxN, 0, c.data(),
-                                          3, raw),
-                    "qmath::gemm_reference: lda (3) < K (4)");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
-                                          3, raw),
-                    "qmath::gemm_reference: ldb (2) < N (3)");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kNxK, 0, c.data(),
-                                          3, raw),
-                    "qmath::gemm_reference: ldb (3) < K (4)");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0, c.data(),
-                                          2, raw),
-                    "qmath::gemm_reference: ldc (2) < N (3)");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 128, b.data(), 3, BLayout::kKxN, 0,
-                                          c.data(), 3, raw),
-                    "qmath::gemm_reference: A zero point 128 outside A's type range");
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 0, au.data(), 3, BLayout::kKxN, -1,
-                                          c.data(), 3, raw),
-                    "qmath::gemm_reference: B zero point -1 outside B's type range");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{0, 2, 2}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
+                                          2, raw)),
+                    "qmath::gemm_reference: a must have positive extents, got 0 x 2");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 0, 2}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
+                                          2, raw)),
+                    Contains("b must have positive extents, got 2 x 0"));
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 2, 0}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
+                                          2, raw)),
+                    Contains("b must have positive extents, got 0 x 2"));
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 2, 2}, static_cast<const std::int8_t*>(nullptr), 2, 0,
+                                          b.data(), 2, BLayout::kKxN, 0, c.data(), 2, raw)),
+                    "qmath::gemm_reference: a.data is null");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 2, 2}, a.data(), 2, 0, static_cast<const std::int8_t*>(nullptr),
+                                          2, BLayout::kKxN, 0, c.data(), 2, raw)),
+                    Contains("b.data is null"));
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 2, 2}, a.data(), 2, 0, b.data(), 2, BLayout::kKxN, 0,
+                                          static_cast<std::int32_t*>(nullptr), 2, raw)),
+                    Contains("c.data is null"));
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 3, 0, b.data(), 3, BLayout::kKxN, 0, c.data(),
+                                          3, raw)),
+                    "qmath::gemm_reference: a.stride (3) < its columns (4)");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 2, BLayout::kKxN, 0, c.data(),
+                                          3, raw)),
+                    "qmath::gemm_reference: b.stride (2) < its columns (3)");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kNxK, 0, c.data(),
+                                          3, raw)),
+                    "qmath::gemm_reference: b.stride (3) < its rows (4)");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0, c.data(),
+                                          2, raw)),
+                    "qmath::gemm_reference: c.stride (2) < its columns (3)");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 128, b.data(), 3, BLayout::kKxN, 0,
+                                          c.data(), 3, raw)),
+                    "qmath::gemm_reference: a_zero_point 128 outside A's type range [-128, 127]");
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 0, au.data(), 3, BLayout::kKxN, -1,
+                                          c.data(), 3, raw)),
+                    "qmath::gemm_reference: b_zero_point -1 outside B's type range [0, 255]");
   // a bad epilogue (checked before anything is written).
-  Epilogue bad_zp;
+  const float one = 1.0f;
+  qtest::EpilogueFields bad_zp;
+  bad_zp.scaling = Scaling::kFloatMultiplier;
+  bad_zp.float_multiplier = &one;
   bad_zp.output_zero_point = 300;
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0,
-                                          c8.data(), 3, bad_zp),
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0,
+                                          c8.data(), 3, bad_zp)),
                     Contains("validate_epilogue: output zero point 300"));
-  Epilogue no_scale;
-  no_scale.scale_mode = ScaleMode::kFloat;
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0,
-                                          c8.data(), 3, no_scale),
-                    Contains("needs a scale array"));
-  Epilogue fixed_float;
-  fixed_float.scale_mode = ScaleMode::kFixedPoint;
+  qtest::EpilogueFields no_scale;
+  no_scale.scaling = Scaling::kFloatMultiplier;
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0,
+                                          c8.data(), 3, no_scale)),
+                    "qmath::Epilogue::float_multiplier: null multiplier array");
+  const std::int32_t mult = 1 << 30, shift = 0;
+  qtest::EpilogueFields fixed_float;
+  fixed_float.scaling = Scaling::kFixedPointMultiplier;
+  fixed_float.fixed_point_multiplier = &mult;
+  fixed_float.shift = &shift;
   std::vector<float> cf(8, 5.0f);
-  CHECK_THROWS_WITH(qmath::gemm_reference(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0,
-                                          cf.data(), 3, fixed_float),
-                    Contains("float output takes ScaleMode::kNone or kFloat"));
+  CHECK_THROWS_WITH(qmath::gemm_reference(qtest::gemm_args(GemmShape{2, 3, 4}, a.data(), 4, 0, b.data(), 3, BLayout::kKxN, 0,
+                                          cf.data(), 3, fixed_float)),
+                    Contains("a float output takes no fixed-point multiplier"));
   CHECK(untouched());
   for (float v : cf) CHECK(v == 5.0f);
 }

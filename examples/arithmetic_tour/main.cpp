@@ -102,18 +102,15 @@ int main() {
                                 -7, 8, 9,  //
                                 10, -11, 12};
   const std::int32_t za = 128, zb = 0;
-  const qmath::GemmShape shape{2, 3, 4};
   std::int32_t acc32[6];
-  qmath::gemm_reference(shape, a, 4, za, b, 3, qmath::BLayout::kKxN, zb, acc32, 3, qmath::Epilogue{});
+  qmath::gemm_reference(qmath::GemmArgs{qmath::row_major(a, 2, 4), qmath::row_major(b, 4, 3), qmath::row_major(acc32, 2, 3), za, zb});
   // Requantize to int8: M = s_a * s_b / s_out = 1/64, output zero point -3, ReLU (clamp at the zero point).
   const float out_scale = 1.0f / 64.0f;
-  qmath::Epilogue e{};
-  e.scale_mode = qmath::ScaleMode::kFloat;
-  e.scale = &out_scale;
-  e.output_zero_point = -3;
-  e.clamp_min = -3;  // ReLU in the quantized domain
+  const qmath::Epilogue e = qmath::Epilogue::float_multiplier(&out_scale)
+                                .with_output_zero_point(-3)
+                                .with_clamp(-3, INT32_MAX);  // ReLU in the quantized domain
   std::int8_t c8[6];
-  qmath::gemm_reference(shape, a, 4, za, b, 3, qmath::BLayout::kKxN, zb, c8, 3, e);
+  qmath::gemm_reference(qmath::GemmArgs{qmath::row_major(a, 2, 4), qmath::row_major(b, 4, 3), qmath::row_major(c8, 2, 3), za, zb, e});
   for (int m = 0; m < 2; ++m) {
     std::printf("  row %d: int32 acc", m);
     for (int n = 0; n < 3; ++n) std::printf(" %6d", acc32[m * 3 + n]);

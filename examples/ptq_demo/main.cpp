@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       else if (a == "--test") cfg.test_count = parse_int(a, v);
       else if (a == "--batch") cfg.batch = parse_int(a, v);
       else if (a == "--repeats") cfg.timing_repeats = parse_int(a, v, 0);
-      else if (a == "--epilogue") cfg.mode = ptq::parse_scale_mode(v);
+      else if (a == "--epilogue") cfg.mode = ptq::parse_scaling(v);
       else if (a == "--gemm") cfg.gemm = ptq::parse_gemm_kind(v);
       else if (a == "--cache") cache = v;
       else if (a == "--json") json = v;

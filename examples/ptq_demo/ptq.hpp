@@ -10,7 +10,7 @@
 // per output channel, s_w[n] = max_k |W[n][k]| / 127; a layer computes, in integers only,
 //
 //   acc[m][n] = sum_k x_q[m][k] * w_q[n][k]                         (int32 accumulation)
-//   y_q[m][n] = clamp(round(M[n] * (acc + bias_q[n])), lo, 127)     (ScaleMode::kFloat, or the Q31 kFixedPoint)
+//   y_q[m][n] = clamp(round(M[n] * (acc + bias_q[n])), lo, 127)     (a float multiplier, or the Q31 fixed-point one)
 //   M[n]      = s_in * s_w[n] / s_out,   bias_q[n] = round(b[n] / (s_in * s_w[n]))
 //
 // with lo = 0 for ReLU (the clamp is the activation) and -127 otherwise. The last layer outputs float logits,
@@ -294,31 +294,23 @@ struct QuantizedLayer {
   qmath::cpu::PackedB<std::int8_t> packed;  // the same weights packed once for qmath::cpu::gemm
   std::vector<qmath::QuantParams> w_params; // per output channel
   std::vector<std::int32_t> bias;           // b[n] / (s_in * s_w[n]), rounded half to even, saturated
-  std::vector<float> scale;                 // kFloat: s_in * s_w[n] / s_out (last layer: s_in * s_w[n])
-  std::vector<std::int32_t> multiplier;     // kFixedPoint: quantize_multiplier(s_in * s_w[n] / s_out)
+  std::vector<float> scale;                 // float multiplier: s_in * s_w[n] / s_out (last layer: s_in * s_w[n])
+  std::vector<std::int32_t> multiplier;     // fixed point: quantize_multiplier(s_in * s_w[n] / s_out)
   std::vector<std::int32_t> shift;
-  qmath::ScaleMode mode = qmath::ScaleMode::kFloat;
+  qmath::Scaling mode = qmath::Scaling::kFloatMultiplier;
   qmath::QuantRange clamp{kRange};
 
   // The fused output stage of this layer's GEMM, built on demand: it points into this layer's arrays.
   qmath::Epilogue epilogue() const {
-    qmath::Epilogue e;
-    e.bias = bias.data();
-    e.per_channel = true;
-    if (!relu) {  // float logits
-      e.scale_mode = qmath::ScaleMode::kFloat;
-      e.scale = scale.data();
-      return e;
-    }
-    e.scale_mode = mode;
-    e.scale = scale.data();
-    e.multiplier = multiplier.data();
-    e.shift = shift.data();
-    e.rounding = qmath::FixedPointRounding::kDouble;
-    e.output_zero_point = 0;
-    e.clamp_min = clamp.qmin;
-    e.clamp_max = clamp.qmax;
-    return e;
+    const qmath::Granularity per_channel = qmath::Granularity::kPerChannel;
+    if (!relu)  // float logits
+      return qmath::Epilogue::float_multiplier(scale.data(), per_channel).with_bias(bias.data());
+    const qmath::Epilogue scaled =
+        mode == qmath::Scaling::kFixedPointMultiplier
+            ? qmath::Epilogue::fixed_point_multiplier(multiplier.data(), shift.data(), per_channel,
+                                                      qmath::FixedPointRounding::kDoubleRounding)
+            : qmath::Epilogue::float_multiplier(scale.data(), per_channel);
+    return scaled.with_bias(bias.data()).with_output_zero_point(0).with_clamp(clamp);
   }
 };
 
@@ -332,10 +324,10 @@ struct QuantizedModel {
 // `mode` picks the hidden layers' requantization multiplier: kFloat (ONNX QLinearMatMul style) or kFixedPoint
 // (integer-only, gemmlowp double rounding).
 inline QuantizedModel quantize_model(const Model& model, const std::vector<float>& activation_amax,
-                                     qmath::ScaleMode mode = qmath::ScaleMode::kFloat) {
+                                     qmath::Scaling mode = qmath::Scaling::kFloatMultiplier) {
   if (activation_amax.size() != model.layers.size())
     fail("quantize_model", activation_amax.size(), " activation amax values for ", model.layers.size(), " layers");
-  if (mode == qmath::ScaleMode::kNone) fail("quantize_model", "ScaleMode::kNone cannot requantize");
+  if (mode == qmath::Scaling::kNone) fail("quantize_model", "Scaling::kNone cannot requantize");
   QuantizedModel q;
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     const DenseLayer& d = model.layers[l];
@@ -350,7 +342,7 @@ inline QuantizedModel quantize_model(const Model& model, const std::vector<float
     ql.w_params = qmath::per_channel_symmetric_params(d.weight.data(), wl, kRange);
     ql.weight.resize(d.weight.size());
     qmath::quantize_per_channel(d.weight.data(), wl, ql.w_params.data(), ql.weight.data(), kRange);
-    ql.packed = qmath::cpu::pack_b(d.in, d.out, ql.weight.data(), d.in, qmath::BLayout::kNxK, 0);
+    ql.packed = qmath::cpu::pack_b(qmath::col_major(ql.weight.data(), d.in, d.out), 0);
     if (ql.relu) {
       ql.out = qmath::symmetric_params(activation_amax[l + 1], kRange);
       ql.clamp = qmath::activation_clamp(0.0f, std::numeric_limits<float>::infinity(), ql.out, kRange);
@@ -387,21 +379,21 @@ inline const char* gemm_name(GemmKind g) {
   return g == GemmKind::kFast ? "qmath::cpu::gemm" : "qmath::gemm_reference";
 }
 
-inline qmath::ScaleMode parse_scale_mode(const std::string& s) {
-  if (s == "fixed") return qmath::ScaleMode::kFixedPoint;
-  if (s == "float") return qmath::ScaleMode::kFloat;
-  fail("parse_scale_mode", "unknown epilogue '", s, "' (fixed or float)");
+inline qmath::Scaling parse_scaling(const std::string& s) {
+  if (s == "fixed") return qmath::Scaling::kFixedPointMultiplier;
+  if (s == "float") return qmath::Scaling::kFloatMultiplier;
+  fail("parse_scaling", "unknown epilogue '", s, "' (fixed or float)");
 }
 
 // C (rows x l.n) = epilogue(A (rows x l.k, int8) * W^T), W the layer's n x k int8 weights.
 template <class TC>
 void layer_gemm(const QuantizedLayer& l, int rows, const std::int8_t* a, TC* c, GemmKind kind) {
-  const qmath::GemmShape s{rows, l.n, l.k};
-  const qmath::Epilogue e = l.epilogue();
+  const auto a_view = qmath::row_major(a, rows, l.k);
+  const auto c_view = qmath::row_major(c, rows, l.n);
   if (kind == GemmKind::kFast)
-    qmath::cpu::gemm(s, a, l.k, 0, l.packed, c, l.n, e);
-  else
-    qmath::gemm_reference(s, a, l.k, 0, l.weight.data(), l.k, qmath::BLayout::kNxK, 0, c, l.n, e);
+    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{a_view, &l.packed, c_view, 0, l.epilogue()});
+  else  // W is n x k row-major: a column-major k x n view
+    qmath::gemm_reference(qmath::GemmArgs{a_view, qmath::col_major(l.weight.data(), l.k, l.n), c_view, 0, 0, l.epilogue()});
 }
 
 // Integer inference of `rows` images: quantize the float input, then one int8 GEMM + fused epilogue per layer
@@ -525,7 +517,7 @@ struct DemoConfig {
   // The hidden layers' requantization: kFloat (per-channel float multiplier, ONNX QLinearMatMul style; vectorised
   // in qmath::cpu::gemm's epilogue) or kFixedPoint (Q31 multiplier + shift, integer only, as TFLite / gemmlowp;
   // qmath::cpu::gemm runs it in a scalar epilogue today, so it is slower there).
-  qmath::ScaleMode mode = qmath::ScaleMode::kFloat;
+  qmath::Scaling mode = qmath::Scaling::kFloatMultiplier;
   GemmKind gemm = GemmKind::kFast;
   int timing_repeats = 3;  // FP32 and INT8 (entropy model) timed this many times each, interleaved; best kept
 };
@@ -634,7 +626,7 @@ inline void print_table(const DemoResult& r, std::ostream& os) {
   }
   const std::string fp32_label = "FP32  Eigen";
   const std::string int8_label = "INT8  " + r.gemm_path + ", " +
-                                 (r.config.mode == qmath::ScaleMode::kFixedPoint ? "fixed-point" : "float") +
+                                 (r.config.mode == qmath::Scaling::kFixedPointMultiplier ? "fixed-point" : "float") +
                                  " epilogue";
   const int w = static_cast<int>(std::max(fp32_label.size(), int8_label.size()));
   os << "\nspeed over " << r.config.test_count << " test images, batch " << r.config.batch
@@ -676,7 +668,7 @@ inline nlohmann::json to_json(const DemoResult& r) {
   j["calibration_images"] = r.config.calib_count;
   j["test_images"] = r.config.test_count;
   j["batch"] = r.config.batch;
-  j["epilogue"] = r.config.mode == qmath::ScaleMode::kFixedPoint ? "fixed_point" : "float";
+  j["epilogue"] = r.config.mode == qmath::Scaling::kFixedPointMultiplier ? "fixed_point" : "float";
   j["gemm"] = r.gemm_path;
   j["tensors"] = r.tensors;
   j["fp32"] = {{"accuracy", r.fp32_accuracy}, {"images_per_second", r.images_per_second_fp32()}};

@@ -4,8 +4,9 @@
 //   quantize_per_channel<T>(x, params, a) one QuantParams per row (ChannelAxis::kRows) or per column (kCols)
 //   symmetric_params_per_channel(x, r, a) symmetric per-row / per-column parameters from the channels' amax
 //   dequantize(q, p), dequantize_per_channel(q, params, a)
-//   gemm_reference<TC>(a, za, b, zb, e)   qmath::gemm_reference on Eigen matrices, maps or blocks (row-major int8 /
-//                                         uint8; other layouts are copied), B as K x N or N x K (BLayout)
+//   gemm_reference<TC>(a, za, b, zb, e)   qmath::gemm_reference on Eigen matrices, maps, blocks or transposes (int8 /
+//                                         uint8, used in place in their storage order; other expressions are
+//                                         evaluated first); B is K x N (pass w.transpose() for N x K weights)
 //   gemm_fp32(a, b)                       Eigen's float GEMM of the same operands, for comparison
 // Every function is a thin layer over the core headers: the results are exactly those of quantize_array,
 // quantize_per_channel, dequantize_array and gemm_reference on the same numbers, and errors are the same
@@ -23,7 +24,9 @@
 
 #include <qmath/epilogue.hpp>
 #include <qmath/error.hpp>
+#include <qmath/gemm_args.hpp>
 #include <qmath/gemm_reference.hpp>
+#include <qmath/matrix.hpp>
 #include <qmath/qparams.hpp>
 #include <qmath/quantize.hpp>
 #include <qmath/rounding.hpp>
@@ -125,44 +128,54 @@ RowMajorMatrix<float> dequantize_per_channel(const Eigen::MatrixBase<Derived>& q
   return x;
 }
 
+namespace detail {
+// An Eigen::Ref in D's storage order: binds to matrices, maps, blocks and transposes in place, evaluates other
+// expressions into a temporary.
+template <class D>
+using StorageRef =
+    Eigen::Ref<const Eigen::Matrix<typename D::Scalar, Eigen::Dynamic, Eigen::Dynamic,
+                                   D::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor>,
+               0, Eigen::OuterStride<>>;
+
+// The qmath::MatrixView of such a Ref.
+template <class R>
+MatrixView<const typename R::Scalar> matrix_view(const R& r, const char* where) {
+  constexpr Eigen::Index kIntMax = std::numeric_limits<int>::max();
+  qmath::detail::require(r.rows() <= kIntMax && r.cols() <= kIntMax, where, "dimensions exceed int");
+  return {r.data(), int(r.rows()), int(r.cols()), std::int64_t(r.outerStride()),
+          R::IsRowMajor ? Order::kRowMajor : Order::kColMajor};
+}
+}  // namespace detail
+
 // The reference integer GEMM on Eigen operands: C = epilogue((A - za) * (B - zb)), see gemm_reference.hpp.
-// A is M x K (int8 / uint8); B is K x N for BLayout::kKxN or N x K for BLayout::kNxK (int8 / uint8). Row-major
-// matrices, maps and blocks are used in place (their row stride becomes lda / ldb); other layouts are copied.
+// A is M x K and B is K x N (int8 / uint8), in either storage order; N x K weights W are passed as W.transpose().
 // Returns the M x N output of type TC (int32, int8, uint8 or float).
 template <class TC, class DA, class DB>
 RowMajorMatrix<TC> gemm_reference(const Eigen::MatrixBase<DA>& a, std::int32_t za, const Eigen::MatrixBase<DB>& b,
-                                  std::int32_t zb, const Epilogue& epilogue, BLayout b_layout = BLayout::kKxN) {
+                                  std::int32_t zb, const Epilogue& epilogue) {
   using TA = typename DA::Scalar;
   using TB = typename DB::Scalar;
   const char* where = "eigen::gemm_reference";
-  const Eigen::Index m = a.rows(), k = a.cols();
-  const Eigen::Index n = b_layout == BLayout::kKxN ? b.cols() : b.rows();
-  const Eigen::Index bk = b_layout == BLayout::kKxN ? b.rows() : b.cols();
-  qmath::detail::require(bk == k, where, "A is ", m, " x ", k, " but B (", b.rows(), " x ", b.cols(), ", ",
-                         b_layout == BLayout::kKxN ? "K x N" : "N x K", ") has K = ", bk);
-  constexpr Eigen::Index kIntMax = std::numeric_limits<int>::max();
-  qmath::detail::require(m <= kIntMax && n <= kIntMax && k <= kIntMax, where, "dimensions exceed int");
-  const RowMajorRef<TA> ar(a.derived());
-  const RowMajorRef<TB> br(b.derived());
-  RowMajorMatrix<TC> c(m, n);
-  qmath::gemm_reference(GemmShape{int(m), int(n), int(k)}, ar.data(), ar.outerStride(), za, br.data(),
-                        br.outerStride(), b_layout, zb, c.data(), std::int64_t(n), epilogue);
+  qmath::detail::require(b.rows() == a.cols(), where, "A is ", a.rows(), " x ", a.cols(), " but B is ", b.rows(),
+                         " x ", b.cols(), " (K x N expected)");
+  const detail::StorageRef<DA> ar(a.derived());
+  const detail::StorageRef<DB> br(b.derived());
+  const MatrixView<const TA> av = detail::matrix_view(ar, where);  // checks the extents before C is allocated
+  const MatrixView<const TB> bv = detail::matrix_view(br, where);
+  RowMajorMatrix<TC> c(a.rows(), b.cols());
+  qmath::gemm_reference(GemmArgs<TA, TB, TC>{av, bv, row_major(c.data(), av.rows, bv.cols), za, zb, epilogue});
   return c;
 }
 
-// Eigen's FP32 GEMM of the same operands (A * B, or A * B^T for BLayout::kNxK), after converting them to float:
-// the float baseline to compare the integer path with. Eigen's blocked summation order is its own, so this is a
-// comparison, not a reference: it is exact only while every partial sum is an integer below 2^24.
+// Eigen's FP32 GEMM of the same operands (A * B, B K x N), after converting them to float: the float baseline to
+// compare the integer path with. Eigen's blocked summation order is its own, so this is a comparison, not a
+// reference: it is exact only while every partial sum is an integer below 2^24.
 template <class DA, class DB>
-RowMajorMatrix<float> gemm_fp32(const Eigen::MatrixBase<DA>& a, const Eigen::MatrixBase<DB>& b,
-                                BLayout b_layout = BLayout::kKxN) {
-  const Eigen::Index bk = b_layout == BLayout::kKxN ? b.rows() : b.cols();
-  qmath::detail::require(bk == a.cols(), "eigen::gemm_fp32", "A has K = ", a.cols(), " but B has K = ", bk);
+RowMajorMatrix<float> gemm_fp32(const Eigen::MatrixBase<DA>& a, const Eigen::MatrixBase<DB>& b) {
+  qmath::detail::require(b.rows() == a.cols(), "eigen::gemm_fp32", "A has K = ", a.cols(), " but B has K = ",
+                         b.rows());
   RowMajorMatrix<float> c;
-  if (b_layout == BLayout::kKxN)
-    c.noalias() = a.template cast<float>() * b.template cast<float>();
-  else
-    c.noalias() = a.template cast<float>() * b.template cast<float>().transpose();
+  c.noalias() = a.template cast<float>() * b.template cast<float>();
   return c;
 }
 

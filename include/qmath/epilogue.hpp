@@ -3,16 +3,17 @@
 // One definition, used by the reference GEMM, the CPU kernels and the CUDA kernels (every function that runs per
 // element is QMATH_HOST_DEVICE). For the accumulator `acc` of output column n (the output channel):
 //
-//   v = saturate_int32(acc + bias[n])                                        (bias optional, added in int64)
-//   integer output T, ScaleMode::kFloat:      q = clamp(round_half_even(float(v) * scale[n]) + zero_point, lo, hi)
-//   integer output T, ScaleMode::kFixedPoint: q = clamp(MBQM(v, multiplier[n], shift[n]) + zero_point, lo, hi)
-//   integer output T, ScaleMode::kNone:       q = clamp(v, lo, hi)           (int32 output: the raw accumulator)
-//   float output,     ScaleMode::kFloat:      y = clamp(float(v) * scale[n], float_min, float_max)
-//   float output,     ScaleMode::kNone:       y = clamp(float(v), float_min, float_max)
+//   v = saturate_int32(acc + bias[n])                                           (bias optional, added in int64)
+//   integer output T, float multiplier:       q = clamp(round_half_even(float(v) * M[n]) + zero_point, lo, hi)
+//   integer output T, fixed-point multiplier: q = clamp(MBQM(v, multiplier[n], shift[n]) + zero_point, lo, hi)
+//   integer output T, no multiplier:          q = clamp(v, lo, hi)              (int32 output: the raw accumulator)
+//   float output,     float multiplier:       y = clamp(float(v) * M[n], float_min, float_max)
+//   float output,     no multiplier:          y = clamp(float(v), float_min, float_max)
 //
-// where lo = max(clamp_min, T's min) and hi = min(clamp_max, T's max); `scale[n]` / `multiplier[n]` / `shift[n]`
-// read index 0 when per_channel is false. MBQM is multiply_by_quantized_multiplier with the chosen rounding
-// (gemmlowp: RDBPOT(SRDHM(v, multiplier), -shift) for shift <= 0). The float path is ONNX QLinearMatMul's.
+// where lo = max(clamp_min, T's min) and hi = min(clamp_max, T's max); the multiplier arrays are read at index 0
+// for Granularity::kPerTensor. MBQM is multiply_by_quantized_multiplier with the chosen rounding scheme
+// (FixedPointRounding::kDoubleRounding, gemmlowp: RDBPOT(SRDHM(v, multiplier), -shift) for shift <= 0). The float
+// path is ONNX QLinearMatMul's.
 // Activations (ReLU, ReLU6, any [lo, hi]) are the clamp bounds, in the output's quantized domain; see
 // activation_clamp().
 #pragma once
@@ -30,52 +31,174 @@
 
 namespace qmath {
 
-// How the accumulator is scaled before the output zero point.
-enum class ScaleMode {
-  kNone,        // no scaling
-  kFloat,       // float multiplier M = s_a * s_b / s_out (or s_a * s_b for float output)
-  kFixedPoint,  // Q31 multiplier and shift from quantize_multiplier(M)
+// Whether a stage's parameters are one value for the whole output or one per output column n (the output channel).
+enum class Granularity { kPerTensor, kPerChannel };
+
+// The multiplier stage of an epilogue.
+enum class Scaling {
+  kNone,                  // no multiplier: the accumulator (+ bias) itself
+  kFloatMultiplier,       // float multiplier M = s_a * s_b / s_out (or s_a * s_b for a float output)
+  kFixedPointMultiplier,  // Q31 multiplier and shift, e.g. from quantize_multiplier(M)
 };
 
-// The output stage, a plain aggregate. Pointers refer to memory the executing code can read (host memory for CPU
-// GEMMs, device memory for CUDA kernels); per-channel arrays hold N entries, per-tensor arrays one.
-struct Epilogue {
-  const std::int32_t* bias = nullptr;        // optional, per output column, added to the accumulator
-  ScaleMode scale_mode = ScaleMode::kNone;
-  bool per_channel = false;                  // scale/multiplier/shift indexed by output column
-  const float* scale = nullptr;              // ScaleMode::kFloat
-  const std::int32_t* multiplier = nullptr;  // ScaleMode::kFixedPoint, Q31 in [0, 2^31 - 1]
-  const std::int32_t* shift = nullptr;       // ScaleMode::kFixedPoint, in [-31, 30]
-  FixedPointRounding rounding = FixedPointRounding::kDouble;
-  std::int32_t output_zero_point = 0;        // integer outputs with a scale
-  std::int32_t clamp_min = INT32_MIN;        // integer outputs: bounds after the zero point (activation)
-  std::int32_t clamp_max = INT32_MAX;
-  float float_clamp_min = -std::numeric_limits<float>::infinity();  // float output bounds (activation)
-  float float_clamp_max = std::numeric_limits<float>::infinity();
+// The output stage of an integer GEMM, built from named stages (applied in this order):
+//
+//   Epilogue::accumulator()                          v = acc
+//     .with_bias(bias)                               v = saturate_int32(acc + bias[n])         (optional)
+//   Epilogue::float_multiplier(m, granularity)       q = round_half_even(float(v) * m[n])       (or one multiplier)
+//   Epilogue::fixed_point_multiplier(m, s, g, r)     q = MBQM(v, m[n], s[n]) with rounding scheme r
+//     .with_output_zero_point(zp)                    q += zp                                    (needs a multiplier)
+//     .with_clamp(lo, hi) / .with_float_clamp(lo, hi) activation bounds, in the output's own domain
+//
+// See the file comment for the exact formula per output type. The factories and with_* functions reject a null
+// array, a zero point without a multiplier stage and an empty clamp when they are called (qmath::error); what needs
+// the output type or the column count (a fixed-point multiplier on a float output, a zero point outside the output
+// type, the array contents) is checked by validate_epilogue, which every GEMM runs once at its entry. An Epilogue
+// only refers to its arrays: they must stay alive, in memory the executing code reads (host memory for CPU GEMMs,
+// device memory for CUDA kernels; with_arrays() re-points a host-built epilogue at device copies). Trivially
+// copyable, so it travels to kernels by value.
+class Epilogue {
+ public:
+  // The raw accumulator (int32 output), float(acc) for a float output, clamped to the output type.
+  Epilogue() = default;
+  static Epilogue accumulator() { return Epilogue(); }
+
+  // q = round_half_even(float(v) * multiplier[n]); per tensor, multiplier[0] serves every column.
+  static Epilogue float_multiplier(const float* multiplier, Granularity granularity = Granularity::kPerTensor) {
+    detail::require(multiplier != nullptr, "Epilogue::float_multiplier", "null multiplier array");
+    Epilogue e;
+    e.scaling_ = Scaling::kFloatMultiplier;
+    e.per_channel_ = granularity == Granularity::kPerChannel;
+    e.float_multiplier_ = multiplier;
+    return e;
+  }
+
+  // q = multiply_by_quantized_multiplier(v, multiplier[n], shift[n], rounding) (qmath/fixed_point.hpp): Q31
+  // multipliers in [0, 2^31 - 1], shifts in [-31, 30] (checked by validate_epilogue). Integer outputs only.
+  static Epilogue fixed_point_multiplier(const std::int32_t* multiplier, const std::int32_t* shift,
+                                         Granularity granularity = Granularity::kPerTensor,
+                                         FixedPointRounding rounding = FixedPointRounding::kDoubleRounding) {
+    detail::require(multiplier != nullptr && shift != nullptr, "Epilogue::fixed_point_multiplier",
+                    "null multiplier or shift array");
+    Epilogue e;
+    e.scaling_ = Scaling::kFixedPointMultiplier;
+    e.per_channel_ = granularity == Granularity::kPerChannel;
+    e.fixed_point_multiplier_ = multiplier;
+    e.shift_ = shift;
+    e.rounding_ = rounding;
+    return e;
+  }
+
+  // Adds bias[n] (one per output column) to the accumulator in int64, saturating to int32, before the multiplier.
+  Epilogue with_bias(const std::int32_t* bias) const {
+    detail::require(bias != nullptr, "Epilogue::with_bias", "null bias array");
+    Epilogue e = *this;
+    e.bias_ = bias;
+    return e;
+  }
+
+  // Adds the output zero point after the multiplier (integer outputs; a float output ignores it).
+  Epilogue with_output_zero_point(std::int32_t zero_point) const {
+    detail::require(scaling_ != Scaling::kNone || zero_point == 0, "Epilogue::with_output_zero_point",
+                    "an output zero point needs a multiplier stage (float_multiplier or fixed_point_multiplier)");
+    Epilogue e = *this;
+    e.output_zero_point_ = zero_point;
+    return e;
+  }
+
+  // Integer outputs: q is clamped to [lo, hi] intersected with the output type's range (after the zero point).
+  Epilogue with_clamp(std::int32_t lo, std::int32_t hi) const {
+    detail::require(lo <= hi, "Epilogue::with_clamp", "clamp_min ", lo, " > clamp_max ", hi);
+    Epilogue e = *this;
+    e.clamp_min_ = lo;
+    e.clamp_max_ = hi;
+    return e;
+  }
+  Epilogue with_clamp(QuantRange r) const { return with_clamp(r.qmin, r.qmax); }
+
+  // Float outputs: y is clamped to [lo, hi] (either may be infinite).
+  Epilogue with_float_clamp(float lo, float hi) const {
+    detail::require(!(lo != lo) && !(hi != hi), "Epilogue::with_float_clamp", "bound is NaN");
+    detail::require(lo <= hi, "Epilogue::with_float_clamp", "float clamp is empty: ", lo, " > ", hi);
+    Epilogue e = *this;
+    e.float_clamp_min_ = lo;
+    e.float_clamp_max_ = hi;
+    return e;
+  }
+
+  // The same stages reading other copies of their arrays (e.g. device copies of host arrays): each pointer
+  // replaces the current one of its stage; a stage that exists needs a non-null pointer, one that does not ignores
+  // it.
+  Epilogue with_arrays(const std::int32_t* bias, const float* float_multiplier,
+                       const std::int32_t* fixed_point_multiplier, const std::int32_t* shift) const {
+    const char* where = "Epilogue::with_arrays";
+    Epilogue e = *this;
+    if (bias_) {
+      detail::require(bias != nullptr, where, "null bias array");
+      e.bias_ = bias;
+    }
+    if (scaling_ == Scaling::kFloatMultiplier) {
+      detail::require(float_multiplier != nullptr, where, "null float multiplier array");
+      e.float_multiplier_ = float_multiplier;
+    } else if (scaling_ == Scaling::kFixedPointMultiplier) {
+      detail::require(fixed_point_multiplier != nullptr && shift != nullptr, where, "null multiplier or shift array");
+      e.fixed_point_multiplier_ = fixed_point_multiplier;
+      e.shift_ = shift;
+    }
+    return e;
+  }
+
+  QMATH_HOST_DEVICE const std::int32_t* bias() const { return bias_; }
+  QMATH_HOST_DEVICE Scaling scaling() const { return scaling_; }
+  QMATH_HOST_DEVICE bool per_channel() const { return per_channel_; }
+  QMATH_HOST_DEVICE const float* float_multipliers() const { return float_multiplier_; }
+  QMATH_HOST_DEVICE const std::int32_t* fixed_point_multipliers() const { return fixed_point_multiplier_; }
+  QMATH_HOST_DEVICE const std::int32_t* shifts() const { return shift_; }
+  QMATH_HOST_DEVICE FixedPointRounding rounding() const { return rounding_; }
+  QMATH_HOST_DEVICE std::int32_t output_zero_point() const { return output_zero_point_; }
+  QMATH_HOST_DEVICE std::int32_t clamp_min() const { return clamp_min_; }
+  QMATH_HOST_DEVICE std::int32_t clamp_max() const { return clamp_max_; }
+  QMATH_HOST_DEVICE float float_clamp_min() const { return float_clamp_min_; }
+  QMATH_HOST_DEVICE float float_clamp_max() const { return float_clamp_max_; }
+  // The multiplier stage's column for output column n (n itself per channel, 0 per tensor).
+  QMATH_HOST_DEVICE int channel(int n) const { return per_channel_ ? n : 0; }
+
+ private:
+  const std::int32_t* bias_ = nullptr;
+  Scaling scaling_ = Scaling::kNone;
+  bool per_channel_ = false;
+  const float* float_multiplier_ = nullptr;
+  const std::int32_t* fixed_point_multiplier_ = nullptr;
+  const std::int32_t* shift_ = nullptr;
+  FixedPointRounding rounding_ = FixedPointRounding::kDoubleRounding;
+  std::int32_t output_zero_point_ = 0;
+  std::int32_t clamp_min_ = INT32_MIN;
+  std::int32_t clamp_max_ = INT32_MAX;
+  float float_clamp_min_ = -std::numeric_limits<float>::infinity();
+  float float_clamp_max_ = std::numeric_limits<float>::infinity();
 };
 
 // Applies the epilogue to the accumulator of output column n.
 template <class OutT>
 QMATH_HOST_DEVICE OutT apply_epilogue(const Epilogue& e, std::int32_t acc, int n) {
-  const std::int32_t v =
-      e.bias ? saturate_to_int32(static_cast<std::int64_t>(acc) + e.bias[n]) : acc;
-  const int ch = e.per_channel ? n : 0;
+  const std::int32_t v = e.bias() ? saturate_to_int32(static_cast<std::int64_t>(acc) + e.bias()[n]) : acc;
+  const int ch = e.channel(n);
   if constexpr (std::is_same<OutT, float>::value) {
     float y = static_cast<float>(v);
-    if (e.scale_mode == ScaleMode::kFloat) y *= e.scale[ch];
-    y = y < e.float_clamp_min ? e.float_clamp_min : y;
-    y = y > e.float_clamp_max ? e.float_clamp_max : y;
+    if (e.scaling() == Scaling::kFloatMultiplier) y *= e.float_multipliers()[ch];
+    y = y < e.float_clamp_min() ? e.float_clamp_min() : y;
+    y = y > e.float_clamp_max() ? e.float_clamp_max() : y;
     return y;
   } else {
     const QuantRange t = full_range<OutT>();
-    const QuantRange r{e.clamp_min > t.qmin ? e.clamp_min : t.qmin, e.clamp_max < t.qmax ? e.clamp_max : t.qmax};
-    switch (e.scale_mode) {
-      case ScaleMode::kFloat:
-        return static_cast<OutT>(requantize_float(v, e.scale[ch], e.output_zero_point, r));
-      case ScaleMode::kFixedPoint:
-        return static_cast<OutT>(
-            requantize_fixed_point(v, e.multiplier[ch], e.shift[ch], e.output_zero_point, r, e.rounding));
-      case ScaleMode::kNone:
+    const QuantRange r{e.clamp_min() > t.qmin ? e.clamp_min() : t.qmin, e.clamp_max() < t.qmax ? e.clamp_max() : t.qmax};
+    switch (e.scaling()) {
+      case Scaling::kFloatMultiplier:
+        return static_cast<OutT>(requantize_float(v, e.float_multipliers()[ch], e.output_zero_point(), r));
+      case Scaling::kFixedPointMultiplier:
+        return static_cast<OutT>(requantize_fixed_point(v, e.fixed_point_multipliers()[ch], e.shifts()[ch],
+                                                        e.output_zero_point(), r, e.rounding()));
+      case Scaling::kNone:
       default:
         return static_cast<OutT>(clamp_i64(v, r.qmin, r.qmax));
     }
@@ -93,38 +216,36 @@ inline QuantRange activation_clamp(float lo, float hi, QuantParams out, QuantRan
   return r;
 }
 
-// Host-side validation of an epilogue for output type OutT and n output columns: throws qmath::error naming the
-// problem (missing scale array, shift out of [-31, 30], negative multiplier, zero point outside OutT, empty clamp).
-// Reads the parameter arrays, so call it only with host pointers; CUDA launchers check pointers for null only.
+// Validation of an epilogue for output type OutT and n output columns, run once by every GEMM entry: throws
+// qmath::error naming the problem (a fixed-point multiplier on a float output, a zero point outside OutT, a clamp
+// that misses OutT's range, and, with arrays_on_host, a non-finite float multiplier, a negative fixed-point
+// multiplier or a shift outside [-31, 30]). CUDA launchers pass arrays_on_host = false: device arrays are not read.
 template <class OutT>
 void validate_epilogue(const Epilogue& e, int n, bool arrays_on_host = true) {
   const char* where = "validate_epilogue";
-  const int count = e.per_channel ? n : 1;
+  const int count = e.per_channel() ? n : 1;
   if constexpr (std::is_same<OutT, float>::value) {
-    detail::require(e.scale_mode != ScaleMode::kFixedPoint, where, "a float output takes ScaleMode::kNone or kFloat");
-    detail::require(!(e.float_clamp_min > e.float_clamp_max), where, "float clamp is empty");
+    detail::require(e.scaling() != Scaling::kFixedPointMultiplier, where,
+                    "a float output takes no fixed-point multiplier (use float_multiplier)");
   } else {
     const QuantRange t = full_range<OutT>();
-    detail::require(e.output_zero_point >= t.qmin && e.output_zero_point <= t.qmax, where, "output zero point ",
-                    e.output_zero_point, " outside the output type's range [", t.qmin, ", ", t.qmax, "]");
-    detail::require(e.clamp_min <= e.clamp_max, where, "clamp_min ", e.clamp_min, " > clamp_max ", e.clamp_max);
-    detail::require(e.clamp_min <= t.qmax && e.clamp_max >= t.qmin, where, "clamp [", e.clamp_min, ", ", e.clamp_max,
-                    "] does not meet the output type's range");
+    detail::require(e.output_zero_point() >= t.qmin && e.output_zero_point() <= t.qmax, where, "output zero point ",
+                    e.output_zero_point(), " outside the output type's range [", t.qmin, ", ", t.qmax, "]");
+    detail::require(e.clamp_min() <= t.qmax && e.clamp_max() >= t.qmin, where, "clamp [", e.clamp_min(), ", ",
+                    e.clamp_max(), "] does not meet the output type's range");
   }
-  if (e.scale_mode == ScaleMode::kFloat) {
-    detail::require(e.scale != nullptr, where, "ScaleMode::kFloat needs a scale array");
-    if (arrays_on_host)
-      for (int i = 0; i < count; ++i)
-        detail::require(std::isfinite(e.scale[i]), where, "scale[", i, "] is not finite (", e.scale[i], ")");
-  } else if (e.scale_mode == ScaleMode::kFixedPoint) {
-    detail::require(e.multiplier != nullptr && e.shift != nullptr, where,
-                    "ScaleMode::kFixedPoint needs multiplier and shift arrays");
-    if (arrays_on_host)
-      for (int i = 0; i < count; ++i) {
-        detail::require(e.multiplier[i] >= 0, where, "multiplier[", i, "] is negative (", e.multiplier[i], ")");
-        detail::require(e.shift[i] >= -31 && e.shift[i] <= 30, where, "shift[", i, "] = ", e.shift[i],
-                        " outside [-31, 30]");
-      }
+  if (!arrays_on_host) return;
+  if (e.scaling() == Scaling::kFloatMultiplier) {
+    for (int i = 0; i < count; ++i)
+      detail::require(std::isfinite(e.float_multipliers()[i]), where, "float multiplier[", i, "] is not finite (",
+                      e.float_multipliers()[i], ")");
+  } else if (e.scaling() == Scaling::kFixedPointMultiplier) {
+    for (int i = 0; i < count; ++i) {
+      detail::require(e.fixed_point_multipliers()[i] >= 0, where, "fixed-point multiplier[", i, "] is negative (",
+                      e.fixed_point_multipliers()[i], ")");
+      detail::require(e.shifts()[i] >= -31 && e.shifts()[i] <= 30, where, "shift[", i, "] = ", e.shifts()[i],
+                      " outside [-31, 30]");
+    }
   }
 }
 

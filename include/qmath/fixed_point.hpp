@@ -61,10 +61,10 @@ inline QuantizedMultiplier quantize_multiplier(double real) {
 // The rounding variant of multiply_by_quantized_multiplier.
 enum class FixedPointRounding {
   // gemmlowp / classic TFLite: RDBPOT(SRDHM(x * 2^max(shift, 0), multiplier), max(-shift, 0)). Two roundings.
-  kDouble,
+  kDoubleRounding,
   // ruy / TFLite with TFLITE_SINGLE_ROUNDING: (x * multiplier + 2^(30 - shift)) >> (31 - shift) in int64. One
   // rounding, ties toward +infinity.
-  kSingle,
+  kSingleRounding,
 };
 
 // Double rounding. The pre-shift x * 2^shift (shift > 0) saturates to int32 instead of overflowing (TFLite leaves
@@ -89,7 +89,7 @@ QMATH_HOST_DEVICE std::int32_t multiply_by_quantized_multiplier_single_rounding(
 // Either variant, chosen at run time.
 QMATH_HOST_DEVICE std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier, int shift,
                                                                 FixedPointRounding rounding) {
-  return rounding == FixedPointRounding::kSingle
+  return rounding == FixedPointRounding::kSingleRounding
              ? multiply_by_quantized_multiplier_single_rounding(x, multiplier, shift)
              : multiply_by_quantized_multiplier_double_rounding(x, multiplier, shift);
 }
@@ -114,7 +114,7 @@ QMATH_HOST_DEVICE std::int32_t requantize_float(std::int32_t acc, float multipli
 //   q = clamp(MBQM(acc, multiplier, shift) + zero_point, qmin, qmax)
 QMATH_HOST_DEVICE std::int32_t requantize_fixed_point(std::int32_t acc, std::int32_t multiplier, int shift,
                                                       std::int32_t zero_point, QuantRange range,
-                                                      FixedPointRounding rounding = FixedPointRounding::kDouble) {
+                                                      FixedPointRounding rounding = FixedPointRounding::kDoubleRounding) {
   const std::int64_t v =
       static_cast<std::int64_t>(multiply_by_quantized_multiplier(acc, multiplier, shift, rounding)) + zero_point;
   return static_cast<std::int32_t>(clamp_i64(v, range.qmin, range.qmax));

@@ -17,12 +17,25 @@
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
 
+#include "../epilogue_fields.hpp"
+#include "../gemm_args_support.hpp"
+
+namespace qtest {
+// PackedGemmArgs from the positional form (A row-major with lda, C row-major with ldc).
+template <class TA, class TB, class TC>
+qmath::cpu::PackedGemmArgs<TA, TB, TC> packed_args(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za,
+                                                   const qmath::cpu::PackedB<TB>& b, TC* c, std::int64_t ldc,
+                                                   const qmath::Epilogue& e) {
+  return {qmath::row_major(a, s.m, s.k, lda), &b, qmath::row_major(c, s.m, s.n, ldc), za, e};
+}
+}  // namespace qtest
+
 namespace {
 
-using qmath::BLayout;
+using qtest::BLayout;
 using qmath::Epilogue;
 using qmath::GemmShape;
-using qmath::ScaleMode;
+using qmath::Scaling;
 using qmath::cpu::Isa;
 
 // The paths to test: those this CPU and compiler run. A path the CPU cannot run is reported, not tested.
@@ -49,7 +62,7 @@ bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
 // Epilogue variants; the arrays live in the struct so the pointers stay valid.
 struct EpilogueCase {
   std::string name;
-  Epilogue e;
+  qtest::EpilogueFields e;
   std::vector<std::int32_t> bias, multiplier, shift;
   std::vector<float> scale;
 };
@@ -77,41 +90,41 @@ std::vector<EpilogueCase> epilogue_cases(int n, int k, std::mt19937& rng) {
       for (auto& b : c.bias) b = bias_d(rng);
     }
     c.e.per_channel = per_channel;
-    c.e.scale = c.scale.data();
-    c.e.multiplier = c.multiplier.data();
+    c.e.float_multiplier = c.scale.data();
+    c.e.fixed_point_multiplier = c.multiplier.data();
     c.e.shift = c.shift.data();
     c.e.bias = bias ? c.bias.data() : nullptr;
   };
-  auto add = [&](std::string name, ScaleMode mode, bool per_channel, bool bias) {
+  auto add = [&](std::string name, Scaling mode, bool per_channel, bool bias) {
     EpilogueCase c;
     c.name = std::move(name);
     fill(c, per_channel, bias);
-    c.e.scale_mode = mode;
+    c.e.scaling = mode;
     cases.push_back(std::move(c));
   };
-  add("none", ScaleMode::kNone, false, false);
-  add("none+bias", ScaleMode::kNone, false, true);
-  add("float per-tensor", ScaleMode::kFloat, false, false);
-  add("float per-channel+bias", ScaleMode::kFloat, true, true);
+  add("none", Scaling::kNone, false, false);
+  add("none+bias", Scaling::kNone, false, true);
+  add("float per-tensor", Scaling::kFloatMultiplier, false, false);
+  add("float per-channel+bias", Scaling::kFloatMultiplier, true, true);
   if constexpr (!std::is_same<TC, float>::value) {
-    add("fixed double per-channel+bias", ScaleMode::kFixedPoint, true, true);
-    add("fixed single per-tensor", ScaleMode::kFixedPoint, false, false);
-    cases.back().e.rounding = qmath::FixedPointRounding::kSingle;
+    add("fixed double per-channel+bias", Scaling::kFixedPointMultiplier, true, true);
+    add("fixed single per-tensor", Scaling::kFixedPointMultiplier, false, false);
+    cases.back().e.rounding = qmath::FixedPointRounding::kSingleRounding;
     // Output zero point and an activation clamp (ReLU-like lower bound, capped upper bound).
     const qmath::QuantRange t = qmath::full_range<TC>();
     const std::int32_t zp = std::is_same<TC, std::int32_t>::value ? 3 : (t.qmin + t.qmax + 1) / 2 - 5;
-    add("float per-channel+bias+zp+clamp", ScaleMode::kFloat, true, true);
+    add("float per-channel+bias+zp+clamp", Scaling::kFloatMultiplier, true, true);
     cases.back().e.output_zero_point = zp;
     cases.back().e.clamp_min = zp;
     cases.back().e.clamp_max = zp + 90;
-    add("fixed per-channel+zp+clamp", ScaleMode::kFixedPoint, true, false);
+    add("fixed per-channel+zp+clamp", Scaling::kFixedPointMultiplier, true, false);
     cases.back().e.output_zero_point = zp;
     cases.back().e.clamp_min = zp - 20;
-    add("none clamp", ScaleMode::kNone, false, true);
+    add("none clamp", Scaling::kNone, false, true);
     cases.back().e.clamp_min = -1000;
     cases.back().e.clamp_max = 1000;
   } else {
-    add("float per-channel+bias+clamp", ScaleMode::kFloat, true, true);
+    add("float per-channel+bias+clamp", Scaling::kFloatMultiplier, true, true);
     cases.back().e.float_clamp_min = 0.0f;
     cases.back().e.float_clamp_max = 6.0f;
   }
@@ -128,10 +141,10 @@ void check_shape(GemmShape s, BLayout layout, std::int32_t za, std::int32_t zb, 
   const std::int64_t lda = s.k + pad.lda, ldb = (layout == BLayout::kKxN ? s.n : s.k) + pad.ldb, ldc = s.n + pad.ldc;
   const std::vector<TA> a = random_vector<TA>(std::size_t(s.m) * lda, rng);
   const std::vector<TB> b = random_vector<TB>(std::size_t(layout == BLayout::kKxN ? s.k : s.n) * ldb, rng);
-  const qmath::cpu::PackedB<TB> packed = qmath::cpu::pack_b(s.k, s.n, b.data(), ldb, layout, zb);
+  const qmath::cpu::PackedB<TB> packed = qmath::cpu::pack_b(qtest::b_view(s.k, s.n, b.data(), ldb, layout), zb);
   for (const EpilogueCase& ec : epilogue_cases<TC>(s.n, s.k, rng)) {
     std::vector<TC> expect(std::size_t(s.m) * ldc, TC(7));
-    qmath::gemm_reference(s, a.data(), lda, za, b.data(), ldb, layout, zb, expect.data(), ldc, ec.e);
+    qmath::gemm_reference(qtest::gemm_args(s, a.data(), lda, za, b.data(), ldb, layout, zb, expect.data(), ldc, ec.e));
     for (Isa isa : runnable_paths()) {
       for (int threads : {1, 2}) {
         for (bool prepacked : {true, false}) {
@@ -142,9 +155,9 @@ void check_shape(GemmShape s, BLayout layout, std::int32_t za, std::int32_t zb, 
           std::vector<TC> got(std::size_t(s.m) * ldc, TC(7));  // padding columns must stay untouched
           const qmath::cpu::GemmOptions opt{isa, threads};
           if (prepacked)
-            qmath::cpu::gemm(s, a.data(), lda, za, packed, got.data(), ldc, ec.e, opt);
+            qmath::cpu::gemm(qtest::packed_args(s, a.data(), lda, za, packed, got.data(), ldc, ec.e), opt);
           else
-            qmath::cpu::gemm(s, a.data(), lda, za, b.data(), ldb, layout, zb, got.data(), ldc, ec.e, opt);
+            qmath::cpu::gemm(qtest::gemm_args(s, a.data(), lda, za, b.data(), ldb, layout, zb, got.data(), ldc, ec.e), opt);
           REQUIRE(same_bits(got, expect));
         }
       }
@@ -211,14 +224,14 @@ TEST_CASE("cpu::gemm is exact at the int32 accumulator bound", "[cpu][gemm]") {
   for (std::size_t i = 0; i < a.size(); ++i) a[i] = i % 1000 == 0 ? std::int8_t(rng() % 256 - 128) : std::int8_t(-128);
   for (std::size_t i = 0; i < b.size(); ++i) b[i] = i % 997 == 0 ? std::int8_t(rng() % 256 - 128) : std::int8_t(-128);
   a[0] = 127;  // row 0 mixes signs
-  Epilogue e;  // int32 output, no scaling: the raw accumulator
+  qtest::EpilogueFields e;  // int32 output, no scaling: the raw accumulator
   std::vector<std::int32_t> expect(std::size_t(s.m) * s.n), got(expect.size());
-  qmath::gemm_reference(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, expect.data(), s.n, e);
+  qmath::gemm_reference(qtest::gemm_args(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, expect.data(), s.n, e));
   REQUIRE(expect[1] > (std::int64_t(1) << 31) - 2 * 128 * 128 * 1000);  // close to INT32_MAX indeed
   for (Isa isa : runnable_paths()) {
     INFO("path " << qmath::cpu::isa_name(isa));
     std::fill(got.begin(), got.end(), 0);
-    qmath::cpu::gemm(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, got.data(), s.n, e, {isa, 1});
+    qmath::cpu::gemm(qtest::gemm_args(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, got.data(), s.n, e), {isa, 1});
     REQUIRE(got == expect);
   }
 }
@@ -230,13 +243,13 @@ TEST_CASE("cpu::gemm bias saturates like the reference", "[cpu][gemm]") {
   const std::vector<std::int8_t> b = random_vector<std::int8_t>(s.k * s.n, rng);
   std::vector<std::int32_t> bias(s.n);
   for (int n = 0; n < s.n; ++n) bias[n] = n % 2 ? INT32_MAX - n : INT32_MIN + n;
-  Epilogue e;
+  qtest::EpilogueFields e;
   e.bias = bias.data();
   std::vector<std::int32_t> expect(s.m * s.n), got(s.m * s.n);
-  qmath::gemm_reference(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, expect.data(), s.n, e);
+  qmath::gemm_reference(qtest::gemm_args(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, expect.data(), s.n, e));
   for (Isa isa : runnable_paths()) {
     INFO("path " << qmath::cpu::isa_name(isa));
-    qmath::cpu::gemm(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, got.data(), s.n, e, {isa, 1});
+    qmath::cpu::gemm(qtest::gemm_args(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, got.data(), s.n, e), {isa, 1});
     REQUIRE(got == expect);
   }
 }
@@ -254,14 +267,14 @@ void check_streamed_output(std::int64_t ldc_pad) {
   std::vector<std::int32_t> bias(s.n);
   for (auto& x : bias) x = static_cast<std::int32_t>(rng() % 2001) - 1000;
   const float scale = 0.013f;
-  Epilogue e;
+  qtest::EpilogueFields e;
   e.bias = bias.data();
   if (std::is_same<TC, float>::value) {
-    e.scale_mode = ScaleMode::kFloat;
-    e.scale = &scale;
+    e.scaling = Scaling::kFloatMultiplier;
+    e.float_multiplier = &scale;
   }
   std::vector<TC> expect(std::size_t(s.m) * ldc, TC(7));
-  qmath::gemm_reference(s, a.data(), s.k, 3, b.data(), s.n, BLayout::kKxN, -2, expect.data(), ldc, e);
+  qmath::gemm_reference(qtest::gemm_args(s, a.data(), s.k, 3, b.data(), s.n, BLayout::kKxN, -2, expect.data(), ldc, e));
   // C on a 64-byte boundary (streaming stores need it; glibc's large allocations are only 16-byte aligned)
   std::vector<TC> storage(expect.size() + 16);
   TC* const c = reinterpret_cast<TC*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) & ~std::uintptr_t(63));
@@ -269,7 +282,7 @@ void check_streamed_output(std::int64_t ldc_pad) {
     for (int threads : {1, 2}) {
       INFO("path " << qmath::cpu::isa_name(isa) << " threads " << threads << " ldc " << ldc);
       std::fill(c, c + expect.size(), TC(7));
-      qmath::cpu::gemm(s, a.data(), s.k, 3, b.data(), s.n, BLayout::kKxN, -2, c, ldc, e, {isa, threads});
+      qmath::cpu::gemm(qtest::gemm_args(s, a.data(), s.k, 3, b.data(), s.n, BLayout::kKxN, -2, c, ldc, e), {isa, threads});
       REQUIRE(std::memcmp(c, expect.data(), expect.size() * sizeof(TC)) == 0);
     }
 }
@@ -318,13 +331,13 @@ void check_epilogue_paths(std::mt19937& rng) {
                  : spick == 5 ? 1e-9f
                               : std::pow(10.0f, log_scale(rng));
     }
-    Epilogue e;
-    e.scale_mode = fixed ? ScaleMode::kFixedPoint : ScaleMode::kFloat;
-    e.scale = scale.data();
+    qtest::EpilogueFields e;
+    e.scaling = fixed ? Scaling::kFixedPointMultiplier : Scaling::kFloatMultiplier;
+    e.float_multiplier = scale.data();
     e.per_channel = trial % 3 != 0;
-    e.multiplier = mult.data();
+    e.fixed_point_multiplier = mult.data();
     e.shift = shift.data();
-    e.rounding = (trial / 4) % 2 == 0 ? qmath::FixedPointRounding::kDouble : qmath::FixedPointRounding::kSingle;
+    e.rounding = (trial / 4) % 2 == 0 ? qmath::FixedPointRounding::kDoubleRounding : qmath::FixedPointRounding::kSingleRounding;
     e.bias = trial % 5 == 0 ? nullptr : bias.data();
     std::uniform_int_distribution<std::int32_t> zp_d(t.qmin, t.qmax);
     e.output_zero_point = trial % 7 == 0 ? 0 : zp_d(rng);
@@ -374,7 +387,7 @@ TEST_CASE("cpu::gemm paths and dispatch", "[cpu][gemm]") {
   std::int32_t c[4] = {};
   for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
     if (!qmath::cpu::isa_supported(isa))
-      CHECK_THROWS_AS(qmath::cpu::gemm(s, a, 2, 0, b, 2, BLayout::kKxN, 0, c, 2, Epilogue{}, {isa, 1}), qmath::error);
+      CHECK_THROWS_AS(qmath::cpu::gemm(qtest::gemm_args(s, a, 2, 0, b, 2, BLayout::kKxN, 0, c, 2, Epilogue{}), {isa, 1}), qmath::error);
   }
 }
 
@@ -383,12 +396,12 @@ TEST_CASE("cpu::gemm rejects bad input and writes nothing", "[cpu][gemm]") {
   std::vector<std::int8_t> a(4 * 6, 1), b(6 * 5, 1);
   std::vector<std::int8_t> c(4 * 5, 42);
   const std::vector<std::int8_t> untouched = c;
-  const auto packed = qmath::cpu::pack_b(6, 5, b.data(), 5, BLayout::kKxN, 0);
-  Epilogue e;
+  const auto packed = qmath::cpu::pack_b(qtest::b_view(6, 5, b.data(), 5, BLayout::kKxN), 0);
+  qtest::EpilogueFields e;
   using qmath::cpu::gemm;
   auto one_shot = [&](GemmShape sh, const std::int8_t* pa, std::int64_t lda, const std::int8_t* pb, std::int64_t ldb,
                       BLayout layout, std::int8_t* pc, std::int64_t ldc,
-                      qmath::cpu::GemmOptions opt = {}) { gemm(sh, pa, lda, 0, pb, ldb, layout, 0, pc, ldc, e, opt); };
+                      qmath::cpu::GemmOptions opt = {}) { gemm(qtest::gemm_args(sh, pa, lda, 0, pb, ldb, layout, 0, pc, ldc, e), opt); };
   CHECK_THROWS_AS(one_shot(s, nullptr, 6, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
   CHECK_THROWS_AS(one_shot(s, a.data(), 6, nullptr, 5, BLayout::kKxN, c.data(), 5), qmath::error);
   CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kKxN, nullptr, 5), qmath::error);
@@ -400,33 +413,45 @@ TEST_CASE("cpu::gemm rejects bad input and writes nothing", "[cpu][gemm]") {
   CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kNxK, c.data(), 5), qmath::error);  // ldb < K
   CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kKxN, c.data(), 4), qmath::error);  // ldc < N
   CHECK_THROWS_AS(one_shot(s, a.data(), 6, b.data(), 5, BLayout::kKxN, c.data(), 5, {Isa::kAuto, 0}), qmath::error);
-  CHECK_THROWS_AS(gemm(s, a.data(), 6, 200, b.data(), 5, BLayout::kKxN, 0, c.data(), 5, e), qmath::error);  // za
+  CHECK_THROWS_AS(gemm(qtest::gemm_args(s, a.data(), 6, 200, b.data(), 5, BLayout::kKxN, 0, c.data(), 5, e)), qmath::error);  // za
   // K beyond the int32-safe bound (the check fires before any operand is read).
   const int k_big = static_cast<int>(qmath::max_k_for_int32<std::int8_t, std::int8_t>()) + 1;
   CHECK_THROWS_AS(one_shot({4, 5, k_big}, a.data(), k_big, b.data(), 5, BLayout::kKxN, c.data(), 5), qmath::error);
   const int k_u8 = static_cast<int>(qmath::max_k_for_int32<std::uint8_t, std::int8_t>()) + 1;  // 65794
   std::vector<std::uint8_t> au(std::size_t(k_u8), 1);
   std::vector<std::int8_t> bk(std::size_t(k_u8), 1);
-  CHECK_THROWS_AS(gemm(GemmShape{1, 1, k_u8}, au.data(), k_u8, 0, bk.data(), 1, BLayout::kKxN, 0, c.data(), 1, e),
+  CHECK_THROWS_AS(gemm(qtest::gemm_args(GemmShape{1, 1, k_u8}, au.data(), k_u8, 0, bk.data(), 1, BLayout::kKxN, 0, c.data(), 1, e)),
                   qmath::error);
   // Packed B used with another K or N, or never packed.
-  CHECK_THROWS_AS(gemm(GemmShape{4, 5, 7}, a.data(), 7, 0, packed, c.data(), 5, e), qmath::error);
-  CHECK_THROWS_AS(gemm(GemmShape{4, 4, 6}, a.data(), 6, 0, packed, c.data(), 5, e), qmath::error);
-  CHECK_THROWS_AS(gemm(s, a.data(), 6, 0, qmath::cpu::PackedB<std::int8_t>{}, c.data(), 5, e), qmath::error);
+  CHECK_THROWS_AS(gemm(qtest::packed_args(GemmShape{4, 5, 7}, a.data(), 7, 0, packed, c.data(), 5, e)), qmath::error);
+  CHECK_THROWS_AS(gemm(qtest::packed_args(GemmShape{4, 4, 6}, a.data(), 6, 0, packed, c.data(), 5, e)), qmath::error);
+  CHECK_THROWS_AS(gemm(qtest::packed_args(s, a.data(), 6, 0, qmath::cpu::PackedB<std::int8_t>{}, c.data(), 5, e)), qmath::error);
+  // What the CPU kernels cannot take: a column-major A or C, a null PackedB.
+  CHECK_THROWS_WITH(gemm(qmath::GemmArgs{qmath::col_major(a.data(), 4, 6), qtest::b_view(6, 5, b.data(), 5, BLayout::kKxN),
+                                         qmath::row_major(c.data(), 4, 5)}),
+                    "qmath::cpu::gemm: a must be row-major");
+  CHECK_THROWS_WITH(gemm(qmath::GemmArgs{qmath::row_major(a.data(), 4, 6), qtest::b_view(6, 5, b.data(), 5, BLayout::kKxN),
+                                         qmath::col_major(c.data(), 4, 5)}),
+                    "qmath::cpu::gemm: c must be row-major");
+  CHECK_THROWS_WITH(gemm(qmath::cpu::PackedGemmArgs<std::int8_t, std::int8_t, std::int8_t>{
+                        qmath::row_major(a.data(), 4, 6), nullptr, qmath::row_major(c.data(), 4, 5)}),
+                    "qmath::cpu::gemm: b (the PackedB) is null");
   // A bad epilogue.
-  Epilogue bad;
-  bad.scale_mode = ScaleMode::kFloat;  // no scale array
-  CHECK_THROWS_AS(gemm(s, a.data(), 6, 0, packed, c.data(), 5, bad), qmath::error);
+  const float nan_scale = std::nanf("");
+  qtest::EpilogueFields bad;
+  bad.scaling = Scaling::kFloatMultiplier;
+  bad.float_multiplier = &nan_scale;
+  CHECK_THROWS_AS(gemm(qtest::packed_args(s, a.data(), 6, 0, packed, c.data(), 5, bad)), qmath::error);
   CHECK(c == untouched);
   // pack_b's own checks.
-  CHECK_THROWS_AS(qmath::cpu::pack_b(0, 5, b.data(), 5, BLayout::kKxN, 0), qmath::error);
-  CHECK_THROWS_AS(qmath::cpu::pack_b(6, 5, static_cast<const std::int8_t*>(nullptr), 5, BLayout::kKxN, 0),
+  CHECK_THROWS_AS(qmath::cpu::pack_b(qtest::b_view(0, 5, b.data(), 5, BLayout::kKxN), 0), qmath::error);
+  CHECK_THROWS_AS(qmath::cpu::pack_b(qtest::b_view(6, 5, static_cast<const std::int8_t*>(nullptr), 5, BLayout::kKxN), 0),
                   qmath::error);
-  CHECK_THROWS_AS(qmath::cpu::pack_b(6, 5, b.data(), 4, BLayout::kKxN, 0), qmath::error);
-  CHECK_THROWS_AS(qmath::cpu::pack_b(6, 5, b.data(), 5, BLayout::kKxN, 128), qmath::error);
+  CHECK_THROWS_AS(qmath::cpu::pack_b(qtest::b_view(6, 5, b.data(), 4, BLayout::kKxN), 0), qmath::error);
+  CHECK_THROWS_AS(qmath::cpu::pack_b(qtest::b_view(6, 5, b.data(), 5, BLayout::kKxN), 128), qmath::error);
   // The message names the problem.
   try {
-    gemm(GemmShape{4, 5, 7}, a.data(), 7, 0, packed, c.data(), 5, e);
+    gemm(qtest::packed_args(GemmShape{4, 5, 7}, a.data(), 7, 0, packed, c.data(), 5, e));
     FAIL("no throw");
   } catch (const qmath::error& err) {
     CHECK(std::string(err.what()).find("packed for K=6 N=5") != std::string::npos);

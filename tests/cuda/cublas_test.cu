@@ -20,8 +20,8 @@ TEST_CASE("cuBLASLt INT8 TN matches gemm_reference", "[cuda][cublas][gpu]") {
   for (auto& x : a) x = static_cast<std::int8_t>(v(rng));
   for (auto& x : b) x = static_cast<std::int8_t>(v(rng));
   std::vector<std::int32_t> expect(64 * 48);
-  qmath::gemm_reference(s, a.data(), 96, 0, b.data(), 96, qmath::BLayout::kNxK, 0, expect.data(), 48,
-                        qmath::Epilogue{});
+  qmath::gemm_reference(qmath::GemmArgs{qmath::row_major(a.data(), 64, 96), qmath::col_major(b.data(), 96, 48),
+                                         qmath::row_major(expect.data(), 64, 48)});
   qmath_test::DeviceBuffer<std::int8_t> da(a), db(b);
   qmath_test::DeviceBuffer<std::int32_t> dc(expect.size());
   qmath_test::DeviceBuffer<unsigned char> ws(1 << 22);

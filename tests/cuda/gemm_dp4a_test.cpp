@@ -14,13 +14,15 @@
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
 
+#include "../epilogue_fields.hpp"
+#include "../gemm_args_support.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using qmath::Epilogue;
 using qmath::GemmShape;
-using qmath::ScaleMode;
+using qmath::Scaling;
 using qmath_test::DeviceBuffer;
 
 // A tile with few threads (16) and unequal M / N / K steps, so that the emulated sweep is fast and index mix-ups
@@ -53,13 +55,8 @@ struct DeviceEpilogue {
   explicit DeviceEpilogue(const EpilogueArrays& h)
       : bias(h.bias), multiplier(h.multiplier), shift(h.shift), scale(h.scale) {}
   Epilogue on_device(const Epilogue& host, const EpilogueArrays& h) {
-    Epilogue d = host;
-    d.bias = host.bias ? bias.get() : nullptr;
-    d.scale = host.scale ? scale.get() : nullptr;
-    d.multiplier = host.multiplier ? multiplier.get() : nullptr;
-    d.shift = host.shift ? shift.get() : nullptr;
     (void)h;
-    return d;
+    return host.with_arrays(bias.get(), scale.get(), multiplier.get(), shift.get());
   }
 };
 
@@ -89,15 +86,15 @@ void check_gemm(GemmShape s, std::int32_t za, std::int32_t zb, const Epilogue& h
   const std::vector<TA> a = operand<TA>(static_cast<std::size_t>(s.m * lda), rng);
   const std::vector<TB> b = operand<TB>(static_cast<std::size_t>(s.n * ldb), rng);
   std::vector<TC> expect(static_cast<std::size_t>(s.m * ldc), TC(77));
-  qmath::gemm_reference(s, a.data(), lda, za, b.data(), ldb, qmath::BLayout::kNxK, zb, expect.data(), ldc, host_ep);
+  qmath::gemm_reference(qtest::tn_args(s, a.data(), lda, za, b.data(), ldb, zb, expect.data(), ldc, host_ep));
 
   DeviceBuffer<TA> da(a);
   DeviceBuffer<TB> db(b);
   DeviceBuffer<TC> dc(std::vector<TC>(expect.size(), TC(77)));
   DeviceEpilogue dep(arrays);
   const RotatingSchedule schedule(seed);
-  qmath::cuda::gemm_dp4a_tile<Tile>(s, da.get(), lda, za, db.get(), ldb, zb, dc.get(), ldc,
-                                    dep.on_device(host_ep, arrays));
+  qmath::cuda::gemm_dp4a_tile<Tile>(
+      qtest::tn_args(s, da.get(), lda, za, db.get(), ldb, zb, dc.get(), ldc, dep.on_device(host_ep, arrays)));
   const std::vector<TC> got = dc.download();
   INFO("M=" << s.m << " N=" << s.n << " K=" << s.k << " za=" << za << " zb=" << zb << " tile=" << Tile::kM << "x"
             << Tile::kN << "x" << Tile::kK);
@@ -167,11 +164,11 @@ TEST_CASE("gemm_dp4a fused epilogues are bit-exact with the reference", "[cuda][
   h.bias[0] = INT32_MAX;  // saturating bias addition
   h.bias[1] = INT32_MIN;
 
-  std::vector<std::pair<const char*, Epilogue>> int_epilogues;
+  std::vector<std::pair<const char*, qtest::EpilogueFields>> int_epilogues;
   {
-    Epilogue e;
-    e.scale_mode = ScaleMode::kFloat;
-    e.scale = h.scale.data();
+    qtest::EpilogueFields e;
+    e.scaling = Scaling::kFloatMultiplier;
+    e.float_multiplier = h.scale.data();
     int_epilogues.push_back({"float per-tensor", e});
     e.per_channel = true;
     e.bias = h.bias.data();
@@ -180,10 +177,10 @@ TEST_CASE("gemm_dp4a fused epilogues are bit-exact with the reference", "[cuda][
     e.clamp_min = 3;  // ReLU in the quantized domain
     int_epilogues.push_back({"float per-channel + bias + relu", e});
   }
-  for (auto rounding : {qmath::FixedPointRounding::kDouble, qmath::FixedPointRounding::kSingle}) {
-    Epilogue e;
-    e.scale_mode = ScaleMode::kFixedPoint;
-    e.multiplier = h.multiplier.data();
+  for (auto rounding : {qmath::FixedPointRounding::kDoubleRounding, qmath::FixedPointRounding::kSingleRounding}) {
+    qtest::EpilogueFields e;
+    e.scaling = Scaling::kFixedPointMultiplier;
+    e.fixed_point_multiplier = h.multiplier.data();
     e.shift = h.shift.data();
     e.rounding = rounding;
     int_epilogues.push_back({"fixed-point per-tensor", e});
@@ -200,21 +197,21 @@ TEST_CASE("gemm_dp4a fused epilogues are bit-exact with the reference", "[cuda][
       INFO("epilogue: " << named.first);
       check_gemm<TileTest, std::int8_t, std::int8_t, std::int8_t>(s, 0, 0, named.second, h, seed++);
       check_gemm<TileTest, std::uint8_t, std::int8_t, std::int8_t>(s, 131, 0, named.second, h, seed++, 1);
-      Epilogue u = named.second;
+      qtest::EpilogueFields u = named.second;
       u.output_zero_point = named.second.output_zero_point + 128;
       u.clamp_min = named.second.clamp_min == INT32_MIN ? INT32_MIN : named.second.clamp_min + 128;
       u.clamp_max = named.second.clamp_max == INT32_MAX ? INT32_MAX : named.second.clamp_max + 128;
       check_gemm<TileTest, std::uint8_t, std::uint8_t, std::uint8_t>(s, 120, 140, u, h, seed++);
       check_gemm<qmath::cuda::TileSmall, std::int8_t, std::uint8_t, std::uint8_t>(s, -7, 128, u, h, seed++);
     }
-    Epilogue bias_only;
+    qtest::EpilogueFields bias_only;
     bias_only.bias = h.bias.data();
     check_gemm<TileTest, std::int8_t, std::int8_t, std::int32_t>(s, 2, -3, bias_only, h, seed++, 2);
-    Epilogue f;
+    qtest::EpilogueFields f;
     check_gemm<TileTest, std::int8_t, std::int8_t, float>(s, 0, 0, f, h, seed++);
-    f.scale_mode = ScaleMode::kFloat;
+    f.scaling = Scaling::kFloatMultiplier;
     f.per_channel = true;
-    f.scale = h.scale.data();
+    f.float_multiplier = h.scale.data();
     f.bias = h.bias.data();
     f.float_clamp_min = 0.0f;
     f.float_clamp_max = 6.0f;
@@ -238,13 +235,13 @@ TEST_CASE("gemm_dp4a accumulates the worst case exactly", "[cuda][gemm_dp4a]" QM
   std::vector<std::int8_t> b(static_cast<std::size_t>(s.n * ld), -128);
   const std::int32_t za = 0, zb = 127;
   std::vector<std::int32_t> expect(static_cast<std::size_t>(s.m * s.n));
-  qmath::gemm_reference(s, a.data(), ld, za, b.data(), ld, qmath::BLayout::kNxK, zb, expect.data(), s.n, Epilogue{});
+  qmath::gemm_reference(qtest::tn_args(s, a.data(), ld, za, b.data(), ld, zb, expect.data(), s.n, Epilogue{}));
   CHECK(expect[0] == 255 * -255 * 4099);
   DeviceBuffer<std::uint8_t> da(a);
   DeviceBuffer<std::int8_t> db(b);
   DeviceBuffer<std::int32_t> dc(expect.size());
-  qmath::cuda::gemm_dp4a_tile<qmath::cuda::TileSmall>(s, da.get(), ld, za, db.get(), ld, zb, dc.get(), s.n,
-                                                     Epilogue{});
+  qmath::cuda::gemm_dp4a_tile<qmath::cuda::TileSmall>(
+      qtest::tn_args(s, da.get(), ld, za, db.get(), ld, zb, dc.get(), s.n, Epilogue{}));
   CHECK(dc.download() == expect);
 }
 
@@ -258,11 +255,11 @@ TEST_CASE("gemm_dp4a preset choice and dispatch", "[cuda][gemm_dp4a]" QMATH_CUDA
   std::mt19937 rng(5);
   const std::vector<std::int8_t> a = operand<std::int8_t>(40 * 36, rng), b = operand<std::int8_t>(24 * 36, rng);
   std::vector<std::int32_t> expect(40 * 24);
-  qmath::gemm_reference(s, a.data(), 36, 1, b.data(), 36, qmath::BLayout::kNxK, -1, expect.data(), 24, Epilogue{});
+  qmath::gemm_reference(qtest::tn_args(s, a.data(), 36, 1, b.data(), 36, -1, expect.data(), 24, Epilogue{}));
   DeviceBuffer<std::int8_t> da(a), db(b);
   for (GemmPreset p : {GemmPreset::kAuto, GemmPreset::kSmall, GemmPreset::kMedium}) {
     DeviceBuffer<std::int32_t> dc(expect.size());
-    qmath::cuda::gemm_dp4a(s, da.get(), 36, 1, db.get(), 36, -1, dc.get(), 24, Epilogue{}, nullptr, p);
+    qmath::cuda::gemm_dp4a(qtest::tn_args(s, da.get(), 36, 1, db.get(), 36, -1, dc.get(), 24, Epilogue{}), nullptr, p);
     CHECK(dc.download() == expect);
   }
 }
@@ -281,21 +278,29 @@ TEST_CASE("gemm_dp4a rejects bad arguments before launching", "[cuda][gemm_dp4a]
     return std::string("no error");
   };
   using Catch::Matchers::Contains;
-  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a({8, 8, 6}, a.get(), 6, 0, b.get(), 8, 0, c.get(), 8, e); }),
+  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a(qtest::tn_args(GemmShape{8, 8, 6}, a.get(), 6, 0, b.get(), 8, 0, c.get(), 8, e)); }),
              Contains("multiples of 4"));
-  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a({8, 8, 8}, a.get() + 1, 8, 0, b.get(), 8, 0, c.get(), 8, e); }),
+  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a(qtest::tn_args(GemmShape{8, 8, 8}, a.get() + 1, 8, 0, b.get(), 8, 0, c.get(), 8, e)); }),
              Contains("4-byte aligned"));
-  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a({8, 8, 8}, a.get(), 4, 0, b.get(), 8, 0, c.get(), 8, e); }),
-             Contains("lda"));
-  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a({0, 8, 8}, a.get(), 8, 0, b.get(), 8, 0, c.get(), 8, e); }),
+  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a(qtest::tn_args(GemmShape{8, 8, 8}, a.get(), 4, 0, b.get(), 8, 0, c.get(), 8, e)); }),
+             Contains("a.stride (4) < its columns (8)"));
+  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a(qtest::tn_args(GemmShape{0, 8, 8}, a.get(), 8, 0, b.get(), 8, 0, c.get(), 8, e)); }),
              Contains("positive"));
-  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a({8, 8, 8}, a.get(), 8, 0, b.get(), 8, 0, c.get(), 8, e); }),
+  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a(qtest::tn_args(GemmShape{8, 8, 8}, a.get(), 8, 0, b.get(), 8, 0, c.get(), 8, e)); }),
              Contains("no error"));
-  Epilogue missing_scale;
-  missing_scale.scale_mode = ScaleMode::kFloat;
-  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a({8, 8, 8}, a.get(), 8, 0, b.get(), 8, 0, c8.get(), 8, missing_scale); }),
-             Contains("scale array"));
-  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a({8, 8, 200000}, a.get(), 200000, 0, b.get(), 200000, 0, c.get(), 8, e); }),
+  const std::int32_t mult = 1 << 30, shift = 0;  // host pointers: only their presence matters to the launcher
+  const Epilogue fixed = Epilogue::fixed_point_multiplier(&mult, &shift);
+  CHECK_THAT(msg([&] {
+               qmath::cuda::gemm_dp4a(qtest::tn_args(GemmShape{8, 8, 8}, a.get(), 8, 0, b.get(), 8, 0,
+                                                     reinterpret_cast<float*>(c.get()), 8, fixed));
+             }),
+             Contains("a float output takes no fixed-point multiplier"));
+  CHECK_THAT(msg([&] {
+               qmath::cuda::gemm_dp4a(qmath::GemmArgs{qmath::row_major(a.get(), 8, 8), qmath::row_major(b.get(), 8, 8),
+                                                      qmath::row_major(c.get(), 8, 8)});
+             }),
+             Contains("b must be column-major"));
+  CHECK_THAT(msg([&] { qmath::cuda::gemm_dp4a(qtest::tn_args(GemmShape{8, 8, 200000}, a.get(), 200000, 0, b.get(), 200000, 0, c.get(), 8, e)); }),
              Contains("overflow"));
   // Nothing was written by the rejected calls.
   CHECK(c8.download() == std::vector<std::int8_t>(64 * 64, 0));

@@ -41,7 +41,8 @@ void check(GemmShape s, std::uint32_t seed, int extra_ld = 0) {
   for (auto& x : b) x = v(rng);
   const std::vector<float> expect = reference(s, a, lda, b, ldb, ldc, -1.0f);
   DeviceBuffer<float> da(a), db(b), dc(std::vector<float>(expect.size(), -1.0f));
-  qmath::cuda::gemm_fp32_tile<Tile>(s, da.get(), lda, db.get(), ldb, dc.get(), ldc);
+  qmath::cuda::gemm_fp32_tile<Tile>(qmath::row_major(da.get(), s.m, s.k, lda), qmath::col_major(db.get(), s.k, s.n, ldb),
+                                    qmath::row_major(dc.get(), s.m, s.n, ldc));
   const std::vector<float> got = dc.download();
   INFO("M=" << s.m << " N=" << s.n << " K=" << s.k);
   CHECK(std::memcmp(got.data(), expect.data(), sizeof(float) * got.size()) == 0);
@@ -64,8 +65,8 @@ TEST_CASE("gemm_fp32 production presets", "[cuda][gemm_fp32]" QMATH_CUDA_TEST_TA
 
 TEST_CASE("gemm_fp32 rejects bad arguments", "[cuda][gemm_fp32]" QMATH_CUDA_TEST_TAG) {
   DeviceBuffer<float> a(256), b(256), c(256);
-  CHECK_THROWS_AS(qmath::cuda::gemm_fp32({4, 4, 6}, a.get(), 6, b.get(), 8, c.get(), 4), qmath::error);
-  CHECK_THROWS_AS(qmath::cuda::gemm_fp32({4, 4, 8}, a.get() + 1, 8, b.get(), 8, c.get(), 4), qmath::error);
-  CHECK_THROWS_AS(qmath::cuda::gemm_fp32({4, 4, 8}, a.get(), 8, b.get(), 8, c.get(), 3), qmath::error);
-  CHECK_NOTHROW(qmath::cuda::gemm_fp32({4, 4, 8}, a.get(), 8, b.get(), 8, c.get(), 4));
+  CHECK_THROWS_AS(qmath::cuda::gemm_fp32(qmath::row_major(a.get(), 4, 6, 6), qmath::col_major(b.get(), 6, 4, 8), qmath::row_major(c.get(), 4, 4, 4)), qmath::error);
+  CHECK_THROWS_AS(qmath::cuda::gemm_fp32(qmath::row_major(a.get() + 1, 4, 8, 8), qmath::col_major(b.get(), 8, 4, 8), qmath::row_major(c.get(), 4, 4, 4)), qmath::error);
+  CHECK_THROWS_AS(qmath::cuda::gemm_fp32(qmath::row_major(a.get(), 4, 8, 8), qmath::col_major(b.get(), 8, 4, 8), qmath::row_major(c.get(), 4, 4, 3)), qmath::error);
+  CHECK_NOTHROW(qmath::cuda::gemm_fp32(qmath::row_major(a.get(), 4, 8, 8), qmath::col_major(b.get(), 8, 4, 8), qmath::row_major(c.get(), 4, 4, 4)));
 }

@@ -114,7 +114,7 @@ TEST_CASE("the fast GEMM and the reference GEMM give identical INT8 logits", "[p
   const ptq::DemoConfig cfg = small_config();
   const ptq::Model model = ptq::load_model(cfg.model_path);
   const ptq::Dataset test = ptq::load_fashion_mnist(cfg.data_dir, "t10k", 100);
-  for (qmath::ScaleMode mode : {qmath::ScaleMode::kFixedPoint, qmath::ScaleMode::kFloat}) {
+  for (qmath::Scaling mode : {qmath::Scaling::kFixedPointMultiplier, qmath::Scaling::kFloatMultiplier}) {
     const ptq::QuantizedModel qm = ptq::quantize_model(model, small_result().method("entropy").amax, mode);
     const std::vector<float> fast = ptq::forward_int8(qm, test.image(0), test.count, ptq::GemmKind::kFast);
     const std::vector<float> ref = ptq::forward_int8(qm, test.image(0), test.count, ptq::GemmKind::kReference);
@@ -138,7 +138,7 @@ TEST_CASE("the fast GEMM and the reference GEMM give identical INT8 logits", "[p
 TEST_CASE("the hidden layers requantize with the documented multiplier, bias and ReLU clamp", "[ptq_demo]") {
   const ptq::Model model = ptq::load_model(small_config().model_path);
   const std::vector<float> amax = {1.0f, 8.0f, 6.0f};
-  const ptq::QuantizedModel q = ptq::quantize_model(model, amax, qmath::ScaleMode::kFloat);
+  const ptq::QuantizedModel q = ptq::quantize_model(model, amax, qmath::Scaling::kFloatMultiplier);
   REQUIRE(q.layers.size() == 3);
   const ptq::QuantizedLayer& l = q.layers[1];
   CHECK(l.relu);
@@ -157,7 +157,7 @@ TEST_CASE("the hidden layers requantize with the documented multiplier, bias and
     CHECK(row_max == 127);
   }
   CHECK_FALSE(q.layers[2].relu);
-  CHECK(q.layers[2].epilogue().scale_mode == qmath::ScaleMode::kFloat);
+  CHECK(q.layers[2].epilogue().scaling() == qmath::Scaling::kFloatMultiplier);
 }
 
 TEST_CASE("the TensorRT calibration cache round-trips bit-exactly", "[ptq_demo]") {

@@ -1,16 +1,19 @@
 // qmath/cuda/gemm_dp4a.cuh - INT8 GEMM on CUDA cores with DP4A, INT32 accumulation and the fused qmath epilogue.
 //
-//   C = epilogue((A - za) * (B - zb)^T)      A: M x K row-major (lda), B: N x K row-major (ldb), C: M x N (ldc)
+//   C = epilogue((A - za) * (B - zb))      GemmArgs (qmath/gemm_args.hpp): A M x K row-major, B K x N column-major
+//                                           (the N x K "TN" form, K contiguous), C M x N row-major
 //
-// Bit-exact with qmath::gemm_reference(..., BLayout::kNxK, ...) for every operand type combination (int8 / uint8 x
+// Bit-exact with qmath::gemm_reference on the same GemmArgs for every operand type combination (int8 / uint8 x
 // int8 / uint8), zero point and epilogue (int32, int8, uint8, float output; float or fixed-point scales, per tensor
 // or per channel, bias, output zero point, clamp). uint8 operands are biased to int8 on load (x ^ 0x80 = x - 128,
 // with the zero point lowered by 128), so every product is one signed dp4a; the zero points enter through
 // qmath::detail::zero_point_correct with row / column sums computed by the kernel from the shared-memory tiles.
 //
-// Requirements (checked on the host; violations throw qmath::error before anything is launched):
-//   * M, N, K > 0; lda >= K, ldb >= K, ldc >= N; K <= max_k_for_int32 of the operand types and zero points;
-//   * a and b 4-byte aligned and lda, ldb multiples of 4 (every 4-element K chunk is one aligned 32-bit load);
+// Requirements (checked on the host by qmath::validate and can_implement_dp4a; violations throw qmath::error before
+// anything is launched):
+//   * valid GemmArgs (extents, strides, zero points, K <= max_k_for_int32, the epilogue without reading its arrays);
+//   * A and C row-major, B column-major; a and b 4-byte aligned and their strides multiples of 4 (every 4-element K
+//     chunk is one aligned 32-bit load);
 //     C has no alignment requirement; K need not be a multiple of 4 (the K tail is zero-filled in shared memory);
 //   * all pointers, including the epilogue's bias / scale / multiplier / shift arrays, are device pointers;
 //   * ceil(N / tile N) <= 65535 (grid y).
@@ -24,7 +27,8 @@
 #include <qmath/cuda/launch.cuh>
 #include <qmath/epilogue.hpp>
 #include <qmath/error.hpp>
-#include <qmath/gemm_reference.hpp>
+#include <qmath/gemm_args.hpp>
+#include <qmath/matrix.hpp>
 
 namespace qmath {
 namespace cuda {
@@ -66,36 +70,46 @@ void check_grid(const char* where, GemmShape s) {
   qmath::detail::require(gy <= 65535, where, "N = ", s.n, " needs ", gy, " column tiles, more than the grid limit 65535");
 }
 
+// The orders, alignment and grid the TN kernels take, beyond qmath::validate: A and C row-major, B column-major (its
+// N x K storage), A and B aligned to `align` bytes with strides that are multiples of 4 elements.
+template <class Tile, class TA, class TB, class TC>
+void can_implement_tn(const char* where, const MatrixView<const TA>& a, const MatrixView<const TB>& b,
+                      const MatrixView<TC>& c, std::uintptr_t align) {
+  qmath::detail::require(a.order == Order::kRowMajor, where, "a must be row-major");
+  qmath::detail::require(b.order == Order::kColMajor, where, "b must be column-major (N x K storage, K contiguous)");
+  qmath::detail::require(c.order == Order::kRowMajor, where, "c must be row-major");
+  qmath::detail::require(a.stride % 4 == 0 && b.stride % 4 == 0, where, "a.stride (", a.stride, ") and b.stride (",
+                         b.stride, ") must be multiples of 4");
+  qmath::detail::require(aligned_to(a.data, align) && aligned_to(b.data, align), where, "a and b must be ", align,
+                         "-byte aligned");
+  check_grid<Tile>(where, GemmShape{c.rows, c.cols, a.cols});
+}
+
 }  // namespace detail
 
-// The GEMM with an explicit tile shape (tests and tuning; gemm_dp4a below picks a preset).
+// The GEMM with an explicit tile shape (tests and tuning; gemm_dp4a below picks a preset). All pointers, including
+// the epilogue's arrays, are device pointers.
 template <class Tile, class TA, class TB, class TC>
-void gemm_dp4a_tile(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB* b, std::int64_t ldb,
-                    std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& epilogue, cudaStream_t stream = nullptr) {
+void gemm_dp4a_tile(const GemmArgs<TA, TB, TC>& args, cudaStream_t stream = nullptr) {
   const char* where = "cuda::gemm_dp4a";
-  qmath::detail::check_gemm_args(where, s, a, lda, za, b, ldb, BLayout::kNxK, zb, c, ldc);
-  validate_epilogue<TC>(epilogue, s.n, /*arrays_on_host=*/false);
-  qmath::detail::require(lda % 4 == 0 && ldb % 4 == 0, where, "lda (", lda, ") and ldb (", ldb,
-                         ") must be multiples of 4");
-  qmath::detail::require(detail::aligned_to(a, 4) && detail::aligned_to(b, 4), where,
-                         "A and B must be 4-byte aligned");
-  detail::check_grid<Tile>(where, s);
-
+  validate(args, where, /*arrays_on_host=*/false);
+  detail::can_implement_tn<Tile>(where, args.a, args.b, args.c, 4);
+  const GemmShape s = args.shape();
   detail::GemmTnParams<std::int8_t, TC> p{};
   p.m = s.m;
   p.n = s.n;
   p.k = s.k;
-  p.a = reinterpret_cast<const std::int8_t*>(a);
-  p.lda = lda;
-  p.b = reinterpret_cast<const std::int8_t*>(b);
-  p.ldb = ldb;
+  p.a = reinterpret_cast<const std::int8_t*>(args.a.data);
+  p.lda = args.a.stride;
+  p.b = reinterpret_cast<const std::int8_t*>(args.b.data);
+  p.ldb = args.b.stride;
   p.a_xor = detail::int8_bias_xor<TA>();
   p.b_xor = detail::int8_bias_xor<TB>();
-  p.za = za - detail::int8_bias_offset<TA>();
-  p.zb = zb - detail::int8_bias_offset<TB>();
-  p.c = c;
-  p.ldc = ldc;
-  p.epilogue = epilogue;
+  p.za = args.a_zero_point - detail::int8_bias_offset<TA>();
+  p.zb = args.b_zero_point - detail::int8_bias_offset<TB>();
+  p.c = args.c.data;
+  p.ldc = args.c.stride;
+  p.epilogue = args.epilogue;
   const dim3 grid(static_cast<unsigned>((s.m + Tile::kM - 1) / Tile::kM),
                   static_cast<unsigned>((s.n + Tile::kN - 1) / Tile::kN));
   launch(where, &detail::gemm_tn_kernel<Tile, detail::Int8Math, TC>, {grid, dim3(Tile::kThreads), 0, stream}, p);
@@ -103,18 +117,17 @@ void gemm_dp4a_tile(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za,
 
 // The GEMM with a preset tile shape (kAuto: choose_gemm_preset).
 template <class TA, class TB, class TC>
-void gemm_dp4a(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB* b, std::int64_t ldb,
-               std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& epilogue, cudaStream_t stream = nullptr,
-               GemmPreset preset = GemmPreset::kAuto) {
+void gemm_dp4a(const GemmArgs<TA, TB, TC>& args, cudaStream_t stream = nullptr, GemmPreset preset = GemmPreset::kAuto) {
+  const GemmShape s = args.shape();
   if (preset == GemmPreset::kAuto && s.m > 0 && s.n > 0) preset = choose_gemm_preset(s);
   switch (preset) {
     case GemmPreset::kLarge:
-      return gemm_dp4a_tile<TileLarge>(s, a, lda, za, b, ldb, zb, c, ldc, epilogue, stream);
+      return gemm_dp4a_tile<TileLarge>(args, stream);
     case GemmPreset::kMedium:
-      return gemm_dp4a_tile<TileMedium>(s, a, lda, za, b, ldb, zb, c, ldc, epilogue, stream);
+      return gemm_dp4a_tile<TileMedium>(args, stream);
     case GemmPreset::kSmall:
     default:
-      return gemm_dp4a_tile<TileSmall>(s, a, lda, za, b, ldb, zb, c, ldc, epilogue, stream);
+      return gemm_dp4a_tile<TileSmall>(args, stream);
   }
 }
 

@@ -2,15 +2,15 @@
 // with the fused epilogue of qmath/epilogue.hpp. Bit-exact with qmath::gemm_reference for every operand type,
 // zero point, output type and epilogue.
 //
-//   C = epilogue((A - za) * (B - zb)),  A: M x K row-major int8/uint8, B: K x N (BLayout::kKxN or kNxK) int8/uint8,
+//   C = epilogue((A - za) * (B - zb)),  A: M x K row-major int8/uint8, B: K x N int8/uint8 (row- or column-major),
 //   C: M x N row-major int32 / int8 / uint8 / float, int32 accumulation.
 //
 // Two entry points:
-//   - one-shot: cpu::gemm(shape, a, lda, za, b, ldb, layout, zb, c, ldc, epilogue, options) - same arguments as
-//     gemm_reference plus options; packs B on every call;
-//   - pre-packed weights: auto pb = cpu::pack_b(K, N, b, ldb, layout, zb) once, then
-//     cpu::gemm(shape, a, lda, za, pb, c, ldc, epilogue, options) many times (pb is immutable and may be shared by
-//     threads). A PackedB runs on every path, whatever path is chosen later.
+//   - one-shot: cpu::gemm(GemmArgs{a, b, c, za, zb, epilogue}, options) - the arguments of gemm_reference plus
+//     options; packs B on every call;
+//   - pre-packed weights: auto pb = cpu::pack_b(b_view, zb) once, then
+//     cpu::gemm(cpu::PackedGemmArgs{a, &pb, c, za, epilogue}, options) many times (pb is immutable and may be shared
+//     by threads). A PackedB runs on every path, whatever path is chosen later.
 //
 // Paths (GemmOptions::isa): kAuto picks the best the CPU runs (AVX-512 VNNI > AVX-VNNI > AVX2 > scalar, read once
 // with __builtin_cpu_supports); a named path that the CPU or compiler cannot run is an error, never a silent
@@ -23,10 +23,9 @@
 // (no global pool); the work is split over 32-column panels of B, or over rows of A when N is narrow. Results do
 // not depend on the thread count.
 //
-// Errors: qmath::error (from detail::check_gemm_args and validate_epilogue, or naming cpu::gemm / cpu::pack_b) for
-// null pointers, non-positive sizes, leading dimensions below the row length, zero points outside the operand type,
-// K above max_k_for_int32 for the operand types and zero points, a PackedB that is empty or was packed for another
-// K or N, a bad epilogue, threads < 1, or an unavailable path. Every check runs before anything is written to C.
+// Errors: qmath::error, before anything is written to C, from qmath::validate (gemm_args.hpp: views, extents, zero
+// points, the K bound, the epilogue) and from can_implement (A and C row-major), or naming cpu::pack_b / cpu::gemm
+// for a PackedB that is null, empty or packed for another K or N, threads < 1, or an unavailable path.
 #pragma once
 
 #include <algorithm>
@@ -45,6 +44,7 @@
 #include <qmath/cpu/detail/pack.hpp>
 #include <qmath/epilogue.hpp>
 #include <qmath/error.hpp>
+#include <qmath/gemm_args.hpp>
 #include <qmath/gemm_reference.hpp>
 
 namespace qmath {
@@ -96,6 +96,13 @@ struct GemmOptions {
   int threads = 1;  // >= 1; std::threads started and joined by this call
 };
 
+template <class TB>
+class PackedB;
+namespace detail {
+template <class TB>
+PackedB<TB> pack_b_validated(const MatrixView<const TB>& b, std::int32_t zb);
+}  // namespace detail
+
 // B packed once for many GEMMs: the packed int8 panels (layout in detail/pack.hpp) and the column sums of B'. The
 // zero point zb is fixed at packing. Immutable after packing; copyable and movable.
 template <class TB>
@@ -115,38 +122,66 @@ class PackedB {
 
  private:
   template <class T>
-  friend PackedB<T> pack_b(int k, int n, const T* b, std::int64_t ldb, BLayout layout, std::int32_t zb);
+  friend PackedB<T> detail::pack_b_validated(const MatrixView<const T>& b, std::int32_t zb);
   int k_ = 0, n_ = 0;
   std::int32_t zb_ = 0;
   detail::AlignedBuffer data_;
   std::vector<std::int32_t> col_sum_;
 };
 
-// Packs B (K x N in `layout`, leading dimension ldb) with zero point zb. Throws qmath::error on bad arguments.
-// K is checked against the accumulator bound when the GEMM runs (the bound depends on A's type and zero point).
+namespace detail {
+// Packs B without checking it (callers have validated it).
 template <class TB>
-PackedB<TB> pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::int32_t zb) {
-  const char* where = "cpu::pack_b";
-  qmath::detail::require(k > 0 && n > 0, where, "sizes must be positive, got K=", k, " N=", n);
-  qmath::detail::require(b != nullptr, where, "null B pointer");
-  const int b_row = layout == BLayout::kKxN ? n : k;
-  qmath::detail::require(ldb >= b_row, where, "ldb (", ldb, ") < ", layout == BLayout::kKxN ? "N (" : "K (", b_row,
-                         ")");
-  const QuantRange rb = full_range<TB>();
-  qmath::detail::require(zb >= rb.qmin && zb <= rb.qmax, where, "B zero point ", zb, " outside B's type range");
-  // Every 8-bit A has max |a - za| >= 128, so no A type or zero point allows more than this K.
-  const std::int64_t kmax = max_k_for_int32(QuantRange{-128, 127}, 0, rb, zb);
-  qmath::detail::require(k <= kmax, where, "K = ", k, " can overflow the int32 accumulator for any A: at most ", kmax);
+PackedB<TB> pack_b_validated(const MatrixView<const TB>& b, std::int32_t zb) {
   PackedB<TB> p;
-  const int panels = detail::ceil_div(n, detail::kNr), kgroups = detail::ceil_div(k, detail::kKGroup);
-  p.data_ = detail::AlignedBuffer(std::size_t(panels) * kgroups * detail::kNr * detail::kKGroup);
-  p.col_sum_.assign(std::size_t(panels) * detail::kNr, 0);
-  detail::pack_b(k, n, b, ldb, layout, p.data_.template as<std::int8_t>(), p.col_sum_.data());
+  const int k = b.rows, n = b.cols;
+  const int panels = ceil_div(n, kNr), kgroups = ceil_div(k, kKGroup);
+  p.data_ = AlignedBuffer(std::size_t(panels) * kgroups * kNr * kKGroup);
+  p.col_sum_.assign(std::size_t(panels) * kNr, 0);
+  pack_b(k, n, b.data, b.stride, b.order == Order::kRowMajor ? BLayout::kKxN : BLayout::kNxK,
+         p.data_.template as<std::int8_t>(), p.col_sum_.data());
   p.k_ = k;
   p.n_ = n;
   p.zb_ = zb;
   return p;
 }
+}  // namespace detail
+
+// Packs the K x N matrix B (row- or column-major view) with zero point zb. Throws qmath::error on bad arguments.
+// K is checked against the accumulator bound for any A here, and for the actual A when the GEMM runs.
+template <class TB>
+PackedB<TB> pack_b(MatrixView<const TB> b, std::int32_t zb) {
+  const char* where = "cpu::pack_b";
+  qmath::detail::validate_b(where, b, zb);
+  // Every 8-bit A has max |a - za| >= 128, so no A type or zero point allows more than this K.
+  const std::int64_t kmax = max_k_for_int32(QuantRange{-128, 127}, 0, full_range<TB>(), zb);
+  qmath::detail::require(b.rows <= kmax, where, "K = ", b.rows, " can overflow the int32 accumulator for any A: at most ",
+                         kmax);
+  return detail::pack_b_validated(b, zb);
+}
+template <class TB>
+PackedB<TB> pack_b(MatrixView<TB> b, std::int32_t zb) {
+  return pack_b(MatrixView<const TB>(b), zb);
+}
+
+// The arguments of a GEMM with pre-packed B: as GemmArgs, with B and its zero point taken from the PackedB (which
+// must outlive the call).
+template <class TA, class TB, class TC>
+struct PackedGemmArgs {
+  MatrixView<const TA> a;         // M x K, row-major
+  const PackedB<TB>* b = nullptr;
+  MatrixView<TC> c;               // M x N, row-major
+  std::int32_t a_zero_point = 0;
+  Epilogue epilogue{};
+};
+template <class TA, class TB, class TC>
+PackedGemmArgs(MatrixView<TA>, const PackedB<TB>*, MatrixView<TC>) -> PackedGemmArgs<std::remove_const_t<TA>, TB, TC>;
+template <class TA, class TB, class TC>
+PackedGemmArgs(MatrixView<TA>, const PackedB<TB>*, MatrixView<TC>, std::int32_t)
+    -> PackedGemmArgs<std::remove_const_t<TA>, TB, TC>;
+template <class TA, class TB, class TC>
+PackedGemmArgs(MatrixView<TA>, const PackedB<TB>*, MatrixView<TC>, std::int32_t, Epilogue)
+    -> PackedGemmArgs<std::remove_const_t<TA>, TB, TC>;
 
 namespace detail {
 
@@ -263,10 +298,17 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   }
 }
 
+// Runs a validated GEMM on path `isa` with `threads` threads.
 template <class TA, class TB, class TC>
-void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const std::int8_t* b_packed,
-              const std::int32_t* col_sum, std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& e, Isa isa,
-              int threads) {
+void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads) {
+  const GemmShape s{args.c.rows, args.c.cols, args.a.cols};
+  const TA* a = args.a.data;
+  const std::int64_t lda = args.a.stride, ldc = args.c.stride;
+  const std::int32_t za = args.a_zero_point, zb = args.b->zero_point();
+  const std::int8_t* b_packed = args.b->data();
+  const std::int32_t* col_sum = args.b->column_sums();
+  TC* c = args.c.data;
+  const Epilogue& e = args.epilogue;
   using qmath::detail::wrap_add;
   using qmath::detail::wrap_mul;
   const std::int32_t za_p = za + a_offset<TA>(), zb_p = zb + b_offset<TB>();
@@ -333,34 +375,41 @@ inline Isa resolve_isa(const GemmOptions& opt, const char* where) {
   return opt.isa == Isa::kAuto ? best_isa() : opt.isa;
 }
 
+// What the CPU kernels take beyond qmath::validate: A and C row-major (B may be either).
+template <class TA, class TC>
+void can_implement(const char* where, const MatrixView<const TA>& a, const MatrixView<TC>& c) {
+  qmath::detail::require(a.order == Order::kRowMajor, where, "a must be row-major");
+  qmath::detail::require(c.order == Order::kRowMajor, where, "c must be row-major");
+}
+
 }  // namespace detail
 
-// GEMM with pre-packed B: s.k and s.n must equal b.k() and b.n(). Throws qmath::error before writing C.
+// GEMM with pre-packed B. Throws qmath::error before writing C.
 template <class TA, class TB, class TC>
-void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const PackedB<TB>& b, TC* c, std::int64_t ldc,
-          const Epilogue& epilogue, GemmOptions options = {}) {
+void gemm(const PackedGemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   const char* where = "cpu::gemm";
+  qmath::detail::require(args.b != nullptr, where, "b (the PackedB) is null");
+  const PackedB<TB>& b = *args.b;
   qmath::detail::require(!b.empty(), where, "PackedB is empty (not packed)");
-  qmath::detail::require(s.k == b.k() && s.n == b.n(), where, "PackedB was packed for K=", b.k(), " N=", b.n(),
-                         ", called with K=", s.k, " N=", s.n);
-  // B's own checks ran at packing; this checks A, C, the zero points and the K bound for TA x TB.
-  qmath::detail::check_gemm_args(where, s, a, lda, za, reinterpret_cast<const TB*>(b.data()), s.k, BLayout::kNxK,
-                                 b.zero_point(), c, ldc);
-  validate_epilogue<TC>(epilogue, s.n);
-  const Isa isa = detail::resolve_isa(options, where);
-  detail::run_gemm<TA, TB, TC>(s, a, lda, za, b.data(), b.column_sums(), b.zero_point(), c, ldc, epilogue, isa,
-                               options.threads);
+  qmath::detail::require(args.a.cols == b.k() && args.c.cols == b.n(), where, "PackedB was packed for K=", b.k(),
+                         " N=", b.n(), ", called with a of K=", args.a.cols, " and c of N=", args.c.cols);
+  // B's own checks ran at packing; this checks A, C, the extents, A's zero point, the K bound and the epilogue.
+  qmath::detail::validate_gemm_except_b<TA, TB, TC>(where, args.a, args.a_zero_point, b.k(), b.n(), b.zero_point(),
+                                                    args.c, args.epilogue, true);
+  detail::can_implement(where, args.a, args.c);
+  detail::run_gemm<TA, TB, TC>(args, detail::resolve_isa(options, where), options.threads);
 }
 
 // One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally.
 template <class TA, class TB, class TC>
-void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB* b, std::int64_t ldb, BLayout b_layout,
-          std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& epilogue, GemmOptions options = {}) {
+void gemm(const GemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   const char* where = "cpu::gemm";
-  qmath::detail::check_gemm_args(where, s, a, lda, za, b, ldb, b_layout, zb, c, ldc);
-  validate_epilogue<TC>(epilogue, s.n);
-  detail::resolve_isa(options, where);
-  gemm(s, a, lda, za, pack_b(s.k, s.n, b, ldb, b_layout, zb), c, ldc, epilogue, options);
+  validate(args, where);
+  detail::can_implement(where, args.a, args.c);
+  const Isa isa = detail::resolve_isa(options, where);
+  const PackedB<TB> b = detail::pack_b_validated(args.b, args.b_zero_point);
+  detail::run_gemm<TA, TB, TC>(PackedGemmArgs<TA, TB, TC>{args.a, &b, args.c, args.a_zero_point, args.epilogue}, isa,
+                               options.threads);
 }
 
 }  // namespace cpu

@@ -86,7 +86,7 @@ QMATH_TARGET_AVX2 inline __m256i multiply_by_quantized_multiplier_avx2(__m256i x
   const __m256i zero = _mm256_setzero_si256();
   const __m256i x_odd = _mm256_srli_epi64(x, 32);
   const __m256i m_odd = _mm256_srli_epi64(m, 32);
-  if (rounding == FixedPointRounding::kSingle) {
+  if (rounding == FixedPointRounding::kSingleRounding) {
     const __m256i total = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);  // [1, 62]
     const __m256i one64 = _mm256_set1_epi64x(1);
     const __m256i lo = _mm256_set1_epi64x(INT32_MIN), hi = _mm256_set1_epi64x(INT32_MAX);
@@ -145,11 +145,11 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
                                             int n0, int cols, TC* out, std::int64_t ldc) {
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
-  const bool scaled = e.scale_mode == ScaleMode::kFloat;
-  const bool fixed = e.scale_mode == ScaleMode::kFixedPoint;
-  const __m256 scale_all = _mm256_set1_ps(scaled ? e.scale[0] : 1.0f);
-  const __m256i multiplier_all = _mm256_set1_epi32(fixed ? e.multiplier[0] : 0);
-  const __m256i shift_all = _mm256_set1_epi32(fixed ? e.shift[0] : 0);
+  const bool scaled = e.scaling() == Scaling::kFloatMultiplier;
+  const bool fixed = e.scaling() == Scaling::kFixedPointMultiplier;
+  const __m256 scale_all = _mm256_set1_ps(scaled ? e.float_multipliers()[0] : 1.0f);
+  const __m256i multiplier_all = _mm256_set1_epi32(fixed ? e.fixed_point_multipliers()[0] : 0);
+  const __m256i shift_all = _mm256_set1_epi32(fixed ? e.shifts()[0] : 0);
   const OutputBounds ob = output_bounds<typename std::conditional<kFloatOut, std::int32_t, TC>::type>(e);
   for (int r = 0; r < rows; ++r) {
     const __m256i rc = _mm256_set1_epi32(row_comp[r]);
@@ -159,8 +159,8 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
     for (; j + 8 <= cols; j += 8) {
       __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(drow + j)), rc);
       v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_comp + j)));
-      if (e.bias) {
-        const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias + n0 + j));
+      if (e.bias()) {
+        const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias() + n0 + j));
         const __m256i s = _mm256_add_epi32(v, bias);
         const __m256i overflow =
             _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(v, s), _mm256_xor_si256(bias, s)), 31);
@@ -168,17 +168,17 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
         v = _mm256_blendv_epi8(s, sat, overflow);
       }
       __m256 sc = scale_all;
-      if (scaled && e.per_channel) sc = _mm256_loadu_ps(e.scale + n0 + j);
+      if (scaled && e.per_channel()) sc = _mm256_loadu_ps(e.float_multipliers() + n0 + j);
       if constexpr (kFloatOut) {
         __m256 y = _mm256_cvtepi32_ps(v);
         if (scaled) y = _mm256_mul_ps(y, sc);
-        const __m256 lo = _mm256_set1_ps(e.float_clamp_min), hi = _mm256_set1_ps(e.float_clamp_max);
+        const __m256 lo = _mm256_set1_ps(e.float_clamp_min()), hi = _mm256_set1_ps(e.float_clamp_max());
         y = _mm256_blendv_ps(y, lo, _mm256_cmp_ps(y, lo, _CMP_LT_OQ));
         y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
         _mm256_storeu_ps(orow + j, y);
       } else {
         if (scaled) {
-          const std::int32_t zp = e.output_zero_point;
+          const std::int32_t zp = e.output_zero_point();
           __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), sc);
           x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
           if constexpr (kInt32Out) {
@@ -190,13 +190,13 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
           }
         } else if (fixed) {
           __m256i mul = multiplier_all, sh = shift_all;
-          if (e.per_channel) {
-            mul = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.multiplier + n0 + j));
-            sh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.shift + n0 + j));
+          if (e.per_channel()) {
+            mul = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.fixed_point_multipliers() + n0 + j));
+            sh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.shifts() + n0 + j));
           }
-          v = multiply_by_quantized_multiplier_avx2(v, mul, sh, e.rounding);
+          v = multiply_by_quantized_multiplier_avx2(v, mul, sh, e.rounding());
           v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.lo)), _mm256_set1_epi32(ob.hi));
-          v = _mm256_add_epi32(v, _mm256_set1_epi32(e.output_zero_point));
+          v = _mm256_add_epi32(v, _mm256_set1_epi32(e.output_zero_point()));
         } else {
           v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.qmin)), _mm256_set1_epi32(ob.qmax));
         }

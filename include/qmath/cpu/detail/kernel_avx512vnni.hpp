@@ -209,7 +209,7 @@ QMATH_TARGET_AVX512VNNI inline __m512i multiply_by_quantized_multiplier_avx512(_
   const __m512i one = _mm512_set1_epi32(1);
   const __m512i x_odd = _mm512_maskz_srli_epi64(kAll8, x, 32);
   const __m512i m_odd = _mm512_maskz_srli_epi64(kAll8, m, 32);
-  if (rounding == FixedPointRounding::kSingle) {
+  if (rounding == FixedPointRounding::kSingleRounding) {
     const __m512i total = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);  // [1, 62]
     const __m512i total_even = _mm512_maskz_and_epi64(kAll8, total, _mm512_set1_epi64(0xFFFFFFFF));
     const __m512i total_odd = _mm512_maskz_srli_epi64(kAll8, total, 32);
@@ -269,11 +269,11 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
   constexpr bool kFloatOut = std::is_same<TC, float>::value;
   constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
   constexpr int kRn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-  const bool scaled = e.scale_mode == ScaleMode::kFloat;
-  const bool fixed = e.scale_mode == ScaleMode::kFixedPoint;
-  const __m512 scale_all = _mm512_set1_ps(scaled ? e.scale[0] : 1.0f);
-  const __m512i multiplier_all = _mm512_set1_epi32(fixed ? e.multiplier[0] : 0);
-  const __m512i shift_all = _mm512_set1_epi32(fixed ? e.shift[0] : 0);
+  const bool scaled = e.scaling() == Scaling::kFloatMultiplier;
+  const bool fixed = e.scaling() == Scaling::kFixedPointMultiplier;
+  const __m512 scale_all = _mm512_set1_ps(scaled ? e.float_multipliers()[0] : 1.0f);
+  const __m512i multiplier_all = _mm512_set1_epi32(fixed ? e.fixed_point_multipliers()[0] : 0);
+  const __m512i shift_all = _mm512_set1_epi32(fixed ? e.shifts()[0] : 0);
   const OutputBounds ob = output_bounds<typename std::conditional<kFloatOut, std::int32_t, TC>::type>(e);
   for (int r = 0; r < rows; ++r) {
     const __m512i rc = _mm512_set1_epi32(row_comp[r]);
@@ -284,8 +284,8 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
       const bool stream_chunk = kStream && m == 0xFFFF && (reinterpret_cast<std::uintptr_t>(orow + j) & 63) == 0;
       __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, drow + j), rc);
       v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, col_comp + j));
-      if (e.bias) {
-        const __m512i bias = _mm512_maskz_loadu_epi32(m, e.bias + n0 + j);
+      if (e.bias()) {
+        const __m512i bias = _mm512_maskz_loadu_epi32(m, e.bias() + n0 + j);
         const __m512i s = _mm512_add_epi32(v, bias);
         const __mmask16 overflow =
             _mm512_movepi32_mask(_mm512_and_si512(_mm512_xor_si512(v, s), _mm512_xor_si512(bias, s)));
@@ -293,11 +293,11 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
         v = _mm512_mask_mov_epi32(s, overflow, sat);
       }
       __m512 sc = scale_all;
-      if (scaled && e.per_channel) sc = _mm512_maskz_loadu_ps(m, e.scale + n0 + j);
+      if (scaled && e.per_channel()) sc = _mm512_maskz_loadu_ps(m, e.float_multipliers() + n0 + j);
       if constexpr (kFloatOut) {
         __m512 y = _mm512_maskz_cvt_roundepi32_ps(m, v, kRn);
         if (scaled) y = _mm512_maskz_mul_round_ps(m, y, sc, kRn);
-        const __m512 lo = _mm512_set1_ps(e.float_clamp_min), hi = _mm512_set1_ps(e.float_clamp_max);
+        const __m512 lo = _mm512_set1_ps(e.float_clamp_min()), hi = _mm512_set1_ps(e.float_clamp_max());
         y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, lo, _CMP_LT_OQ), lo);
         y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, hi, _CMP_GT_OQ), hi);
         if (stream_chunk)
@@ -316,7 +316,7 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
           x = _mm512_maskz_roundscale_ps(m, x, kRn);
           x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(-4294967296.0f));
           x = _mm512_maskz_min_ps(m, x, _mm512_set1_ps(4294967296.0f));
-          const __m512i zp64 = _mm512_set1_epi64(e.output_zero_point);
+          const __m512i zp64 = _mm512_set1_epi64(e.output_zero_point());
           const __m512i lo64 = _mm512_set1_epi64(ob.qmin), hi64 = _mm512_set1_epi64(ob.qmax);
           auto half = [&](__m256 h) QMATH_TARGET_AVX512VNNI_LAMBDA {
             const __m512i w = _mm512_add_epi64(_mm512_maskz_cvttps_epi64(kAll8, h), zp64);
@@ -328,7 +328,7 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
           const __m256i hi_half = half(_mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(kAll8, _mm512_castps_pd(x), 1)));
           v = _mm512_maskz_inserti64x4(kAll8, _mm512_castsi256_si512(lo_half), hi_half, 1);
         } else if (scaled) {
-          const std::int32_t zp = e.output_zero_point;
+          const std::int32_t zp = e.output_zero_point();
           __m512 x = _mm512_maskz_mul_round_ps(m, _mm512_maskz_cvt_roundepi32_ps(m, v, kRn), sc, kRn);
           x = _mm512_maskz_roundscale_ps(m, x, kRn);
           x = _mm512_maskz_max_ps(m, x, _mm512_set1_ps(static_cast<float>(ob.lo)));  // int8 / uint8: exact floats
@@ -337,14 +337,14 @@ QMATH_TARGET_AVX512VNNI inline void epilogue_avx512(const Epilogue& e, const std
         } else if (fixed) {
           // clamp(MBQM + zp, qmin, qmax) == clamp(MBQM, lo, hi) + zp (output_bounds)
           __m512i mul = multiplier_all, sh = shift_all;
-          if (e.per_channel) {
-            mul = _mm512_maskz_loadu_epi32(m, e.multiplier + n0 + j);
-            sh = _mm512_maskz_loadu_epi32(m, e.shift + n0 + j);
+          if (e.per_channel()) {
+            mul = _mm512_maskz_loadu_epi32(m, e.fixed_point_multipliers() + n0 + j);
+            sh = _mm512_maskz_loadu_epi32(m, e.shifts() + n0 + j);
           }
-          v = multiply_by_quantized_multiplier_avx512(v, mul, sh, e.rounding);
+          v = multiply_by_quantized_multiplier_avx512(v, mul, sh, e.rounding());
           v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(ob.lo)),
                                      _mm512_set1_epi32(ob.hi));
-          v = _mm512_add_epi32(v, _mm512_set1_epi32(e.output_zero_point));
+          v = _mm512_add_epi32(v, _mm512_set1_epi32(e.output_zero_point()));
         } else {
           v = _mm512_maskz_min_epi32(m, _mm512_maskz_max_epi32(m, v, _mm512_set1_epi32(ob.qmin)),
                                      _mm512_set1_epi32(ob.qmax));

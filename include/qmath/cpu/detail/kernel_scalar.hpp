@@ -41,9 +41,9 @@ struct OutputBounds {
 template <class TC>
 OutputBounds output_bounds(const Epilogue& e) {
   const QuantRange t = full_range<TC>();
-  const std::int32_t qmin = e.clamp_min > t.qmin ? e.clamp_min : t.qmin;
-  const std::int32_t qmax = e.clamp_max < t.qmax ? e.clamp_max : t.qmax;
-  const std::int64_t zp = e.output_zero_point;
+  const std::int32_t qmin = e.clamp_min() > t.qmin ? e.clamp_min() : t.qmin;
+  const std::int32_t qmax = e.clamp_max() < t.qmax ? e.clamp_max() : t.qmax;
+  const std::int64_t zp = e.output_zero_point();
   return {qmin, qmax, static_cast<std::int32_t>(clamp_i64(qmin - zp, INT32_MIN, INT32_MAX)),
           static_cast<std::int32_t>(clamp_i64(qmax - zp, INT32_MIN, INT32_MAX))};
 }

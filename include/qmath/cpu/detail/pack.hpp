@@ -8,7 +8,7 @@
 //   acc = dot + row_comp[m] + col_comp[n],  row_comp = -zb' * rowsum,  col_comp = -za' * colsum + K * za' * zb'
 // all in wrapping 32-bit arithmetic. The partial sums may wrap (K * 255 * 128 exceeds 2^31 for large K) but the
 // result is exact modulo 2^32, hence exact whenever the true accumulator fits in int32, which
-// qmath::detail::check_gemm_args guarantees by bounding K.
+// qmath::validate (gemm_args.hpp) guarantees by bounding K.
 //
 // Packed B (kNr = 32 columns per panel, K in groups of kKGroup = 4): panel p, group g, column j, byte t holds
 // B'[4g + t][32p + j] at offset (p * kgroups + g) * 128 + 4j + t. One 64-byte load is 16 columns x 4 k: exactly one
@@ -29,6 +29,10 @@
 namespace qmath {
 namespace cpu {
 namespace detail {
+
+// Storage of the B operand as packing reads it: a row-major K x N view (kKxN) or a column-major one (kNxK: N rows of
+// K contiguous values).
+enum class BLayout { kKxN, kNxK };
 
 constexpr int kNr = 32;     // columns per packed B panel and per micro-tile
 constexpr int kMr = 12;     // rows per packed A panel and per micro-tile
