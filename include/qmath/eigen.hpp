@@ -25,7 +25,7 @@
 #include <qmath/error.hpp>
 #include <qmath/gemm_reference.hpp>
 #include <qmath/qparams.hpp>
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 #include <qmath/rounding.hpp>
 
 namespace qmath {
