@@ -4,12 +4,13 @@
 // checks its parameters once (scale finite and > 0, zero point inside the range, range inside the output type), and
 // resolves its instruction-set path (qmath/isa.hpp), before writing anything; bad input throws qmath::error.
 //
-// Paths: int8/uint8 arrays have AVX2 and AVX-512 kernels (detail/quantize_simd.hpp; define QMATH_DISABLE_SIMD to
-// compile them out), chosen per call by the trailing `isa` argument: kAuto (default) = the best kernel at or below
-// the process cap (QMATH_MAX_ISA / set_max_isa); a named path runs the best kernel at or below it (kAvxVnni and
-// kAvx512Vnni run the AVX2 / AVX-512 kernels) and throws if the path is unavailable or above the cap. Other output
-// types, per-channel rows shorter than 16 elements, and kScalar run the portable loops below, the normative reference
-// the kernels are tested against.
+// Paths: int8/uint8 arrays have AVX2 and AVX-512 kernels (detail/quantize_simd.hpp), chosen per call by the trailing
+// `isa` argument: kAuto (default) = the best kernel at or below the process cap (QMATH_MAX_ISA / set_max_isa); a
+// named path runs the best kernel at or below it (kAvxVnni and kAvx512Vnni run the AVX2 / AVX-512 kernels) and
+// throws if the path is unavailable or above the cap. Other output types, per-channel rows shorter than 16
+// elements, and kScalar run the portable loops below, the normative reference the kernels are tested against.
+// QMATH_DISABLE_SIMD, or a CUDA translation unit, compiles the kernels out: every available path then runs the
+// portable loops.
 #pragma once
 
 #include <cstddef>
