@@ -6,12 +6,15 @@
 // (tests/CMakeLists.txt).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <qmath/calibration/histogram.hpp>
@@ -349,6 +352,30 @@ TEST_CASE("every dispatcher under every path: bit-exact where allowed, an error 
   CHECK(qmath::resolved_isa_for_quantize() == Isa::kScalar);
   CHECK(qmath::resolved_isa_for_histogram_fill() == Isa::kScalar);
   CHECK(qmath::cpu::resolved_isa_for_gemm() == Isa::kScalar);
+}
+
+TEST_CASE("set_max_isa while other threads dispatch: every result stays bit-exact", "[isa]") {
+  CapGuard guard;
+  const Data d;
+  const Reference ref(d);
+  std::atomic<bool> stop{false};
+  std::thread toggler([&stop] {
+    for (int i = 0; !stop.load(); ++i) qmath::set_max_isa(i % 2 == 0 ? Isa::kScalar : Isa::kAuto);
+  });
+  const std::vector<float> x = d.with_specials();
+  bool all_equal = true;
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::int8_t> q(x.size());
+    qmath::quantize_array(x.data(), x.size(), q.data(), kP);
+    all_equal = all_equal && q == ref.q8;
+    std::vector<std::int32_t> c(std::size_t(Data::kM) * Data::kN);
+    qmath::cpu::gemm(qmath::GemmShape{Data::kM, Data::kN, Data::kK}, d.a.data(), Data::kK, 5, d.b.data(), Data::kN,
+                     qmath::BLayout::kKxN, -3, c.data(), Data::kN, qmath::Epilogue{});
+    all_equal = all_equal && c == ref.gemm;
+  }
+  stop = true;
+  toggler.join();
+  CHECK(all_equal);
 }
 
 // Run by CTest as isa_test_max_isa_scalar with QMATH_MAX_ISA=scalar in the environment.

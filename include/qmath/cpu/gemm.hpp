@@ -187,9 +187,8 @@ struct GemmJob {
 
 // Whether C is written with non-temporal stores: 4-byte outputs (whole 64-byte lines per 16-lane chunk) and a C of at
 // least kStreamOutputBytes, which does not stay in L2 anyway; written through the caches, its lines evict the packed
-// A block (1024^3, int32 output, ldc = 1024, 64-byte aligned C, four alternating runs, each against oneDNN
-// gemm_s8s8s32 in the same process: 0.82-0.96x oneDNN with plain stores, 0.91-0.96x with streaming stores; at 2048^3
-// 0.83-0.84x and 0.81-1.33x). Smaller outputs keep plain stores, so a consumer that reads C next finds it in cache.
+// A block (measurements: docs/cpu-gemm.md, "Memory streams"). Smaller outputs keep plain stores, so a consumer that
+// reads C next finds it in cache.
 // Chunks that are not 64-byte aligned (a C base or ldc that is not a multiple of 16 elements) use plain stores.
 constexpr std::int64_t kStreamOutputBytes = std::int64_t(4) << 20;
 template <class TC>
