@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
@@ -246,6 +247,35 @@ TEST_CASE("isa_available: build and CPU", "[isa]") {
   const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
   if (!f.avx2) WARN("no AVX2 detected on an x86-64 build");
   CHECK_FALSE(f.amx_int8);  // not detected yet
+#endif
+}
+
+TEST_CASE("the detected features agree with the Linux kernel's /proc/cpuinfo flags", "[isa]") {
+#if QMATH_CPU_X86 && defined(__linux__)
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) {
+      flags = " " + line.substr(line.find(':') + 1) + " ";
+      break;
+    }
+  if (flags.empty()) {
+    WARN("/proc/cpuinfo has no flags line: detection NOT cross-checked");
+    return;
+  }
+  auto has = [&flags](const char* flag) { return flags.find(" " + std::string(flag) + " ") != std::string::npos; };
+  const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
+  // The kernel lists AVX / AVX-512 flags only when it enables their state in XCR0, as the detection requires.
+  CHECK(f.avx2 == has("avx2"));
+  CHECK(f.fma == has("fma"));
+  CHECK(f.avx512f == has("avx512f"));
+  CHECK(f.avx512bw == has("avx512bw"));
+  CHECK(f.avx512dq == has("avx512dq"));
+  CHECK(f.avx512vl == has("avx512vl"));
+  CHECK(f.avx512vnni == has("avx512_vnni"));
+  CHECK(f.avxvnni == has("avx_vnni"));
+#else
+  WARN("not x86-64 Linux: detection NOT cross-checked");
 #endif
 }
 
