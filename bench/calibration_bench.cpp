@@ -113,11 +113,19 @@ void BM_CollectSigned2048(benchmark::State& state) {
 }
 BENCHMARK(BM_CollectSigned2048)->Unit(benchmark::kMillisecond);
 
-// The fill kernels alone (detail::FillKernel: 0 portable, 1 SSE2, 2 AVX-512), 2048-bin absolute histogram, 64K
-// floats per call (256 KiB: in L2), so the kernels compare without the DRAM stream; the unavailable ones are skipped.
+// The fill kernels alone (0 portable, 1 SSE2 - both Isa::kScalar -, 2 AVX-512 - Isa::kAvx512), 2048-bin absolute
+// histogram, 64K floats per call (256 KiB: in L2), so the kernels compare without the DRAM stream; the unavailable
+// ones are skipped.
 void BM_FillKernel(benchmark::State& state) {
-  const auto kernel = static_cast<qmath::detail::FillKernel>(state.range(0));
-  if (!qmath::detail::fill_kernel_available(kernel)) {
+  const qmath::Isa kernel = state.range(0) == 2 ? qmath::Isa::kAvx512 : qmath::Isa::kScalar;
+  const bool baseline_vector = state.range(0) != 0;
+  const bool built = (qmath::detail::kHistogramFillKernels & qmath::isa_bit(kernel)) != 0;
+#if defined(__SSE2__)
+  const bool sse2 = true;
+#else
+  const bool sse2 = false;
+#endif
+  if (!built || !qmath::isa_available(kernel) || (state.range(0) == 1 && !sse2)) {
     state.SkipWithError("kernel not available on this CPU / build");
     return;
   }
@@ -125,7 +133,8 @@ void BM_FillKernel(benchmark::State& state) {
   const qmath::HistogramRange r{256.0f, 0.0f, 2048, 0, true};
   std::vector<std::uint64_t> counts(2048);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(qmath::detail::fill_histogram_abs(x.data(), x.size(), r, counts.data(), kernel));
+    benchmark::DoNotOptimize(
+        qmath::detail::fill_histogram_abs(x.data(), x.size(), r, counts.data(), kernel, baseline_vector));
     benchmark::DoNotOptimize(counts.data());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));

@@ -40,7 +40,7 @@ namespace {
 
 using qmath::Epilogue;
 using qmath::GemmShape;
-using qmath::cpu::Isa;
+using qmath::Isa;
 
 struct Shape {
   int m, n, k;
@@ -222,7 +222,7 @@ void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
   OutputVector<std::int8_t> c(std::size_t(s.m) * s.n);
   const std::vector<std::int32_t> zero_rows(std::size_t(s.m), 0), zero_cols(std::size_t(s.n), 0);
   const FusedEpilogue fe(s);
-  const bool avx512 = qmath::cpu::isa_supported(Isa::kAvx512Vnni);
+  const bool avx512 = qmath::isa_available(Isa::kAvx512Vnni);
   for (auto _ : state) {
     if (onednn_gemm(s, a.data(), b.data(), acc.data()) != dnnl_success) {
       state.SkipWithError("dnnl_gemm failed");
@@ -258,18 +258,18 @@ void register_all() {
 
   std::vector<Isa> paths;
   for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kScalar})
-    if (qmath::cpu::isa_supported(isa)) paths.push_back(isa);
+    if (qmath::isa_available(isa)) paths.push_back(isa);
   const double kMinTime = 0.2;
   for (const Shape& s : all) {
     const std::string shape = "/" + s.name();
     for (Isa isa : paths) {
       if (isa == Isa::kScalar && double(s.m) * s.n * s.k > 512.0 * 512 * 512) continue;  // too slow to matter
-      benchmark::RegisterBenchmark((std::string("qmath_s8s8_") + qmath::cpu::isa_name(isa) + shape).c_str(),
+      benchmark::RegisterBenchmark((std::string("qmath_s8s8_") + qmath::isa_name(isa) + shape).c_str(),
                                    bm_qmath<std::int8_t>, s, isa, 0)
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
     }
-    benchmark::RegisterBenchmark(("qmath_u8s8_" + std::string(qmath::cpu::isa_name(paths.front())) + shape).c_str(),
+    benchmark::RegisterBenchmark(("qmath_u8s8_" + std::string(qmath::isa_name(paths.front())) + shape).c_str(),
                                  bm_qmath<std::uint8_t>, s, paths.front(), 0)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
@@ -304,7 +304,7 @@ void register_all() {
   {
     const Shape s{64, 1024, 64};
     for (Isa isa : paths) {
-      const std::string suffix = std::string(qmath::cpu::isa_name(isa)) + "/" + s.name();
+      const std::string suffix = std::string(qmath::isa_name(isa)) + "/" + s.name();
       benchmark::RegisterBenchmark(("qmath_s8s8_" + suffix).c_str(), bm_qmath<std::int8_t>, s, isa, 0)
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
@@ -343,7 +343,7 @@ int main(int argc, char** argv) {
   }
 #endif
   benchmark::Initialize(&argc, argv);
-  benchmark::AddCustomContext("qmath_best_isa", qmath::cpu::isa_name(qmath::cpu::best_isa()));
+  benchmark::AddCustomContext("qmath_best_isa", qmath::isa_name(qmath::cpu::resolved_isa_for_gemm()));
   benchmark::AddCustomContext("eigen_simd", cpu_gemm_bench_eigen_simd());
 #if QMATH_BENCH_HAVE_DNNL
   benchmark::AddCustomContext("onednn", "dnnl_gemm_s8s8s32 / dnnl_gemm_u8s8s32");

@@ -16,11 +16,11 @@
 #include <random>
 #include <vector>
 
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 
 namespace {
 
-using qmath::detail::SimdIsa;
+using SimdIsa = qmath::Isa;
 
 // 4 Ki elements (20 KB moved: L1), 128 Ki (640 KB: L2), 16 Mi (80 MB: DRAM).
 void sizes(benchmark::internal::Benchmark* b) {
@@ -119,7 +119,7 @@ void run_kernel(const float* x, std::size_t n, std::int8_t* q) {
 
 template <SimdIsa kIsa, Kernel kKernel, Data kData>
 void BM_QuantizeSimd(benchmark::State& state) {
-  if (!QMATH_X86_SIMD || !qmath::detail::simd_isa_supported(kIsa)) {
+  if (!QMATH_X86_SIMD || !qmath::isa_available(kIsa)) {
     state.SkipWithError("instruction set not supported by this CPU");
     return;
   }
@@ -165,7 +165,7 @@ void BM_DequantizeScalar(benchmark::State& state) {
 
 template <SimdIsa kIsa>
 void BM_DequantizeSimd(benchmark::State& state) {
-  if (!qmath::detail::simd_isa_supported(kIsa)) {
+  if (!qmath::isa_available(kIsa)) {
     state.SkipWithError("instruction set not supported by this CPU");
     return;
   }

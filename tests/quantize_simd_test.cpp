@@ -18,19 +18,19 @@
 #include <string>
 #include <vector>
 
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 
 namespace {
 
 using qmath::QuantParams;
 using qmath::QuantRange;
 using qmath::Round;
-using qmath::detail::SimdIsa;
+using SimdIsa = qmath::Isa;
 
 constexpr Round kModes[] = {Round::kHalfToEven, Round::kHalfAwayFromZero, Round::kHalfUp, Round::kTowardZero};
 constexpr SimdIsa kVectorIsas[] = {SimdIsa::kAvx2, SimdIsa::kAvx512};
 
-const char* isa_name(SimdIsa isa) { return isa == SimdIsa::kAvx512 ? "AVX-512" : "AVX2"; }
+const char* vector_isa_name(SimdIsa isa) { return isa == SimdIsa::kAvx512 ? "AVX-512" : "AVX2"; }
 
 // The two quantize kernels of each instruction set: kFast is what quantize_array_simd runs (reciprocal fast path,
 // division fallback); kDivision is the division-only kernel it falls back to.
@@ -138,7 +138,7 @@ void check_quantize(SimdIsa isa, const std::vector<float>& x, const Case& c, Rou
       if (expected[i] != actual[i]) {
         const bool inside = i >= qo && i < qo + n;
         const float xi = inside ? xbuf[xo + i - qo] : 0.0f;
-        INFO(isa_name(isa) << " " << kernel_name(kernel) << " mode " << static_cast<int>(mode) << " scale "
+        INFO(vector_isa_name(isa) << " " << kernel_name(kernel) << " mode " << static_cast<int>(mode) << " scale "
                            << std::hexfloat << c.p.scale << " zp " << c.p.zero_point << " range [" << c.range.qmin
                            << ", " << c.range.qmax << "] n " << n << " offsets " << xo << "/" << qo << " index " << i
                            << (inside ? "" : " (guard byte)") << " x " << xi << " x/scale " << xi / c.p.scale);
@@ -162,7 +162,7 @@ void check_dequantize(SimdIsa isa, const std::vector<T>& q, QuantParams p, std::
     std::memcpy(&e, &expected[i], 4);
     std::memcpy(&a, &actual[i], 4);
     if (e != a) {
-      INFO(isa_name(isa) << " scale " << p.scale << " zp " << p.zero_point << " n " << n << " index " << i);
+      INFO(vector_isa_name(isa) << " scale " << p.scale << " zp " << p.zero_point << " n " << n << " index " << i);
       CHECK(e == a);
       return;
     }
@@ -173,10 +173,10 @@ void check_dequantize(SimdIsa isa, const std::vector<T>& q, QuantParams p, std::
 std::vector<SimdIsa> available_isas() {
   std::vector<SimdIsa> v;
   for (SimdIsa isa : kVectorIsas) {
-    if (qmath::detail::simd_isa_supported(isa))
+    if (qmath::isa_available(isa))
       v.push_back(isa);
     else
-      WARN(isa_name(isa) << " is not available on this CPU (or this build): its kernel is NOT tested here");
+      WARN(vector_isa_name(isa) << " is not available on this CPU (or this build): its kernel is NOT tested here");
   }
   return v;
 }
@@ -235,8 +235,8 @@ std::vector<std::int32_t> zero_points() {
 
 }  // namespace
 
-TEST_CASE("best_simd_isa is supported and the portable path has no vector kernel", "[quantize_simd]") {
-  CHECK(qmath::detail::simd_isa_supported(qmath::detail::best_simd_isa()));
+TEST_CASE("the resolved path is available and the portable path has no vector kernel", "[quantize_simd]") {
+  CHECK(qmath::isa_available(qmath::resolved_isa_for_quantize()));
   std::int8_t q = 0;
   const float x = 1.0f;
   CHECK_FALSE(qmath::detail::quantize_array_simd(SimdIsa::kScalar, &x, 1, &q, QuantParams{1.0f, 0},
@@ -397,7 +397,7 @@ TEST_CASE("the fast path's check accepts ordinary blocks and rejects ties, near-
   std::vector<float> ties(64);  // RN((k + 1/2) * scale): quotients at or within a few ulps of k + 1/2
   for (std::size_t i = 0; i < ties.size(); ++i) ties[i] = (static_cast<float>(i) - 32.0f + 0.5f) * p.scale;
   std::vector<std::int8_t> q(random.size());
-  if (qmath::detail::simd_isa_supported(SimdIsa::kAvx512)) {
+  if (qmath::isa_available(SimdIsa::kAvx512)) {
     namespace k = qmath::detail::avx512;
     const k::FastConsts c = k::make_fast_consts(p, range);
     int rejected = 0;
@@ -422,7 +422,7 @@ TEST_CASE("the fast path's check accepts ordinary blocks and rejects ties, near-
   } else {
     WARN("AVX-512 is not available: its fast-path check is NOT tested here");
   }
-  if (qmath::detail::simd_isa_supported(SimdIsa::kAvx2)) {
+  if (qmath::isa_available(SimdIsa::kAvx2)) {
     namespace k = qmath::detail::avx2;
     const k::FastConsts c = k::make_fast_consts(p, range);
     int rejected = 0;
@@ -548,14 +548,14 @@ std::uint64_t sweep_bits(std::uint64_t first, std::uint64_t last, std::uint64_t 
     for (Round mode : kModes) {
       qmath::detail::quantize_array_scalar(x.data(), x.size(), want.data(), p, range, mode);
       for (SimdIsa isa : kVectorIsas) {
-        if (!qmath::detail::simd_isa_supported(isa)) continue;
+        if (!qmath::isa_available(isa)) continue;
         for (Kernel kernel : kKernels) {
           run_quantize(isa, kernel, x.data(), x.size(), got.data(), p, range, mode);
           if (std::memcmp(want.data(), got.data(), x.size() * sizeof(T)) == 0) continue;
           for (std::size_t i = 0; i < x.size(); ++i)
             if (want[i] != got[i]) {
               if (bad++ == 0)
-                first_bad = std::string(isa_name(isa)) + " " + kernel_name(kernel) + " mode " +
+                first_bad = std::string(vector_isa_name(isa)) + " " + kernel_name(kernel) + " mode " +
                             std::to_string(static_cast<int>(mode)) + " x " + std::to_string(x[i]) + " want " +
                             std::to_string(int(want[i])) + " got " + std::to_string(int(got[i]));
             }

@@ -1,7 +1,8 @@
-// Tests for qmath/quantize.hpp: scalar semantics against an independent formulation, ONNX QuantizeLinear /
-// DequantizeLinear / DynamicQuantizeLinear worked examples, array and per-channel forms, and the error policy.
+// Tests for qmath/quantize.hpp and qmath/quantize_array.hpp: scalar semantics against an independent formulation,
+// ONNX QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear worked examples, array and per-channel forms, and
+// the error policy.
 // (SIMD-vs-scalar bit-exactness of the array forms is in quantize_simd_test.cpp.)
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -45,7 +45,7 @@
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
 #include <qmath/qparams.hpp>
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 #include <qmath/rounding.hpp>
 
 namespace ptq {
@@ -572,7 +572,7 @@ inline DemoResult run_demo(const DemoConfig& cfg, std::ostream& log) {
       << cfg.batch << "\n";
   r.gemm_path = gemm_name(cfg.gemm);
   if (cfg.gemm == GemmKind::kFast)
-    r.gemm_path += std::string(" (") + qmath::cpu::isa_name(qmath::cpu::best_isa()) + ")";
+    r.gemm_path += std::string(" (") + qmath::isa_name(qmath::cpu::resolved_isa_for_gemm()) + ")";
 
   std::vector<int> fp32_pred;
   r.fp32_seconds = time_seconds([&] { fp32_pred = predict_fp32(model, test, cfg.batch); });

@@ -1,6 +1,6 @@
 #include <cstdint>
 #include <cstdio>
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>  // the array forms; qmath/quantize.hpp has the scalar ones
 
 int main() {
   // TensorRT-style symmetric INT8: scale = amax / 127, q in [-127, 127].

@@ -28,7 +28,7 @@
 #include <qmath/gemm_reference.hpp>
 #include <qmath/matrix.hpp>
 #include <qmath/qparams.hpp>
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 #include <qmath/rounding.hpp>
 
 namespace qmath {

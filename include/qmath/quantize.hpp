@@ -1,21 +1,18 @@
-// qmath/quantize.hpp - quantize, dequantize and fake-quantize: scalars, arrays, per tensor and per channel.
+// qmath/quantize.hpp - quantize, dequantize and fake-quantize of one value (host and device), and the parameter
+// checks of the array forms. The array, per-tensor and per-channel forms are in qmath/quantize_array.hpp.
 //
 //   quantize:      q = clamp(round(x / scale) + zero_point, qmin, qmax)   (ONNX QuantizeLinear; x / scale is one
 //                  correctly rounded float32 division, never x * (1 / scale); NaN -> zero_point; +-inf saturate)
 //   dequantize:    x = scale * float(q - zero_point)                     (ONNX DequantizeLinear, float32)
 //   fake_quantize: dequantize(quantize(x))
-// The rounding mode is a parameter (default half to even, as ONNX, PyTorch and CUDA cvt.rni). The array forms are
-// bit-exact with the scalar forms; they check their parameters once (scale finite and > 0, zero point inside the
-// range) and throw qmath::error before writing anything. On x86 with GCC/Clang, int8/uint8 array forms run AVX-512 or
-// AVX2 kernels chosen at run time from the CPU's features (detail/quantize_simd.hpp; define QMATH_DISABLE_SIMD to
-// compile them out); the portable loops below are the normative reference they are tested against.
+// The rounding mode is a parameter (default half to even, as ONNX, PyTorch and CUDA cvt.rni). This header includes
+// no intrinsics header and nothing beyond the scalar arithmetic (qparams, rounding, error).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include <qmath/config.hpp>
-#include <qmath/detail/quantize_simd.hpp>
 #include <qmath/error.hpp>
 #include <qmath/qparams.hpp>
 #include <qmath/rounding.hpp>
@@ -65,86 +62,6 @@ void check_storage(QuantRange range, const char* where) {
           "] does not fit the output type's [", t.qmin, ", ", t.qmax, "]");
 }
 
-// Portable loops: the normative array semantics. SIMD paths (detail/quantize_simd.hpp) must match them bit for bit.
-template <class T>
-void quantize_array_scalar(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
-  for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<T>(quantize_value(x[i], p, range, mode));
-}
-template <class T>
-void dequantize_array_scalar(const T* q, std::size_t n, float* x, QuantParams p) {
-  for (std::size_t i = 0; i < n; ++i) x[i] = dequantize_value(q[i], p);
-}
 }  // namespace detail
-
-// Quantizes n floats to T over `range` (default: T's full range; pass narrow_range<T>() for TensorRT's [-127, 127]).
-template <class T>
-void quantize_array(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range = full_range<T>(),
-                    Round mode = Round::kHalfToEven) {
-  detail::check_params(p, range, "quantize_array");
-  detail::check_storage<T>(range, "quantize_array");
-  if (!detail::quantize_array_simd(detail::best_simd_isa(), x, n, q, p, range, mode))
-    detail::quantize_array_scalar(x, n, q, p, range, mode);
-}
-
-// Dequantizes n values of T.
-template <class T>
-void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p) {
-  detail::check_params(p, full_range<T>(), "dequantize_array");
-  if (!detail::dequantize_array_simd(detail::best_simd_isa(), q, n, x, p)) detail::dequantize_array_scalar(q, n, x, p);
-}
-
-// Fake-quantizes n floats (x and y may alias).
-inline void fake_quantize_array(const float* x, std::size_t n, float* y, QuantParams p, QuantRange range,
-                                Round mode = Round::kHalfToEven) {
-  detail::check_params(p, range, "fake_quantize_array");
-  // Ranges that fit int8 / uint8 go through the vector kernels in blocks (quantize a block, then dequantize it;
-  // each block is read completely before it is written, so x == y is fine).
-  const detail::SimdIsa isa = detail::best_simd_isa();
-  auto blocks = [&](auto tag) {
-    using T = decltype(tag);
-    T buf[256];
-    for (std::size_t i = 0; i < n; i += 256) {
-      const std::size_t m = n - i < 256 ? n - i : 256;
-      detail::quantize_array_simd(isa, x + i, m, buf, p, range, mode);
-      detail::dequantize_array_simd(isa, buf, m, y + i, p);
-    }
-  };
-  if (isa != detail::SimdIsa::kScalar && n >= 16) {
-    if (range.qmin >= -128 && range.qmax <= 127) return blocks(std::int8_t{});
-    if (range.qmin >= 0 && range.qmax <= 255) return blocks(std::uint8_t{});
-  }
-  for (std::size_t i = 0; i < n; ++i) y[i] = fake_quantize_value(x[i], p, range, mode);
-}
-
-// Per-channel quantization of a row-major tensor: element (o, c, i) uses params[c] (see channel_layout()).
-// `params` holds layout.channels entries.
-template <class T>
-void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParams* params, T* q,
-                          QuantRange range = full_range<T>(), Round mode = Round::kHalfToEven) {
-  detail::check_storage<T>(range, "quantize_per_channel");
-  for (std::size_t c = 0; c < layout.channels; ++c) detail::check_params(params[c], range, "quantize_per_channel");
-  // Channel rows shorter than a vector (e.g. the last axis, inner == 1) run the portable loop directly.
-  const detail::SimdIsa isa = layout.inner >= 16 ? detail::best_simd_isa() : detail::SimdIsa::kScalar;
-  for (std::size_t o = 0; o < layout.outer; ++o)
-    for (std::size_t c = 0; c < layout.channels; ++c) {
-      const std::size_t base = (o * layout.channels + c) * layout.inner;
-      if (!detail::quantize_array_simd(isa, x + base, layout.inner, q + base, params[c], range, mode))
-        detail::quantize_array_scalar(x + base, layout.inner, q + base, params[c], range, mode);
-    }
-}
-
-// Per-channel dequantization of a row-major tensor.
-template <class T>
-void dequantize_per_channel(const T* q, ChannelLayout layout, const QuantParams* params, float* x) {
-  for (std::size_t c = 0; c < layout.channels; ++c)
-    detail::check_params(params[c], full_range<T>(), "dequantize_per_channel");
-  const detail::SimdIsa isa = layout.inner >= 16 ? detail::best_simd_isa() : detail::SimdIsa::kScalar;
-  for (std::size_t o = 0; o < layout.outer; ++o)
-    for (std::size_t c = 0; c < layout.channels; ++c) {
-      const std::size_t base = (o * layout.channels + c) * layout.inner;
-      if (!detail::dequantize_array_simd(isa, q + base, layout.inner, x + base, params[c]))
-        detail::dequantize_array_scalar(q + base, layout.inner, x + base, params[c]);
-    }
-}
 
 }  // namespace qmath

@@ -71,19 +71,31 @@ TEST_CASE("power-of-two histogram counts equal the naive reference") {
 }
 
 namespace {
+// A fill kernel: its path (qmath/isa.hpp) and, for kScalar, the baseline vector loop (SSE2) or the portable one.
+struct FillKernel {
+  qmath::Isa isa;
+  bool baseline_vector;
+  const char* name;
+};
 // Every fill kernel this build and CPU can run (the portable one always), so each is checked against the rule.
-std::vector<detail::FillKernel> available_kernels() {
-  std::vector<detail::FillKernel> k;
-  for (auto c : {detail::FillKernel::kPortable, detail::FillKernel::kSse2,
-                 detail::FillKernel::kAvx512})
-    if (detail::fill_kernel_available(c)) k.push_back(c);
+std::vector<FillKernel> available_kernels() {
+  std::vector<FillKernel> k{{qmath::Isa::kScalar, false, "portable"}};
+#if defined(__SSE2__)
+  k.push_back({qmath::Isa::kScalar, true, "sse2"});
+#endif
+  if (qmath::isa_available(qmath::Isa::kAvx512) &&
+      (detail::kHistogramFillKernels & qmath::isa_bit(qmath::Isa::kAvx512)) != 0)
+    k.push_back({qmath::Isa::kAvx512, true, "avx512"});
   return k;
+}
+detail::FillStats fill_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts, FillKernel k) {
+  return detail::fill_histogram_abs(x, n, r, counts, k.isa, k.baseline_vector);
 }
 }  // namespace
 
 TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the scalar rule") {
-  const detail::FillKernel kernel = GENERATE(from_range(available_kernels()));
-  INFO("kernel " << static_cast<int>(kernel));
+  const FillKernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel " << kernel.name);
   std::vector<float> x = qmath_test::gaussian(100003, 5);
   // edges, just-below-edges, zeros, denormals, values beyond the range (clamped) in the mix
   const float w = 1.0f / 256.0f;
@@ -109,7 +121,7 @@ TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the sc
                              HistogramRange{std::ldexp(1.0f, -120), 0.0f, 2048, 1024, false},
                              HistogramRange{1024.0f, 0.0f, 64, 32, false}}) {
       std::vector<std::uint64_t> fast(static_cast<std::size_t>(r.bins), 0), slow = fast;
-      const detail::FillStats st = detail::fill_histogram_abs(x.data(), n, r, fast.data(), kernel);
+      const detail::FillStats st = fill_abs(x.data(), n, r, fast.data(), kernel);
       detail::fill_histogram_scalar(x.data(), n, r, false, slow.data());
       REQUIRE(fast == slow);
       const detail::BatchStats ref = detail::batch_stats_scalar(x.data(), n);
@@ -124,20 +136,20 @@ TEST_CASE("fast fill kernels flush their 16-bit sub-histograms before they overf
   // One bin receiving everything (the worst case for the sub-histograms), over several flush blocks (2 * 65535 - 7
   // values for SSE2, 4 * 65520 for AVX-512) plus a tail that is not a multiple of the vector width; then runs of
   // zeros with sparse other values (a post-ReLU tensor).
-  const detail::FillKernel kernel = GENERATE(from_range(available_kernels()));
-  INFO("kernel " << static_cast<int>(kernel));
+  const FillKernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel " << kernel.name);
   const std::size_t n = 2 * 4 * 65520 + 2 * 65535 + 13;
   std::vector<float> x(n, 0.75f);
   for (HistogramRange r : {HistogramRange{256.0f, 0.0f, 2048, 0, true}, HistogramRange{256.0f, 0.0f, 2048, 1024, false}}) {
     std::vector<std::uint64_t> fast(2048, 0);
-    detail::fill_histogram_abs(x.data(), n, r, fast.data(), kernel);
+    fill_abs(x.data(), n, r, fast.data(), kernel);
     CHECK(fast[static_cast<std::size_t>(histogram_bin(0.75f, r))] == n);
   }
   std::vector<float> relu(n, 0.0f);
   for (std::size_t i = 0; i < n; i += 37) relu[i] = static_cast<float>(i % 1000) * 0.01f;
   const HistogramRange r{64.0f, 0.0f, 2048, 0, true};
   std::vector<std::uint64_t> fast(2048, 0), slow = fast;
-  const detail::FillStats st = detail::fill_histogram_abs(relu.data(), n, r, fast.data(), kernel);
+  const detail::FillStats st = fill_abs(relu.data(), n, r, fast.data(), kernel);
   detail::fill_histogram_scalar(relu.data(), n, r, false, slow.data());
   CHECK(fast == slow);
   CHECK(st.min == 0.0f);
@@ -145,8 +157,8 @@ TEST_CASE("fast fill kernels flush their 16-bit sub-histograms before they overf
 }
 
 TEST_CASE("the fused fill flags NaN and infinities wherever they are") {
-  const detail::FillKernel kernel = GENERATE(from_range(available_kernels()));
-  INFO("kernel " << static_cast<int>(kernel));
+  const FillKernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel " << kernel.name);
   std::vector<float> x = qmath_test::gaussian(5000, 6);
   const HistogramRange r{256.0f, 0.0f, 2048, 0, true};
   for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
@@ -155,7 +167,7 @@ TEST_CASE("the fused fill flags NaN and infinities wherever they are") {
       std::vector<float> y = x;
       y[pos] = bad;
       std::vector<std::uint64_t> c(2048, 0);
-      CHECK(detail::fill_histogram_abs(y.data(), y.size(), r, c.data(), kernel).non_finite);
+      CHECK(fill_abs(y.data(), y.size(), r, c.data(), kernel).non_finite);
     }
 }
 

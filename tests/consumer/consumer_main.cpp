@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include <qmath/qparams.hpp>
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 #if defined(QMATH_CONSUMER_WITH_EIGEN)
 #include <qmath/eigen.hpp>
 #endif

@@ -35,14 +35,14 @@ namespace {
 using qtest::BLayout;
 using qmath::Epilogue;
 using qmath::GemmShape;
+using qmath::Isa;
 using qmath::Scaling;
-using qmath::cpu::Isa;
 
 // The paths to test: those this CPU and compiler run. A path the CPU cannot run is reported, not tested.
 std::vector<Isa> runnable_paths() {
   std::vector<Isa> paths;
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
-    if (qmath::cpu::isa_supported(isa)) paths.push_back(isa);
+    if (qmath::isa_available(isa)) paths.push_back(isa);
   return paths;
 }
 
@@ -148,7 +148,7 @@ void check_shape(GemmShape s, BLayout layout, std::int32_t za, std::int32_t zb, 
     for (Isa isa : runnable_paths()) {
       for (int threads : {1, 2}) {
         for (bool prepacked : {true, false}) {
-          INFO("path " << qmath::cpu::isa_name(isa) << " threads " << threads
+          INFO("path " << qmath::isa_name(isa) << " threads " << threads
                        << (prepacked ? " prepacked" : " one-shot") << " M=" << s.m << " N=" << s.n << " K=" << s.k
                        << " layout " << (layout == BLayout::kKxN ? "KxN" : "NxK") << " za=" << za << " zb=" << zb
                        << " epilogue " << ec.name);
@@ -229,7 +229,7 @@ TEST_CASE("cpu::gemm is exact at the int32 accumulator bound", "[cpu][gemm]") {
   qmath::gemm_reference(qtest::gemm_args(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, expect.data(), s.n, e));
   REQUIRE(expect[1] > (std::int64_t(1) << 31) - 2 * 128 * 128 * 1000);  // close to INT32_MAX indeed
   for (Isa isa : runnable_paths()) {
-    INFO("path " << qmath::cpu::isa_name(isa));
+    INFO("path " << qmath::isa_name(isa));
     std::fill(got.begin(), got.end(), 0);
     qmath::cpu::gemm(qtest::gemm_args(s, a.data(), k, 0, b.data(), k, BLayout::kNxK, 0, got.data(), s.n, e), {isa, 1});
     REQUIRE(got == expect);
@@ -248,7 +248,7 @@ TEST_CASE("cpu::gemm bias saturates like the reference", "[cpu][gemm]") {
   std::vector<std::int32_t> expect(s.m * s.n), got(s.m * s.n);
   qmath::gemm_reference(qtest::gemm_args(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, expect.data(), s.n, e));
   for (Isa isa : runnable_paths()) {
-    INFO("path " << qmath::cpu::isa_name(isa));
+    INFO("path " << qmath::isa_name(isa));
     qmath::cpu::gemm(qtest::gemm_args(s, a.data(), s.k, 0, b.data(), s.n, BLayout::kKxN, 0, got.data(), s.n, e), {isa, 1});
     REQUIRE(got == expect);
   }
@@ -280,7 +280,7 @@ void check_streamed_output(std::int64_t ldc_pad) {
   TC* const c = reinterpret_cast<TC*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) & ~std::uintptr_t(63));
   for (Isa isa : runnable_paths())
     for (int threads : {1, 2}) {
-      INFO("path " << qmath::cpu::isa_name(isa) << " threads " << threads << " ldc " << ldc);
+      INFO("path " << qmath::isa_name(isa) << " threads " << threads << " ldc " << ldc);
       std::fill(c, c + expect.size(), TC(7));
       qmath::cpu::gemm(qtest::gemm_args(s, a.data(), s.k, 3, b.data(), s.n, BLayout::kKxN, -2, c, ldc, e), {isa, threads});
       REQUIRE(std::memcmp(c, expect.data(), expect.size() * sizeof(TC)) == 0);
@@ -354,7 +354,7 @@ void check_epilogue_paths(std::mt19937& rng) {
       std::vector<TC> got(std::size_t(rows) * ld, TC(7));
       path_ops<std::int8_t, TC>(isa).epilogue(e, dot.data(), ld, row_comp.data(), rows, col_comp.data(), n0, width,
                                               got.data(), ld);
-      INFO("path " << qmath::cpu::isa_name(isa) << " trial " << trial << " width " << width);
+      INFO("path " << qmath::isa_name(isa) << " trial " << trial << " width " << width);
       REQUIRE(same_bits(got, expect));
     }
   }
@@ -369,13 +369,13 @@ TEST_CASE("cpu::gemm vectorised fixed-point and float epilogues match the scalar
 }
 
 TEST_CASE("cpu::gemm paths and dispatch", "[cpu][gemm]") {
-  CHECK(qmath::cpu::isa_supported(Isa::kScalar));
-  CHECK(qmath::cpu::isa_supported(Isa::kAuto));
+  CHECK(qmath::isa_available(Isa::kScalar));
+  CHECK(qmath::isa_available(Isa::kAuto));
   for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
-    if (!qmath::cpu::isa_supported(isa))
-      WARN("path " << qmath::cpu::isa_name(isa) << " is not runnable on this CPU/compiler: not tested here");
-  const Isa best = qmath::cpu::best_isa();
-  CHECK(qmath::cpu::isa_supported(best));
+    if (!qmath::isa_available(isa))
+      WARN("path " << qmath::isa_name(isa) << " is not runnable on this CPU/compiler: not tested here");
+  const Isa best = qmath::cpu::resolved_isa_for_gemm();
+  CHECK(qmath::isa_available(best));
   CHECK(best != Isa::kAuto);
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
   // The AVX-VNNI kernel is compiled into this binary even where the CPU cannot run it.
@@ -386,7 +386,7 @@ TEST_CASE("cpu::gemm paths and dispatch", "[cpu][gemm]") {
   const std::int8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4};
   std::int32_t c[4] = {};
   for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
-    if (!qmath::cpu::isa_supported(isa))
+    if (!qmath::isa_available(isa))
       CHECK_THROWS_AS(qmath::cpu::gemm(qtest::gemm_args(s, a, 2, 0, b, 2, BLayout::kKxN, 0, c, 2, Epilogue{}), {isa, 1}), qmath::error);
   }
 }

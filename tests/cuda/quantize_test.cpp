@@ -11,7 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <qmath/cuda/quantize.cuh>
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 #include <random>
 #include <vector>
 

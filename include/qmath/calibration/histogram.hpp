@@ -37,8 +37,15 @@
 #include <qmath/calibration/detail/histogram_fill.hpp>
 #include <qmath/calibration/histogram_bin.hpp>
 #include <qmath/error.hpp>
+#include <qmath/isa.hpp>
 
 namespace qmath {
+
+// The fill kernel Histogram::collect runs for `requested` (kScalar or kAvx512; see qmath/isa.hpp and
+// detail/histogram_fill.hpp). Throws as collect would.
+inline Isa resolved_isa_for_histogram_fill(Isa requested = Isa::kAuto) {
+  return detail::histogram_fill_isa(requested, "resolved_isa_for_histogram_fill");
+}
 
 // Whether a histogram bins |x| (symmetric calibration, TensorRT) or x (asymmetric, MXNet/TVM, PyTorch).
 enum class HistogramKind { kAbsolute, kSigned };
@@ -103,8 +110,11 @@ class Histogram {
     counts_.assign(static_cast<std::size_t>(opt_.bins), 0);
   }
 
-  // Adds the n values at x. Throws (changing nothing) on NaN/Inf under NonFinitePolicy::kError.
-  void collect(const float* x, std::size_t n) {
+  // Adds the n values at x, binned with the fill kernel of path `isa` (qmath/isa.hpp: kAuto = the best at or below
+  // the process cap). Throws (changing nothing) on NaN/Inf under NonFinitePolicy::kError, and on an unavailable
+  // path or one above the cap.
+  void collect(const float* x, std::size_t n, Isa isa = Isa::kAuto) {
+    const Isa kernel = detail::histogram_fill_isa(isa, "Histogram::collect");
     if (n == 0) return;
     detail::require(x != nullptr, "Histogram::collect", name_for_error(), "null data pointer with ", n, " elements");
     // Fast path, one read of the batch: bin with the current range while gathering min / max / non-finite, into a
@@ -112,7 +122,7 @@ class Histogram {
     // discarded and the batch goes through the careful path below (statistics first, growth, then binning).
     if (has_range() && detail::use_fast_fill(range_, n)) {
       staging_.assign(counts_.size(), 0);
-      const detail::FillStats f = detail::fill_histogram_abs(x, n, range_, staging_.data());
+      const detail::FillStats f = detail::fill_histogram_abs(x, n, range_, staging_.data(), kernel);
       if (!f.non_finite && covers(std::min(f.min, min_), std::max(f.max, max_))) {
         for (std::size_t k = 0; k < counts_.size(); ++k) counts_[k] += staging_[k];
         min_ = std::min(f.min, min_);
@@ -125,7 +135,7 @@ class Histogram {
     const std::uint64_t non_finite = s.nan + s.posinf + s.neginf;
     const HistogramRange r = begin_batch(s, n);
     if (non_finite == n) return;
-    detail::fill_histogram(x, n, r, non_finite != 0, counts_.data());
+    detail::fill_histogram(x, n, r, non_finite != 0, counts_.data(), kernel);
     total_ += n - non_finite;
   }
 

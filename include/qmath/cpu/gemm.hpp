@@ -12,9 +12,12 @@
 //     cpu::gemm(cpu::PackedGemmArgs{a, &pb, c, za, epilogue}, options) many times (pb is immutable and may be shared
 //     by threads). A PackedB runs on every path, whatever path is chosen later.
 //
-// Paths (GemmOptions::isa): kAuto picks the best the CPU runs (AVX-512 VNNI > AVX-VNNI > AVX2 > scalar, read once
-// with __builtin_cpu_supports); a named path that the CPU or compiler cannot run is an error, never a silent
-// fallback. All paths compute the same wrapping 32-bit dot products of A' = A + 128 (int8 A) or A (uint8 A) with
+// Paths (GemmOptions::isa, a qmath::Isa; qmath/isa.hpp): kernels for kScalar, kAvx2, kAvxVnni and kAvx512Vnni.
+// kAuto picks the best kernel at or below the process cap (QMATH_MAX_ISA / set_max_isa) that the CPU runs; a named
+// path that the CPU or compiler cannot run, or that is above the cap, is an error, never a silent fallback. There is
+// no AVX-512 kernel without VNNI: kAvx512 means "AVX-512 instructions allowed, VNNI not" and runs the best kernel
+// below it (AVX-VNNI, else AVX2); resolved_isa_for_gemm() tells which.
+// All paths compute the same wrapping 32-bit dot products of A' = A + 128 (int8 A) or A (uint8 A) with
 // B' = B (int8 B) or B - 128 (uint8 B); the offsets go into the zero-point compensation (see detail/pack.hpp), so
 // signed x signed runs on VPDPBUSD (unsigned x signed) exactly. The AVX2 path widens both operands to int16 before
 // VPMADDWD (exact; VPMADDUBSW would saturate).
@@ -46,49 +49,20 @@
 #include <qmath/error.hpp>
 #include <qmath/gemm_args.hpp>
 #include <qmath/gemm_reference.hpp>
+#include <qmath/isa.hpp>
 
 namespace qmath {
 namespace cpu {
 
-// Instruction-set path of the GEMM kernels.
-enum class Isa {
-  kAuto,        // the best path this CPU runs
-  kScalar,      // portable C++
-  kAvx2,        // AVX2, exact int16 widening + VPMADDWD
-  kAvxVnni,     // AVX-VNNI, 256-bit VEX VPDPBUSD (needs GCC >= 11 / Clang >= 12 and a CPU with avxvnni)
-  kAvx512Vnni,  // AVX-512 VNNI, 512-bit VPDPBUSD
-};
+// GEMM kernel paths: kScalar (portable C++), kAvx2 (exact int16 widening + VPMADDWD), kAvxVnni (256-bit VEX
+// VPDPBUSD), kAvx512Vnni (512-bit VPDPBUSD).
+constexpr unsigned kGemmKernels = isa_bit(Isa::kScalar) |
+                                  (QMATH_CPU_X86 ? isa_bit(Isa::kAvx2) | isa_bit(Isa::kAvx512Vnni) : 0u) |
+                                  (QMATH_CPU_HAS_AVXVNNI_TARGET ? isa_bit(Isa::kAvxVnni) : 0u);
 
-inline const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::kAuto: return "auto";
-    case Isa::kScalar: return "scalar";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kAvxVnni: return "avxvnni";
-    case Isa::kAvx512Vnni: return "avx512vnni";
-  }
-  return "unknown";
-}
-
-// True when this build and this CPU can run the path (kAuto and kScalar always).
-inline bool isa_supported(Isa isa) {
-  const detail::CpuFeatures& f = detail::cpu_features();
-  switch (isa) {
-    case Isa::kAuto:
-    case Isa::kScalar: return true;
-    case Isa::kAvx2: return QMATH_CPU_X86 && f.avx2;
-    case Isa::kAvxVnni: return QMATH_CPU_HAS_AVXVNNI_TARGET && f.avxvnni;
-    case Isa::kAvx512Vnni: return QMATH_CPU_X86 && f.avx512vnni;
-  }
-  return false;
-}
-
-// The path kAuto resolves to.
-inline Isa best_isa() {
-  if (isa_supported(Isa::kAvx512Vnni)) return Isa::kAvx512Vnni;
-  if (isa_supported(Isa::kAvxVnni)) return Isa::kAvxVnni;
-  if (isa_supported(Isa::kAvx2)) return Isa::kAvx2;
-  return Isa::kScalar;
+// The kernel path cpu::gemm runs for `requested` (see the file comment). Throws as cpu::gemm would.
+inline Isa resolved_isa_for_gemm(Isa requested = Isa::kAuto) {
+  return qmath::resolve_isa(requested, kGemmKernels, "cpu::resolved_isa_for_gemm");
 }
 
 struct GemmOptions {
@@ -248,9 +222,8 @@ struct GemmJob {
 
 // Whether C is written with non-temporal stores: 4-byte outputs (whole 64-byte lines per 16-lane chunk) and a C of at
 // least kStreamOutputBytes, which does not stay in L2 anyway; written through the caches, its lines evict the packed
-// A block (1024^3, int32 output, ldc = 1024, 64-byte aligned C, four alternating runs, each against oneDNN
-// gemm_s8s8s32 in the same process: 0.82-0.96x oneDNN with plain stores, 0.91-0.96x with streaming stores; at 2048^3
-// 0.83-0.84x and 0.81-1.33x). Smaller outputs keep plain stores, so a consumer that reads C next finds it in cache.
+// A block (measurements: docs/cpu-gemm.md, "Memory streams"). Smaller outputs keep plain stores, so a consumer that
+// reads C next finds it in cache.
 // Chunks that are not 64-byte aligned (a C base or ldc that is not a multiple of 16 elements) use plain stores.
 constexpr std::int64_t kStreamOutputBytes = std::int64_t(4) << 20;
 template <class TC>
@@ -370,9 +343,7 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads) {
 
 inline Isa resolve_isa(const GemmOptions& opt, const char* where) {
   qmath::detail::require(opt.threads >= 1, where, "threads must be >= 1, got ", opt.threads);
-  qmath::detail::require(isa_supported(opt.isa), where, "path ", isa_name(opt.isa),
-                         " is not available on this CPU / compiler");
-  return opt.isa == Isa::kAuto ? best_isa() : opt.isa;
+  return qmath::resolve_isa(opt.isa, kGemmKernels, where);
 }
 
 // What the CPU kernels take beyond qmath::validate: A and C row-major (B may be either).

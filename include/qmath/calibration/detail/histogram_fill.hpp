@@ -4,9 +4,10 @@
 // finite x[i]"; the fast path for shift-0 layouts (fill_histogram_abs) computes the same index with vector
 // instructions (absolute: |x| * inv_width, min with bins - 1, truncation - equal to floor-then-clamp because the
 // product is >= 0 and bins - 1 is an integer; signed: see signed_index) and gathers the batch's min / max /
-// non-finite flag in the same pass, so that a batch inside the current range is read once. Kernels (FillKernel):
-// portable, SSE2 and AVX-512 (histogram_fill_avx512.hpp, picked at run time with __builtin_cpu_supports; no global
-// -m flags needed). histogram_test checks each kernel the CPU supports bit-exactly against the scalar rule.
+// non-finite flag in the same pass, so that a batch inside the current range is read once. Kernels, by path of
+// qmath/isa.hpp: Isa::kScalar - the baseline kernel (SSE2, part of the x86-64 baseline; the portable loop elsewhere);
+// Isa::kAvx512 - histogram_fill_avx512.hpp (target attributes: no global -m flags needed). histogram_test checks
+// each kernel the CPU runs, and the portable loop, bit-exactly against the scalar rule.
 #pragma once
 
 #include <cmath>
@@ -18,6 +19,7 @@
 
 #include <qmath/calibration/detail/histogram_fill_avx512.hpp>
 #include <qmath/calibration/histogram_bin.hpp>
+#include <qmath/isa.hpp>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -147,48 +149,29 @@ inline std::uint16_t* fill_scratch(std::size_t size) {
   return buffer.data();
 }
 
-// The fast fill kernels. kPortable: the scalar rule into 16-bit sub-histograms (any compiler); kSse2: 8 indices per
-// step in SSE2 registers, two sub-histograms; kAvx512: fill_block_avx512 (histogram_fill_avx512.hpp), indices 16 at
-// a time into a ring, counted 8 groups later into four sub-histograms. All three give the counts of fill_histogram_scalar.
-enum class FillKernel { kPortable, kSse2, kAvx512 };
+// The fast fill kernels, by path: Isa::kAvx512 - fill_block_avx512 (histogram_fill_avx512.hpp), indices 16 at a
+// time into a ring, counted 4 groups later into four sub-histograms; Isa::kScalar - the baseline kernel: with SSE2
+// (always on x86-64), 8 indices per step in SSE2 registers, two sub-histograms; else, or with baseline_vector =
+// false (tests), the portable loop: the scalar rule into the same two sub-histograms. All give the counts of
+// fill_histogram_scalar. kAuto prefers kAvx512 where the CPU runs it: both kernels are bound by the scalar
+// increments, the AVX-512 one computes indices more cheaply, loads them in pairs and prefetches its input
+// (measured ratio: docs/calibration.md; re-measure before changing the preference).
+constexpr unsigned kHistogramFillKernels =
+    isa_bit(Isa::kScalar) | (QMATH_HISTOGRAM_AVX512 ? isa_bit(Isa::kAvx512) : 0u);
 
-// Whether this build and this CPU can run kernel k.
-inline bool fill_kernel_available(FillKernel k) {
-  switch (k) {
-    case FillKernel::kSse2:
-#if defined(__SSE2__)
-      return true;
-#else
-      return false;
-#endif
-    case FillKernel::kAvx512:
-      return cpu_has_avx512f();
-    case FillKernel::kPortable:
-    default:
-      return true;
-  }
+// The fill kernel for a request (see qmath/isa.hpp); throws naming `where`.
+inline Isa histogram_fill_isa(Isa requested, const char* where) {
+  return resolve_isa(requested, kHistogramFillKernels, where);
 }
 
-// The default kernel of fill_histogram_abs (tests pass each available kernel explicitly): kAvx512 where the CPU has
-// it, else kSse2. On the 2.5 GHz Xeon this was tuned on (2 shared cores whose speed drifts by up to 2x, so only
-// paired ratios are meaningful), kAvx512 ran 1.31x the SSE2 kernel (scripts/bench_ratio.py, BM_FillKernel/2 over
-// BM_FillKernel/1, median of 15 rounds, middle half 1.27-1.47x): both are bound by the scalar increments; the
-// AVX-512 one computes indices more cheaply, loads them in pairs and prefetches its input. Re-measure before
-// changing this.
-inline FillKernel best_fill_kernel() {
-  if (fill_kernel_available(FillKernel::kAvx512)) return FillKernel::kAvx512;
-  if (fill_kernel_available(FillKernel::kSse2)) return FillKernel::kSse2;
-  return FillKernel::kPortable;
-}
-
-// The fast fill for shift-0 layouts (absolute, and signed with an even bin count), with the given kernel (which must
-// be available).
+// The fast fill for shift-0 layouts (absolute, and signed with an even bin count), with the kernel of path `kernel`
+// (a result of histogram_fill_isa; any other path runs the baseline kernel).
 inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts,
-                                    FillKernel kernel = best_fill_kernel()) {
+                                    Isa kernel, bool baseline_vector = true) {
   FillStats st;
   const std::size_t bins = static_cast<std::size_t>(r.bins);
 #if QMATH_HISTOGRAM_AVX512
-  if (kernel == FillKernel::kAvx512) {
+  if (kernel == Isa::kAvx512 && isa_available(Isa::kAvx512)) {
     // Four sub-histograms; each receives kBlock4 / 4 increments from the vector part of a block and the last
     // (shortest) block adds its < 16 tail values to sub-histogram 0: at most 65520 + 15 per flush.
     // The stride pads each sub-histogram by 64 bytes: at bins * 2 bytes apart (4 KiB for 2048 bins), counters of
@@ -221,7 +204,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
     return st;
   }
 #endif
-  const bool vector = kernel == FillKernel::kSse2;
+  const bool vector = baseline_vector;
   static_cast<void>(vector);
   const std::size_t stride = bins + 32;  // 64 bytes of padding: h0[k] and h1[k] must not alias in the low 12 address bits
   std::uint16_t* h0 = fill_scratch(2 * stride);
@@ -324,11 +307,11 @@ inline bool use_fast_fill(HistogramRange r, std::size_t n) {
   return r.shift == 0.0f && r.bins <= 65536 && n >= 2 * static_cast<std::size_t>(r.bins);
 }
 
-// Adds the finite values of x to counts under r (the host collector).
+// Adds the finite values of x to counts under r (the host collector), with the fill kernel of path `kernel`.
 inline void fill_histogram(const float* x, std::size_t n, HistogramRange r, bool skip_non_finite,
-                           std::uint64_t* counts) {
+                           std::uint64_t* counts, Isa kernel) {
   if (!skip_non_finite && use_fast_fill(r, n))
-    fill_histogram_abs(x, n, r, counts);
+    fill_histogram_abs(x, n, r, counts, kernel);
   else
     fill_histogram_scalar(x, n, r, skip_non_finite, counts);
 }

@@ -12,9 +12,10 @@
 //      on mask registers; stored in a small ring;
 //   2. the increments of the group stored kLag iterations earlier: one load and one read-modify-write per value,
 //      four sub-histograms round robin.
-// The scalar increments bound the speed (see the measurements in fill_block_avx512 and best_fill_kernel).
+// The scalar increments bound the speed (measurements: docs/calibration.md, Benchmarks).
 // NaN and infinities get an in-range index (the last bin / an end bin) and raise the non-finite flag; the caller
-// discards the counts of such a batch. Compiled with target("avx512f"); call only where the CPU supports AVX-512F.
+// discards the counts of such a batch. Compiled with target("avx512f"); call only where qmath::isa_available says
+// the kAvx512 path runs (qmath/isa.hpp).
 #pragma once
 
 #include <cstddef>
@@ -23,8 +24,9 @@
 
 #include <qmath/calibration/histogram_bin.hpp>
 #include <qmath/config.hpp>
+#include <qmath/detail/cpu_features.hpp>
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#if QMATH_CPU_X86
 #define QMATH_HISTOGRAM_AVX512 1
 #include <immintrin.h>
 #else
@@ -43,15 +45,6 @@ namespace detail {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
-
-// Whether the running CPU (and OS) supports the AVX-512 kernel.
-inline bool cpu_has_avx512f() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
-}
 
 // The constants of the index computation of one layout (see fill_block_avx512).
 struct BinIndexConstants512 {
@@ -94,8 +87,8 @@ __attribute__((target("avx512f"))) inline void index_group16(const float* p, uns
 
 // One increment per value of a group of 16 stored 32-bit indices (x86: little endian), four sub-histograms round
 // robin (a run of equal bins, the zeros of a post-ReLU tensor, forms four independent store-forwarding chains). The
-// indices are read two per 8-byte load and split in registers: on the 2.5 GHz Xeon the loads, not the ALUs, are the
-// scarce ports here (each increment also loads its counter and computes an indexed store address on the load ports).
+// indices are read two per 8-byte load and split in registers: the loads, not the ALUs, are the scarce ports here
+// (each increment also loads its counter and computes an indexed store address on the load ports).
 inline void count_group16(const unsigned char* slot, std::uint16_t* h0, std::uint16_t* h1, std::uint16_t* h2,
                           std::uint16_t* h3) {
   QMATH_UNROLL
@@ -124,13 +117,8 @@ __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(con
   // The loop carries as little besides the increments as possible (BM_IncrementCeiling measures a loop of nothing
   // but increments): one load of the input per group (an empty asm keeps the compiler from folding it into each of
   // its three users), ring slots as masked byte offsets, no per-step prologue test, indices read in pairs
-  // (count_group16). In-process A/B rounds (medians of 21 alternating rounds, 2048 bins), against the previous form
-  // of this kernel (a 16-slot ring indexed by g % 16, lag 8, a lag test in every step, one load per index):
-  // 1.06-1.14x from the loop structure alone, and 1.07-1.11x more from the paired index loads when the core runs
-  // alone (1.65-1.69 G values/s on 64K and 4M Gaussian floats); while another tenant shares the core, the paired
-  // loads cost 7 % instead (their extra ALU work competes for the shared front end). Tried in the same harness: lags
-  // 3 to 5 ran alike, 6 and 8 slower; two groups per trip, no faster; a ring of counter addresses (non-indexed
-  // increments) about as fast as the paired loads but with more vector work; 16-bit indices four per load, slower.
+  // (count_group16). The measurements behind these choices (and the variants tried) are in docs/calibration.md,
+  // Benchmarks; re-measure before changing them.
   constexpr std::size_t kSlotBytes = 64, kRingBytes = 8 * kSlotBytes, kLag = 4, kPrefetchFloats = 512;
   alignas(64) unsigned char ring[kRingBytes];
   std::uint16_t* const h0 = sub;
@@ -207,10 +195,6 @@ __attribute__((target("avx512f"))) inline void flush_subhistograms4_avx512(std::
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
-
-#else
-
-inline bool cpu_has_avx512f() { return false; }
 
 #endif
 
