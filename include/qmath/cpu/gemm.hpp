@@ -16,8 +16,14 @@
 // with __builtin_cpu_supports); a named path that the CPU or compiler cannot run is an error, never a silent
 // fallback. All paths compute the same wrapping 32-bit dot products of A' = A + 128 (int8 A) or A (uint8 A) with
 // B' = B (int8 B) or B - 128 (uint8 B); the offsets go into the zero-point compensation (see detail/pack.hpp), so
-// signed x signed runs on VPDPBUSD (unsigned x signed) exactly. The AVX2 path widens both operands to int16 before
-// VPMADDWD (exact; VPMADDUBSW would saturate).
+// signed x signed runs on VPDPBUSD (unsigned x signed) exactly. The AVX2 path multiplies int16 operands with VPMADDWD
+// (exact for every input; B is widened once, when packed), or, for a B whose packed k pairs satisfy
+// |B'0| + |B'1| <= 128 (checked when B is packed), uint8 x int8 with VPMADDUBSW, which cannot saturate then.
+//
+// Packed B layout: pack_b packs for the path kAuto resolves to on this CPU: int16 pairs (detail::BPackLayout::
+// kInt16K2) for the AVX2 path unless the VPMADDUBSW bound holds, int8 groups of 4 (kInt8K4) otherwise. A GEMM on a
+// path that does not take the PackedB's layout converts the packed panels into a temporary for that call (O(K N),
+// as a one-shot GEMM packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
 //
 // Threading: GemmOptions::threads (default 1) std::threads are started for this call and joined before it returns
 // (no global pool); the work is split over 32-column panels of B, or over rows of A when N is narrow. Results do
@@ -96,6 +102,14 @@ struct GemmOptions {
   int threads = 1;  // >= 1; std::threads started and joined by this call
 };
 
+template <class TB>
+class PackedB;
+namespace detail {
+template <class TB>
+PackedB<TB> pack_b_for(Isa isa, int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::int32_t zb,
+                       const BPackLayout* force = nullptr);
+}  // namespace detail
+
 // B packed once for many GEMMs: the packed int8 panels (layout in detail/pack.hpp) and the column sums of B'. The
 // zero point zb is fixed at packing. Immutable after packing; copyable and movable.
 template <class TB>
@@ -108,24 +122,41 @@ class PackedB {
   int n() const { return n_; }
   std::int32_t zero_point() const { return zb_; }
   bool empty() const { return k_ == 0; }
-  // Packed panels: ceil(N/32) * ceil(K/4) * 128 bytes, 64-byte aligned.
+  // How the panels are stored (detail/pack.hpp), chosen at packing for the path that will run them.
+  detail::BPackLayout layout() const { return layout_; }
+  // True when every packed k pair of B' satisfies |B'0| + |B'1| <= 128 (detail::pairs_fit_int16): the AVX2 path may
+  // then use VPMADDUBSW exactly.
+  bool pairs_fit_int16() const { return pairs_fit_int16_; }
+  // Packed panels, 64-byte aligned: ceil(N/32) * ceil(K/4) * 128 elements of int8 (kInt8K4) or int16 (kInt16K2).
   const std::int8_t* data() const { return data_.as<const std::int8_t>(); }
   // Sums over k of B' = B - b_offset per column, padded with zeros to a multiple of 32 columns.
   const std::int32_t* column_sums() const { return col_sum_.data(); }
 
  private:
   template <class T>
-  friend PackedB<T> pack_b(int k, int n, const T* b, std::int64_t ldb, BLayout layout, std::int32_t zb);
+  friend PackedB<T> detail::pack_b_for(Isa isa, int k, int n, const T* b, std::int64_t ldb, BLayout layout,
+                                       std::int32_t zb, const detail::BPackLayout* force);
   int k_ = 0, n_ = 0;
   std::int32_t zb_ = 0;
+  detail::BPackLayout layout_ = detail::BPackLayout::kInt8K4;
+  bool pairs_fit_int16_ = false;
   detail::AlignedBuffer data_;
   std::vector<std::int32_t> col_sum_;
 };
 
-// Packs B (K x N in `layout`, leading dimension ldb) with zero point zb. Throws qmath::error on bad arguments.
-// K is checked against the accumulator bound when the GEMM runs (the bound depends on A's type and zero point).
+namespace detail {
+
+// The packed B layout that the (resolved) path runs directly: the AVX2 path takes int16 pairs unless VPMADDUBSW is
+// proven exact for this B.
+inline BPackLayout preferred_b_layout(Isa isa, bool pairs_fit) {
+  return isa == Isa::kAvx2 && !pairs_fit ? BPackLayout::kInt16K2 : BPackLayout::kInt8K4;
+}
+
+// pack_b for a given path (kAuto: the best on this CPU), or in the layout *force when force is not null (tests and
+// benchmarks). Throws qmath::error on bad arguments.
 template <class TB>
-PackedB<TB> pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::int32_t zb) {
+PackedB<TB> pack_b_for(Isa isa, int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::int32_t zb,
+                       const BPackLayout* force) {
   const char* where = "cpu::pack_b";
   qmath::detail::require(k > 0 && n > 0, where, "sizes must be positive, got K=", k, " N=", n);
   qmath::detail::require(b != nullptr, where, "null B pointer");
@@ -138,14 +169,33 @@ PackedB<TB> pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, 
   const std::int64_t kmax = max_k_for_int32(QuantRange{-128, 127}, 0, rb, zb);
   qmath::detail::require(k <= kmax, where, "K = ", k, " can overflow the int32 accumulator for any A: at most ", kmax);
   PackedB<TB> p;
-  const int panels = detail::ceil_div(n, detail::kNr), kgroups = detail::ceil_div(k, detail::kKGroup);
-  p.data_ = detail::AlignedBuffer(std::size_t(panels) * kgroups * detail::kNr * detail::kKGroup);
-  p.col_sum_.assign(std::size_t(panels) * detail::kNr, 0);
-  detail::pack_b(k, n, b, ldb, layout, p.data_.template as<std::int8_t>(), p.col_sum_.data());
+  const std::size_t elems = packed_b_elements(k, n);
+  AlignedBuffer bytes(elems);
+  p.col_sum_.assign(std::size_t(ceil_div(n, kNr)) * kNr, 0);
+  pack_b(k, n, b, ldb, layout, bytes.as<std::int8_t>(), p.col_sum_.data());
+  p.pairs_fit_int16_ = pairs_fit_int16(k, n, bytes.as<std::int8_t>());
+  if (isa == Isa::kAuto) isa = best_isa();
+  p.layout_ = force ? *force : preferred_b_layout(isa, p.pairs_fit_int16_);
+  if (p.layout_ == BPackLayout::kInt16K2) {
+    p.data_ = AlignedBuffer(elems * sizeof(std::int16_t));
+    widen_packed_b(k, n, bytes.as<std::int8_t>(), p.data_.template as<std::int16_t>());
+  } else {
+    p.data_ = std::move(bytes);
+  }
   p.k_ = k;
   p.n_ = n;
   p.zb_ = zb;
   return p;
+}
+
+}  // namespace detail
+
+// Packs B (K x N in `layout`, leading dimension ldb) with zero point zb, in the layout of the path kAuto resolves to
+// (see the top of this file). Throws qmath::error on bad arguments. K is checked against the accumulator bound when
+// the GEMM runs (the bound depends on A's type and zero point).
+template <class TB>
+PackedB<TB> pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::int32_t zb) {
+  return detail::pack_b_for(Isa::kAuto, k, n, b, ldb, layout, zb);
 }
 
 namespace detail {
@@ -177,21 +227,37 @@ struct PathOps {
   PackAFn<TA> pack_a;
   int a_elem_bytes;                 // 2: A packed as int16 (AVX2), 1: uint8
   EpilogueFn<TC> epilogue_stream;   // the same results, written with non-temporal stores where the path has them
+  BPackLayout b_layout;             // the packed B layout the kernel reads
+  int kc_groups;                    // K block (groups of 4 k) for the cache blocking of run_block
 };
 
+// K blocks: the B sub-panel of one K block (kc_groups * 128 B elements) stays in L1 while the A panels pass.
+constexpr int kKcGroups = 160;       // int8 B: 20 KiB
+constexpr int kKcGroupsInt16 = 64;   // int16 B: 16 KiB
+
+// The kernels of a resolved path; `maddubs` selects the AVX2 VPMADDUBSW kernel (only for a B with pairs_fit_int16).
 template <class TA, class TC>
-PathOps<TA, TC> path_ops(Isa isa) {
+PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
   switch (isa) {
 #if QMATH_CPU_X86
     case Isa::kAvx512Vnni:
-      return {kernel_avx512vnni, epilogue_avx512<TC>, pack_a_avx512<TA>, 1, epilogue_avx512<TC, true>};
-    case Isa::kAvx2: return {kernel_avx2, epilogue_avx2<TC>, pack_a_generic<std::int16_t, TA>, 2, epilogue_avx2<TC>};
+      return {kernel_avx512vnni, epilogue_avx512<TC>,      pack_a_avx512<TA>, 1,
+              epilogue_avx512<TC, true>, BPackLayout::kInt8K4, kKcGroups};
+    case Isa::kAvx2:
+      if (maddubs)
+        return {kernel_avx2_maddubs, epilogue_avx2<TC>, pack_a_generic<std::uint8_t, TA>, 1,
+                epilogue_avx2<TC>,   BPackLayout::kInt8K4, kKcGroups};
+      return {kernel_avx2,       epilogue_avx2<TC>,       pack_a_generic<std::int16_t, TA>, 2,
+              epilogue_avx2<TC>, BPackLayout::kInt16K2, kKcGroupsInt16};
 #endif
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
     case Isa::kAvxVnni:
-      return {kernel_avxvnni, epilogue_avx2<TC>, pack_a_generic<std::uint8_t, TA>, 1, epilogue_avx2<TC>};
+      return {kernel_avxvnni,    epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
+              epilogue_avx2<TC>, BPackLayout::kInt8K4, kKcGroups};
 #endif
-    default: return {kernel_scalar, epilogue_scalar<TC>, pack_a_generic<std::uint8_t, TA>, 1, epilogue_scalar<TC>};
+    default:
+      return {kernel_scalar,       epilogue_scalar<TC>,  pack_a_generic<std::uint8_t, TA>, 1,
+              epilogue_scalar<TC>, BPackLayout::kInt8K4, kKcGroups};
   }
 }
 
@@ -224,10 +290,8 @@ bool streams_output(GemmShape s, std::int64_t ldc) {
 }
 
 // Cache blocking. For each block of A rows (packed, ~192 KiB: stays in L2) and each 32-column B panel, K is swept
-// in blocks of at most kKcGroups groups: the B sub-panel (at most kKcGroups * 128 bytes = 20 KiB) stays in L1 while
-// every A panel of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks;
+// in blocks of at most ops.kc_groups groups: the B sub-panel stays in L1 while every A panel of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks;
 // after the last K block the fused epilogue turns them into C while they are still in cache.
-constexpr int kKcGroups = 160;
 constexpr std::size_t kABlockBytes = 192 * 1024;
 
 template <class AE, class TA, class TC>
@@ -237,7 +301,8 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const int budget_panels = std::max<int>(1, int(kABlockBytes / (panel_elems * sizeof(AE))));
   const int a_panels = std::min(budget_panels, ceil_div(m1 - m0, kMr));
   // K blocks of at most kKcGroups groups, of equal size (no short tail block).
-  const int kc_groups = ceil_div(kgroups, ceil_div(kgroups, kKcGroups));
+  const int kc_groups = ceil_div(kgroups, ceil_div(kgroups, j.ops.kc_groups));
+  const std::size_t b_group_bytes = std::size_t(kNr) * kKGroup * (j.ops.b_layout == BPackLayout::kInt16K2 ? 2 : 1);
   AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
   AlignedBuffer acc(sizeof(std::int32_t) * std::size_t(a_panels) * kMr * kNr);
   std::vector<std::int32_t> row_comp(std::size_t(a_panels) * kMr);
@@ -249,12 +314,12 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
                    a_pack.as<AE>() + q * panel_elems, row_comp.data() + q * kMr);
     for (int i = 0; i < np * kMr; ++i) row_comp[i] = qmath::detail::wrap_mul(-j.zb_prime, row_comp[i]);
     for (int p = p0; p < p1; ++p) {
-      const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
+      const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * b_group_bytes;
       for (int g0 = 0; g0 < kgroups; g0 += kc_groups) {
         const int gc = std::min(kc_groups, kgroups - g0);
         for (int q = 0; q < np; ++q)
           j.ops.kernel(std::min(kMr, rows_b - q * kMr), gc, a_pack.as<AE>() + q * panel_elems + g0 * kMr * kKGroup,
-                       bp + std::size_t(g0) * kNr * kKGroup, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
+                       bp + std::size_t(g0) * b_group_bytes, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
       }
       const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
       j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>(), kNr, row_comp.data(), rows_b, j.col_comp + n0, n0, cols,
@@ -264,18 +329,32 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
 }
 
 template <class TA, class TB, class TC>
-void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const std::int8_t* b_packed,
-              const std::int32_t* col_sum, std::int32_t zb, TC* c, std::int64_t ldc, const Epilogue& e, Isa isa,
-              int threads) {
+void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const PackedB<TB>& pb, TC* c,
+              std::int64_t ldc, const Epilogue& e, Isa isa, int threads) {
   using qmath::detail::wrap_add;
   using qmath::detail::wrap_mul;
-  const std::int32_t za_p = za + a_offset<TA>(), zb_p = zb + b_offset<TB>();
+  const std::int32_t* col_sum = pb.column_sums();
+  const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
+  const PathOps<TA, TC> ops = path_ops<TA, TC>(isa, pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16());
+  // A PackedB in another layout than the kernel reads is converted for this call.
+  const std::int8_t* b_packed = pb.data();
+  AlignedBuffer converted;
+  if (ops.b_layout != pb.layout()) {
+    const std::size_t elems = packed_b_elements(s.k, s.n);
+    if (ops.b_layout == BPackLayout::kInt16K2) {
+      converted = AlignedBuffer(elems * sizeof(std::int16_t));
+      widen_packed_b(s.k, s.n, pb.data(), converted.as<std::int16_t>());
+    } else {
+      converted = AlignedBuffer(elems);
+      narrow_packed_b(s.k, s.n, reinterpret_cast<const std::int16_t*>(pb.data()), converted.as<std::int8_t>());
+    }
+    b_packed = converted.as<const std::int8_t>();
+  }
   const int panels = ceil_div(s.n, kNr);
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
   for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
-  GemmJob<TA, TC> job{s,  a,  lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, path_ops<TA, TC>(isa),
-                      streams_output<TC>(s, ldc)};
+  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc)};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.ops.a_elem_bytes == 2)
@@ -348,8 +427,7 @@ void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const Pac
                                  b.zero_point(), c, ldc);
   validate_epilogue<TC>(epilogue, s.n);
   const Isa isa = detail::resolve_isa(options, where);
-  detail::run_gemm<TA, TB, TC>(s, a, lda, za, b.data(), b.column_sums(), b.zero_point(), c, ldc, epilogue, isa,
-                               options.threads);
+  detail::run_gemm<TA, TB, TC>(s, a, lda, za, b, c, ldc, epilogue, isa, options.threads);
 }
 
 // One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally.
@@ -359,8 +437,8 @@ void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB*
   const char* where = "cpu::gemm";
   qmath::detail::check_gemm_args(where, s, a, lda, za, b, ldb, b_layout, zb, c, ldc);
   validate_epilogue<TC>(epilogue, s.n);
-  detail::resolve_isa(options, where);
-  gemm(s, a, lda, za, pack_b(s.k, s.n, b, ldb, b_layout, zb), c, ldc, epilogue, options);
+  const Isa isa = detail::resolve_isa(options, where);
+  gemm(s, a, lda, za, detail::pack_b_for(isa, s.k, s.n, b, ldb, b_layout, zb), c, ldc, epilogue, options);
 }
 
 }  // namespace cpu
