@@ -47,6 +47,14 @@ QMATH_TARGET_AVX2 inline void store_tile_avx2(const __m256i (&acc)[R][2], std::i
   }
 }
 
+// Keeps the R x 2 accumulators in registers across loop iterations: without it GCC reassociates the int32 adds of a
+// k group (legal for integers) and spills the accumulators to the stack.
+template <int R>
+QMATH_TARGET_AVX2 inline void pin_accumulators_avx2(__m256i (&acc)[R][2]) {
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r) __asm__("" : "+x"(acc[r][0]), "+x"(acc[r][1]));
+}
+
 QMATH_TARGET_AVX2 inline __m256i broadcast32_avx2(const void* p) {
   std::int32_t v;
   std::memcpy(&v, p, sizeof(v));
@@ -71,6 +79,7 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_int16_rows(int kgroups, const std::int
         acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(va, b0));
         acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(va, b1));
       }
+      pin_accumulators_avx2<R>(acc);
     }
     a += kMr * kKGroup;
     b += kNr * kKGroup;
@@ -95,6 +104,7 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs_rows(int kgroups, const std::u
       acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(va, b0), ones));
       acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(va, b1), ones));
     }
+    pin_accumulators_avx2<R>(acc);
     a += kMr * kKGroup;
     b += kNr * kKGroup;
   }
