@@ -339,8 +339,8 @@ void check_epilogue_paths(std::mt19937& rng) {
                                             expect.data(), ld);
     for (Isa isa : runnable_paths()) {
       std::vector<TC> got(std::size_t(rows) * ld, TC(7));
-      path_ops<std::int8_t, TC>(isa, false).epilogue(e, dot.data(), ld, row_comp.data(), rows, col_comp.data(), n0, width,
-                                              got.data(), ld);
+      path_ops<std::int8_t, TC>(isa, false).epilogue(e, dot.data(), ld, row_comp.data(), rows, col_comp.data(), n0,
+                                                     width, got.data(), ld);
       INFO("path " << qmath::cpu::isa_name(isa) << " trial " << trial << " width " << width);
       REQUIRE(same_bits(got, expect));
     }

@@ -290,8 +290,9 @@ bool streams_output(GemmShape s, std::int64_t ldc) {
 }
 
 // Cache blocking. For each block of A rows (packed, ~192 KiB: stays in L2) and each 32-column B panel, K is swept
-// in blocks of at most ops.kc_groups groups: the B sub-panel stays in L1 while every A panel of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks;
-// after the last K block the fused epilogue turns them into C while they are still in cache.
+// in blocks of at most ops.kc_groups groups: the B sub-panel stays in L1 while every A panel of the block passes,
+// and the int32 tiles of the block (rows x 32) are accumulated across K blocks; after the last K block the fused
+// epilogue turns them into C while they are still in cache.
 constexpr std::size_t kABlockBytes = 192 * 1024;
 
 template <class AE, class TA, class TC>
@@ -328,6 +329,13 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   }
 }
 
+// Whether `isa` (resolved) runs `pb` on the VPMADDUBSW kernel: only the AVX2 path, only for a PackedB in the int8
+// layout whose k pairs were proven to fit int16 when it was packed.
+template <class TB>
+bool runs_maddubs(Isa isa, const PackedB<TB>& pb) {
+  return isa == Isa::kAvx2 && pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16();
+}
+
 template <class TA, class TB, class TC>
 void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const PackedB<TB>& pb, TC* c,
               std::int64_t ldc, const Epilogue& e, Isa isa, int threads) {
@@ -335,7 +343,7 @@ void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const
   using qmath::detail::wrap_mul;
   const std::int32_t* col_sum = pb.column_sums();
   const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
-  const PathOps<TA, TC> ops = path_ops<TA, TC>(isa, pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16());
+  const PathOps<TA, TC> ops = path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
   // A PackedB in another layout than the kernel reads is converted for this call.
   const std::int8_t* b_packed = pb.data();
   AlignedBuffer converted;
