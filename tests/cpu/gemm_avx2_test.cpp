@@ -1,9 +1,11 @@
 // Tests for the AVX2 kernels of qmath/cpu/detail/kernel_avx2.hpp and the packed B layouts of detail/pack.hpp:
 // the exact int16 (VPMADDWD) kernel and the VPMADDUBSW kernel bit for bit against qmath::gemm_reference on every
 // operand / output type, edge sizes 1..70 and K blocks, extreme values and zero points; every packed layout on every
-// path; and that the VPMADDUBSW kernel runs only when its no-saturation bound was proven at packing (and then does).
+// path; that the VPMADDUBSW kernel runs only when its no-saturation bound was proven at packing (and then does); and
+// the opt-in saturating mode against its reference (detail/saturating.hpp) and, with oneDNN, dnnl_gemm_u8s8s32.
 #include <qmath/cpu/gemm.hpp>  // first: the header under test is self-contained
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +16,9 @@
 #include <catch2/catch.hpp>
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
+#if QMATH_TEST_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 namespace {
 
@@ -277,6 +282,149 @@ TEST_CASE("avx2 VPMADDUBSW kernel: exact at its bound, saturates beyond it (why 
     else
       CHECK(tile[0] == 2 * 32767);  // each pair saturated to int16
     CHECK(d::pairs_fit_int16(k, n, b_pack.as<std::int8_t>()) == (pair <= 128));
+  }
+}
+#endif
+
+namespace {
+
+// The saturating mode on every path, layout and thread count, against gemm_reference_int16_saturating.
+template <class TA, class TB, class TC>
+void check_saturating(GemmShape s, const std::vector<TA>& a, std::int32_t za, const std::vector<TB>& b, BLayout bl,
+                      std::int32_t zb, const Epilogue& e) {
+  const std::int64_t ldb = bl == BLayout::kKxN ? s.n : s.k;
+  std::vector<TC> expect(std::size_t(s.m) * s.n, TC(7));
+  qmath::cpu::gemm_reference_int16_saturating(s, a.data(), s.k, za, b.data(), ldb, bl, zb, expect.data(), s.n, e);
+  for (BPackLayout layout : {BPackLayout::kInt8K4, BPackLayout::kInt16K2}) {
+    const auto packed = qmath::cpu::detail::pack_b_for(Isa::kAuto, s.k, s.n, b.data(), ldb, bl, zb, &layout);
+    for (Isa isa : runnable_paths()) {
+      for (int threads : {1, 2}) {
+        qmath::cpu::GemmOptions opt{isa, threads};
+        opt.saturate_int16_pairs = true;
+        INFO("saturating, path " << qmath::cpu::isa_name(isa) << " layout "
+                                 << (layout == BPackLayout::kInt8K4 ? "int8" : "int16") << " threads " << threads
+                                 << " M=" << s.m << " N=" << s.n << " K=" << s.k << " za=" << za << " zb=" << zb);
+        std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
+        qmath::cpu::gemm(s, a.data(), s.k, za, packed, got.data(), s.n, e, opt);
+        REQUIRE(same_bits(got, expect));
+        if (layout == BPackLayout::kInt8K4 && threads == 1) {  // one-shot
+          std::fill(got.begin(), got.end(), TC(7));
+          qmath::cpu::gemm(s, a.data(), s.k, za, b.data(), ldb, bl, zb, got.data(), s.n, e, opt);
+          REQUIRE(same_bits(got, expect));
+        }
+      }
+    }
+  }
+}
+
+template <class TA, class TB, class TC>
+void check_saturating_random(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dim(1, 70);
+  const qmath::QuantRange ra = qmath::full_range<TA>(), rb = qmath::full_range<TB>();
+  std::uniform_int_distribution<int> za_d(ra.qmin, ra.qmax), zb_d(rb.qmin, rb.qmax);
+  for (int i = 0; i < 5; ++i) {
+    const GemmShape s = i == 4 ? GemmShape{9, 35, 333} : GemmShape{dim(rng), dim(rng), dim(rng)};
+    const BLayout bl = i % 2 ? BLayout::kKxN : BLayout::kNxK;
+    const std::int32_t za = i % 2 ? 0 : za_d(rng), zb = i % 3 ? 0 : zb_d(rng);
+    // A' near 255 and B' near the ends make most pairs saturate; random values mix both.
+    const auto a = i % 2 ? random_vector<TA>(std::size_t(s.m) * s.k, rng, ra.qmax - 20, ra.qmax)
+                         : random_vector<TA>(std::size_t(s.m) * s.k, rng, ra.qmin, ra.qmax);
+    const auto b = random_vector<TB>(std::size_t(s.n) * s.k, rng, rb.qmin, rb.qmax);
+    const OutputStage<TC> out(s.n, s.k, rng);
+    check_saturating<TA, TB, TC>(s, a, za, b, bl, zb, out.e);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("saturating mode: reference arithmetic on hand-computed cases", "[cpu][gemm][avx2]") {
+  // A' = 255, B' = 127: a pair gives sat16(64770) = 32767; a K tail pairs with zero (255 * 127 = 32385).
+  const std::vector<std::uint8_t> a(5, 255);
+  const std::vector<std::int8_t> b(5, 127), bn(5, -128);
+  std::int32_t c = 0;
+  qmath::cpu::gemm_reference_int16_saturating(GemmShape{1, 1, 4}, a.data(), 4, 0, b.data(), 4, BLayout::kNxK, 0, &c,
+                                              1, Epilogue{});
+  CHECK(c == 2 * 32767);
+  qmath::cpu::gemm_reference_int16_saturating(GemmShape{1, 1, 5}, a.data(), 5, 0, b.data(), 5, BLayout::kNxK, 0, &c,
+                                              1, Epilogue{});
+  CHECK(c == 2 * 32767 + 255 * 127);
+  qmath::cpu::gemm_reference_int16_saturating(GemmShape{1, 1, 4}, a.data(), 4, 0, bn.data(), 4, BLayout::kNxK, 0, &c,
+                                              1, Epilogue{});
+  CHECK(c == 2 * -32768);
+  // Zero points are exact terms: (a - 1) * b summed = dot - 1 * sum b.
+  qmath::cpu::gemm_reference_int16_saturating(GemmShape{1, 1, 4}, a.data(), 4, 1, b.data(), 4, BLayout::kNxK, 0, &c,
+                                              1, Epilogue{});
+  CHECK(c == 2 * 32767 - 4 * 127);
+  // int8 A enters as A' = a + 128: a = -128 gives A' = 0 and a zero dot; za' = za + 128.
+  const std::vector<std::int8_t> a_s8(4, -128);
+  qmath::cpu::gemm_reference_int16_saturating(GemmShape{1, 1, 4}, a_s8.data(), 4, 0, b.data(), 4, BLayout::kNxK, 0,
+                                              &c, 1, Epilogue{});
+  CHECK(c == -128 * 4 * 127);
+  // Within the VPMADDUBSW bound the saturating result is the exact one.
+  std::mt19937 rng(9);
+  const auto ar = random_vector<std::uint8_t>(7 * 30, rng, 0, 255);
+  const auto br = random_vector<std::int8_t>(30 * 11, rng, -64, 64);
+  std::vector<std::int32_t> exact(7 * 11), sat(7 * 11);
+  qmath::gemm_reference(GemmShape{7, 11, 30}, ar.data(), 30, 3, br.data(), 30, BLayout::kNxK, -2, exact.data(), 11,
+                        Epilogue{});
+  qmath::cpu::gemm_reference_int16_saturating(GemmShape{7, 11, 30}, ar.data(), 30, 3, br.data(), 30, BLayout::kNxK, -2,
+                                              sat.data(), 11, Epilogue{});
+  CHECK(exact == sat);
+}
+
+TEST_CASE("saturating mode: every path matches gemm_reference_int16_saturating", "[cpu][gemm][avx2]") {
+  check_saturating_random<std::uint8_t, std::int8_t, std::int32_t>(11);
+  check_saturating_random<std::int8_t, std::int8_t, std::int32_t>(12);
+  check_saturating_random<std::uint8_t, std::uint8_t, std::int8_t>(13);
+  check_saturating_random<std::int8_t, std::uint8_t, float>(14);
+  check_saturating_random<std::uint8_t, std::int8_t, std::uint8_t>(15);
+  // All A' = 255 against B' = 127 / -128: every pair saturates.
+  const GemmShape s{5, 33, 31};
+  const std::vector<std::uint8_t> a(std::size_t(s.m) * s.k, 255);
+  for (int v : {127, -128}) {
+    const std::vector<std::int8_t> b(std::size_t(s.n) * s.k, static_cast<std::int8_t>(v));
+    check_saturating<std::uint8_t, std::int8_t, std::int32_t>(s, a, 0, b, BLayout::kNxK, 0, Epilogue{});
+    check_saturating<std::uint8_t, std::int8_t, std::int32_t>(s, a, 255, b, BLayout::kKxN, v < 0 ? -128 : 127,
+                                                              Epilogue{});
+  }
+}
+
+#if QMATH_TEST_HAVE_DNNL
+TEST_CASE("saturating mode: equals oneDNN dnnl_gemm_u8s8s32 on this AVX2 CPU", "[cpu][gemm][avx2][onednn]") {
+  if (!qmath::cpu::isa_supported(Isa::kAvx2) || qmath::cpu::isa_supported(Isa::kAvxVnni) ||
+      qmath::cpu::isa_supported(Isa::kAvx512Vnni)) {
+    WARN("oneDNN's u8s8 GEMM saturates only on AVX2 CPUs without VNNI: not compared on this CPU");
+    return;
+  }
+  // oneDNN forms the pairs from the start of each of its K blocks, and for K > 256 its driver may start a block at
+  // an odd k (blocking chosen per problem), where qmath pairs from k = 0: random inputs are compared for K <= 256,
+  // inputs constant along K (where the pairing cannot matter) at any K.
+  std::mt19937 rng(77);
+  const int ks[] = {64, 65, 700, 1001, 9, 130, 255, 256};
+  for (int trial = 0; trial < 8; ++trial) {
+    const GemmShape s{trial < 4 ? 7 : 37, trial < 4 ? 45 : 70, ks[trial]};
+    std::vector<std::uint8_t> a(std::size_t(s.m) * s.k, 255);
+    std::vector<std::int8_t> b(std::size_t(s.n) * s.k, trial % 2 ? -128 : 127);
+    if (trial >= 4) {  // random, mostly saturating
+      a = random_vector<std::uint8_t>(a.size(), rng, 200, 255);
+      b = random_vector<std::int8_t>(b.size(), rng, -128, 127);
+    }
+    std::vector<std::int32_t> onednn(std::size_t(s.m) * s.n), expect(onednn.size()), exact(onednn.size()),
+        got(onednn.size());
+    const std::int32_t co = 0;
+    REQUIRE(dnnl_gemm_u8s8s32('N', 'T', 'F', s.m, s.n, s.k, 1.0f, a.data(), s.k, 0, b.data(), s.k, 0, 0.0f,
+                              onednn.data(), s.n, &co) == dnnl_success);
+    qmath::cpu::gemm_reference_int16_saturating(s, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, expect.data(),
+                                                s.n, Epilogue{});
+    qmath::gemm_reference(s, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, exact.data(), s.n, Epilogue{});
+    qmath::cpu::GemmOptions opt;
+    opt.saturate_int16_pairs = true;
+    qmath::cpu::gemm(s, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0, got.data(), s.n, Epilogue{}, opt);
+    INFO("trial " << trial << " M=" << s.m << " N=" << s.n << " K=" << s.k);
+    CHECK(exact != expect);  // the input does saturate
+    CHECK(onednn == expect);
+    CHECK(got == onednn);
   }
 }
 #endif

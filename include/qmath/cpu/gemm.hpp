@@ -49,6 +49,7 @@
 #include <qmath/cpu/detail/kernel_avxvnni.hpp>
 #include <qmath/cpu/detail/kernel_scalar.hpp>
 #include <qmath/cpu/detail/pack.hpp>
+#include <qmath/cpu/detail/saturating.hpp>
 #include <qmath/epilogue.hpp>
 #include <qmath/error.hpp>
 #include <qmath/gemm_reference.hpp>
@@ -100,6 +101,10 @@ inline Isa best_isa() {
 struct GemmOptions {
   Isa isa = Isa::kAuto;
   int threads = 1;  // >= 1; std::threads started and joined by this call
+  // Opt-in, not exact: add each k pair's two products in int16 with saturation, as oneDNN's / MLAS's AVX2 u8s8
+  // kernels do (VPMADDUBSW), to reproduce their results bit for bit. The result is then that of
+  // cpu::gemm_reference_int16_saturating (detail/saturating.hpp), on every path.
+  bool saturate_int16_pairs = false;
 };
 
 template <class TB>
@@ -329,6 +334,18 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   }
 }
 
+// The kernels of the saturating mode (GemmOptions::saturate_int16_pairs): VPMADDUBSW on AVX2 (AVX-512 and AVX-VNNI
+// CPUs run AVX2 too), the scalar saturating kernel where the CPU has no AVX2.
+template <class TA, class TC>
+PathOps<TA, TC> path_ops_saturating(Isa isa) {
+  PathOps<TA, TC> ops = path_ops<TA, TC>(Isa::kScalar, false);
+#if QMATH_CPU_X86
+  if (isa != Isa::kScalar && isa_supported(Isa::kAvx2)) return path_ops<TA, TC>(Isa::kAvx2, true);
+#endif
+  ops.kernel = kernel_scalar_saturating;
+  return ops;
+}
+
 // Whether `isa` (resolved) runs `pb` on the VPMADDUBSW kernel: only the AVX2 path, only for a PackedB in the int8
 // layout whose k pairs were proven to fit int16 when it was packed.
 template <class TB>
@@ -338,12 +355,13 @@ bool runs_maddubs(Isa isa, const PackedB<TB>& pb) {
 
 template <class TA, class TB, class TC>
 void run_gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const PackedB<TB>& pb, TC* c,
-              std::int64_t ldc, const Epilogue& e, Isa isa, int threads) {
+              std::int64_t ldc, const Epilogue& e, Isa isa, int threads, bool saturate) {
   using qmath::detail::wrap_add;
   using qmath::detail::wrap_mul;
   const std::int32_t* col_sum = pb.column_sums();
   const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
-  const PathOps<TA, TC> ops = path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
+  const PathOps<TA, TC> ops =
+      saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
   // A PackedB in another layout than the kernel reads is converted for this call.
   const std::int8_t* b_packed = pb.data();
   AlignedBuffer converted;
@@ -435,7 +453,8 @@ void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const Pac
                                  b.zero_point(), c, ldc);
   validate_epilogue<TC>(epilogue, s.n);
   const Isa isa = detail::resolve_isa(options, where);
-  detail::run_gemm<TA, TB, TC>(s, a, lda, za, b, c, ldc, epilogue, isa, options.threads);
+  detail::run_gemm<TA, TB, TC>(s, a, lda, za, b, c, ldc, epilogue, isa, options.threads,
+                               options.saturate_int16_pairs);
 }
 
 // One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally.
@@ -446,7 +465,9 @@ void gemm(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za, const TB*
   qmath::detail::check_gemm_args(where, s, a, lda, za, b, ldb, b_layout, zb, c, ldc);
   validate_epilogue<TC>(epilogue, s.n);
   const Isa isa = detail::resolve_isa(options, where);
-  gemm(s, a, lda, za, detail::pack_b_for(isa, s.k, s.n, b, ldb, b_layout, zb), c, ldc, epilogue, options);
+  const detail::BPackLayout int8 = detail::BPackLayout::kInt8K4;  // the saturating kernels read int8 pairs
+  const detail::BPackLayout* layout = options.saturate_int16_pairs ? &int8 : nullptr;
+  gemm(s, a, lda, za, detail::pack_b_for(isa, s.k, s.n, b, ldb, b_layout, zb, layout), c, ldc, epilogue, options);
 }
 
 }  // namespace cpu
