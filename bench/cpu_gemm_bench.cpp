@@ -5,11 +5,14 @@
 // Benchmark names: <method>/<shape> with shape MxNxK; B is the weight operand stored N x K (K-contiguous).
 //   qmath_s8s8_<isa>        pre-packed B, int32 output (raw accumulator)
 //   qmath_u8s8_<isa>        the same with uint8 A
-//   qmath_s8s8_<isa>_t2     qmath_s8s8_<isa> on 2 threads (GemmOptions::threads = 2)
+//   qmath_s8s8_<isa>_t1, _t2  qmath_s8s8_<best isa> on 1 and 2 threads (GemmOptions::threads), GOPs from wall
+//                           time (the other benchmarks use the process's CPU time)
 //   qmath_s8s8_avx2_maddubs       weights in [-64, 64] (every packed k pair has |w0| + |w1| <= 128): pack_b picks the
 //                                 exact VPMADDUBSW kernel
 //   qmath_s8s8_avx2_int16_w64     the same weights forced into the int16 layout (exact VPMADDWD kernel), for a
 //                                 same-data comparison with qmath_s8s8_avx2_maddubs
+//   qmath_u8s8_avx2_saturating    full-range weights, GemmOptions::saturate_int16_pairs: the arithmetic of
+//                                 onednn_u8s8 on an AVX2 CPU (not exact)
 //   qmath_s8s8_ldc_pad16    the same as qmath_s8s8_<best isa> with C rows padded by 16 elements
 //   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
 //   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
@@ -116,6 +119,7 @@ enum class Weights {
   kFull,            // uniform over int8, packed by pack_b
   kBounded,         // uniform over [-64, 64]: every k pair fits VPMADDUBSW; packed by pack_b
   kBoundedInt16,    // the same values forced into the int16 layout
+  kSaturating,      // uniform over int8, GemmOptions::saturate_int16_pairs (oneDNN's AVX2 u8s8 arithmetic)
 };
 
 // ldc_pad > 0 pads C's rows (a C row stride that is not a power of two).
@@ -125,14 +129,17 @@ void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad, int thread
   auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   if (w != Weights::kFull)
     for (std::int8_t& x : b) x = static_cast<std::int8_t>(x / 2);  // [-64, 63]
-  const qmath::cpu::detail::BPackLayout int16 = qmath::cpu::detail::BPackLayout::kInt16K2;
-  const auto packed = qmath::cpu::detail::pack_b_for(isa, s.k, s.n, b.data(), s.k, BLayout::kNxK, 0,
-                                                     w == Weights::kBoundedInt16 ? &int16 : nullptr);
+  using qmath::cpu::detail::BPackLayout;
+  const BPackLayout int16 = BPackLayout::kInt16K2, int8 = BPackLayout::kInt8K4;
+  const BPackLayout* force = w == Weights::kBoundedInt16 ? &int16 : w == Weights::kSaturating ? &int8 : nullptr;
+  const auto packed = qmath::cpu::detail::pack_b_for(isa, s.k, s.n, b.data(), s.k, BLayout::kNxK, 0, force);
+  qmath::cpu::GemmOptions opt{isa, threads};
+  opt.saturate_int16_pairs = w == Weights::kSaturating;
   const int ldc = s.n + ldc_pad;
   OutputVector<std::int32_t> c(std::size_t(s.m) * ldc);
   const Epilogue e;
   for (auto _ : state) {
-    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), ldc, e, {isa, threads});
+    qmath::cpu::gemm(GemmShape{s.m, s.n, s.k}, a.data(), s.k, 0, packed, c.data(), ldc, e, opt);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -314,14 +321,19 @@ void register_all() {
           ->Unit(benchmark::kMicrosecond);
     }
     const std::string best = qmath::cpu::isa_name(paths.front());
-    benchmark::RegisterBenchmark(("qmath_s8s8_" + best + "_t2" + shape).c_str(), bm_qmath<std::int8_t>, s,
-                                 paths.front(), 0, 2, Weights::kFull)
-        ->MinTime(kMinTime)
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
+    for (int threads : {1, 2})
+      benchmark::RegisterBenchmark(("qmath_s8s8_" + best + "_t" + std::to_string(threads) + shape).c_str(),
+                                   bm_qmath<std::int8_t>, s, paths.front(), 0, threads, Weights::kFull)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
     if (qmath::cpu::isa_supported(Isa::kAvx2)) {
       benchmark::RegisterBenchmark(("qmath_s8s8_avx2_maddubs" + shape).c_str(), bm_qmath<std::int8_t>, s, Isa::kAvx2,
                                    0, 1, Weights::kBounded)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("qmath_u8s8_avx2_saturating" + shape).c_str(), bm_qmath<std::uint8_t>, s,
+                                   Isa::kAvx2, 0, 1, Weights::kSaturating)
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(("qmath_s8s8_avx2_int16_w64" + shape).c_str(), bm_qmath<std::int8_t>, s,
