@@ -115,8 +115,8 @@ PackedB<TB> pack_b_for(Isa isa, int k, int n, const TB* b, std::int64_t ldb, BLa
                        const BPackLayout* force = nullptr);
 }  // namespace detail
 
-// B packed once for many GEMMs: the packed int8 panels (layout in detail/pack.hpp) and the column sums of B'. The
-// zero point zb is fixed at packing. Immutable after packing; copyable and movable.
+// B packed once for many GEMMs: the packed panels (int8 or int16, layouts in detail/pack.hpp) and the column sums of
+// B'. The zero point zb is fixed at packing. Immutable after packing; copyable and movable.
 template <class TB>
 class PackedB {
   static_assert(std::is_same<TB, std::int8_t>::value || std::is_same<TB, std::uint8_t>::value, "B must be int8/uint8");
@@ -246,13 +246,13 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
   switch (isa) {
 #if QMATH_CPU_X86
     case Isa::kAvx512Vnni:
-      return {kernel_avx512vnni, epilogue_avx512<TC>,      pack_a_avx512<TA>, 1,
+      return {kernel_avx512vnni,         epilogue_avx512<TC>,  pack_a_avx512<TA>, 1,
               epilogue_avx512<TC, true>, BPackLayout::kInt8K4, kKcGroups};
     case Isa::kAvx2:
       if (maddubs)
         return {kernel_avx2_maddubs, epilogue_avx2<TC>, pack_a_generic<std::uint8_t, TA>, 1,
                 epilogue_avx2<TC>,   BPackLayout::kInt8K4, kKcGroups};
-      return {kernel_avx2,       epilogue_avx2<TC>,       pack_a_generic<std::int16_t, TA>, 2,
+      return {kernel_avx2,       epilogue_avx2<TC>,     pack_a_generic<std::int16_t, TA>, 2,
               epilogue_avx2<TC>, BPackLayout::kInt16K2, kKcGroupsInt16};
 #endif
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
@@ -306,7 +306,7 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const std::size_t panel_elems = std::size_t(kgroups) * kMr * kKGroup;
   const int budget_panels = std::max<int>(1, int(kABlockBytes / (panel_elems * sizeof(AE))));
   const int a_panels = std::min(budget_panels, ceil_div(m1 - m0, kMr));
-  // K blocks of at most kKcGroups groups, of equal size (no short tail block).
+  // K blocks of at most ops.kc_groups groups, of equal size (no short tail block).
   const int kc_groups = ceil_div(kgroups, ceil_div(kgroups, j.ops.kc_groups));
   const std::size_t b_group_bytes = std::size_t(kNr) * kKGroup * (j.ops.b_layout == BPackLayout::kInt16K2 ? 2 : 1);
   AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
