@@ -250,10 +250,10 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
               epilogue_avx512<TC, true>, BPackLayout::kInt8K4, kKcGroups};
     case Isa::kAvx2:
       if (maddubs)
-        return {kernel_avx2_maddubs, epilogue_avx2<TC>, pack_a_generic<std::uint8_t, TA>, 1,
-                epilogue_avx2<TC>,   BPackLayout::kInt8K4, kKcGroups};
-      return {kernel_avx2,       epilogue_avx2<TC>,     pack_a_generic<std::int16_t, TA>, 2,
-              epilogue_avx2<TC>, BPackLayout::kInt16K2, kKcGroupsInt16};
+        return {kernel_avx2_maddubs,     epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
+                epilogue_avx2<TC, true>, BPackLayout::kInt8K4, kKcGroups};
+      return {kernel_avx2,             epilogue_avx2<TC>,     pack_a_generic<std::int16_t, TA>, 2,
+              epilogue_avx2<TC, true>, BPackLayout::kInt16K2, kKcGroupsInt16};
 #endif
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
     case Isa::kAvxVnni:

@@ -223,7 +223,9 @@ QMATH_TARGET_AVX2 inline __m256i add_zero_point_saturate_avx2(__m256 x, std::int
 // 8-lane equivalent of epilogue_avx512 (same bit-exactness argument). The int32 -> float conversion and the
 // multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an integer is
 // explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
-template <class TC>
+// kStream: 8-lane chunks of 4-byte outputs (int32, float) whose address is 32-byte aligned are written with
+// non-temporal stores (VMOVNTDQ / VMOVNTPS); the caller issues _mm_sfence() before C is published.
+template <class TC, bool kStream = false>
 QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, int ld,
                                             const std::int32_t* row_comp, int rows, const std::int32_t* col_comp,
                                             int n0, int cols, TC* out, std::int64_t ldc) {
@@ -241,6 +243,7 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
     TC* orow = out + std::int64_t(r) * ldc;
     int j = 0;
     for (; j + 8 <= cols; j += 8) {
+      const bool stream_chunk = kStream && (reinterpret_cast<std::uintptr_t>(orow + j) & 31) == 0;
       __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(drow + j)), rc);
       v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_comp + j)));
       if (e.bias) {
@@ -259,7 +262,10 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
         const __m256 lo = _mm256_set1_ps(e.float_clamp_min), hi = _mm256_set1_ps(e.float_clamp_max);
         y = _mm256_blendv_ps(y, lo, _mm256_cmp_ps(y, lo, _CMP_LT_OQ));
         y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
-        _mm256_storeu_ps(orow + j, y);
+        if (stream_chunk)
+          _mm256_stream_ps(orow + j, y);
+        else
+          _mm256_storeu_ps(orow + j, y);
       } else {
         if (scaled) {
           const std::int32_t zp = e.output_zero_point;
@@ -285,7 +291,10 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
           v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.qmin)), _mm256_set1_epi32(ob.qmax));
         }
         if constexpr (kInt32Out) {
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(orow + j), v);
+          if (stream_chunk)
+            _mm256_stream_si256(reinterpret_cast<__m256i*>(orow + j), v);
+          else
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(orow + j), v);
         } else {
           alignas(32) std::int32_t q[8];
           _mm256_store_si256(reinterpret_cast<__m256i*>(q), v);
