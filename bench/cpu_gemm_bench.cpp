@@ -5,6 +5,14 @@
 // Benchmark names: <method>/<shape> with shape MxNxK; B is the weight operand stored N x K (K-contiguous).
 //   qmath_s8s8_<isa>        pre-packed B, int32 output (raw accumulator)
 //   qmath_u8s8_<isa>        the same with uint8 A
+//   qmath_s8s8_<isa>_t1, _t2  qmath_s8s8_<best isa> on 1 and 2 threads (GemmOptions::threads), GOPs from wall
+//                           time (the other benchmarks use the process's CPU time)
+//   qmath_s8s8_avx2_maddubs       weights in [-64, 64] (every packed k pair has |w0| + |w1| <= 128): pack_b picks the
+//                                 exact VPMADDUBSW kernel
+//   qmath_s8s8_avx2_int16_w64     the same weights forced into the int16 layout (exact VPMADDWD kernel), for a
+//                                 same-data comparison with qmath_s8s8_avx2_maddubs
+//   qmath_u8s8_avx2_saturating    full-range weights, GemmOptions::saturate_int16_pairs: the arithmetic of
+//                                 onednn_u8s8 on an AVX2 CPU (not exact)
 //   qmath_s8s8_ldc_pad16    the same as qmath_s8s8_<best isa> with C rows padded by 16 elements
 //   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
 //   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
@@ -12,6 +20,7 @@
 //   onednn_s8s8, onednn_u8s8         dnnl_gemm_*s32, int32 output
 //   onednn_s8s8_plus_requant         dnnl_gemm_s8s8s32 then a separate vectorised requantization pass (same math)
 //   eigen_f32               Eigen GEMM in float
+//   onednn_f32              dnnl_sgemm (FP32 anchor), row-major A x B^T like the others
 //   reference               qmath::gemm_reference
 // oneDNN runs single-threaded: main() re-executes the program with OMP_NUM_THREADS=1 unless it is already set.
 #include <unistd.h>
@@ -99,17 +108,32 @@ struct FusedEpilogue {
   }
 };
 
+// How the B of a qmath benchmark is made and packed.
+enum class Weights {
+  kFull,            // uniform over int8, packed by pack_b
+  kBounded,         // uniform over [-64, 64]: every k pair fits VPMADDUBSW; packed by pack_b
+  kBoundedInt16,    // the same values forced into the int16 layout
+  kSaturating,      // uniform over int8, GemmOptions::saturate_int16_pairs (oneDNN's AVX2 u8s8 arithmetic)
+};
+
 // ldc_pad > 0 pads C's rows (a C row stride that is not a power of two).
 template <class TA>
-void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad) {
+void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad, int threads, Weights w) {
   const auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
-  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  const auto packed = qmath::cpu::pack_b(qmath::col_major(b.data(), s.k, s.n), 0);
+  auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+  if (w != Weights::kFull)
+    for (std::int8_t& x : b) x = static_cast<std::int8_t>(x / 2);  // [-64, 63]
+  using qmath::cpu::detail::BPackLayout;
+  const BPackLayout int16 = BPackLayout::kInt16K2, int8 = BPackLayout::kInt8K4;
+  const BPackLayout* force = w == Weights::kBoundedInt16 ? &int16 : w == Weights::kSaturating ? &int8 : nullptr;
+  const auto packed = qmath::cpu::detail::pack_b_for(isa, qmath::MatrixView<const std::int8_t>(qmath::col_major(b.data(), s.k, s.n)), 0, force);
+  qmath::cpu::GemmOptions opt{isa, threads};
+  opt.saturate_int16_pairs = w == Weights::kSaturating;
   const int ldc = s.n + ldc_pad;
   OutputVector<std::int32_t> c(std::size_t(s.m) * ldc);
   const Epilogue e;
   for (auto _ : state) {
-    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{qmath::row_major(a.data(), s.m, s.k), &packed, qmath::row_major(c.data(), s.m, s.n, ldc), 0, e}, {isa, 1});
+    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{qmath::row_major(a.data(), s.m, s.k), &packed, qmath::row_major(c.data(), s.m, s.n, ldc), 0, e}, opt);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -214,6 +238,24 @@ void bm_onednn(benchmark::State& state, Shape s) {
   set_counters(state, s);
 }
 
+void bm_onednn_f32(benchmark::State& state, Shape s) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> a(std::size_t(s.m) * s.k), b(std::size_t(s.n) * s.k);
+  OutputVector<float> c(std::size_t(s.m) * s.n);
+  for (float& x : a) x = d(rng);
+  for (float& x : b) x = d(rng);
+  for (auto _ : state) {
+    if (dnnl_sgemm('N', 'T', s.m, s.n, s.k, 1.0f, a.data(), s.k, b.data(), s.k, 0.0f, c.data(), s.n) != dnnl_success) {
+      state.SkipWithError("dnnl_sgemm failed");
+      break;
+    }
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
 // oneDNN GEMM into int32, then the same output stage as a separate pass over C (qmath's vectorised epilogue).
 void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
@@ -245,7 +287,7 @@ void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
 
 void register_all() {
   std::vector<Shape> squares, inference;
-  for (int n : {64, 128, 256, 512, 1024, 2048}) squares.push_back({n, n, n});
+  for (int n : {64, 128, 256, 512, 768, 1024, 1536, 2048}) squares.push_back({n, n, n});
   // Fully connected layers (batch x out x in) and two im2col convolutions (ResNet 3x3: 56x56x64 -> 64 and
   // 14x14x256 -> 256).
   for (int batch : {1, 16, 64})
@@ -265,12 +307,34 @@ void register_all() {
     for (Isa isa : paths) {
       if (isa == Isa::kScalar && double(s.m) * s.n * s.k > 512.0 * 512 * 512) continue;  // too slow to matter
       benchmark::RegisterBenchmark((std::string("qmath_s8s8_") + qmath::isa_name(isa) + shape).c_str(),
-                                   bm_qmath<std::int8_t>, s, isa, 0)
+                                   bm_qmath<std::int8_t>, s, isa, 0, 1, Weights::kFull)
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
     }
-    benchmark::RegisterBenchmark(("qmath_u8s8_" + std::string(qmath::isa_name(paths.front())) + shape).c_str(),
-                                 bm_qmath<std::uint8_t>, s, paths.front(), 0)
+    const std::string best = qmath::isa_name(paths.front());
+    for (int threads : {1, 2})
+      benchmark::RegisterBenchmark(("qmath_s8s8_" + best + "_t" + std::to_string(threads) + shape).c_str(),
+                                   bm_qmath<std::int8_t>, s, paths.front(), 0, threads, Weights::kFull)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    if (qmath::isa_available(Isa::kAvx2)) {
+      benchmark::RegisterBenchmark(("qmath_s8s8_avx2_maddubs" + shape).c_str(), bm_qmath<std::int8_t>, s, Isa::kAvx2,
+                                   0, 1, Weights::kBounded)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("qmath_u8s8_avx2_saturating" + shape).c_str(), bm_qmath<std::uint8_t>, s,
+                                   Isa::kAvx2, 0, 1, Weights::kSaturating)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("qmath_s8s8_avx2_int16_w64" + shape).c_str(), bm_qmath<std::int8_t>, s,
+                                   Isa::kAvx2, 0, 1, Weights::kBoundedInt16)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RegisterBenchmark(("qmath_u8s8_" + best + shape).c_str(),
+                                 bm_qmath<std::uint8_t>, s, paths.front(), 0, 1,
+                                 Weights::kFull)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("qmath_s8s8_oneshot" + shape).c_str(), bm_qmath_oneshot, s)
@@ -290,13 +354,16 @@ void register_all() {
     benchmark::RegisterBenchmark(("onednn_u8s8" + shape).c_str(), bm_onednn<std::uint8_t>, s)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("onednn_f32" + shape).c_str(), bm_onednn_f32, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
 #endif
   }
   // int32 C with power-of-two row stride vs a padded stride (ldc = N + 16), best path.
   for (int n : {1024, 2048}) {
     const Shape s{n, n, n};
     benchmark::RegisterBenchmark(("qmath_s8s8_ldc_pad16/" + s.name()).c_str(), bm_qmath<std::int8_t>, s, paths.front(),
-                                 16)
+                                 16, 1, Weights::kFull)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
   }
@@ -305,7 +372,8 @@ void register_all() {
     const Shape s{64, 1024, 64};
     for (Isa isa : paths) {
       const std::string suffix = std::string(qmath::isa_name(isa)) + "/" + s.name();
-      benchmark::RegisterBenchmark(("qmath_s8s8_" + suffix).c_str(), bm_qmath<std::int8_t>, s, isa, 0)
+      benchmark::RegisterBenchmark(("qmath_s8s8_" + suffix).c_str(), bm_qmath<std::int8_t>, s, isa, 0, 1,
+                                   Weights::kFull)
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(("qmath_i32_scaled_" + suffix).c_str(), bm_qmath_i32_scaled, s, isa)

@@ -19,16 +19,7 @@
 
 #include "../epilogue_fields.hpp"
 #include "../gemm_args_support.hpp"
-
-namespace qtest {
-// PackedGemmArgs from the positional form (A row-major with lda, C row-major with ldc).
-template <class TA, class TB, class TC>
-qmath::cpu::PackedGemmArgs<TA, TB, TC> packed_args(GemmShape s, const TA* a, std::int64_t lda, std::int32_t za,
-                                                   const qmath::cpu::PackedB<TB>& b, TC* c, std::int64_t ldc,
-                                                   const qmath::Epilogue& e) {
-  return {qmath::row_major(a, s.m, s.k, lda), &b, qmath::row_major(c, s.m, s.n, ldc), za, e};
-}
-}  // namespace qtest
+#include "packed_args.hpp"
 
 namespace {
 
@@ -352,8 +343,8 @@ void check_epilogue_paths(std::mt19937& rng) {
                                             expect.data(), ld);
     for (Isa isa : runnable_paths()) {
       std::vector<TC> got(std::size_t(rows) * ld, TC(7));
-      path_ops<std::int8_t, TC>(isa).epilogue(e, dot.data(), ld, row_comp.data(), rows, col_comp.data(), n0, width,
-                                              got.data(), ld);
+      path_ops<std::int8_t, TC>(isa, false).epilogue(e, dot.data(), ld, row_comp.data(), rows, col_comp.data(), n0,
+                                                     width, got.data(), ld);
       INFO("path " << qmath::isa_name(isa) << " trial " << trial << " width " << width);
       REQUIRE(same_bits(got, expect));
     }

@@ -12,15 +12,19 @@
 //     cpu::gemm(cpu::PackedGemmArgs{a, &pb, c, za, epilogue}, options) many times (pb is immutable and may be shared
 //     by threads). A PackedB runs on every path, whatever path is chosen later.
 //
-// Paths (GemmOptions::isa, a qmath::Isa; qmath/isa.hpp): kernels for kScalar, kAvx2, kAvxVnni and kAvx512Vnni.
-// kAuto picks the best kernel at or below the process cap (QMATH_MAX_ISA / set_max_isa) that the CPU runs; a named
-// path that the CPU or compiler cannot run, or that is above the cap, is an error, never a silent fallback. There is
-// no AVX-512 kernel without VNNI: kAvx512 means "AVX-512 instructions allowed, VNNI not" and runs the best kernel
-// below it (AVX-VNNI, else AVX2); resolved_isa_for_gemm() tells which.
-// All paths compute the same wrapping 32-bit dot products of A' = A + 128 (int8 A) or A (uint8 A) with
+// Paths (GemmOptions::isa, through the registry of qmath/isa.hpp): kAuto picks the best kernel at or below the
+// process cap (QMATH_MAX_ISA) that the CPU runs (AVX-512 VNNI > AVX-VNNI > AVX2 > scalar; kAvx512 has no kernel of
+// its own and runs AVX-VNNI or AVX2); a named path that the CPU, the compiler or the cap rules out is an error, never
+// a silent fallback. All paths compute the same wrapping 32-bit dot products of A' = A + 128 (int8 A) or A (uint8 A) with
 // B' = B (int8 B) or B - 128 (uint8 B); the offsets go into the zero-point compensation (see detail/pack.hpp), so
-// signed x signed runs on VPDPBUSD (unsigned x signed) exactly. The AVX2 path widens both operands to int16 before
-// VPMADDWD (exact; VPMADDUBSW would saturate).
+// signed x signed runs on VPDPBUSD (unsigned x signed) exactly. The AVX2 path multiplies int16 operands with VPMADDWD
+// (exact for every input; B is widened once, when packed), or, for a B whose packed k pairs satisfy
+// |B'0| + |B'1| <= 128 (checked when B is packed), uint8 x int8 with VPMADDUBSW, which cannot saturate then.
+//
+// Packed B layout: pack_b packs for the path kAuto resolves to on this CPU: int16 pairs (detail::BPackLayout::
+// kInt16K2) for the AVX2 path unless the VPMADDUBSW bound holds, int8 groups of 4 (kInt8K4) otherwise. A GEMM on a
+// path that does not take the PackedB's layout converts the packed panels into a temporary for that call (O(K N),
+// as a one-shot GEMM packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
 //
 // Threading: GemmOptions::threads (default 1) std::threads are started for this call and joined before it returns
 // (no global pool); the work is split over 32-column panels of B, or over rows of A when N is narrow. Results do
@@ -45,6 +49,7 @@
 #include <qmath/cpu/detail/kernel_avxvnni.hpp>
 #include <qmath/cpu/detail/kernel_scalar.hpp>
 #include <qmath/cpu/detail/pack.hpp>
+#include <qmath/cpu/detail/saturating.hpp>
 #include <qmath/epilogue.hpp>
 #include <qmath/error.hpp>
 #include <qmath/gemm_args.hpp>
@@ -54,8 +59,8 @@
 namespace qmath {
 namespace cpu {
 
-// GEMM kernel paths: kScalar (portable C++), kAvx2 (exact int16 widening + VPMADDWD), kAvxVnni (256-bit VEX
-// VPDPBUSD), kAvx512Vnni (512-bit VPDPBUSD).
+// GEMM kernel paths: kScalar (portable C++), kAvx2 (exact int16 VPMADDWD, or VPMADDUBSW where proven exact),
+// kAvxVnni (256-bit VEX VPDPBUSD), kAvx512Vnni (512-bit VPDPBUSD).
 constexpr unsigned kGemmKernels = isa_bit(Isa::kScalar) |
                                   (QMATH_CPU_X86 ? isa_bit(Isa::kAvx2) | isa_bit(Isa::kAvx512Vnni) : 0u) |
                                   (QMATH_CPU_HAS_AVXVNNI_TARGET ? isa_bit(Isa::kAvxVnni) : 0u);
@@ -68,17 +73,21 @@ inline Isa resolved_isa_for_gemm(Isa requested = Isa::kAuto) {
 struct GemmOptions {
   Isa isa = Isa::kAuto;
   int threads = 1;  // >= 1; std::threads started and joined by this call
+  // Opt-in, not exact: add each k pair's two products in int16 with saturation, as oneDNN's / MLAS's AVX2 u8s8
+  // kernels do (VPMADDUBSW), to reproduce their results bit for bit. The result is then that of
+  // cpu::gemm_reference_int16_saturating (detail/saturating.hpp), on every path.
+  bool saturate_int16_pairs = false;
 };
 
 template <class TB>
 class PackedB;
 namespace detail {
 template <class TB>
-PackedB<TB> pack_b_validated(const MatrixView<const TB>& b, std::int32_t zb);
+PackedB<TB> pack_b_for(Isa isa, const MatrixView<const TB>& b, std::int32_t zb, const BPackLayout* force = nullptr);
 }  // namespace detail
 
-// B packed once for many GEMMs: the packed int8 panels (layout in detail/pack.hpp) and the column sums of B'. The
-// zero point zb is fixed at packing. Immutable after packing; copyable and movable.
+// B packed once for many GEMMs: the packed panels (int8 or int16, layouts in detail/pack.hpp) and the column sums of
+// B'. The zero point zb is fixed at packing. Immutable after packing; copyable and movable.
 template <class TB>
 class PackedB {
   static_assert(std::is_same<TB, std::int8_t>::value || std::is_same<TB, std::uint8_t>::value, "B must be int8/uint8");
@@ -89,40 +98,66 @@ class PackedB {
   int n() const { return n_; }
   std::int32_t zero_point() const { return zb_; }
   bool empty() const { return k_ == 0; }
-  // Packed panels: ceil(N/32) * ceil(K/4) * 128 bytes, 64-byte aligned.
+  // How the panels are stored (detail/pack.hpp), chosen at packing for the path that will run them.
+  detail::BPackLayout layout() const { return layout_; }
+  // True when every packed k pair of B' satisfies |B'0| + |B'1| <= 128 (detail::pairs_fit_int16): the AVX2 path may
+  // then use VPMADDUBSW exactly.
+  bool pairs_fit_int16() const { return pairs_fit_int16_; }
+  // Packed panels, 64-byte aligned: ceil(N/32) * ceil(K/4) * 128 elements of int8 (kInt8K4) or int16 (kInt16K2).
   const std::int8_t* data() const { return data_.as<const std::int8_t>(); }
   // Sums over k of B' = B - b_offset per column, padded with zeros to a multiple of 32 columns.
   const std::int32_t* column_sums() const { return col_sum_.data(); }
 
  private:
   template <class T>
-  friend PackedB<T> detail::pack_b_validated(const MatrixView<const T>& b, std::int32_t zb);
+  friend PackedB<T> detail::pack_b_for(Isa isa, const MatrixView<const T>& b, std::int32_t zb,
+                                       const detail::BPackLayout* force);
   int k_ = 0, n_ = 0;
   std::int32_t zb_ = 0;
+  detail::BPackLayout layout_ = detail::BPackLayout::kInt8K4;
+  bool pairs_fit_int16_ = false;
   detail::AlignedBuffer data_;
   std::vector<std::int32_t> col_sum_;
 };
 
 namespace detail {
-// Packs B without checking it (callers have validated it).
+
+// The packed B layout that the (resolved) path runs directly: the AVX2 path takes int16 pairs unless VPMADDUBSW is
+// proven exact for this B.
+inline BPackLayout preferred_b_layout(Isa isa, bool pairs_fit) {
+  return isa == Isa::kAvx2 && !pairs_fit ? BPackLayout::kInt16K2 : BPackLayout::kInt8K4;
+}
+
+// pack_b of a validated B for a resolved path, or in the layout *force when force is not null (tests and
+// benchmarks).
 template <class TB>
-PackedB<TB> pack_b_validated(const MatrixView<const TB>& b, std::int32_t zb) {
-  PackedB<TB> p;
+PackedB<TB> pack_b_for(Isa isa, const MatrixView<const TB>& b, std::int32_t zb, const BPackLayout* force) {
   const int k = b.rows, n = b.cols;
-  const int panels = ceil_div(n, kNr), kgroups = ceil_div(k, kKGroup);
-  p.data_ = AlignedBuffer(std::size_t(panels) * kgroups * kNr * kKGroup);
-  p.col_sum_.assign(std::size_t(panels) * kNr, 0);
-  pack_b(k, n, b.data, b.stride, b.order == Order::kRowMajor ? BLayout::kKxN : BLayout::kNxK,
-         p.data_.template as<std::int8_t>(), p.col_sum_.data());
+  PackedB<TB> p;
+  const std::size_t elems = packed_b_elements(k, n);
+  AlignedBuffer bytes(elems);
+  p.col_sum_.assign(std::size_t(ceil_div(n, kNr)) * kNr, 0);
+  pack_b(k, n, b.data, b.stride, b.order == Order::kRowMajor ? BLayout::kKxN : BLayout::kNxK, bytes.as<std::int8_t>(),
+         p.col_sum_.data());
+  p.pairs_fit_int16_ = pairs_fit_int16(k, n, bytes.as<std::int8_t>());
+  p.layout_ = force ? *force : preferred_b_layout(isa, p.pairs_fit_int16_);
+  if (p.layout_ == BPackLayout::kInt16K2) {
+    p.data_ = AlignedBuffer(elems * sizeof(std::int16_t));
+    widen_packed_b(k, n, bytes.as<std::int8_t>(), p.data_.template as<std::int16_t>());
+  } else {
+    p.data_ = std::move(bytes);
+  }
   p.k_ = k;
   p.n_ = n;
   p.zb_ = zb;
   return p;
 }
+
 }  // namespace detail
 
-// Packs the K x N matrix B (row- or column-major view) with zero point zb. Throws qmath::error on bad arguments.
-// K is checked against the accumulator bound for any A here, and for the actual A when the GEMM runs.
+// Packs the K x N matrix B (row- or column-major view) with zero point zb, in the layout of the path kAuto resolves
+// to (see the top of this file). Throws qmath::error on bad arguments. K is checked against the accumulator bound for
+// any A here, and for the actual A when the GEMM runs.
 template <class TB>
 PackedB<TB> pack_b(MatrixView<const TB> b, std::int32_t zb) {
   const char* where = "cpu::pack_b";
@@ -131,7 +166,7 @@ PackedB<TB> pack_b(MatrixView<const TB> b, std::int32_t zb) {
   const std::int64_t kmax = max_k_for_int32(QuantRange{-128, 127}, 0, full_range<TB>(), zb);
   qmath::detail::require(b.rows <= kmax, where, "K = ", b.rows, " can overflow the int32 accumulator for any A: at most ",
                          kmax);
-  return detail::pack_b_validated(b, zb);
+  return detail::pack_b_for(qmath::resolve_isa(Isa::kAuto, kGemmKernels, where), b, zb);
 }
 template <class TB>
 PackedB<TB> pack_b(MatrixView<TB> b, std::int32_t zb) {
@@ -186,21 +221,37 @@ struct PathOps {
   PackAFn<TA> pack_a;
   int a_elem_bytes;                 // 2: A packed as int16 (AVX2), 1: uint8
   EpilogueFn<TC> epilogue_stream;   // the same results, written with non-temporal stores where the path has them
+  BPackLayout b_layout;             // the packed B layout the kernel reads
+  int kc_groups;                    // K block (groups of 4 k) for the cache blocking of run_block
 };
 
+// K blocks: the B sub-panel of one K block (kc_groups * 128 B elements) stays in L1 while the A panels pass.
+constexpr int kKcGroups = 160;       // int8 B: 20 KiB
+constexpr int kKcGroupsInt16 = 64;   // int16 B: 16 KiB
+
+// The kernels of a resolved path; `maddubs` selects the AVX2 VPMADDUBSW kernel (only for a B with pairs_fit_int16).
 template <class TA, class TC>
-PathOps<TA, TC> path_ops(Isa isa) {
+PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
   switch (isa) {
 #if QMATH_CPU_X86
     case Isa::kAvx512Vnni:
-      return {kernel_avx512vnni, epilogue_avx512<TC>, pack_a_avx512<TA>, 1, epilogue_avx512<TC, true>};
-    case Isa::kAvx2: return {kernel_avx2, epilogue_avx2<TC>, pack_a_generic<std::int16_t, TA>, 2, epilogue_avx2<TC>};
+      return {kernel_avx512vnni,         epilogue_avx512<TC>,  pack_a_avx512<TA>, 1,
+              epilogue_avx512<TC, true>, BPackLayout::kInt8K4, kKcGroups};
+    case Isa::kAvx2:
+      if (maddubs)
+        return {kernel_avx2_maddubs,     epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
+                epilogue_avx2<TC, true>, BPackLayout::kInt8K4, kKcGroups};
+      return {kernel_avx2,             epilogue_avx2<TC>,     pack_a_generic<std::int16_t, TA>, 2,
+              epilogue_avx2<TC, true>, BPackLayout::kInt16K2, kKcGroupsInt16};
 #endif
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
     case Isa::kAvxVnni:
-      return {kernel_avxvnni, epilogue_avx2<TC>, pack_a_generic<std::uint8_t, TA>, 1, epilogue_avx2<TC>};
+      return {kernel_avxvnni,    epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
+              epilogue_avx2<TC>, BPackLayout::kInt8K4, kKcGroups};
 #endif
-    default: return {kernel_scalar, epilogue_scalar<TC>, pack_a_generic<std::uint8_t, TA>, 1, epilogue_scalar<TC>};
+    default:
+      return {kernel_scalar,       epilogue_scalar<TC>,  pack_a_generic<std::uint8_t, TA>, 1,
+              epilogue_scalar<TC>, BPackLayout::kInt8K4, kKcGroups};
   }
 }
 
@@ -232,10 +283,9 @@ bool streams_output(GemmShape s, std::int64_t ldc) {
 }
 
 // Cache blocking. For each block of A rows (packed, ~192 KiB: stays in L2) and each 32-column B panel, K is swept
-// in blocks of at most kKcGroups groups: the B sub-panel (at most kKcGroups * 128 bytes = 20 KiB) stays in L1 while
-// every A panel of the block passes, and the int32 tiles of the block (rows x 32) are accumulated across K blocks;
-// after the last K block the fused epilogue turns them into C while they are still in cache.
-constexpr int kKcGroups = 160;
+// in blocks of at most ops.kc_groups groups: the B sub-panel stays in L1 while every A panel of the block passes,
+// and the int32 tiles of the block (rows x 32) are accumulated across K blocks; after the last K block the fused
+// epilogue turns them into C while they are still in cache.
 constexpr std::size_t kABlockBytes = 192 * 1024;
 
 template <class AE, class TA, class TC>
@@ -244,8 +294,9 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const std::size_t panel_elems = std::size_t(kgroups) * kMr * kKGroup;
   const int budget_panels = std::max<int>(1, int(kABlockBytes / (panel_elems * sizeof(AE))));
   const int a_panels = std::min(budget_panels, ceil_div(m1 - m0, kMr));
-  // K blocks of at most kKcGroups groups, of equal size (no short tail block).
-  const int kc_groups = ceil_div(kgroups, ceil_div(kgroups, kKcGroups));
+  // K blocks of at most ops.kc_groups groups, of equal size (no short tail block).
+  const int kc_groups = ceil_div(kgroups, ceil_div(kgroups, j.ops.kc_groups));
+  const std::size_t b_group_bytes = std::size_t(kNr) * kKGroup * (j.ops.b_layout == BPackLayout::kInt16K2 ? 2 : 1);
   AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
   AlignedBuffer acc(sizeof(std::int32_t) * std::size_t(a_panels) * kMr * kNr);
   std::vector<std::int32_t> row_comp(std::size_t(a_panels) * kMr);
@@ -257,12 +308,12 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
                    a_pack.as<AE>() + q * panel_elems, row_comp.data() + q * kMr);
     for (int i = 0; i < np * kMr; ++i) row_comp[i] = qmath::detail::wrap_mul(-j.zb_prime, row_comp[i]);
     for (int p = p0; p < p1; ++p) {
-      const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
+      const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * b_group_bytes;
       for (int g0 = 0; g0 < kgroups; g0 += kc_groups) {
         const int gc = std::min(kc_groups, kgroups - g0);
         for (int q = 0; q < np; ++q)
           j.ops.kernel(std::min(kMr, rows_b - q * kMr), gc, a_pack.as<AE>() + q * panel_elems + g0 * kMr * kKGroup,
-                       bp + std::size_t(g0) * kNr * kKGroup, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
+                       bp + std::size_t(g0) * b_group_bytes, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
       }
       const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
       j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>(), kNr, row_comp.data(), rows_b, j.col_comp + n0, n0, cols,
@@ -271,26 +322,60 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   }
 }
 
-// Runs a validated GEMM on path `isa` with `threads` threads.
+// The kernels of the saturating mode (GemmOptions::saturate_int16_pairs): VPMADDUBSW on AVX2 (AVX-512 and AVX-VNNI
+// CPUs run AVX2 too), the scalar saturating kernel where the CPU has no AVX2.
+template <class TA, class TC>
+PathOps<TA, TC> path_ops_saturating(Isa isa) {
+  PathOps<TA, TC> ops = path_ops<TA, TC>(Isa::kScalar, false);
+#if QMATH_CPU_X86
+  if (isa != Isa::kScalar) return path_ops<TA, TC>(Isa::kAvx2, true);  // every resolved x86 SIMD path implies AVX2
+#endif
+  ops.kernel = kernel_scalar_saturating;
+  return ops;
+}
+
+// Whether `isa` (resolved) runs `pb` on the VPMADDUBSW kernel: only the AVX2 path, only for a PackedB in the int8
+// layout whose k pairs were proven to fit int16 when it was packed.
+template <class TB>
+bool runs_maddubs(Isa isa, const PackedB<TB>& pb) {
+  return isa == Isa::kAvx2 && pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16();
+}
+
+// Runs a validated GEMM on the resolved path `isa` with `threads` threads.
 template <class TA, class TB, class TC>
-void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads) {
+void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool saturate) {
   const GemmShape s{args.c.rows, args.c.cols, args.a.cols};
   const TA* a = args.a.data;
   const std::int64_t lda = args.a.stride, ldc = args.c.stride;
-  const std::int32_t za = args.a_zero_point, zb = args.b->zero_point();
-  const std::int8_t* b_packed = args.b->data();
-  const std::int32_t* col_sum = args.b->column_sums();
+  const std::int32_t za = args.a_zero_point;
+  const PackedB<TB>& pb = *args.b;
   TC* c = args.c.data;
   const Epilogue& e = args.epilogue;
   using qmath::detail::wrap_add;
   using qmath::detail::wrap_mul;
-  const std::int32_t za_p = za + a_offset<TA>(), zb_p = zb + b_offset<TB>();
+  const std::int32_t* col_sum = pb.column_sums();
+  const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
+  const PathOps<TA, TC> ops =
+      saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
+  // A PackedB in another layout than the kernel reads is converted for this call.
+  const std::int8_t* b_packed = pb.data();
+  AlignedBuffer converted;
+  if (ops.b_layout != pb.layout()) {
+    const std::size_t elems = packed_b_elements(s.k, s.n);
+    if (ops.b_layout == BPackLayout::kInt16K2) {
+      converted = AlignedBuffer(elems * sizeof(std::int16_t));
+      widen_packed_b(s.k, s.n, pb.data(), converted.as<std::int16_t>());
+    } else {
+      converted = AlignedBuffer(elems);
+      narrow_packed_b(s.k, s.n, reinterpret_cast<const std::int16_t*>(pb.data()), converted.as<std::int8_t>());
+    }
+    b_packed = converted.as<const std::int8_t>();
+  }
   const int panels = ceil_div(s.n, kNr);
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
   for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
-  GemmJob<TA, TC> job{s,  a,  lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, path_ops<TA, TC>(isa),
-                      streams_output<TC>(s, ldc)};
+  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc)};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.ops.a_elem_bytes == 2)
@@ -368,19 +453,22 @@ void gemm(const PackedGemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   qmath::detail::validate_gemm_except_b<TA, TB, TC>(where, args.a, args.a_zero_point, b.k(), b.n(), b.zero_point(),
                                                     args.c, args.epilogue, true);
   detail::can_implement(where, args.a, args.c);
-  detail::run_gemm<TA, TB, TC>(args, detail::resolve_isa(options, where), options.threads);
+  detail::run_gemm<TA, TB, TC>(args, detail::resolve_isa(options, where), options.threads,
+                               options.saturate_int16_pairs);
 }
 
-// One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally.
+// One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally, for the path it runs.
 template <class TA, class TB, class TC>
 void gemm(const GemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   const char* where = "cpu::gemm";
   validate(args, where);
   detail::can_implement(where, args.a, args.c);
   const Isa isa = detail::resolve_isa(options, where);
-  const PackedB<TB> b = detail::pack_b_validated(args.b, args.b_zero_point);
+  const detail::BPackLayout int8 = detail::BPackLayout::kInt8K4;  // the saturating kernels read int8 pairs
+  const PackedB<TB> b =
+      detail::pack_b_for(isa, args.b, args.b_zero_point, options.saturate_int16_pairs ? &int8 : nullptr);
   detail::run_gemm<TA, TB, TC>(PackedGemmArgs<TA, TB, TC>{args.a, &b, args.c, args.a_zero_point, args.epilogue}, isa,
-                               options.threads);
+                               options.threads, options.saturate_int16_pairs);
 }
 
 }  // namespace cpu

@@ -1,10 +1,15 @@
-// qmath/cpu/detail/kernel_avx2.hpp - exact AVX2 micro-kernel (int16 widening + VPMADDWD) and vectorised epilogue.
+// qmath/cpu/detail/kernel_avx2.hpp - AVX2 micro-kernels and vectorised epilogue.
 //
-// VPMADDUBSW would saturate pair sums to int16 ({255, 255} x {127, 127} -> 32767, not 64770), so A' is packed as
-// int16 and B' is sign-extended to int16 (VPMOVSXBW) before VPMADDWD, whose pair sums (at most 2 * 255 * 128)
-// cannot overflow; the int32 adds wrap like the scalar kernel. The packed B group of 4 k per column gives, per
-// VPMADDWD, two partial sums per column (k0 + k1, k2 + k3); they are added pairwise (VPHADDD) when the tile is
-// stored. Sub-tile: 6 rows x 8 columns (12 ymm accumulators), swept over the kMr x kNr tile.
+// kernel_avx2 (exact for every input): A' packed as int16, B' widened to int16 once at packing (BPackLayout::kInt16K2),
+// VPMADDWD of a broadcast A' pair (k, k+1) with 8 columns x 2 k of B' gives per column A'0 B'0 + A'1 B'1 (at most
+// 2 * 255 * 128 in magnitude: no overflow), added to int32 accumulators with wrapping VPADDD like the scalar kernel.
+// Micro-tile 6 rows x 16 columns: 12 ymm accumulators, 2 B' loads and 6 A' broadcasts (VPBROADCASTD from memory)
+// per k pair, 2 free registers; the kMr x kNr tile is swept as 2 x 2 micro-tiles. Each int32 lane is one column,
+// so the tile is stored without a horizontal reduction.
+//
+// kernel_avx2_maddubs (exact only for a B whose packed pairs satisfy pairs_fit_int16, checked when B is packed):
+// uint8 A', int8 B' in BPackLayout::kInt8K4; VPMADDUBSW gives the int16 pair sums A'0 B'0 + A'1 B'1 (never saturated
+// under that bound), VPMADDWD with ones adds the two pairs of a 4-k group into int32. Same 6 x 16 micro-tile.
 #pragma once
 
 #include <cstdint>
@@ -27,55 +32,134 @@ namespace qmath {
 namespace cpu {
 namespace detail {
 
+// Stores (or adds to) R rows x 16 columns of the int32 tile (row stride kNr).
 template <int R>
-QMATH_TARGET_AVX2 inline void kernel_avx2_rows(int kgroups, const std::int16_t* a, const std::int8_t* b,
-                                               std::int32_t* tile, bool accumulate) {
-  for (int c0 = 0; c0 < kNr; c0 += 8) {
-    __m256i lo[R], hi[R];
+QMATH_TARGET_AVX2 inline void store_tile_avx2(const __m256i (&acc)[R][2], std::int32_t* tile, bool accumulate) {
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r) {
     QMATH_UNROLL
-    for (int r = 0; r < R; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
-    const std::int16_t* ag = a;
-    const std::int8_t* bg = b + c0 * kKGroup;
-    for (int g = 0; g < kgroups; ++g) {
-      const __m256i b_lo = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(bg)));
-      const __m256i b_hi = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(bg + 16)));
-      QMATH_UNROLL
-      for (int r = 0; r < R; ++r) {
-        long long a4;
-        std::memcpy(&a4, ag + r * kKGroup, sizeof(a4));
-        const __m256i va = _mm256_set1_epi64x(a4);
-        lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(va, b_lo));
-        hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(va, b_hi));
-      }
-      ag += kMr * kKGroup;
-      bg += kNr * kKGroup;
-    }
-    QMATH_UNROLL
-    for (int r = 0; r < R; ++r) {
-      // hadd gives columns 0 1 4 5 | 2 3 6 7; the 64-bit permute restores 0..7.
-      __m256i sum = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[r], hi[r]), 0xD8);
-      if (accumulate)
-        sum = _mm256_add_epi32(sum, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile + r * kNr + c0)));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + c0), sum);
+    for (int h = 0; h < 2; ++h) {
+      __m256i* dst = reinterpret_cast<__m256i*>(tile + r * kNr + 8 * h);
+      __m256i v = acc[r][h];
+      if (accumulate) v = _mm256_add_epi32(v, _mm256_loadu_si256(dst));
+      _mm256_storeu_si256(dst, v);
     }
   }
 }
 
+// Keeps the R x 2 accumulators in registers across loop iterations: without it GCC reassociates the int32 adds of a
+// k group (legal for integers) and spills the accumulators to the stack.
+template <int R>
+QMATH_TARGET_AVX2 inline void pin_accumulators_avx2(__m256i (&acc)[R][2]) {
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r) __asm__("" : "+x"(acc[r][0]), "+x"(acc[r][1]));
+}
+
+QMATH_TARGET_AVX2 inline __m256i broadcast32_avx2(const void* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return _mm256_set1_epi32(v);
+}
+
+// R rows x 16 columns, int16 A' (packed A panel from row r0) and int16 B' (kInt16K2, from column c0).
+template <int R>
+QMATH_TARGET_AVX2 inline void kernel_avx2_int16_rows(int kgroups, const std::int16_t* a, const std::int16_t* b,
+                                                     std::int32_t* tile, bool accumulate) {
+  __m256i acc[R][2];
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+  for (int g = 0; g < kgroups; ++g) {
+    QMATH_UNROLL
+    for (int t = 0; t < 2; ++t) {  // k pairs 2g, 2g + 1 of the group
+      const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + t * (2 * kNr)));
+      const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + t * (2 * kNr) + 16));
+      QMATH_UNROLL
+      for (int r = 0; r < R; ++r) {
+        const __m256i va = broadcast32_avx2(a + r * kKGroup + 2 * t);
+        acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(va, b0));
+        acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(va, b1));
+      }
+      pin_accumulators_avx2<R>(acc);
+    }
+    a += kMr * kKGroup;
+    b += kNr * kKGroup;
+  }
+  store_tile_avx2<R>(acc, tile, accumulate);
+}
+
+// R rows x 16 columns, uint8 A' and int8 B' (kInt8K4, from column c0); exact only under pairs_fit_int16.
+template <int R>
+QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs_rows(int kgroups, const std::uint8_t* a, const std::int8_t* b,
+                                                       std::int32_t* tile, bool accumulate) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[R][2];
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+  for (int g = 0; g < kgroups; ++g) {
+    const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
+    const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 32));
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      const __m256i va = broadcast32_avx2(a + r * kKGroup);
+      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(va, b0), ones));
+      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(va, b1), ones));
+    }
+    pin_accumulators_avx2<R>(acc);
+    a += kMr * kKGroup;
+    b += kNr * kKGroup;
+  }
+  store_tile_avx2<R>(acc, tile, accumulate);
+}
+
+// Sweeps the rows x kNr tile in micro-tiles of up to 6 rows x 16 columns. AE: packed A element; BE: packed B
+// element (int16 for kInt16K2, int8 for kInt8K4); c_step: B elements from one 16-column half to the next.
+template <class AE, class BE, template <int> class Rows>
+QMATH_TARGET_AVX2 inline void sweep_tile_avx2(int rows, int kgroups, const void* a_panel, const std::int8_t* b_bytes,
+                                              std::int32_t* tile, bool accumulate) {
+  const AE* a = static_cast<const AE*>(a_panel);
+  const BE* b = reinterpret_cast<const BE*>(b_bytes);
+  constexpr int c_step = sizeof(BE) == 2 ? 2 * 16 : kKGroup * 16;
+  for (int c = 0; c < 2; ++c)
+    for (int r0 = 0; r0 < rows; r0 += 6) {
+      const AE* ar = a + r0 * kKGroup;
+      const BE* bc = b + c * c_step;
+      std::int32_t* t = tile + r0 * kNr + 16 * c;
+      switch (rows - r0) {
+        case 1: Rows<1>::run(kgroups, ar, bc, t, accumulate); break;
+        case 2: Rows<2>::run(kgroups, ar, bc, t, accumulate); break;
+        case 3: Rows<3>::run(kgroups, ar, bc, t, accumulate); break;
+        case 4: Rows<4>::run(kgroups, ar, bc, t, accumulate); break;
+        case 5: Rows<5>::run(kgroups, ar, bc, t, accumulate); break;
+        default: Rows<6>::run(kgroups, ar, bc, t, accumulate); break;
+      }
+    }
+}
+
+template <int R>
+struct Int16Rows {
+  QMATH_TARGET_AVX2 static void run(int kgroups, const std::int16_t* a, const std::int16_t* b, std::int32_t* tile,
+                                    bool accumulate) {
+    kernel_avx2_int16_rows<R>(kgroups, a, b, tile, accumulate);
+  }
+};
+template <int R>
+struct MaddubsRows {
+  QMATH_TARGET_AVX2 static void run(int kgroups, const std::uint8_t* a, const std::int8_t* b, std::int32_t* tile,
+                                    bool accumulate) {
+    kernel_avx2_maddubs_rows<R>(kgroups, a, b, tile, accumulate);
+  }
+};
+
+// KernelFn of the exact AVX2 path: int16 A' panel, kInt16K2 B' panel (passed as bytes).
 QMATH_TARGET_AVX2 inline void kernel_avx2(int rows, int kgroups, const void* a_panel, const std::int8_t* b,
                                           std::int32_t* tile, bool accumulate) {
-  const std::int16_t* a = static_cast<const std::int16_t*>(a_panel);
-  for (int r0 = 0; r0 < rows; r0 += 6) {
-    const std::int16_t* ar = a + r0 * kKGroup;
-    std::int32_t* t = tile + r0 * kNr;
-    switch (rows - r0) {
-      case 1: kernel_avx2_rows<1>(kgroups, ar, b, t, accumulate); break;
-      case 2: kernel_avx2_rows<2>(kgroups, ar, b, t, accumulate); break;
-      case 3: kernel_avx2_rows<3>(kgroups, ar, b, t, accumulate); break;
-      case 4: kernel_avx2_rows<4>(kgroups, ar, b, t, accumulate); break;
-      case 5: kernel_avx2_rows<5>(kgroups, ar, b, t, accumulate); break;
-      default: kernel_avx2_rows<6>(kgroups, ar, b, t, accumulate); break;
-    }
-  }
+  sweep_tile_avx2<std::int16_t, std::int16_t, Int16Rows>(rows, kgroups, a_panel, b, tile, accumulate);
+}
+
+// KernelFn of the VPMADDUBSW path: uint8 A' panel, kInt8K4 B' panel satisfying pairs_fit_int16.
+QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs(int rows, int kgroups, const void* a_panel, const std::int8_t* b,
+                                                  std::int32_t* tile, bool accumulate) {
+  sweep_tile_avx2<std::uint8_t, std::int8_t, MaddubsRows>(rows, kgroups, a_panel, b, tile, accumulate);
 }
 
 // 8-lane multiply_by_quantized_multiplier_avx512 (same contract and argument). AVX2 has no 64-bit arithmetic shift,
@@ -139,7 +223,9 @@ QMATH_TARGET_AVX2 inline __m256i add_zero_point_saturate_avx2(__m256 x, std::int
 // 8-lane equivalent of epilogue_avx512 (same bit-exactness argument). The int32 -> float conversion and the
 // multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an integer is
 // explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
-template <class TC>
+// kStream: 8-lane chunks of 4-byte outputs (int32, float) whose address is 32-byte aligned are written with
+// non-temporal stores (VMOVNTDQ / VMOVNTPS); the caller issues _mm_sfence() before C is published.
+template <class TC, bool kStream = false>
 QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, int ld,
                                             const std::int32_t* row_comp, int rows, const std::int32_t* col_comp,
                                             int n0, int cols, TC* out, std::int64_t ldc) {
@@ -157,6 +243,7 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
     TC* orow = out + std::int64_t(r) * ldc;
     int j = 0;
     for (; j + 8 <= cols; j += 8) {
+      const bool stream_chunk = kStream && (reinterpret_cast<std::uintptr_t>(orow + j) & 31) == 0;
       __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(drow + j)), rc);
       v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_comp + j)));
       if (e.bias()) {
@@ -175,7 +262,10 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
         const __m256 lo = _mm256_set1_ps(e.float_clamp_min()), hi = _mm256_set1_ps(e.float_clamp_max());
         y = _mm256_blendv_ps(y, lo, _mm256_cmp_ps(y, lo, _CMP_LT_OQ));
         y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
-        _mm256_storeu_ps(orow + j, y);
+        if (stream_chunk)
+          _mm256_stream_ps(orow + j, y);
+        else
+          _mm256_storeu_ps(orow + j, y);
       } else {
         if (scaled) {
           const std::int32_t zp = e.output_zero_point();
@@ -201,7 +291,10 @@ QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_
           v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.qmin)), _mm256_set1_epi32(ob.qmax));
         }
         if constexpr (kInt32Out) {
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(orow + j), v);
+          if (stream_chunk)
+            _mm256_stream_si256(reinterpret_cast<__m256i*>(orow + j), v);
+          else
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(orow + j), v);
         } else {
           alignas(32) std::int32_t q[8];
           _mm256_store_si256(reinterpret_cast<__m256i*>(q), v);

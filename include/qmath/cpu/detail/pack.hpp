@@ -13,6 +13,10 @@
 // Packed B (kNr = 32 columns per panel, K in groups of kKGroup = 4): panel p, group g, column j, byte t holds
 // B'[4g + t][32p + j] at offset (p * kgroups + g) * 128 + 4j + t. One 64-byte load is 16 columns x 4 k: exactly one
 // 512-bit VPDPBUSD operand. Rows k >= K and columns n >= N are zero, so they add nothing.
+// The AVX2 exact kernel takes B' widened to int16 once, here (BPackLayout::kInt16K2): panel p, k pair h (= 2g + t/2),
+// column j, element t%2 holds B'[2h + t%2][32p + j] at int16 offset (p * kgroups * 2 + h) * 64 + 2j + t%2, so one
+// 32-byte load is 8 columns x 2 k: exactly one VPMADDWD operand whose int32 lanes are whole columns. Both layouts
+// hold the same values with the same zero padding; widen_packed_b / narrow_packed_b convert one into the other.
 // Packed A (kMr = 12 rows per panel): group g, row r, element t holds A'[r][4g + t] at (g * 12 + r) * 4 + t; the
 // AVX2 path stores int16 elements (widened once here rather than in the inner loop), the others uint8.
 #pragma once
@@ -131,6 +135,52 @@ void pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::in
       }
     }
   }
+}
+
+// Layout of a packed B (see above). Every path runs on kInt8K4; the AVX2 path runs kInt16K2 too.
+enum class BPackLayout {
+  kInt8K4,   // int8, 4 consecutive k per column (VPDPBUSD / VPMADDUBSW operand)
+  kInt16K2,  // int16, 2 consecutive k per column (VPMADDWD operand)
+};
+
+inline std::size_t packed_b_elements(int k, int n) {
+  return std::size_t(ceil_div(n, kNr)) * ceil_div(k, kKGroup) * kNr * kKGroup;
+}
+
+// kInt8K4 -> kInt16K2 (sign extension, no loss) for a B packed with this k and n.
+inline void widen_packed_b(int k, int n, const std::int8_t* src, std::int16_t* dst) {
+  const std::size_t groups = std::size_t(ceil_div(n, kNr)) * ceil_div(k, kKGroup);  // over all panels
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::int8_t* s = src + g * (kNr * kKGroup);
+    std::int16_t* d = dst + g * (kNr * kKGroup);
+    for (int j = 0; j < kNr; ++j)
+      for (int t = 0; t < kKGroup; ++t) d[(t / 2) * (2 * kNr) + 2 * j + t % 2] = s[j * kKGroup + t];
+  }
+}
+
+// kInt16K2 -> kInt8K4 (every element is a B' value in [-128, 127]).
+inline void narrow_packed_b(int k, int n, const std::int16_t* src, std::int8_t* dst) {
+  const std::size_t groups = std::size_t(ceil_div(n, kNr)) * ceil_div(k, kKGroup);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::int16_t* s = src + g * (kNr * kKGroup);
+    std::int8_t* d = dst + g * (kNr * kKGroup);
+    for (int j = 0; j < kNr; ++j)
+      for (int t = 0; t < kKGroup; ++t)
+        d[j * kKGroup + t] = static_cast<std::int8_t>(s[(t / 2) * (2 * kNr) + 2 * j + t % 2]);
+  }
+}
+
+// True when every pair of k that VPMADDUBSW adds (k = 2i, 2i + 1 of one column, as packed in kInt8K4) satisfies
+// |B'[2i]| + |B'[2i + 1]| <= 128. Then for every A' in [0, 255] the pair sum A'0 B'0 + A'1 B'1 lies in
+// [-255 * 128, 255 * 128] = [-32640, 32640], inside int16, so VPMADDUBSW never saturates and is exact.
+inline bool pairs_fit_int16(int k, int n, const std::int8_t* packed) {
+  const std::size_t pairs = packed_b_elements(k, n) / 2;
+  bool fit = true;
+  for (std::size_t i = 0; i < pairs; ++i) {
+    const int w0 = packed[2 * i], w1 = packed[2 * i + 1];
+    fit &= (w0 < 0 ? -w0 : w0) + (w1 < 0 ? -w1 : w1) <= 128;
+  }
+  return fit;
 }
 
 // Packs `rows` <= kMr rows of A (K columns) into one panel of element type AE (uint8 or int16), zero-padded to kMr
