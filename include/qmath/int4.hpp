@@ -91,7 +91,9 @@ struct Int4Grid {
   // Per tensor over n elements.
   static Int4Grid per_tensor(std::size_t n) { return {{1, 1, n}, Int4Granularity::kPerTensor, 0}; }
   static Int4Grid per_axis(ChannelLayout l) { return {l, Int4Granularity::kPerAxis, 0}; }
-  static Int4Grid blocked(ChannelLayout l, std::size_t block_size) { return {l, Int4Granularity::kBlocked, block_size}; }
+  static Int4Grid blocked(ChannelLayout l, std::size_t block_size) {
+    return {l, Int4Granularity::kBlocked, block_size};
+  }
 
   std::size_t blocks() const { return layout.channels / block_size + (layout.channels % block_size != 0); }
   // Number of scales (and zero points).
@@ -235,7 +237,9 @@ inline void quantize_matmul_nbits4(const float* w, const MatMulNBitsShape& s, bo
         scale = (mx - mn) / 15.0f;
         float zf = mn;
         if (scale != 0.0f) zf = 0.0f - mn / scale;
-        zp = zf < 0.0f ? 0 : zf > 15.0f ? 15 : static_cast<std::int32_t>(round_to_integral(zf, Round::kHalfAwayFromZero));
+        zp = zf < 0.0f    ? 0
+             : zf > 15.0f ? 15
+                          : static_cast<std::int32_t>(round_to_integral(zf, Round::kHalfAwayFromZero));
         zero_points[n * ((nb + 1) / 2) + b / 2] |= static_cast<std::uint8_t>(zp << ((b % 2) * 4));
       }
       scales[n * nb + b] = scale;

@@ -128,7 +128,9 @@ QMATH_HOST_DEVICE float minifloat_decode(std::uint8_t c, MinifloatSpec f) {
 }
 
 // Largest finite value of a format.
-QMATH_HOST_DEVICE float minifloat_max(MinifloatSpec f) { return minifloat_decode(static_cast<std::uint8_t>(f.max_code), f); }
+QMATH_HOST_DEVICE float minifloat_max(MinifloatSpec f) {
+  return minifloat_decode(static_cast<std::uint8_t>(f.max_code), f);
+}
 
 }  // namespace detail
 }  // namespace qmath
