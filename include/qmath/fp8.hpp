@@ -14,7 +14,9 @@
 // Quantization is ONNX QuantizeLinear with a float8 output: q = fp8_from_float(x / scale), x / scale one correctly
 // rounded float32 division (never x * (1 / scale)). ONNX's float8 zero point must be 0 (its reference rejects any
 // other when dequantizing), so there is none here. Dequantization: x = float(q) * scale, one float32 product.
-// Array forms check the scale(s) (finite and > 0) and throw qmath::error before writing anything.
+// Array forms check the scale(s) (finite and > 0) and throw qmath::error before writing anything. On x86 with
+// GCC/Clang their quantization runs an AVX2 kernel when the CPU has AVX2 (detail/fp8_avx2.hpp; QMATH_DISABLE_SIMD
+// compiles it out), bit-exact with the portable loop detail::fp8_quantize_array_scalar, the normative reference.
 #pragma once
 
 #include <cmath>
@@ -22,7 +24,9 @@
 #include <cstdint>
 
 #include <qmath/config.hpp>
+#include <qmath/detail/fp8_avx2.hpp>
 #include <qmath/detail/minifloat.hpp>
+#include <qmath/detail/quantize_simd.hpp>
 #include <qmath/error.hpp>
 #include <qmath/qparams.hpp>
 
@@ -80,14 +84,29 @@ namespace detail {
 inline void check_fp8_scale(float scale, const char* where) {
   require(scale > 0.0f && scale <= 3.4028234663852886e38f, where, "scale must be finite and > 0, got ", scale);
 }
+
+// The portable loop: the normative array semantics (the AVX2 kernel must match it bit for bit).
+inline void fp8_quantize_array_scalar(const float* x, std::size_t n, std::uint8_t* q, float scale, Fp8Format f,
+                                      bool saturate) {
+  const MinifloatSpec spec = fp8_spec(f);
+  for (std::size_t i = 0; i < n; ++i) q[i] = minifloat_encode(x[i] / scale, spec, saturate);
+}
+
+// One row with the widest kernel the CPU has (parameters already checked).
+inline void fp8_quantize_row(const float* x, std::size_t n, std::uint8_t* q, float scale, Fp8Format f,
+                             bool saturate) {
+#if QMATH_X86_SIMD
+  if (n >= 32 && best_simd_isa() != SimdIsa::kScalar) return fp8_avx2::quantize(x, n, q, scale, fp8_spec(f), saturate);
+#endif
+  fp8_quantize_array_scalar(x, n, q, scale, f, saturate);
+}
 }  // namespace detail
 
 // Per-tensor QuantizeLinear of n floats to FP8 codes.
 inline void fp8_quantize_array(const float* x, std::size_t n, std::uint8_t* q, float scale, Fp8Format f,
                                bool saturate = true) {
   detail::check_fp8_scale(scale, "fp8_quantize_array");
-  const detail::MinifloatSpec spec = fp8_spec(f);
-  for (std::size_t i = 0; i < n; ++i) q[i] = detail::minifloat_encode(x[i] / scale, spec, saturate);
+  detail::fp8_quantize_row(x, n, q, scale, f, saturate);
 }
 
 // Per-tensor DequantizeLinear of n FP8 codes.
@@ -101,12 +120,10 @@ inline void fp8_dequantize_array(const std::uint8_t* q, std::size_t n, float* x,
 inline void fp8_quantize_per_axis(const float* x, ChannelLayout layout, const float* scales, std::uint8_t* q,
                                   Fp8Format f, bool saturate = true) {
   for (std::size_t c = 0; c < layout.channels; ++c) detail::check_fp8_scale(scales[c], "fp8_quantize_per_axis");
-  const detail::MinifloatSpec spec = fp8_spec(f);
   for (std::size_t o = 0; o < layout.outer; ++o)
     for (std::size_t c = 0; c < layout.channels; ++c) {
       const std::size_t base = (o * layout.channels + c) * layout.inner;
-      for (std::size_t i = 0; i < layout.inner; ++i)
-        q[base + i] = detail::minifloat_encode(x[base + i] / scales[c], spec, saturate);
+      detail::fp8_quantize_row(x + base, layout.inner, q + base, scales[c], f, saturate);
     }
 }
 
