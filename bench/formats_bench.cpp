@@ -1,6 +1,7 @@
 // Quantize throughput of the sub-INT8 formats next to INT8, per tensor, fp32 input, one core: INT8 (qmath's
 // dispatching quantize_array, vector kernels where the CPU has them), INT8 through its portable scalar loop, FP8
-// E4M3FN and E5M2 (fp8_quantize_array, scalar), INT4 packed (int4_quantize per tensor, scalar), MXFP8 E4M3 and MXFP4
+// E4M3FN and E5M2 (fp8_quantize_array: the AVX2 kernel where the CPU has AVX2) and FP8 E4M3FN through its portable
+// loop, INT4 packed (int4_quantize per tensor, scalar), MXFP8 E4M3 and MXFP4
 // (mx_quantize, scalar), and ONNX Runtime's MatMulNBits 4-bit weight quantizer (blocks of 32 along K). Elements/s
 // are reported as items; sizes 4 Ki (L1) and 1 Mi (beyond L2) elements.
 #include <benchmark/benchmark.h>
@@ -68,6 +69,18 @@ void BM_Fp8Quantize(benchmark::State& state) {
   items(state, n);
 }
 
+void BM_Fp8QuantizeScalar(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto x = input(n);
+  std::vector<std::uint8_t> q(n);
+  const float scale = qmath::fp8_scale_from_amax(8.0f, qmath::Fp8Format::kE4M3FN);
+  for (auto _ : state) {
+    qmath::detail::fp8_quantize_array_scalar(x.data(), n, q.data(), scale, qmath::Fp8Format::kE4M3FN, true);
+    benchmark::ClobberMemory();
+  }
+  items(state, n);
+}
+
 void BM_Int4Quantize(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto x = input(n);
@@ -112,6 +125,7 @@ BENCHMARK(BM_Int8Quantize)->Apply(sizes);
 BENCHMARK(BM_Int8QuantizeScalar)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_Fp8Quantize, qmath::Fp8Format::kE4M3FN)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_Fp8Quantize, qmath::Fp8Format::kE5M2)->Apply(sizes);
+BENCHMARK(BM_Fp8QuantizeScalar)->Apply(sizes);
 BENCHMARK(BM_Int4Quantize)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_MxQuantize, qmath::MxFormat::kFp8E4M3)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_MxQuantize, qmath::MxFormat::kFp4E2M1)->Apply(sizes);
