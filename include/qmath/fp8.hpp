@@ -1,10 +1,10 @@
 // qmath/fp8.hpp - FP8 (E4M3FN, E5M2, E4M3FNUZ, E5M2FNUZ): conversion, ONNX QuantizeLinear / DequantizeLinear.
 //
-//   format     exp/man  bias  max      Inf      NaN codes        -0
-//   E4M3FN     4/3      7     448      none     S.1111.111       yes
-//   E5M2       5/2      15    57344    S.11111.00  S.11111.{01,10,11}  yes
-//   E4M3FNUZ   4/3      8     240      none     1.0000.000 only  no
-//   E5M2FNUZ   5/2      16    57344    none     1.00000.00 only  no
+//   format     exp/man  bias  max      Inf          NaN codes            -0
+//   E4M3FN     4/3      7     448      none         S.1111.111           yes
+//   E5M2       5/2      15    57344    S.11111.00   S.11111.{01,10,11}   yes
+//   E4M3FNUZ   4/3      8     240      none         1.0000.000 only      no
+//   E5M2FNUZ   5/2      16    57344    none         1.00000.00 only      no
 //
 // Conversion from float32 (fp8_from_float) is ONNX Cast (opset 19-21) to float8: one rounding of the exact float32
 // value to nearest, ties to even, then the ONNX tables for specials, with `[x]` = x rounded to the mantissa width:
