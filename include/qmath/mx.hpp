@@ -1,0 +1,155 @@
+// qmath/mx.hpp - OCP Microscaling (MX) formats v1.0: MXFP8 (E4M3, E5M2), MXFP6 (E2M3, E3M2), MXFP4 (E2M1), MXINT8.
+//
+// A block of k = 32 values shares one E8M0 scale X = 2^shared_exp (code = shared_exp + 127; code 255 is NaN) and
+// stores each value as P_i, an element of the block's format: V_i ~= X * P_i. Encoding (OCP MX v1.0, section 6.3):
+//   shared_exp = floor(log2(max_i |V_i|)) - emax_elem,  emax_elem = 8 (E4M3), 15 (E5M2), 2 (E2M3), 4 (E3M2),
+//                2 (E2M1), 0 (INT8); clamped below at -127 (the smallest E8M0 scale);
+//   P_i = V_i / X converted to the element format, round to nearest, ties to even, magnitudes above the element's
+//         largest normal clamped to it (saturation). V_i / X is exact (a power-of-two scaling, done in float32 by
+//         multiplying with 2^-shared_exp; only results far below the element's smallest subnormal can round there).
+//   MXINT8 elements are two's complement int8 with an implicit scale of 2^-6 (P = q / 64): q = clamp(
+//         round_half_even(64 * V / X), -127, 127); -128 is decoded but never produced (symmetric range).
+// Decoding: V_i = X * P_i, one float32 product (exact unless the result is a float32 subnormal).
+// Choices the spec leaves open, made here:
+//   - an all-zero block (amax = 0) gets the smallest scale, code 0 (2^-127); its elements encode +-0;
+//   - a block holding NaN or +-Inf gets the NaN scale (code 255) and all-zero element codes; it decodes to 32 NaNs
+//     (the spec: a NaN scale makes every value of the block NaN). FP8 elements never carry Inf / NaN here;
+//   - a tensor whose length is not a multiple of 32 ends with a shorter block (same rules over its elements);
+//   - element codes are stored one per byte, right-aligned (FP6 in bits 0-5, FP4 in bits 0-3), not bit-packed.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include <qmath/config.hpp>
+#include <qmath/detail/minifloat.hpp>
+#include <qmath/error.hpp>
+#include <qmath/rounding.hpp>
+
+namespace qmath {
+
+enum class MxFormat { kFp8E4M3, kFp8E5M2, kFp6E2M3, kFp6E3M2, kFp4E2M1, kInt8 };
+
+inline constexpr std::size_t kMxBlockSize = 32;
+inline constexpr std::uint8_t kE8M0Nan = 0xFF;
+
+// The element format of an MX floating-point format (MxFormat::kInt8 has none; it returns E4M3's, unused).
+QMATH_HOST_DEVICE detail::MinifloatSpec mx_element_spec(MxFormat f) {
+  using S = detail::MinifloatSpecials;
+  switch (f) {
+    case MxFormat::kFp8E5M2: return {5, 2, 15, S::kIeee, 0x7Bu, 0x7Eu};
+    case MxFormat::kFp6E2M3: return {2, 3, 1, S::kFiniteOnly, 0x1Fu, 0u};
+    case MxFormat::kFp6E3M2: return {3, 2, 3, S::kFiniteOnly, 0x1Fu, 0u};
+    case MxFormat::kFp4E2M1: return {2, 1, 1, S::kFiniteOnly, 0x7u, 0u};
+    case MxFormat::kFp8E4M3:
+    case MxFormat::kInt8: break;
+  }
+  return {4, 3, 7, S::kNanAllOnes, 0x7Eu, 0x7Fu};
+}
+
+// emax_elem: the exponent of the element format's largest normal (0 for INT8, whose largest value is < 2).
+QMATH_HOST_DEVICE int mx_emax(MxFormat f) {
+  switch (f) {
+    case MxFormat::kFp8E4M3: return 8;
+    case MxFormat::kFp8E5M2: return 15;
+    case MxFormat::kFp6E2M3: return 2;
+    case MxFormat::kFp6E3M2: return 4;
+    case MxFormat::kFp4E2M1: return 2;
+    case MxFormat::kInt8: break;
+  }
+  return 0;
+}
+
+// E8M0 scale code -> float32: 2^(code - 127), exact (code 0 is the float32 subnormal 2^-127); 255 -> NaN.
+QMATH_HOST_DEVICE float e8m0_to_float(std::uint8_t code) {
+  if (code == kE8M0Nan) return detail::bits_float(0x7FC00000u);
+  if (code == 0) return detail::bits_float(0x00400000u);
+  return detail::bits_float(static_cast<std::uint32_t>(code) << 23);
+}
+
+// 2^e as float32 for -127 <= e <= 127, exact.
+QMATH_HOST_DEVICE float mx_pow2(int e) {
+  return e == -127 ? detail::bits_float(0x00400000u) : detail::bits_float(static_cast<std::uint32_t>(e + 127) << 23);
+}
+
+// floor(log2(a)) of a finite a > 0, exact (float32 subnormals included).
+QMATH_HOST_DEVICE int floor_log2(float a) {
+  const std::uint32_t b = detail::float_bits(a) & 0x7FFFFFFFu;
+  const int field = static_cast<int>(b >> 23);
+  if (field != 0) return field - 127;
+  int top = 22;
+  while (!((b >> top) & 1u)) --top;
+  return top - 149;
+}
+
+// The shared E8M0 scale code of a block whose largest magnitude is amax (finite, >= 0): see the header comment.
+QMATH_HOST_DEVICE std::uint8_t mx_scale_code(float amax, MxFormat f) {
+  if (!(amax > 0.0f)) return 0;
+  const int e = floor_log2(amax) - mx_emax(f);
+  return static_cast<std::uint8_t>((e < -127 ? -127 : e) + 127);
+}
+
+// One element: v is V / X. Saturating conversion to the element format (INT8: q / 64, q in [-127, 127]).
+QMATH_HOST_DEVICE std::uint8_t mx_element_encode(float v, MxFormat f) {
+  if (f == MxFormat::kInt8)
+    return static_cast<std::uint8_t>(round_add_saturate(v * 64.0f, 0, {-127, 127}, Round::kHalfToEven) & 0xFF);
+  return detail::minifloat_encode(v, mx_element_spec(f), true);
+}
+
+// One element code -> its value P (before the block scale).
+QMATH_HOST_DEVICE float mx_element_decode(std::uint8_t code, MxFormat f) {
+  if (f == MxFormat::kInt8) return static_cast<float>(static_cast<std::int8_t>(code)) * 0.015625f;
+  return detail::minifloat_decode(code, mx_element_spec(f));
+}
+
+// Encodes one block of n <= 32 values: returns the scale code and writes n element codes.
+QMATH_HOST_DEVICE std::uint8_t mx_encode_block(const float* x, std::size_t n, MxFormat f, std::uint8_t* elements) {
+  float amax = 0.0f;
+  bool finite = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    finite = finite && a <= 3.4028234663852886e38f;  // false for NaN and Inf
+    amax = a > amax ? a : amax;
+  }
+  if (!finite) {
+    for (std::size_t i = 0; i < n; ++i) elements[i] = 0;
+    return kE8M0Nan;
+  }
+  const std::uint8_t code = mx_scale_code(amax, f);
+  const float inv = mx_pow2(127 - static_cast<int>(code));  // 1 / X
+  for (std::size_t i = 0; i < n; ++i) elements[i] = mx_element_encode(x[i] * inv, f);
+  return code;
+}
+
+// Decodes one block of n <= 32 values: X * P_i.
+QMATH_HOST_DEVICE void mx_decode_block(std::uint8_t scale_code, const std::uint8_t* elements, std::size_t n,
+                                       MxFormat f, float* x) {
+  const float scale = e8m0_to_float(scale_code);
+  for (std::size_t i = 0; i < n; ++i) x[i] = mx_element_decode(elements[i], f) * scale;
+}
+
+// Number of blocks (scale codes) for n values.
+QMATH_HOST_DEVICE constexpr std::size_t mx_block_count(std::size_t n) {
+  return n / kMxBlockSize + (n % kMxBlockSize != 0);
+}
+
+// Encodes n values: mx_block_count(n) scale codes, n element codes (one per byte). Every input is accepted (NaN /
+// Inf give a NaN-scaled block), so nothing can fail.
+inline void mx_quantize(const float* x, std::size_t n, MxFormat f, std::uint8_t* scales, std::uint8_t* elements) {
+  for (std::size_t b = 0; b * kMxBlockSize < n; ++b) {
+    const std::size_t m = n - b * kMxBlockSize < kMxBlockSize ? n - b * kMxBlockSize : kMxBlockSize;
+    scales[b] = mx_encode_block(x + b * kMxBlockSize, m, f, elements + b * kMxBlockSize);
+  }
+}
+
+// Decodes n values.
+inline void mx_dequantize(const std::uint8_t* scales, const std::uint8_t* elements, std::size_t n, MxFormat f,
+                          float* x) {
+  for (std::size_t b = 0; b * kMxBlockSize < n; ++b) {
+    const std::size_t m = n - b * kMxBlockSize < kMxBlockSize ? n - b * kMxBlockSize : kMxBlockSize;
+    mx_decode_block(scales[b], elements + b * kMxBlockSize, m, f, x + b * kMxBlockSize);
+  }
+}
+
+}  // namespace qmath

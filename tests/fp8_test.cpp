@@ -1,0 +1,274 @@
+// Tests for qmath/fp8.hpp against the vectors of tests/formats/gen_vectors.py (ml_dtypes decode tables, the ONNX
+// reference Cast / QuantizeLinear / DequantizeLinear with the spec's table where they differ), plus the spec table's
+// rows written out by hand and the error policy.
+#include <qmath/fp8.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <random>
+#include <tuple>
+#include <vector>
+
+#include "formats/vector_file.hpp"
+
+using qmath::Fp8Format;
+using qmath_test::as_float;
+using qmath_test::read_vectors;
+using qmath_test::same_float;
+
+namespace {
+const Fp8Format kFormats[] = {Fp8Format::kE4M3FN, Fp8Format::kE5M2, Fp8Format::kE4M3FNUZ, Fp8Format::kE5M2FNUZ};
+const float kInf = std::numeric_limits<float>::infinity();
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+}  // namespace
+
+TEST_CASE("fp8_to_float decodes every code as ml_dtypes does", "[fp8]") {
+  std::size_t n = 0;
+  for (const auto& r : read_vectors("fp8_cast.txt")) {
+    if (r.tag != "dec") continue;
+    const Fp8Format f = kFormats[r.words[0]];
+    const float got = qmath::fp8_to_float(static_cast<std::uint8_t>(r.words[1]), f);
+    INFO("format " << r.words[0] << " code " << r.words[1]);
+    CHECK(same_float(got, r.words[2]));
+    ++n;
+  }
+  CHECK(n == 4 * 256);
+}
+
+TEST_CASE("fp8_from_float matches ONNX Cast (ties, subnormals, max and beyond, specials) with and without saturate",
+          "[fp8]") {
+  std::size_t n = 0;
+  for (const auto& r : read_vectors("fp8_cast.txt")) {
+    if (r.tag != "c") continue;
+    const Fp8Format f = kFormats[r.words[0]];
+    const bool sat = r.words[1] != 0;
+    const float x = as_float(r.words[2]);
+    INFO("format " << r.words[0] << " saturate " << sat << " x " << x << " (bits " << std::hex << r.words[2] << ")");
+    CHECK(qmath::fp8_from_float(x, f, sat) == r.words[3]);
+    ++n;
+  }
+  CHECK(n > 4000);
+}
+
+TEST_CASE("fp8: every finite code survives decode then encode", "[fp8]") {
+  for (Fp8Format f : kFormats)
+    for (int c = 0; c < 256; ++c) {
+      const float v = qmath::fp8_to_float(static_cast<std::uint8_t>(c), f);
+      if (std::isnan(v) || std::isinf(v)) continue;
+      for (bool sat : {true, false}) CHECK(qmath::fp8_from_float(v, f, sat) == c);
+    }
+}
+
+TEST_CASE("fp8: the ONNX Cast table's rows", "[fp8]") {
+  using F = Fp8Format;
+  // max values and the amax helpers
+  CHECK(qmath::fp8_max(F::kE4M3FN) == 448.0f);
+  CHECK(qmath::fp8_max(F::kE5M2) == 57344.0f);
+  CHECK(qmath::fp8_max(F::kE4M3FNUZ) == 240.0f);
+  CHECK(qmath::fp8_max(F::kE5M2FNUZ) == 57344.0f);
+  // +-Inf, saturate: FLT_MAX for E4M3FN / E5M2, NaN for the FNUZ types
+  CHECK(qmath::fp8_from_float(kInf, F::kE4M3FN) == 0x7E);
+  CHECK(qmath::fp8_from_float(-kInf, F::kE4M3FN) == 0xFE);
+  CHECK(qmath::fp8_from_float(kInf, F::kE5M2) == 0x7B);
+  CHECK(qmath::fp8_from_float(-kInf, F::kE4M3FNUZ) == 0x80);
+  CHECK(qmath::fp8_from_float(kInf, F::kE5M2FNUZ) == 0x80);
+  // +-Inf without saturation: -NaN for E4M3FN, -Inf for E5M2
+  CHECK(qmath::fp8_from_float(-kInf, F::kE4M3FN, false) == 0xFF);
+  CHECK(qmath::fp8_from_float(-kInf, F::kE5M2, false) == 0xFC);
+  // [x] > FLT_MAX: 464 is the tie between 448 and 480 and rounds to 448 (even); 464.00003 rounds to 480
+  CHECK(qmath::fp8_from_float(464.0f, F::kE4M3FN, false) == 0x7E);
+  CHECK(qmath::fp8_from_float(464.00003f, F::kE4M3FN, false) == 0x7F);
+  CHECK(qmath::fp8_from_float(464.00003f, F::kE4M3FN, true) == 0x7E);
+  // E5M2: 61440 is the tie between 57344 (mantissa 11) and 2^16 (mantissa 00, the Inf code): even wins -> Inf
+  CHECK(qmath::fp8_from_float(61440.0f, F::kE5M2, false) == 0x7C);
+  CHECK(qmath::fp8_from_float(61439.996f, F::kE5M2, false) == 0x7B);
+  CHECK(qmath::fp8_from_float(61440.0f, F::kE5M2, true) == 0x7B);
+  // -0 and negatives rounding to zero: -0 where it exists, +0 in FNUZ
+  CHECK(qmath::fp8_from_float(-0.0f, F::kE4M3FN) == 0x80);
+  CHECK(qmath::fp8_from_float(-0.0f, F::kE4M3FNUZ) == 0x00);
+  CHECK(qmath::fp8_from_float(-1e-30f, F::kE5M2FNUZ) == 0x00);
+  // NaN
+  CHECK(qmath::fp8_from_float(kNaN, F::kE4M3FN) == 0x7F);
+  CHECK(qmath::fp8_from_float(kNaN, F::kE5M2) == 0x7E);
+  CHECK(qmath::fp8_from_float(-kNaN, F::kE4M3FNUZ) == 0x80);
+  // smallest subnormal of E4M3FN is 2^-9; 2^-10 is the tie with 0 and goes to 0 (even), a hair more to 2^-9
+  CHECK(qmath::fp8_from_float(std::ldexp(1.0f, -10), F::kE4M3FN) == 0x00);
+  CHECK(qmath::fp8_from_float(std::nextafter(std::ldexp(1.0f, -10), 1.0f), F::kE4M3FN) == 0x01);
+  CHECK(qmath::fp8_from_float(3 * std::ldexp(1.0f, -10), F::kE4M3FN) == 0x02);  // tie 1.5 ulp -> 2 (even)
+}
+
+TEST_CASE("fp8 QuantizeLinear / DequantizeLinear per tensor match the ONNX reference, scalar and array", "[fp8]") {
+  // Group the records by (format, saturate, scale) so that the array forms see the same inputs.
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>, std::pair<std::vector<float>,
+                                                                           std::vector<std::uint8_t>>> q_groups;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::pair<std::vector<std::uint8_t>, std::vector<std::uint32_t>>>
+      dq_groups;
+  for (const auto& r : read_vectors("fp8_quant.txt")) {
+    if (r.tag == "q") {
+      auto& g = q_groups[{r.words[0], r.words[1], r.words[2]}];
+      g.first.push_back(as_float(r.words[3]));
+      g.second.push_back(static_cast<std::uint8_t>(r.words[4]));
+    } else if (r.tag == "dq") {
+      auto& g = dq_groups[{r.words[0], r.words[1]}];
+      g.first.push_back(static_cast<std::uint8_t>(r.words[2]));
+      g.second.push_back(r.words[3]);
+    }
+  }
+  REQUIRE(q_groups.size() == 4 * 2 * 3);
+  REQUIRE(dq_groups.size() == 4 * 2);
+  for (const auto& [key, g] : q_groups) {
+    const Fp8Format f = kFormats[std::get<0>(key)];
+    const bool sat = std::get<1>(key) != 0;
+    const float scale = as_float(std::get<2>(key));
+    std::vector<std::uint8_t> arr(g.first.size());
+    qmath::fp8_quantize_array(g.first.data(), g.first.size(), arr.data(), scale, f, sat);
+    for (std::size_t i = 0; i < g.first.size(); ++i) {
+      INFO("format " << std::get<0>(key) << " saturate " << sat << " scale " << scale << " x " << g.first[i]);
+      CHECK(qmath::fp8_quantize(g.first[i], scale, f, sat) == g.second[i]);
+      CHECK(arr[i] == g.second[i]);
+    }
+  }
+  for (const auto& [key, g] : dq_groups) {
+    const Fp8Format f = kFormats[key.first];
+    const float scale = as_float(key.second);
+    std::vector<float> arr(g.first.size());
+    qmath::fp8_dequantize_array(g.first.data(), g.first.size(), arr.data(), scale, f);
+    for (std::size_t i = 0; i < g.first.size(); ++i) {
+      INFO("format " << key.first << " scale " << scale << " code " << int(g.first[i]));
+      CHECK(same_float(qmath::fp8_dequantize(g.first[i], scale, f), g.second[i]));
+      CHECK(same_float(arr[i], g.second[i]));
+    }
+  }
+}
+
+TEST_CASE("fp8 per-axis QuantizeLinear / DequantizeLinear match the ONNX reference", "[fp8]") {
+  const auto recs = read_vectors("fp8_quant.txt");
+  std::size_t cases = 0;
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    if (recs[i].tag != "pa") continue;
+    const Fp8Format f = kFormats[recs[i].words[0]];
+    const auto& w = recs[i].words;
+    const auto layout = qmath::channel_layout({w[1], w[2], w[3]}, static_cast<int>(w[4]));
+    const auto x = qmath_test::floats(recs[i + 1].words);
+    const auto s = qmath_test::floats(recs[i + 2].words);
+    const auto& want_q = recs[i + 3].words;
+    const auto& want_d = recs[i + 4].words;
+    std::vector<std::uint8_t> q(x.size());
+    std::vector<float> d(x.size());
+    qmath::fp8_quantize_per_axis(x.data(), layout, s.data(), q.data(), f);
+    qmath::fp8_dequantize_per_axis(q.data(), layout, s.data(), d.data(), f);
+    for (std::size_t k = 0; k < x.size(); ++k) {
+      CHECK(q[k] == want_q[k]);
+      CHECK(same_float(d[k], want_d[k]));
+    }
+    ++cases;
+  }
+  CHECK(cases == 4);
+}
+
+TEST_CASE("fp8 per-axis rows long enough for the vector kernel equal the scalar functions", "[fp8]") {
+  const auto layout = qmath::channel_layout({2, 3, 45}, 1);  // rows of 45: one 32-element block and a remainder
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 300.0f);
+  std::vector<float> x(layout.size());
+  for (float& v : x) v = nd(rng);
+  x[7] = kNaN;
+  x[50] = -kInf;
+  const float scales[3] = {0.25f, 1.5f, 40.0f};
+  for (Fp8Format f : kFormats)
+    for (bool sat : {true, false}) {
+      std::vector<std::uint8_t> q(x.size());
+      qmath::fp8_quantize_per_axis(x.data(), layout, scales, q.data(), f, sat);
+      for (std::size_t e = 0; e < x.size(); ++e)
+        CHECK(q[e] == qmath::fp8_quantize(x[e], scales[(e / 45) % 3], f, sat));
+    }
+}
+
+TEST_CASE("fp8: bad scales and amax throw qmath::error before anything is written", "[fp8]") {
+  const float x[3] = {1.0f, 2.0f, 3.0f};
+  for (float bad : {0.0f, -1.0f, kNaN, kInf, -0.0f}) {
+    std::uint8_t q[3] = {0xAA, 0xAA, 0xAA};
+    float y[3] = {7.0f, 7.0f, 7.0f};
+    CHECK_THROWS_AS(qmath::fp8_quantize_array(x, 3, q, bad, Fp8Format::kE4M3FN), qmath::error);
+    CHECK_THROWS_WITH(qmath::fp8_dequantize_array(q, 3, y, bad, Fp8Format::kE5M2),
+                      Catch::Contains("fp8_dequantize_array") && Catch::Contains("scale"));
+    const float scales[3] = {1.0f, bad, 1.0f};
+    CHECK_THROWS_AS(qmath::fp8_quantize_per_axis(x, {1, 3, 1}, scales, q, Fp8Format::kE4M3FN), qmath::error);
+    CHECK_THROWS_AS(qmath::fp8_dequantize_per_axis(q, {1, 3, 1}, scales, y, Fp8Format::kE4M3FN), qmath::error);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(q[i] == 0xAA);
+      CHECK(y[i] == 7.0f);
+    }
+  }
+  CHECK(qmath::fp8_scale_from_amax(448.0f, Fp8Format::kE4M3FN) == 1.0f);
+  CHECK(qmath::fp8_scale_from_amax(57344.0f * 2, Fp8Format::kE5M2) == 2.0f);
+  CHECK(qmath::fp8_scale_from_amax(0.0f, Fp8Format::kE4M3FN) == qmath::kMinScale);
+  CHECK_THROWS_WITH(qmath::fp8_scale_from_amax(kNaN, Fp8Format::kE4M3FN), Catch::Contains("amax is NaN"));
+  CHECK_THROWS_AS(qmath::fp8_scale_from_amax(-1.0f, Fp8Format::kE4M3FN), qmath::error);
+  CHECK_THROWS_AS(qmath::fp8_scale_from_amax(kInf, Fp8Format::kE4M3FN), qmath::error);
+}
+
+#if QMATH_X86_SIMD
+namespace {
+// Kernel vs portable loop over x (several lengths, so that the scalar remainder runs too).
+void check_kernel(const std::vector<float>& x, float scale) {
+  for (Fp8Format f : kFormats)
+    for (bool sat : {true, false}) {
+      std::vector<std::uint8_t> got(x.size()), want(x.size());
+      qmath::detail::fp8_avx2::quantize(x.data(), x.size(), got.data(), scale, qmath::fp8_spec(f), sat);
+      qmath::detail::fp8_quantize_array_scalar(x.data(), x.size(), want.data(), scale, f, sat);
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < x.size(); ++i)
+        if (got[i] != want[i] && bad++ < 5) {
+          INFO("format " << static_cast<int>(f) << " saturate " << sat << " scale " << scale << " x bits " << std::hex
+                         << qmath_test::as_bits(x[i]));
+          CHECK(int(got[i]) == int(want[i]));
+        }
+      CHECK(bad == 0);
+    }
+}
+}  // namespace
+
+TEST_CASE("fp8 AVX2 kernel equals the scalar reference bit for bit", "[fp8][simd]") {
+  if (!qmath::detail::simd_isa_supported(qmath::detail::SimdIsa::kAvx2)) {
+    WARN("this CPU has no AVX2: the FP8 AVX2 kernel is not exercised here");
+    return;
+  }
+  // Every edge value of the conformance vectors, then random bit patterns (NaN payloads, subnormals, all binades)
+  // and random normal values, at several scales; 100003 elements leave a scalar remainder.
+  std::vector<float> x;
+  for (const auto& r : read_vectors("fp8_cast.txt"))
+    if (r.tag == "c") x.push_back(as_float(r.words[2]));
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<std::uint32_t> bits;
+  std::normal_distribution<float> nd(0.0f, 100.0f);
+  for (int i = 0; i < 50000; ++i) x.push_back(as_float(bits(rng)));
+  for (int i = 0; i < 50003; ++i) x.push_back(nd(rng));
+  for (float scale : {1.0f, 0.5f, 3.0f, 1e-3f, 1e30f, 1e-38f}) check_kernel(x, scale);
+  for (std::size_t n : {0u, 1u, 31u, 32u, 33u, 95u}) check_kernel(std::vector<float>(x.begin(), x.begin() + n), 0.7f);
+}
+
+TEST_CASE("fp8 AVX2 kernel equals the scalar reference on every float32 bit pattern", "[.slow][fp8][simd]") {
+  if (!qmath::detail::simd_isa_supported(qmath::detail::SimdIsa::kAvx2)) {
+    WARN("this CPU has no AVX2: the FP8 AVX2 kernel is not exercised here");
+    return;
+  }
+  std::vector<float> x(1u << 20);
+  std::vector<std::uint8_t> got(x.size()), want(x.size());
+  std::size_t bad = 0;
+  for (std::uint64_t base = 0; base < (std::uint64_t(1) << 32); base += x.size()) {
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = as_float(static_cast<std::uint32_t>(base + i));
+    for (Fp8Format f : kFormats)
+      for (bool sat : {true, false}) {
+        qmath::detail::fp8_avx2::quantize(x.data(), x.size(), got.data(), 1.0f, qmath::fp8_spec(f), sat);
+        qmath::detail::fp8_quantize_array_scalar(x.data(), x.size(), want.data(), 1.0f, f, sat);
+        for (std::size_t i = 0; i < x.size(); ++i) bad += got[i] != want[i];
+      }
+  }
+  CHECK(bad == 0);
+}
+#endif
