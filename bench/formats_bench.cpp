@@ -13,7 +13,7 @@
 #include <qmath/fp8.hpp>
 #include <qmath/int4.hpp>
 #include <qmath/mx.hpp>
-#include <qmath/quantize.hpp>
+#include <qmath/quantize_array.hpp>
 
 namespace {
 

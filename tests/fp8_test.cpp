@@ -234,7 +234,7 @@ void check_kernel(const std::vector<float>& x, float scale) {
 }  // namespace
 
 TEST_CASE("fp8 AVX2 kernel equals the scalar reference bit for bit", "[fp8][simd]") {
-  if (!qmath::detail::simd_isa_supported(qmath::detail::SimdIsa::kAvx2)) {
+  if (!qmath::isa_available(qmath::Isa::kAvx2)) {
     WARN("this CPU has no AVX2: the FP8 AVX2 kernel is not exercised here");
     return;
   }
@@ -253,7 +253,7 @@ TEST_CASE("fp8 AVX2 kernel equals the scalar reference bit for bit", "[fp8][simd
 }
 
 TEST_CASE("fp8 AVX2 kernel equals the scalar reference on every float32 bit pattern", "[.slow][fp8][simd]") {
-  if (!qmath::detail::simd_isa_supported(qmath::detail::SimdIsa::kAvx2)) {
+  if (!qmath::isa_available(qmath::Isa::kAvx2)) {
     WARN("this CPU has no AVX2: the FP8 AVX2 kernel is not exercised here");
     return;
   }
@@ -272,3 +272,24 @@ TEST_CASE("fp8 AVX2 kernel equals the scalar reference on every float32 bit patt
   CHECK(bad == 0);
 }
 #endif
+
+TEST_CASE("fp8_quantize_array: every path the registry allows gives the scalar path's bits", "[fp8][isa]") {
+  std::vector<float> x(1000);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd(0.0f, 300.0f);
+  for (float& v : x) v = nd(rng);
+  std::vector<std::uint8_t> want(x.size()), got(x.size());
+  qmath::fp8_quantize_array(x.data(), x.size(), want.data(), 0.5f, Fp8Format::kE4M3FN, true, qmath::Isa::kScalar);
+  for (qmath::Isa isa : qmath::kAllIsas) {
+    INFO("path " << qmath::isa_name(isa));
+    if (!qmath::isa_available(isa) || isa > qmath::max_isa()) {
+      CHECK_THROWS_AS(qmath::fp8_quantize_array(x.data(), x.size(), got.data(), 0.5f, Fp8Format::kE4M3FN, true, isa),
+                      qmath::error);
+      continue;
+    }
+    std::fill(got.begin(), got.end(), std::uint8_t(0));
+    qmath::fp8_quantize_array(x.data(), x.size(), got.data(), 0.5f, Fp8Format::kE4M3FN, true, isa);
+    CHECK(got == want);
+  }
+  CHECK(qmath::resolved_isa_for_fp8_quantize(qmath::Isa::kScalar) == qmath::Isa::kScalar);
+}

@@ -92,21 +92,32 @@ inline void fp8_quantize_array_scalar(const float* x, std::size_t n, std::uint8_
   for (std::size_t i = 0; i < n; ++i) q[i] = minifloat_encode(x[i] / scale, spec, saturate);
 }
 
-// One row with the widest kernel the CPU has (parameters already checked).
-inline void fp8_quantize_row(const float* x, std::size_t n, std::uint8_t* q, float scale, Fp8Format f,
-                             bool saturate) {
+// The paths the FP8 quantize loop has kernels for (qmath/isa.hpp).
+constexpr unsigned kFp8QuantizeKernels = isa_bit(Isa::kScalar) | (QMATH_X86_SIMD ? isa_bit(Isa::kAvx2) : 0u);
+
+// One row on the resolved path `isa` (parameters already checked).
+inline void fp8_quantize_row(const float* x, std::size_t n, std::uint8_t* q, float scale, Fp8Format f, bool saturate,
+                             Isa isa) {
 #if QMATH_X86_SIMD
-  if (n >= 32 && best_simd_isa() != SimdIsa::kScalar) return fp8_avx2::quantize(x, n, q, scale, fp8_spec(f), saturate);
+  if (n >= 32 && isa != Isa::kScalar) return fp8_avx2::quantize(x, n, q, scale, fp8_spec(f), saturate);
+#else
+  (void)isa;
 #endif
   fp8_quantize_array_scalar(x, n, q, scale, f, saturate);
 }
 }  // namespace detail
 
-// Per-tensor QuantizeLinear of n floats to FP8 codes.
+// The path fp8_quantize_array / fp8_quantize_per_axis run for `requested` (AVX2 or scalar; see qmath/isa.hpp).
+inline Isa resolved_isa_for_fp8_quantize(Isa requested = Isa::kAuto) {
+  return resolve_isa(requested, detail::kFp8QuantizeKernels, "resolved_isa_for_fp8_quantize");
+}
+
+// Per-tensor QuantizeLinear of n floats to FP8 codes; `isa` picks or caps the path as in qmath/isa.hpp.
 inline void fp8_quantize_array(const float* x, std::size_t n, std::uint8_t* q, float scale, Fp8Format f,
-                               bool saturate = true) {
-  detail::check_fp8_scale(scale, "fp8_quantize_array");
-  detail::fp8_quantize_row(x, n, q, scale, f, saturate);
+                               bool saturate = true, Isa isa = Isa::kAuto) {
+  const char* where = "fp8_quantize_array";
+  detail::check_fp8_scale(scale, where);
+  detail::fp8_quantize_row(x, n, q, scale, f, saturate, resolve_isa(isa, detail::kFp8QuantizeKernels, where));
 }
 
 // Per-tensor DequantizeLinear of n FP8 codes.
@@ -118,12 +129,14 @@ inline void fp8_dequantize_array(const std::uint8_t* q, std::size_t n, float* x,
 
 // Per-axis QuantizeLinear of a row-major tensor: element (o, c, i) uses scales[c] (see channel_layout()).
 inline void fp8_quantize_per_axis(const float* x, ChannelLayout layout, const float* scales, std::uint8_t* q,
-                                  Fp8Format f, bool saturate = true) {
-  for (std::size_t c = 0; c < layout.channels; ++c) detail::check_fp8_scale(scales[c], "fp8_quantize_per_axis");
+                                  Fp8Format f, bool saturate = true, Isa isa = Isa::kAuto) {
+  const char* where = "fp8_quantize_per_axis";
+  for (std::size_t c = 0; c < layout.channels; ++c) detail::check_fp8_scale(scales[c], where);
+  const Isa path = resolve_isa(isa, detail::kFp8QuantizeKernels, where);
   for (std::size_t o = 0; o < layout.outer; ++o)
     for (std::size_t c = 0; c < layout.channels; ++c) {
       const std::size_t base = (o * layout.channels + c) * layout.inner;
-      detail::fp8_quantize_row(x + base, layout.inner, q + base, scales[c], f, saturate);
+      detail::fp8_quantize_row(x + base, layout.inner, q + base, scales[c], f, saturate, path);
     }
 }
 

@@ -5,7 +5,7 @@
 // everything rounds to 0), ties to even from the discarded bits, one formula for normal and subnormal codes, then
 // the overflow / Inf / NaN / FNUZ-zero rules as blends. x / scale is vdivps, correctly rounded under the default
 // MXCSR rounding mode, as the scalar `x / scale`. 32 elements per iteration; the remainder runs the scalar loop.
-// Compiled with a target attribute; callers check the CPU first (simd_isa_supported(SimdIsa::kAvx2)).
+// Compiled with a target attribute; callers resolve the path first (qmath/isa.hpp).
 #pragma once
 
 #include <cstddef>
