@@ -2,7 +2,7 @@
 //
 // main.cpp only calls run(). The calibration itself is the library's (qmath::calibrate_stream in
 // qmath/calibration/streaming.hpp, settings in presets.hpp): this file feeds it the .npy files of each tensor
-// (NpySource) and reports the results.
+// (qmath::NpyTensorSource) and reports the results.
 #pragma once
 
 #include <algorithm>
@@ -25,11 +25,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <qmath/calibration/npy_source.hpp>
 #include <qmath/calibration/streaming.hpp>
 #include <qmath/calibration/tensorrt_cache.hpp>
 #include <qmath/config.hpp>
 
-#include "npy.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "svg_plot.hpp"
@@ -84,35 +84,12 @@ class Progress {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// A tensor's .npy files as a qmath::TensorSource: shapes declared from the headers read when the run was validated.
-class NpySource : public qmath::TensorSource {
- public:
-  NpySource(const TensorInput& in, std::vector<NpyHeader> headers) : in_(in), headers_(std::move(headers)) {}
-  std::size_t batch_count() const override { return in_.files.size(); }
-  std::vector<std::int64_t> batch_shape(std::size_t b) const override { return headers_[b].shape; }
-  std::string batch_label(std::size_t b) const override { return in_.files[b]; }
-  std::vector<std::int64_t> open_batch(std::size_t b) override {
-    reader_ = std::make_unique<NpyReader>(in_.files[b]);
-    return reader_->header().shape;
-  }
-  std::size_t read(float* dst, std::size_t max_count) override { return reader_->read(dst, max_count); }
-  std::size_t item_size(std::size_t b) const { return headers_[b].item_size(); }
-  std::uint64_t bytes(std::size_t b) const { return headers_[b].count * headers_[b].item_size(); }
-
- private:
-  const TensorInput& in_;
-  std::vector<NpyHeader> headers_;
-  std::unique_ptr<NpyReader> reader_;
-};
-
 // Opens every file once (validating its header and size) and checks the declared shapes against the settings
 // (per-channel axis, channel counts) before any tensor is calibrated.
-inline std::vector<NpySource> open_inputs(const Options& o) {
-  std::vector<NpySource> sources;
+inline std::vector<qmath::NpyTensorSource> open_inputs(const Options& o) {
+  std::vector<qmath::NpyTensorSource> sources;
   for (const TensorInput& t : o.tensors) {
-    std::vector<NpyHeader> headers;
-    for (const std::string& f : t.files) headers.push_back(NpyReader(f).header());
-    sources.emplace_back(t, std::move(headers));
+    sources.emplace_back(t.files);
     qmath::declared_batches(sources.back(), t.name, o.settings);
   }
   return sources;
@@ -351,21 +328,24 @@ inline int run(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   std::unique_ptr<Progress> progress_holder;
   try {
-    std::vector<NpySource> sources = open_inputs(o);
+    std::vector<qmath::NpyTensorSource> sources = open_inputs(o);
+    auto bytes_of = [&](const qmath::NpyTensorSource& src, std::size_t b, std::uint64_t n) {
+      return n * src.header(b).item_size();
+    };
     std::uint64_t bytes = 0;
-    for (const NpySource& src : sources)
-      for (std::size_t b = 0; b < src.batch_count(); ++b) bytes += src.bytes(b);
+    for (const qmath::NpyTensorSource& src : sources)
+      for (std::size_t b = 0; b < src.batch_count(); ++b) bytes += bytes_of(src, b, src.header(b).count);
     progress_holder = std::make_unique<Progress>(err, o.progress == 1 || (o.progress == -1 && stderr_is_tty),
                                                  bytes * qmath::reported_passes(o.settings));
     Progress& progress = *progress_holder;
     std::vector<TensorResult> results;
     for (std::size_t i = 0; i < o.tensors.size(); ++i) {
       progress.set_tensor(i, o.tensors.size(), o.tensors[i].name);
-      NpySource& src = sources[i];
+      qmath::NpyTensorSource& src = sources[i];
       TensorResult r;
       static_cast<qmath::TensorCalibration&>(r) =
           qmath::calibrate_stream(o.tensors[i].name, src, o.settings, [&](std::size_t b, std::size_t n) {
-            progress.advance(static_cast<std::uint64_t>(n) * src.item_size(b));
+            progress.advance(bytes_of(src, b, n));
           });
       r.files = o.tensors[i].files;
       results.push_back(std::move(r));
