@@ -3,7 +3,7 @@
 # The CUDA toolkit (nvcc, cuBLAS) is expected on the machine already; without it the CUDA layer is skipped.
 set -euo pipefail
 packages=(cmake ninja-build g++ libeigen3-dev catch2 libbenchmark-dev libgemmlowp-dev nlohmann-json3-dev zlib1g-dev
-          libdnnl-dev dataset-fashion-mnist)
+          libdnnl-dev dataset-fashion-mnist libcli11-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,4 @@
-// options.hpp - qmath-calibrate's command line: parsing, usage text and the input layout.
+// options.hpp - qmath-calibrate's command line (parsed with CLI11): usage text, options, the input layout.
 #pragma once
 
 #include <algorithm>
@@ -10,47 +10,19 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include <qmath/calibration/presets.hpp>
+
 #include "npy.hpp"
 
 namespace qmath_calibrate {
 
-enum class Method { kMinMax, kPercentile, kMse, kEntropy };
+using qmath::CalibrationMethod;
 
-inline const char* method_name(Method m) {
-  switch (m) {
-    case Method::kMinMax: return "minmax";
-    case Method::kPercentile: return "percentile";
-    case Method::kMse: return "mse";
-    case Method::kEntropy: return "entropy";
-  }
-  return "?";
-}
-
-enum class NanPolicy { kError, kSkip };
-
-// --histogram-range: kFixed two passes, [0, absmax] (TensorRT's layout); kPow2 one pass, power-of-two growth;
-// kAppend one pass, pytorch-quantization's growth (the first batch fixes the width, later ones append bins).
-enum class HistogramRangeMode { kFixed, kPow2, kAppend };
-
-inline const char* histogram_range_name(HistogramRangeMode r) {
-  switch (r) {
-    case HistogramRangeMode::kFixed: return "fixed";
-    case HistogramRangeMode::kPow2: return "pow2";
-    case HistogramRangeMode::kAppend: return "append";
-  }
-  return "?";
-}
-
-// --compat: whose threshold rules the histogram methods follow.
-//   kTensorRT (default): entropy as TensorRT's EntropyCalibration2, percentile = upper edge of the bin that reaches
-//       the rank, MSE from bin 128;
-//   kPyTorchQuantization: NVIDIA pytorch-quantization's HistogramCalibrator - its entropy search to the float32 bit
-//       (EntropyMode::kPyTorchQuantization), its percentile rule (left edge, PercentileRule::kPyTorchQuantization),
-//       the same MSE, and by default its histogram growth (--histogram-range append).
-enum class Compat { kTensorRT, kPyTorchQuantization };
-
-inline const char* compat_name(Compat c) {
-  return c == Compat::kPyTorchQuantization ? "pytorch-quantization" : "tensorrt";
+// The tool's method names (its --method choices, JSON keys and table headers).
+inline const char* method_name(CalibrationMethod m) {
+  return m == CalibrationMethod::kMax ? "minmax" : qmath::to_string(m);
 }
 
 struct TensorInput {
@@ -60,27 +32,16 @@ struct TensorInput {
 
 struct Options {
   std::vector<TensorInput> tensors;
-  std::vector<Method> methods{Method::kEntropy};  // --method; "all" lists every method
-  bool compare_all = false;
-  int bins = 2048;
-  HistogramRangeMode histogram_range = HistogramRangeMode::kFixed;
-  bool histogram_range_given = false;
-  Compat compat = Compat::kTensorRT;
-  double percentile = 99.99;
-  bool is_signed = true;
-  bool per_channel = false;
-  int per_channel_axis = 0;
+  qmath::CalibrationSettings settings;  // --method, --bins, --histogram-range, --compat, --percentile, ...
+  bool compare_all = false;             // --method all
   std::string cache_path;
-  Method cache_method = Method::kEntropy;
-  bool cache_method_given = false;
+  CalibrationMethod cache_method = CalibrationMethod::kEntropy;
   std::string cache_algorithm;  // empty: derived from cache_method
-  std::string trt_version;  // empty: qmath::TensorRTCache's default
+  std::string trt_version;      // empty: qmath::TensorRTCache's default
   std::string json_path;
   std::string plot_dir;
-  NanPolicy nan_policy = NanPolicy::kError;
   int progress = -1;  // -1: only when stderr is a terminal; 0: never; 1: always
   bool quiet = false;
-  std::size_t chunk_elements = std::size_t(1) << 20;
   bool help = false;
   bool version = false;
 };
@@ -136,44 +97,34 @@ outputs (each written to a temporary file and moved into place only when the who
 
 namespace detail {
 
-inline Method parse_method(const std::string& s, const std::string& flag) {
-  if (s == "minmax") return Method::kMinMax;
-  if (s == "percentile") return Method::kPercentile;
-  if (s == "mse") return Method::kMse;
-  if (s == "entropy") return Method::kEntropy;
-  throw InputError(flag + ": unknown method '" + s + "' (minmax, percentile, mse, entropy" +
-                   (flag == "--method" ? ", all)" : ")"));
+// Each value parser throws CLI::ValidationError, which CLI11 reports as "--flag: message".
+inline CalibrationMethod parse_method(const std::string& s, const std::string& flag) {
+  for (CalibrationMethod m : qmath::all_calibration_methods())
+    if (s == method_name(m)) return m;
+  throw CLI::ValidationError(flag, "unknown method '" + s + "' (minmax, percentile, mse, entropy" +
+                                       (flag == "--method" ? ", all)" : ")"));
 }
 
 inline long long parse_int(const std::string& s, const std::string& flag, long long lo, long long hi) {
   errno = 0;
   char* end = nullptr;
   const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno == ERANGE)
-    throw InputError(flag + ": '" + s + "' is not an integer");
+  if (s.empty() || *end != '\0' || errno == ERANGE) throw CLI::ValidationError(flag, "'" + s + "' is not an integer");
   if (v < lo || v > hi)
-    throw InputError(flag + ": " + s + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    throw CLI::ValidationError(flag, s + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return v;
 }
 
-inline double parse_double(const std::string& s, const std::string& flag) {
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v))
-    throw InputError(flag + ": '" + s + "' is not a finite number");
-  return v;
-}
-
-inline std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t c = s.find(',', start);
-    out.push_back(s.substr(start, c == std::string::npos ? std::string::npos : c - start));
-    if (c == std::string::npos) return out;
-    start = c + 1;
+// One of `choices` (value, result) or an error listing them.
+template <class T>
+T parse_choice(const std::string& s, const std::string& flag, const char* what,
+               const std::vector<std::pair<std::string, T>>& choices) {
+  std::string list;
+  for (const auto& c : choices) {
+    if (s == c.first) return c.second;
+    list += (list.empty() ? "" : ", ") + c.first;
   }
+  throw CLI::ValidationError(flag, std::string("unknown ") + what + " '" + s + "' (" + list + ")");
 }
 
 // DIR/NAME/*.npy (sorted) and DIR/NAME.npy, tensors in sorted name order.
@@ -186,17 +137,15 @@ inline std::vector<TensorInput> scan_directory(const std::string& dir) {
     const fs::path p = entry.path();
     if (entry.is_directory()) {
       std::vector<std::string> files;
-      for (const auto& f : fs::directory_iterator(p)) {
+      for (const auto& f : fs::directory_iterator(p))
         if (f.path().extension() == ".npy" && !f.is_directory()) files.push_back(f.path().string());
-      }
       if (files.empty()) throw InputError("--dir: tensor directory " + p.string() + " contains no .npy files");
       std::sort(files.begin(), files.end());
       found[p.filename().string()] = files;
     } else if (p.extension() == ".npy") {
-      const std::string name = p.stem().string();
-      if (found.count(name))
-        throw InputError("--dir: tensor '" + name + "' is both a directory and a file in " + dir);
-      found[name] = {p.string()};
+      if (found.count(p.stem().string()))
+        throw InputError("--dir: tensor '" + p.stem().string() + "' is both a directory and a file in " + dir);
+      found[p.stem().string()] = {p.string()};
     }
   }
   if (ec) throw InputError("--dir " + dir + ": cannot read (" + ec.message() + ")");
@@ -212,160 +161,174 @@ inline std::vector<TensorInput> scan_directory(const std::string& dir) {
   return out;
 }
 
+// NAME=FILE.npy[,FILE.npy...] appended to `named` (a repeated NAME appends batches).
+inline void add_input(const std::string& a, std::vector<TensorInput>& named) {
+  const std::size_t eq = a.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
+    throw InputError("input '" + a + "': expected NAME=FILE.npy[,FILE.npy...]");
+  std::vector<std::string> files;
+  for (std::size_t start = eq + 1;;) {
+    const std::size_t c = a.find(',', start);
+    files.push_back(a.substr(start, c == std::string::npos ? std::string::npos : c - start));
+    if (files.back().empty()) throw InputError("input '" + a + "': empty file name in the list");
+    if (c == std::string::npos) break;
+    start = c + 1;
+  }
+  const std::string name = a.substr(0, eq);
+  auto it = std::find_if(named.begin(), named.end(), [&](const TensorInput& t) { return t.name == name; });
+  if (it == named.end()) named.push_back({name, files});
+  else it->files.insert(it->files.end(), files.begin(), files.end());
+}
+
+// Outputs must not overwrite each other or an input (the run would destroy its own data or results).
+inline void check_output_paths(const Options& o) {
+  namespace fs = std::filesystem;
+  auto key = [](const std::string& p) {
+    std::error_code ec;
+    const fs::path abs = fs::absolute(fs::path(p), ec).lexically_normal();
+    const fs::path c = fs::weakly_canonical(abs, ec);
+    return ec ? abs.string() : c.string();
+  };
+  std::map<std::string, std::string> seen;
+  for (const auto& t : o.tensors)
+    for (const auto& f : t.files) seen[key(f)] = "input " + f;
+  const std::pair<const char*, const std::string*> outs[] = {
+      {"--cache", &o.cache_path}, {"--json", &o.json_path}, {"--plot", &o.plot_dir}};
+  for (const auto& out : outs) {
+    if (out.second->empty()) continue;
+    const auto it = seen.find(key(*out.second));
+    if (it != seen.end())
+      throw InputError(std::string(out.first) + " " + *out.second + ": the same path as " + it->second);
+    seen[key(*out.second)] = std::string(out.first) + " " + *out.second;
+  }
+}
+
 }  // namespace detail
 
-// Parses argv[1..argc). Throws InputError with a message naming the option on any mistake.
+// Parses argv[1..argc). Throws CLI::ParseError or InputError with a message naming the option on any mistake.
 inline Options parse_args(const std::vector<std::string>& args) {
+  using qmath::CalibrationCompat;
+  using qmath::HistogramRangeMode;
   Options o;
-  std::vector<std::string> method_args;
-  auto need = [&](std::size_t& i, const std::string& flag) -> const std::string& {
-    if (i + 1 >= args.size()) throw InputError(flag + ": missing value");
-    return args[++i];
+  qmath::CalibrationSettings& s = o.settings;
+  CLI::App app("qmath-calibrate", "qmath-calibrate");
+  app.set_help_flag();  // --help prints usage_text()
+  app.allow_extras();   // inputs (NAME=FILE.npy) arrive in remaining(), in order
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // a repeated option: the last wins
+  auto value = [&app](const std::string& flag, auto parse) {
+    return app.add_option_function<std::string>(flag, [flag, parse](const std::string& v) { parse(v, flag); });
   };
-  std::vector<TensorInput> named, from_dirs;
-  bool sign_given = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
-      o.help = true;
-    } else if (a == "--version") {
-      o.version = true;
-    } else if (a == "--method") {
-      const std::string& m = need(i, a);
-      if (m == "all") {
-        o.compare_all = true;
-        o.methods = {Method::kMinMax, Method::kPercentile, Method::kMse, Method::kEntropy};
-      } else {
-        o.compare_all = false;
-        o.methods = {detail::parse_method(m, a)};
-      }
-    } else if (a == "--bins") {
-      o.bins = static_cast<int>(detail::parse_int(need(i, a), a, 2, 1 << 24));
-      if (o.bins % 2 != 0) throw InputError("--bins: " + args[i] + " is odd (the histograms need an even bin count)");
-    } else if (a == "--histogram-range") {
-      const std::string& r = need(i, a);
-      if (r == "fixed") o.histogram_range = HistogramRangeMode::kFixed;
-      else if (r == "pow2") o.histogram_range = HistogramRangeMode::kPow2;
-      else if (r == "append") o.histogram_range = HistogramRangeMode::kAppend;
-      else throw InputError("--histogram-range: unknown value '" + r + "' (fixed, pow2, append)");
-      o.histogram_range_given = true;
-    } else if (a == "--compat") {
-      const std::string& c = need(i, a);
-      if (c == "tensorrt") o.compat = Compat::kTensorRT;
-      else if (c == "pytorch-quantization") o.compat = Compat::kPyTorchQuantization;
-      else throw InputError("--compat: unknown value '" + c + "' (tensorrt, pytorch-quantization)");
-    } else if (a == "--percentile") {
-      o.percentile = detail::parse_double(need(i, a), a);
-      if (o.percentile < 0.0 || o.percentile > 100.0)
-        throw InputError("--percentile: " + args[i] + " is outside [0, 100]");
-    } else if (a == "--signed" || a == "--unsigned") {
-      const bool s = a == "--signed";
-      if (sign_given && s != o.is_signed) throw InputError("--signed and --unsigned are mutually exclusive");
-      sign_given = true;
-      o.is_signed = s;
-    } else if (a == "--per-channel-axis") {
-      o.per_channel = true;
-      o.per_channel_axis = static_cast<int>(detail::parse_int(need(i, a), a, -64, 63));
-    } else if (a == "--cache") {
-      o.cache_path = need(i, a);
-    } else if (a == "--cache-method") {
-      o.cache_method = detail::parse_method(need(i, a), a);
-      o.cache_method_given = true;
-    } else if (a == "--cache-algorithm") {
-      o.cache_algorithm = need(i, a);
-      if (o.cache_algorithm.empty() || o.cache_algorithm.find_first_of(" \t\r\n:") != std::string::npos)
-        throw InputError("--cache-algorithm: '" + o.cache_algorithm + "' must be a single word");
-    } else if (a == "--trt-version") {
-      o.trt_version = need(i, a);
-      if (o.trt_version.empty() || o.trt_version.find_first_not_of("0123456789") != std::string::npos)
-        throw InputError("--trt-version: '" + o.trt_version + "' is not a decimal number (e.g. 8601, 101303)");
-    } else if (a == "--json") {
-      o.json_path = need(i, a);
-    } else if (a == "--plot") {
-      o.plot_dir = need(i, a);
-    } else if (a == "--nan-policy") {
-      const std::string& p = need(i, a);
-      if (p == "error") o.nan_policy = NanPolicy::kError;
-      else if (p == "skip") o.nan_policy = NanPolicy::kSkip;
-      else throw InputError("--nan-policy: unknown policy '" + p + "' (error, skip)");
-    } else if (a == "--progress") {
-      o.progress = 1;
-    } else if (a == "--no-progress") {
-      o.progress = 0;
-    } else if (a == "--quiet" || a == "-q") {
-      o.quiet = true;
-    } else if (a == "--chunk-elements") {
-      o.chunk_elements = static_cast<std::size_t>(detail::parse_int(need(i, a), a, 1, 1LL << 30));
-    } else if (a == "--dir") {
-      for (auto& t : detail::scan_directory(need(i, a))) from_dirs.push_back(std::move(t));
-    } else if (a.size() > 1 && a[0] == '-' && a.find('=') == std::string::npos) {
-      throw InputError("unknown option '" + a + "' (see --help)");
-    } else {
-      const std::size_t eq = a.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
-        throw InputError("input '" + a + "': expected NAME=FILE.npy[,FILE.npy...]");
-      const std::string name = a.substr(0, eq);
-      std::vector<std::string> files = detail::split_commas(a.substr(eq + 1));
-      for (const auto& f : files)
-        if (f.empty()) throw InputError("input '" + a + "': empty file name in the list");
-      auto it = std::find_if(named.begin(), named.end(), [&](const TensorInput& t) { return t.name == name; });
-      if (it == named.end()) named.push_back({name, files});
-      else it->files.insert(it->files.end(), files.begin(), files.end());
-    }
+  std::vector<std::string> dirs;
+  bool is_signed = false, is_unsigned = false, progress = false;
+  app.add_flag("-h,--help", o.help);
+  app.add_flag("--version", o.version);
+  value("--method", [&](const std::string& v, const std::string& f) {
+    o.compare_all = v == "all";
+    s.methods = o.compare_all ? qmath::all_calibration_methods() : std::vector{detail::parse_method(v, f)};
+  });
+  value("--bins", [&](const std::string& v, const std::string& f) {
+    s.bins = static_cast<std::int32_t>(detail::parse_int(v, f, 2, 1 << 24));
+    if (s.bins % 2 != 0) throw CLI::ValidationError(f, v + " is odd (the histograms need an even bin count)");
+  });
+  value("--histogram-range", [&](const std::string& v, const std::string& f) {
+    s.histogram_range = detail::parse_choice<HistogramRangeMode>(
+        v, f, "value", {{"fixed", HistogramRangeMode::kFixed}, {"pow2", HistogramRangeMode::kPow2},
+                        {"append", HistogramRangeMode::kAppend}});
+  });
+  value("--compat", [&](const std::string& v, const std::string& f) {
+    using C = CalibrationCompat;
+    s.compat = detail::parse_choice<C>(v, f, "value",
+                                       {{"tensorrt", C::kTensorRT}, {"pytorch-quantization", C::kPyTorchQuantization}});
+  });
+  value("--percentile", [&](const std::string& v, const std::string& f) {
+    errno = 0;
+    char* end = nullptr;
+    s.percentile = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(s.percentile))
+      throw CLI::ValidationError(f, "'" + v + "' is not a finite number");
+    if (s.percentile < 0.0 || s.percentile > 100.0) throw CLI::ValidationError(f, v + " is outside [0, 100]");
+  });
+  app.add_flag("--signed", is_signed);
+  app.add_flag("--unsigned", is_unsigned);
+  value("--per-channel-axis", [&](const std::string& v, const std::string& f) {
+    s.per_channel_axis = static_cast<int>(detail::parse_int(v, f, -64, 63));
+  });
+  app.add_option("--cache", o.cache_path);
+  bool cache_method_given = false;
+  value("--cache-method", [&](const std::string& v, const std::string& f) {
+    o.cache_method = detail::parse_method(v, f);
+    cache_method_given = true;
+  });
+  value("--cache-algorithm", [&](const std::string& v, const std::string& f) {
+    if (v.empty() || v.find_first_of(" \t\r\n:") != std::string::npos)
+      throw CLI::ValidationError(f, "'" + v + "' must be a single word");
+    o.cache_algorithm = v;
+  });
+  value("--trt-version", [&](const std::string& v, const std::string& f) {
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+      throw CLI::ValidationError(f, "'" + v + "' is not a decimal number (e.g. 8601, 101303)");
+    o.trt_version = v;
+  });
+  app.add_option("--json", o.json_path);
+  app.add_option("--plot", o.plot_dir);
+  value("--nan-policy", [&](const std::string& v, const std::string& f) {
+    s.non_finite = detail::parse_choice<qmath::NonFinitePolicy>(
+        v, f, "policy", {{"error", qmath::NonFinitePolicy::kError}, {"skip", qmath::NonFinitePolicy::kSkip}});
+  });
+  CLI::Option* progress_flag = app.add_flag("--progress,!--no-progress", progress);
+  app.add_flag("-q,--quiet", o.quiet);
+  value("--chunk-elements", [&](const std::string& v, const std::string& f) {
+    s.chunk_elements = static_cast<std::size_t>(detail::parse_int(v, f, 1, 1LL << 30));
+  });
+  app.add_option("--dir", dirs)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the arguments last first
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ArgumentMismatch& e) {  // an option without its value
+    throw InputError(std::string(e.what()).substr(0, std::string(e.what()).find(':')) + ": missing value");
   }
   if (o.help || o.version) return o;
-  for (auto& t : from_dirs) {
-    if (std::any_of(named.begin(), named.end(), [&](const TensorInput& n) { return n.name == t.name; }) ||
-        std::any_of(o.tensors.begin(), o.tensors.end(), [&](const TensorInput& n) { return n.name == t.name; }))
-      throw InputError("tensor '" + t.name + "' is given twice (by --dir and another input)");
-    o.tensors.push_back(std::move(t));
+  if (is_signed && is_unsigned) throw InputError("--signed and --unsigned are mutually exclusive");
+  s.is_signed = !is_unsigned;
+  if (progress_flag->count() != 0) o.progress = progress ? 1 : 0;
+  std::vector<TensorInput> named;
+  for (const std::string& a : app.remaining()) {
+    if (a.size() > 1 && a[0] == '-' && a.find('=') == std::string::npos)
+      throw InputError("unknown option '" + a + "' (see --help)");
+    detail::add_input(a, named);
   }
+  for (const std::string& dir : dirs)
+    for (auto& t : detail::scan_directory(dir)) {
+      for (const auto& n : named)
+        if (n.name == t.name) throw InputError("tensor '" + t.name + "' is given twice (by --dir and another input)");
+      for (const auto& n : o.tensors)
+        if (n.name == t.name) throw InputError("tensor '" + t.name + "' is given twice (by --dir and another input)");
+      o.tensors.push_back(std::move(t));
+    }
   for (auto& t : named) o.tensors.push_back(std::move(t));
   if (o.tensors.empty()) throw InputError("no input tensors (give NAME=FILE.npy or --dir DIR; see --help)");
   for (const auto& t : o.tensors)
     if (t.name.find_first_of("\r\n") != std::string::npos || t.name.find(": ") != std::string::npos)
       throw InputError("tensor name '" + t.name + "' cannot be written to a calibration table (newline or ': ')");
 
-  if (o.compat == Compat::kPyTorchQuantization && !o.histogram_range_given)
-    o.histogram_range = HistogramRangeMode::kAppend;
-  if (!o.cache_method_given && !o.compare_all) o.cache_method = o.methods.front();
-  if (!o.cache_path.empty() &&
-      std::find(o.methods.begin(), o.methods.end(), o.cache_method) == o.methods.end())
+  if (!cache_method_given && !o.compare_all) o.cache_method = s.methods.front();
+  if (!o.cache_path.empty() && std::find(s.methods.begin(), s.methods.end(), o.cache_method) == s.methods.end())
     throw InputError(std::string("--cache-method ") + method_name(o.cache_method) +
                      " is not among the computed methods (--method)");
-  if (o.per_channel) {
-    for (Method m : o.methods)
-      if (!o.compare_all && (m == Method::kMse || m == Method::kEntropy))
+  if (s.per_channel_axis) {
+    for (CalibrationMethod m : s.methods)
+      if (!o.compare_all && !qmath::has_per_channel_form(m))
         throw InputError(std::string("--per-channel-axis: method ") + method_name(m) +
                          " is per tensor only (per channel: minmax, percentile)");
-    if (!o.cache_path.empty() && (o.cache_method == Method::kMinMax || o.cache_method == Method::kPercentile))
+    if (!o.cache_path.empty() && qmath::has_per_channel_form(o.cache_method))
       throw InputError("--cache: a TensorRT calibration cache holds one scale per tensor; per-channel " +
                        std::string(method_name(o.cache_method)) + " cannot be written to it");
   }
-  // Outputs must not overwrite each other or an input (the run would destroy its own data or results).
-  {
-    namespace fs = std::filesystem;
-    auto key = [](const std::string& p) {
-      std::error_code ec;
-      const fs::path abs = fs::absolute(fs::path(p), ec).lexically_normal();
-      const fs::path c = fs::weakly_canonical(abs, ec);
-      return ec ? abs.string() : c.string();
-    };
-    std::map<std::string, std::string> seen;
-    for (const auto& t : o.tensors)
-      for (const auto& f : t.files) seen[key(f)] = "input " + f;
-    const std::pair<const char*, const std::string*> outs[] = {
-        {"--cache", &o.cache_path}, {"--json", &o.json_path}, {"--plot", &o.plot_dir}};
-    for (const auto& out : outs) {
-      if (out.second->empty()) continue;
-      const auto it = seen.find(key(*out.second));
-      if (it != seen.end())
-        throw InputError(std::string(out.first) + " " + *out.second + ": the same path as " + it->second);
-      seen[key(*out.second)] = std::string(out.first) + " " + *out.second;
-    }
-  }
+  detail::check_output_paths(o);
+  s.keep_histogram = !o.json_path.empty() || !o.plot_dir.empty();
   if (o.cache_algorithm.empty())
-    o.cache_algorithm = o.cache_method == Method::kEntropy ? "EntropyCalibration2" : "MinMaxCalibration";
+    o.cache_algorithm = o.cache_method == CalibrationMethod::kEntropy ? "EntropyCalibration2" : "MinMaxCalibration";
   return o;
 }
 

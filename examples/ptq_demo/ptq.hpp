@@ -14,7 +14,8 @@
 //   M[n]      = s_in * s_w[n] / s_out,   bias_q[n] = round(b[n] / (s_in * s_w[n]))
 //
 // with lo = 0 for ReLU (the clamp is the activation) and -127 otherwise. The last layer outputs float logits,
-// (acc + bias_q[n]) * s_in * s_w[n], whose argmax is the prediction.
+// (acc + bias_q[n]) * s_in * s_w[n], whose argmax is the prediction. qmath::make_linear_requantization
+// (qmath/linear.hpp) builds bias_q, M[n] and the epilogue, and states how bias_q saturates.
 #pragma once
 
 #include <algorithm>
@@ -44,6 +45,7 @@
 #include <qmath/error.hpp>
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
+#include <qmath/linear.hpp>
 #include <qmath/qparams.hpp>
 #include <qmath/quantize_array.hpp>
 #include <qmath/rounding.hpp>
@@ -284,7 +286,8 @@ inline std::vector<int> predict_fp32(const Model& model, const Dataset& data, in
 // TensorRT's activation and weight range: symmetric int8 without -128.
 inline constexpr qmath::QuantRange kRange = qmath::narrow_range<std::int8_t>();
 
-// One quantized layer: int8 weights (N x K, the "TN" layout kNxK), int32 bias, per-channel requantization.
+// One quantized layer: int8 weights (N x K, the "TN" layout kNxK) and its requantization (qmath/linear.hpp: int32
+// bias, per-channel multipliers, ReLU clamp).
 struct QuantizedLayer {
   int n = 0, k = 0;
   bool relu = false;  // int8 output clamped at 0 (ReLU) - otherwise the last layer: float output
@@ -293,25 +296,10 @@ struct QuantizedLayer {
   std::vector<std::int8_t> weight;          // n x k
   qmath::cpu::PackedB<std::int8_t> packed;  // the same weights packed once for qmath::cpu::gemm
   std::vector<qmath::QuantParams> w_params; // per output channel
-  std::vector<std::int32_t> bias;           // b[n] / (s_in * s_w[n]), rounded half to even, saturated
-  std::vector<float> scale;                 // float multiplier: s_in * s_w[n] / s_out (last layer: s_in * s_w[n])
-  std::vector<std::int32_t> multiplier;     // fixed point: quantize_multiplier(s_in * s_w[n] / s_out)
-  std::vector<std::int32_t> shift;
-  qmath::Scaling mode = qmath::Scaling::kFloatMultiplier;
-  qmath::QuantRange clamp{kRange};
+  qmath::LinearRequantization requant;      // bias_q, multipliers, clamp
 
-  // The fused output stage of this layer's GEMM, built on demand: it points into this layer's arrays.
-  qmath::Epilogue epilogue() const {
-    const qmath::Granularity per_channel = qmath::Granularity::kPerChannel;
-    if (!relu)  // float logits
-      return qmath::Epilogue::float_multiplier(scale.data(), per_channel).with_bias(bias.data());
-    const qmath::Epilogue scaled =
-        mode == qmath::Scaling::kFixedPointMultiplier
-            ? qmath::Epilogue::fixed_point_multiplier(multiplier.data(), shift.data(), per_channel,
-                                                      qmath::FixedPointRounding::kDoubleRounding)
-            : qmath::Epilogue::float_multiplier(scale.data(), per_channel);
-    return scaled.with_bias(bias.data()).with_output_zero_point(0).with_clamp(clamp);
-  }
+  // The fused output stage of this layer's GEMM: it points into `requant`.
+  qmath::Epilogue epilogue() const { return requant.epilogue(); }
 };
 
 struct QuantizedModel {
@@ -321,7 +309,7 @@ struct QuantizedModel {
 };
 
 // Quantizes `model` given the calibrated amax of every layer input (activation_amax[l] for layer l's input).
-// `mode` picks the hidden layers' requantization multiplier: kFloat (ONNX QLinearMatMul style) or kFixedPoint
+// `mode` picks the hidden layers' requantization multiplier: kFloatMultiplier (ONNX QLinearMatMul style) or kFixedPointMultiplier
 // (integer-only, gemmlowp double rounding).
 inline QuantizedModel quantize_model(const Model& model, const std::vector<float>& activation_amax,
                                      qmath::Scaling mode = qmath::Scaling::kFloatMultiplier) {
@@ -334,7 +322,6 @@ inline QuantizedModel quantize_model(const Model& model, const std::vector<float
     QuantizedLayer ql;
     ql.n = d.out;
     ql.k = d.in;
-    ql.mode = mode;
     ql.relu = l + 1 < model.layers.size();
     ql.in = qmath::symmetric_params(activation_amax[l], kRange);
     // Weights: per output channel (axis 0 of the out x in matrix), narrow int8.
@@ -343,20 +330,19 @@ inline QuantizedModel quantize_model(const Model& model, const std::vector<float
     ql.weight.resize(d.weight.size());
     qmath::quantize_per_channel(d.weight.data(), wl, ql.w_params.data(), ql.weight.data(), kRange);
     ql.packed = qmath::cpu::pack_b(qmath::col_major(ql.weight.data(), d.in, d.out), 0);
+    qmath::LinearLayerArgs args;
+    args.n = d.out;
+    args.input = ql.in;
+    args.weight = ql.w_params;
+    args.bias = d.bias;
+    args.float_output = !ql.relu;  // the last layer: float logits
     if (ql.relu) {
       ql.out = qmath::symmetric_params(activation_amax[l + 1], kRange);
-      ql.clamp = qmath::activation_clamp(0.0f, std::numeric_limits<float>::infinity(), ql.out, kRange);
+      args.output = ql.out;
+      args.clamp = qmath::activation_clamp(0.0f, std::numeric_limits<float>::infinity(), ql.out, kRange);
+      args.mode = mode;
     }
-    for (int n = 0; n < d.out; ++n) {
-      const float acc_scale = ql.in.scale * ql.w_params[n].scale;  // the real value of one accumulator unit
-      const float b = qmath::round_to_integral(d.bias[n] / acc_scale, qmath::Round::kHalfToEven);
-      ql.bias.push_back(static_cast<std::int32_t>(std::max(-2147483520.0f, std::min(2147483520.0f, b))));
-      const float m = ql.relu ? acc_scale / ql.out.scale : acc_scale;
-      ql.scale.push_back(m);
-      const qmath::QuantizedMultiplier qm = qmath::quantize_multiplier(static_cast<double>(m));
-      ql.multiplier.push_back(qm.multiplier);
-      ql.shift.push_back(qm.shift);
-    }
+    ql.requant = qmath::make_linear_requantization(args);
     q.layers.push_back(std::move(ql));
   }
   return q;
@@ -514,8 +500,8 @@ struct DemoConfig {
   int calib_count = 1000;  // the first N training images
   int test_count = 10000;  // the first N test images
   int batch = 256;         // inference batch size, FP32 and INT8 alike
-  // The hidden layers' requantization: kFloat (per-channel float multiplier, ONNX QLinearMatMul style; vectorised
-  // in qmath::cpu::gemm's epilogue) or kFixedPoint (Q31 multiplier + shift, integer only, as TFLite / gemmlowp;
+  // The hidden layers' requantization: kFloatMultiplier (per-channel float multiplier, ONNX QLinearMatMul style; vectorised
+  // in qmath::cpu::gemm's epilogue) or kFixedPointMultiplier (Q31 multiplier + shift, integer only, as TFLite / gemmlowp;
   // qmath::cpu::gemm runs it in a scalar epilogue today, so it is slower there).
   qmath::Scaling mode = qmath::Scaling::kFloatMultiplier;
   GemmKind gemm = GemmKind::kFast;

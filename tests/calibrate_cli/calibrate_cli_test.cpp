@@ -27,6 +27,7 @@
 #include <qmath/calibration/minmax.hpp>
 #include <qmath/calibration/mse.hpp>
 #include <qmath/calibration/percentile.hpp>
+#include <qmath/calibration/streaming.hpp>
 #include <qmath/calibration/tensorrt_cache.hpp>
 #include <qmath/qparams.hpp>
 
@@ -740,4 +741,91 @@ TEST_CASE("a tensor of tiny (subnormal) values falls back to power-of-two bins i
   for (const char* m : {"minmax", "percentile", "mse", "entropy"})
     CHECK(bits(jfloat(doc["tensors"]["tiny"]["methods"][m]["amax"])) == bits(ref.amax(m)));
   CHECK(bits(jfloat(doc["tensors"]["tiny"]["absmax"])) == bits(1e-40f));
+}
+
+// A C++ caller of qmath::calibrate_stream gets the CLI's table: the same settings, the same batches (in memory
+// instead of files), bit for bit the same amax, scale and zero point per tensor and per channel, and the same
+// statistics, under every histogram range mode, both compats and both signs.
+TEST_CASE("the library's calibrate_stream gives the CLI's table on the same inputs", "[cli]") {
+  Workspace ws;
+  std::vector<float> relu = gaussian(6 * 40, 111, 2.0f);
+  for (float& x : relu) x = x > 0.0f ? x : 0.0f;
+  const std::vector<std::pair<std::string, std::vector<std::vector<float>>>> tensors = {
+      {"conv", {gaussian(6 * 40, 112, 0.5f), gaussian(3 * 6 * 40, 113, 3.0f)}}, {"relu", {relu, gaussian(240, 114)}}};
+  const std::vector<std::vector<std::int64_t>> shapes = {{6, 40}, {3, 6, 40}};
+  const std::vector<std::vector<std::int64_t>> relu_shapes = {{6, 40}, {6, 40}};
+  std::vector<std::string> inputs;
+  for (const auto& t : tensors) {
+    write_batches(ws, t.first, t.second, t.first == "conv" ? shapes : relu_shapes);
+    inputs.push_back(t.first + "=" + file_list(t.first, t.second.size()));
+  }
+  struct Config {
+    std::vector<std::string> args;
+    qmath::CalibrationSettings settings;
+  };
+  std::vector<Config> configs;
+  for (const char* range : {"fixed", "pow2", "append"})
+    for (const char* compat : {"tensorrt", "pytorch-quantization"})
+      for (bool is_signed : {true, false}) {
+        Config c;
+        c.args = {"--method", "all", "--histogram-range", range, "--compat", compat, is_signed ? "--signed" : "--unsigned",
+                  "--bins", "256", "--percentile", "99.5", "--chunk-elements", "37"};
+        c.settings.methods = qmath::all_calibration_methods();
+        c.settings.histogram_range = std::string(range) == "fixed"  ? qmath::HistogramRangeMode::kFixed
+                                     : std::string(range) == "pow2" ? qmath::HistogramRangeMode::kPow2
+                                                                    : qmath::HistogramRangeMode::kAppend;
+        c.settings.compat = std::string(compat) == "tensorrt" ? qmath::CalibrationCompat::kTensorRT
+                                                              : qmath::CalibrationCompat::kPyTorchQuantization;
+        c.settings.is_signed = is_signed;
+        c.settings.bins = 256;
+        c.settings.percentile = 99.5;
+        c.settings.chunk_elements = 1000;  // the chunk size does not change the results
+        configs.push_back(c);
+        c.args.insert(c.args.end(), {"--per-channel-axis", "-2"});  // the 6 channels of both shapes
+        c.settings.per_channel_axis = -2;
+        configs.push_back(c);
+      }
+  for (const Config& c : configs) {
+    std::vector<std::string> args = inputs;
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.insert(args.end(), {"--json", "t.json", "--quiet"});
+    std::string cmd;
+    for (const auto& a : args) cmd += a + " ";
+    INFO(cmd);
+    const Result res = ws.run(args);
+    INFO(res.err);
+    REQUIRE(res.rc == 0);
+    const json doc = json::parse(slurp(ws.path("t.json")));
+    for (const auto& t : tensors) {
+      qmath::InMemoryTensorSource src;
+      for (std::size_t b = 0; b < t.second.size(); ++b)
+        src.add(t.second[b].data(), t.first == "conv" ? shapes[b] : relu_shapes[b]);
+      qmath::CalibrationSettings s = c.settings;
+      s.keep_histogram = true;  // as --json does
+      const qmath::TensorCalibration lib = qmath::calibrate_stream(t.first, src, s);
+      const json& j = doc["tensors"][t.first];
+      CHECK(j["elements"] == lib.elements);
+      CHECK(bits(jfloat(j["min"])) == bits(lib.min));
+      CHECK(bits(jfloat(j["max"])) == bits(lib.max));
+      CHECK(j["histogram"]["count"] == lib.binned);
+      CHECK(bits(jfloat(j["histogram"]["width"])) == bits(lib.width));
+      CHECK(j["histogram"]["bins"] == lib.counts.size());
+      for (const qmath::MethodCalibration& m : lib.methods) {
+        const char* name = m.method == qmath::CalibrationMethod::kMax ? "minmax" : qmath::to_string(m.method);
+        INFO(t.first << " " << name);
+        const json& jm = j["methods"][name];
+        REQUIRE(jm["granularity"] == (m.per_channel ? "per_channel" : "per_tensor"));
+        const json amax = m.per_channel ? jm["amax"] : json::array({jm["amax"]});
+        const json scale = m.per_channel ? jm["scale"] : json::array({jm["scale"]});
+        const json zp = m.per_channel ? jm["zero_point"] : json::array({jm["zero_point"]});
+        REQUIRE(amax.size() == m.amax.size());
+        CHECK(m.amax.size() == (m.per_channel ? 6u : 1u));
+        for (std::size_t k = 0; k < m.amax.size(); ++k) {
+          CHECK(bits(jfloat(amax[k])) == bits(m.amax[k]));
+          CHECK(bits(jfloat(scale[k])) == bits(m.params[k].scale));
+          CHECK(zp[k] == m.params[k].zero_point);
+        }
+      }
+    }
+  }
 }

@@ -144,12 +144,12 @@ TEST_CASE("the hidden layers requantize with the documented multiplier, bias and
   CHECK(l.relu);
   CHECK(l.in.scale == 8.0f / 127.0f);
   CHECK(l.out.scale == 6.0f / 127.0f);
-  CHECK(l.clamp.qmin == 0);
-  CHECK(l.clamp.qmax == 127);
+  CHECK(l.requant.clamp.qmin == 0);
+  CHECK(l.requant.clamp.qmax == 127);
   for (int n = 0; n < l.n; n += 17) {
     const float acc_scale = l.in.scale * l.w_params[n].scale;
-    CHECK(l.scale[n] == acc_scale / l.out.scale);
-    CHECK(l.bias[n] == static_cast<std::int32_t>(
+    CHECK(l.requant.scale[n] == acc_scale / l.out.scale);
+    CHECK(l.requant.bias[n] == static_cast<std::int32_t>(
                            qmath::round_to_integral(model.layers[1].bias[n] / acc_scale, qmath::Round::kHalfToEven)));
     // Weights are per output channel: the largest |w_q| of every row is 127.
     int row_max = 0;

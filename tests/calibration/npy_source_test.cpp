@@ -1,6 +1,7 @@
-// Tests of qmath-calibrate's .npy reader (examples/calibrate/npy.hpp): every accepted variant round-trips exactly,
-// float16 converts exactly (all 65536 bit patterns against an independent formula), every malformed file is
-// rejected with a message naming the file and the problem.
+// Tests for qmath/calibration/npy_source.hpp: every accepted .npy variant round-trips exactly, float16 converts
+// exactly (all 65536 bit patterns against an independent formula), every malformed file is rejected with a message
+// naming the file and the problem; NpyTensorSource feeds calibrate_stream, and a file replaced after the source
+// declared it (another shape) is an error naming the tensor and the file.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -12,13 +13,13 @@
 
 #include <unistd.h>
 
-#include "npy.hpp"
+#include <qmath/calibration/npy_source.hpp>
+
 #include "npy_writer.hpp"
 
 namespace fs = std::filesystem;
-using qmath_calibrate::half_to_float;
-using qmath_calibrate::InputError;
-using qmath_calibrate::NpyReader;
+using qmath::half_to_float;
+using qmath::NpyReader;
 
 namespace {
 
@@ -61,7 +62,7 @@ void require_error(const std::string& path, const std::string& fragment) {
     while (r.read(buf.data(), buf.size())) {
     }
     FAIL("no error for " << path);
-  } catch (const InputError& e) {
+  } catch (const qmath::error& e) {
     const std::string msg = e.what();
     INFO(msg);
     CHECK(msg.find(path) != std::string::npos);
@@ -104,7 +105,7 @@ TEST_CASE("float32 files of every version, shape and chunk size round-trip exact
     CHECK(r.header().major == major);
     CHECK(r.header().shape == shape);
     CHECK(r.header().count == n);
-    CHECK(r.header().dtype == qmath_calibrate::NpyDtype::kFloat32);
+    CHECK(r.header().dtype == qmath::NpyDtype::kFloat32);
     for (std::size_t chunk : {std::size_t(1), std::size_t(7), std::size_t(1000)}) {
       const std::vector<float> got = read_all(path, chunk);
       REQUIRE(got.size() == n);
@@ -175,4 +176,49 @@ TEST_CASE("malformed .npy files are rejected naming the file and the problem", "
   write_file(d + "/extra.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), 'x': 1}", good_data));
   require_error(d + "/extra.npy", "unexpected key 'x'");
   require_error(d + "/does_not_exist.npy", "cannot open");
+}
+
+TEST_CASE("NpyTensorSource: calibrate_stream over .npy batches equals it over the same arrays", "[npy]") {
+  std::vector<float> a(6 * 8), b(3 * 6 * 8);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.37f * static_cast<float>(i)) * 3.0f;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::cos(0.11f * static_cast<float>(i)) * 5.0f;
+  const std::string fa = temp_dir() + "/src_a.npy", fb = temp_dir() + "/src_b.npy";
+  npy_test::write_f32(fa, a, {6, 8});
+  npy_test::write_f32(fb, b, {3, 6, 8}, 2);
+  qmath::CalibrationSettings s;
+  s.methods = qmath::all_calibration_methods();
+  s.per_channel_axis = -2;
+  s.chunk_elements = 5;
+  qmath::NpyTensorSource files({fa, fb});
+  CHECK(files.batch_label(1) == fb);
+  CHECK(files.header(1).count == 144);
+  qmath::InMemoryTensorSource arrays;
+  arrays.add(a.data(), {6, 8});
+  arrays.add(b.data(), {3, 6, 8});
+  const qmath::TensorCalibration x = qmath::calibrate_stream("t", files, s), y = qmath::calibrate_stream("t", arrays, s);
+  CHECK(x.counts == y.counts);
+  REQUIRE(x.methods.size() == y.methods.size());
+  for (std::size_t m = 0; m < x.methods.size(); ++m) CHECK(x.methods[m].amax == y.methods[m].amax);
+  CHECK(x.channels == 6);
+}
+
+TEST_CASE("NpyTensorSource: a file replaced with another shape after the declaration is refused", "[npy]") {
+  const std::string f = temp_dir() + "/replaced.npy";
+  npy_test::write_f32(f, std::vector<float>(4 * 5, 1.0f), {4, 5});
+  qmath::NpyTensorSource src({f});  // declares (4, 5): 4 channels along axis 0
+  qmath::CalibrationSettings s;
+  s.methods = {qmath::CalibrationMethod::kMax, qmath::CalibrationMethod::kPercentile};
+  s.per_channel_axis = 0;
+  qmath::declared_batches(src, "act", s);  // what the tool validates up front
+  npy_test::write_f32(f, std::vector<float>(9 * 5, 2.0f), {9, 5});  // now 9 channels: would overrun 4-entry tables
+  try {
+    qmath::calibrate_stream("act", src, s);
+    FAIL("no error");
+  } catch (const qmath::error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("tensor 'act'") != std::string::npos);
+    CHECK(msg.find(f) != std::string::npos);
+    CHECK(msg.find("shape (9, 5) differs from the declared (4, 5)") != std::string::npos);
+  }
 }
