@@ -6,7 +6,10 @@
 //   fake_quantize: dequantize(quantize(x))
 // The rounding mode is a parameter (default half to even, as ONNX, PyTorch and CUDA cvt.rni). The array forms are
 // bit-exact with the scalar forms; they check their parameters once (scale finite and > 0, zero point inside the
-// range) and throw qmath::error before writing anything. On x86 with GCC/Clang, int8/uint8 array forms run AVX-512 or
+// range, no null pointer with n > 0) and throw qmath::error before writing anything. Any finite scale > 0 is valid,
+// subnormal ones included: x / scale is a true division (ONNX QuantizeLinear), so a scale whose reciprocal
+// overflows still quantizes exactly (x = k * scale gives k); PyTorch's quantize_per_tensor accepts such scales too
+// (only its observers floor scales at kMinScale). On x86 with GCC/Clang, int8/uint8 array forms run AVX-512 or
 // AVX2 kernels chosen at run time from the CPU's features (detail/quantize_simd.hpp; define QMATH_DISABLE_SIMD to
 // compile them out); the portable loops below are the normative reference they are tested against.
 #pragma once
@@ -40,9 +43,10 @@ QMATH_HOST_DEVICE T quantize(float x, QuantParams p, Round mode = Round::kHalfTo
   return static_cast<T>(quantize_value(x, p, full_range<T>(), mode));
 }
 
-// Scalar dequantization: scale * float(q - zero_point).
+// Scalar dequantization: scale * float(q - zero_point), the difference exact (int64: int32 storage spans 2^32) and
+// rounded once to float; identical to the int32 expression wherever that one does not overflow.
 QMATH_HOST_DEVICE float dequantize_value(std::int32_t q, QuantParams p) {
-  return p.scale * static_cast<float>(q - p.zero_point);
+  return p.scale * static_cast<float>(static_cast<std::int64_t>(q) - p.zero_point);
 }
 
 // Scalar fake quantization (quantize, then dequantize) over `range`.
@@ -57,6 +61,11 @@ inline void check_params(QuantParams p, QuantRange range, const char* where) {
   require(range.qmin < range.qmax, where, "empty quantized range [", range.qmin, ", ", range.qmax, "]");
   require(p.zero_point >= range.qmin && p.zero_point <= range.qmax, where, "zero point ", p.zero_point,
           " outside the quantized range [", range.qmin, ", ", range.qmax, "]");
+}
+// A null pointer is only valid with n == 0.
+inline void check_pointers(const void* in, const void* out, std::size_t n, const char* where) {
+  require(n == 0 || (in != nullptr && out != nullptr), where, "null ", in == nullptr ? "input" : "output",
+          " pointer with ", n, " elements");
 }
 template <class T>
 void check_storage(QuantRange range, const char* where) {
@@ -80,6 +89,7 @@ void dequantize_array_scalar(const T* q, std::size_t n, float* x, QuantParams p)
 template <class T>
 void quantize_array(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range = full_range<T>(),
                     Round mode = Round::kHalfToEven) {
+  detail::check_pointers(x, q, n, "quantize_array");
   detail::check_params(p, range, "quantize_array");
   detail::check_storage<T>(range, "quantize_array");
   if (!detail::quantize_array_simd(detail::best_simd_isa(), x, n, q, p, range, mode))
@@ -89,6 +99,7 @@ void quantize_array(const float* x, std::size_t n, T* q, QuantParams p, QuantRan
 // Dequantizes n values of T.
 template <class T>
 void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p) {
+  detail::check_pointers(q, x, n, "dequantize_array");
   detail::check_params(p, full_range<T>(), "dequantize_array");
   if (!detail::dequantize_array_simd(detail::best_simd_isa(), q, n, x, p)) detail::dequantize_array_scalar(q, n, x, p);
 }
@@ -96,6 +107,7 @@ void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p) {
 // Fake-quantizes n floats (x and y may alias).
 inline void fake_quantize_array(const float* x, std::size_t n, float* y, QuantParams p, QuantRange range,
                                 Round mode = Round::kHalfToEven) {
+  detail::check_pointers(x, y, n, "fake_quantize_array");
   detail::check_params(p, range, "fake_quantize_array");
   // Ranges that fit int8 / uint8 go through the vector kernels in blocks (quantize a block, then dequantize it;
   // each block is read completely before it is written, so x == y is fine).
@@ -121,6 +133,8 @@ inline void fake_quantize_array(const float* x, std::size_t n, float* y, QuantPa
 template <class T>
 void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParams* params, T* q,
                           QuantRange range = full_range<T>(), Round mode = Round::kHalfToEven) {
+  detail::check_pointers(x, q, layout.size(), "quantize_per_channel");
+  detail::check_pointers(params, params, layout.channels, "quantize_per_channel");
   detail::check_storage<T>(range, "quantize_per_channel");
   for (std::size_t c = 0; c < layout.channels; ++c) detail::check_params(params[c], range, "quantize_per_channel");
   // Channel rows shorter than a vector (e.g. the last axis, inner == 1) run the portable loop directly.
@@ -136,6 +150,8 @@ void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParam
 // Per-channel dequantization of a row-major tensor.
 template <class T>
 void dequantize_per_channel(const T* q, ChannelLayout layout, const QuantParams* params, float* x) {
+  detail::check_pointers(q, x, layout.size(), "dequantize_per_channel");
+  detail::check_pointers(params, params, layout.channels, "dequantize_per_channel");
   for (std::size_t c = 0; c < layout.channels; ++c)
     detail::check_params(params[c], full_range<T>(), "dequantize_per_channel");
   const detail::SimdIsa isa = layout.inner >= 16 ? detail::best_simd_isa() : detail::SimdIsa::kScalar;
