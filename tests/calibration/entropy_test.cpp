@@ -526,3 +526,55 @@ TEST_CASE("entropy options: levels beyond 65536 are refused before the search") 
   o.levels = 1 << 20;
   CHECK_THROWS_WITH(entropy_search(c.data(), c.size(), o), Catch::Contains("levels must be <= 65536"));
 }
+
+namespace {
+// Finite data reaching FLT_MAX: the histogram's top bins extend past FLT_MAX.
+Histogram near_flt_max(RangeGrowth growth) {
+  HistogramOptions o;
+  o.growth = growth;
+  o.name = "huge";
+  Histogram h(o);
+  std::vector<float> x;
+  for (int k = 0; k < 5000; ++k) x.push_back(3.0e38f * (static_cast<float>(k % 100) / 100.0f));
+  x.push_back(std::numeric_limits<float>::max());
+  x.push_back(-3.4e38f);
+  h.collect(x.data(), x.size());
+  return h;
+}
+}  // namespace
+
+TEST_CASE("finite data near FLT_MAX give a finite entropy threshold in every mode and range growth") {
+  for (RangeGrowth growth : {RangeGrowth::kPowerOfTwo, RangeGrowth::kAppendBins}) {
+    const Histogram h = near_flt_max(growth);
+    for (EntropyMode mode : {EntropyMode::kTensorRT, EntropyMode::kPyTorchQuantization}) {
+      EntropyOptions o;
+      o.mode = mode;
+      const float a = entropy_amax(h, o);
+      INFO("growth " << static_cast<int>(growth) << " mode " << static_cast<int>(mode) << " amax " << a);
+      CHECK(std::isfinite(a));
+      CHECK(a > 0.0f);
+      CHECK(a <= h.amax());
+    }
+  }
+}
+
+TEST_CASE("entropy: degenerate histograms give score 0 in every mode (no mass: nothing diverges)") {
+  const std::vector<std::uint64_t> zeros(300, 0);
+  for (EntropyMode mode : {EntropyMode::kTensorRT, EntropyMode::kPyTorchQuantization, EntropyMode::kMxnet}) {
+    EntropyOptions o;
+    o.mode = mode;
+    const ThresholdSearch r = entropy_search(zeros.data(), zeros.size(), o, 150);
+    INFO("mode " << static_cast<int>(mode));
+    CHECK(r.score == 0.0);
+    o.mxnet_float32 = true;
+    if (mode == EntropyMode::kMxnet) CHECK(entropy_search(zeros.data(), zeros.size(), o, 150).score == 0.0);
+  }
+}
+
+TEST_CASE("entropy errors name the tensor") {
+  HistogramOptions ho;
+  ho.name = "conv1.out";
+  ho.kind = HistogramKind::kSigned;
+  Histogram h(ho);
+  CHECK_THROWS_WITH(entropy_calibrate(h), Catch::Contains("conv1.out"));
+}

@@ -704,7 +704,9 @@ inline double entropy_divergence(const std::uint64_t* b, std::size_t n, std::siz
 }
 
 // The search on raw counts (absolute histogram for kTensorRT / kPyTorchQuantization, signed with zero bin
-// `zero_bin` for kMxnet). Returns the winning candidate i and its divergence; amax is left 0: the threshold is
+// `zero_bin` for kMxnet). A histogram without mass scores 0 in every mode (nothing diverges; the index is the one
+// the mode's tie rule picks among equal candidates). Returns the winning candidate i and its divergence; amax is
+// left 0: the threshold is
 // (i + 0.5) * width (kTensorRT), edges[i] (kPyTorchQuantization), edges[zero_bin + i + 1] (kMxnet) -
 // entropy_calibrate() applies it for a qmath Histogram. If no candidate exists (fewer bins than the first
 // candidate) the result is i = n (kTensorRT, kPyTorchQuantization) or the widest slice (kMxnet), score 0.
@@ -717,12 +719,17 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
   const std::size_t start = static_cast<std::size_t>(detail::entropy_start(opt));
   const std::size_t stride = static_cast<std::size_t>(opt.stride);
   const double inf = std::numeric_limits<double>::infinity();
+  const bool no_mass = std::all_of(counts, counts + n, [](std::uint64_t c) { return c == 0; });
+  if (opt.mode == EntropyMode::kMxnet && opt.mxnet_float32)  // O(bins) per candidate: refuse what would take hours
+    detail::require(n <= (std::size_t(1) << 17), where, "mxnet_float32 evaluates each candidate in O(bins): ", n,
+                    " bins is over the limit of 131072 (use the default double evaluation)");
 
   if (opt.mode == EntropyMode::kMxnet) {
     detail::require(zero_bin < n, where, "zero bin ", zero_bin, " outside the histogram");
     const std::size_t last = zero_bin < n - 1 - zero_bin ? zero_bin : n - 1 - zero_bin;
     ThresholdSearch best{0.0f, static_cast<std::int64_t>(last), 0.0};
     if (start > last) return best;
+    if (no_mass) return {0.0f, static_cast<std::int64_t>(start), 0.0};
     best.score = inf;
     bool found = false;
     if (opt.mxnet_float32) {
@@ -755,6 +762,10 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
   }
 
   if (start > n) return {0.0f, static_cast<std::int64_t>(n), 0.0};
+  if (no_mass) {  // the index each mode's search picks on all-equal divergences: TensorRT's first, pytorch's last
+    const std::size_t last = start + (n - start) / stride * stride;
+    return {0.0f, static_cast<std::int64_t>(opt.mode == EntropyMode::kTensorRT ? start : last), 0.0};
+  }
 
   if (opt.mode == EntropyMode::kPyTorchQuantization) return detail::pytorch_search(counts, n, L, start, stride);
 
@@ -779,21 +790,30 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
 // kTensorRT / kPyTorchQuantization, signed for kMxnet. An empty histogram gives amax 0.
 inline ThresholdSearch entropy_calibrate(const Histogram& h, const EntropyOptions& opt = {}) {
   const bool mx = opt.mode == EntropyMode::kMxnet;
+  const std::string tensor = h.options().name.empty() ? std::string() : "tensor '" + h.options().name + "': ";
   detail::require(h.options().kind == (mx ? HistogramKind::kSigned : HistogramKind::kAbsolute), "entropy_calibrate",
-                  mx ? "kMxnet needs a signed histogram" : "this mode needs an absolute histogram");
+                  tensor, mx ? "kMxnet needs a signed histogram" : "this mode needs an absolute histogram");
   if (h.total() == 0 || !h.has_range()) return {0.0f, 0, 0.0};
   const std::size_t z = static_cast<std::size_t>(h.range().zero_bin);
-  ThresholdSearch r = entropy_search(h.counts().data(), h.counts().size(), opt, z);
+  ThresholdSearch r;
+  try {
+    r = entropy_search(h.counts().data(), h.counts().size(), opt, z);
+  } catch (const error& e) {
+    detail::fail("entropy_calibrate", tensor, e.what());
+  }
+  // Thresholds past FLT_MAX (data reaching it) are clamped to the data's largest |x| (Histogram::threshold).
   switch (opt.mode) {
     case EntropyMode::kTensorRT:
-      r.amax = static_cast<float>((static_cast<double>(r.bin) + 0.5) * static_cast<double>(h.width()));
+      r.amax = h.threshold((static_cast<double>(r.bin) + 0.5) * static_cast<double>(h.width()));
       break;
     case EntropyMode::kPyTorchQuantization:
-      r.amax = h.edge(r.bin);
+      r.amax = h.threshold_edge(r.bin);
       break;
-    case EntropyMode::kMxnet:
-      r.amax = h.edge(static_cast<std::int64_t>(z) + r.bin + 1);
+    case EntropyMode::kMxnet: {
+      const double t = h.edge_double(static_cast<std::int64_t>(z) + r.bin + 1);
+      r.amax = t > static_cast<double>(std::numeric_limits<float>::max()) ? h.amax() : static_cast<float>(t);
       break;
+    }
   }
   return r;
 }
