@@ -16,7 +16,7 @@
 //     space (inner spaces and ':' are fine);
 //   - scale: sign bit clear and not NaN, i.e. +0 .. +inf (real caches hold 0 and 7f800000);
 //   - version: decimal digits; algorithm: not empty, no space and no control character.
-// Writing produces exactly the canonical form above, to "<path>.tmp" first and then renames it over <path>, so a
+// Writing produces exactly the canonical form above, replacing the file whole (qmath/detail/atomic_file.hpp), so a
 // failure never leaves a half-written cache behind.
 #pragma once
 
@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include <qmath/detail/atomic_file.hpp>
 #include <qmath/error.hpp>
 
 namespace qmath {
@@ -219,27 +220,12 @@ inline std::string format_tensorrt_cache(const TensorRTCache& cache) {
   return out;
 }
 
-// Writes the cache to path.tmp, then renames it over path; on any failure the temporary file is removed and
-// path is left as it was.
+// Writes the cache through qmath/detail/atomic_file.hpp: validated first, then a temporary file beside the
+// destination (symbolic links followed) renamed over it, or written through to a character device or FIFO; on any
+// failure the destination is left as it was and no temporary file remains.
 inline void write_tensorrt_cache(const std::string& path, const TensorRTCache& cache) {
-  const char* where = "write_tensorrt_cache";
   const std::string text = format_tensorrt_cache(cache);  // validates before touching the file system
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    detail::require(static_cast<bool>(f), where, "cannot create '", tmp, "'");
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::remove(tmp.c_str());
-      detail::fail(where, "error writing '", tmp, "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    detail::fail(where, "cannot rename '", tmp, "' to '", path, "'");
-  }
+  detail::write_file_atomically(path, text, "write_tensorrt_cache");
 }
 
 }  // namespace qmath
