@@ -32,7 +32,8 @@ struct Scratch {
   // Every entry of the directory whose name holds ".tmp".
   int temporaries() const {
     int n = 0;
-    for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string().find(".tmp") != std::string::npos;
+    for (const auto& e : fs::directory_iterator(dir))
+      n += e.path().filename().string().find(".tmp") != std::string::npos;
     return n;
   }
 };
@@ -103,7 +104,8 @@ TEST_CASE("character devices and FIFOs are written through; write errors are rep
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(fs::is_fifo(s("fifo")));
   // /dev/full: every write fails with ENOSPC.
-  if (fs::exists("/dev/full")) CHECK_THAT(error_of("/dev/full"), Catch::Contains("/dev/full") && Catch::Contains("No space"));
+  if (fs::exists("/dev/full"))
+    CHECK_THAT(error_of("/dev/full"), Catch::Contains("/dev/full") && Catch::Contains("No space"));
 }
 
 TEST_CASE("/dev/stdout and /dev/fd/N write to the open descriptor") {

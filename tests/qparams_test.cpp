@@ -230,11 +230,14 @@ TEST_CASE("channel_amax and per_channel_symmetric_params follow the axis", "[qpa
 }
 
 TEST_CASE("asymmetric_params refuses ranges whose scale overflows or underflows to 0", "[qparams][hostile]") {
-  CHECK_THROWS_WITH(qmath::asymmetric_params(-3.4e38f, 3.4e38f, qmath::full_range<std::int8_t>()), Catch::Contains("overflows"));
-  CHECK_THROWS_WITH(qmath::asymmetric_params(-3.4e38f, 3.4e38f, qmath::full_range<std::uint8_t>(), AsymmetricConvention::kOnnx),
+  CHECK_THROWS_WITH(qmath::asymmetric_params(-3.4e38f, 3.4e38f, qmath::full_range<std::int8_t>()),
                     Catch::Contains("overflows"));
-  CHECK_THROWS_WITH(qmath::asymmetric_params(-1e-44f, 0.0f, qmath::full_range<std::uint8_t>(), AsymmetricConvention::kOnnx),
-                    Catch::Contains("underflows"));
+  CHECK_THROWS_WITH(
+      qmath::asymmetric_params(-3.4e38f, 3.4e38f, qmath::full_range<std::uint8_t>(), AsymmetricConvention::kOnnx),
+      Catch::Contains("overflows"));
+  CHECK_THROWS_WITH(
+      qmath::asymmetric_params(-1e-44f, 0.0f, qmath::full_range<std::uint8_t>(), AsymmetricConvention::kOnnx),
+      Catch::Contains("underflows"));
   // PyTorch floors the scale at eps: a tiny range is fine there.
   const QuantParams t = qmath::asymmetric_params(-1e-44f, 0.0f, qmath::full_range<std::uint8_t>());
   CHECK(t.scale == qmath::kMinScale);

@@ -325,7 +325,8 @@ TEST_CASE("array forms refuse a null pointer with n > 0 before writing; n == 0 a
   CHECK_THROWS_WITH(qmath::quantize_array<std::int8_t>(x, 4, nullptr, p), Catch::Contains("null"));
   CHECK_THROWS_WITH(qmath::dequantize_array<std::int8_t>(nullptr, 4, x, p), Catch::Contains("null"));
   CHECK_THROWS_WITH(qmath::dequantize_array<std::int8_t>(q, 4, nullptr, p), Catch::Contains("null"));
-  CHECK_THROWS_WITH(qmath::fake_quantize_array(nullptr, 4, x, p, qmath::full_range<std::int8_t>()), Catch::Contains("null"));
+  CHECK_THROWS_WITH(qmath::fake_quantize_array(nullptr, 4, x, p, qmath::full_range<std::int8_t>()),
+                    Catch::Contains("null"));
   CHECK(q[0] == 9);
   CHECK(x[0] == 1.0f);
   qmath::quantize_array<std::int8_t>(nullptr, 0, nullptr, p);

@@ -51,9 +51,11 @@ void quantize_case(FuzzedDataProvider& d) {
   const std::size_t n = d.ConsumeIntegralInRange<std::size_t>(0, 100);
   const qmath::QuantParams p{some_scale(d), d.ConsumeIntegralInRange<std::int32_t>(-70000, 70000)};
   const qmath::QuantRange full = qmath::full_range<T>();
-  const qmath::QuantRange range = d.ConsumeBool() ? full
-                                                   : qmath::QuantRange{d.ConsumeIntegralInRange<std::int32_t>(-70000, 70000),
-                                                                       d.ConsumeIntegralInRange<std::int32_t>(-70000, 70000)};
+  qmath::QuantRange range = full;
+  if (d.ConsumeBool()) {
+    range.qmin = d.ConsumeIntegralInRange<std::int32_t>(-70000, 70000);
+    range.qmax = d.ConsumeIntegralInRange<std::int32_t>(-70000, 70000);
+  }
   const qmath::Round mode = some_round(d);
   const std::vector<float> x = floats(d, n);
   std::vector<T> q(n, T(7)), expect(n);

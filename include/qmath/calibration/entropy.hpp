@@ -17,7 +17,8 @@
 //   algebraically equal to the direct sum (entropy_divergence, the normative definition) and checked against it
 //   in tests within a relative 1e-9 (they differ by double rounding and by fast_log, a table-driven log within a
 //   few ulp of std::log; one log function throughout, so exact ties such as KL = 0 stay exact). Level terms are
-//   memoised per (first bin, width): about 37k logarithms for 2048 bins instead of 246k.
+//   memoised per (first bin, width): about 37k logarithms for 2048 bins instead of 246k. Memory is O(bins) (two
+//   width-tagged memo rows, detail::KlPrefixSearch; about 48 bytes per bin), time O((bins - L) * L).
 //   (A near-tie closer than that tolerance may resolve differently from the direct definition.)
 //
 // EntropyMode::kPyTorchQuantization: NVIDIA pytorch-quantization's _compute_amax_entropy, reproduced operation by
@@ -30,6 +31,10 @@
 //   - the LAST minimum wins (np.argmin over the reversed list); a NaN divergence counts as the minimum, as in numpy;
 //   - amax = edges[i] = i * width: the left edge of bin i, not the centre.
 //   Caveat: numpy's reductions are reproduced assuming its default (unbuffered, contiguous) pairwise summation.
+//   Search (detail::pytorch_search): the O(L) prefix-sum divergence of every candidate with a bound on its error;
+//   only the candidates whose interval reaches the smallest upper bound are evaluated the numpy way (over their
+//   non-empty bins), so the index is the one the direct O(bins^2) loop (detail::pytorch_search_reference) picks,
+//   in about O(bins * L) time and O(bins) memory.
 //
 // EntropyMode::kMxnet: the KL search of MXNet >= 1.6 (C++ operator _contrib_calibrate_entropy) and TVM
 // (FindScaleByKLMinimization, which TVM adapted from it) on a signed histogram with an odd bin count centred on 0

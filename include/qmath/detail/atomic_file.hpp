@@ -12,8 +12,9 @@
 //     shell's redirection and offset;
 //   - a directory, a block device or a socket is refused, with the reason.
 // Every failure is a qmath::error naming the user's path and the system's reason (strerror). A temporary file never
-// outlives the writer: it is removed on any error, and SIGINT, SIGTERM and SIGHUP are deferred (DeferTerminationSignals)
-// while temporary files exist, so a signal acts before the first one is created or after the last one is gone.
+// outlives the writer: it is removed on any error, and SIGINT, SIGTERM and SIGHUP are deferred
+// (DeferTerminationSignals) while temporary files exist, so a signal acts before the first one is created or after
+// the last one is gone.
 #pragma once
 
 #include <cerrno>
@@ -124,7 +125,8 @@ inline OutputPlan plan_output(const std::string& path, const char* where) {
     return plan;
   }
   require(!S_ISDIR(st.st_mode), where, "cannot write '", path, "': it is a directory");
-  fail(where, "refusing to write '", path, "': it is a ", S_ISBLK(st.st_mode) ? "block device" : "socket or other special file",
+  fail(where, "refusing to write '", path, "': it is a ",
+       S_ISBLK(st.st_mode) ? "block device" : "socket or other special file",
        ", which cannot be replaced safely nor written as a stream");
 }
 
