@@ -755,7 +755,15 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
       }
       return best;
     }
-    detail::MxnetSearch search(counts, n, L, opt.eps);
+    auto make_search = [&] {
+      try {
+        return detail::MxnetSearch(counts, n, L, opt.eps);
+      } catch (const std::bad_alloc&) {
+        detail::fail(where, "cannot allocate the kMxnet prefix sums for ", n, " bins (about ", 160.0 * double(n),
+                     " bytes)");
+      }
+    };
+    detail::MxnetSearch search = make_search();
     for (std::size_t i = start; i <= last; ++i) {
       const double d = search.divergence(zero_bin, i);
       if (!found || d < best.score) {
