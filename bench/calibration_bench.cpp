@@ -214,6 +214,40 @@ void BM_SearchEntropyPyTorch2048(benchmark::State& state) {
 }
 BENCHMARK(BM_SearchEntropyPyTorch2048)->Unit(benchmark::kMillisecond);
 
+// Baseline: the direct O(n^2) transcription of pytorch-quantization's loop (the definition the search is tested
+// against; the search chooses the same index).
+void BM_SearchEntropyPyTorchDirect2048(benchmark::State& state) {
+  const auto& h = gaussian_histogram();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        qmath::detail::pytorch_search_reference(h.counts().data(), h.counts().size(), 128, 128, 1));
+}
+BENCHMARK(BM_SearchEntropyPyTorchDirect2048)->Unit(benchmark::kMillisecond);
+
+// Growth in the bin count: pytorch-quantization mode on 2^16 bins (a Gaussian over them; the O(n^2) loop takes
+// about half a minute here) and TensorRT mode on 2^20 bins (its former memo needed 68 GB).
+std::vector<std::uint64_t> wide_counts(std::size_t n) {
+  std::vector<std::uint64_t> c(n, 0);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double z = static_cast<double>(k) / (static_cast<double>(n) / 6.0);
+    c[k] = static_cast<std::uint64_t>(1e6 * std::exp(-0.5 * z * z));
+  }
+  c[n - 2] += 3;
+  return c;
+}
+void BM_SearchEntropyPyTorch65536(benchmark::State& state) {
+  const std::vector<std::uint64_t> c = wide_counts(std::size_t(1) << 16);
+  qmath::EntropyOptions o;
+  o.mode = qmath::EntropyMode::kPyTorchQuantization;
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_search(c.data(), c.size(), o));
+}
+BENCHMARK(BM_SearchEntropyPyTorch65536)->Unit(benchmark::kMillisecond);
+void BM_SearchEntropyTensorRT1M(benchmark::State& state) {
+  const std::vector<std::uint64_t> c = wide_counts(std::size_t(1) << 20);
+  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_search(c.data(), c.size()));
+}
+BENCHMARK(BM_SearchEntropyTensorRT1M)->Unit(benchmark::kMillisecond);
+
 const qmath::Histogram& signed_histogram_8001() {
   static const qmath::Histogram h = [] {
     const auto& x = gaussian_data();

@@ -2,8 +2,9 @@
 # Installs the Debian packages qmath's build, tests, benchmarks and demo use, skipping those already present.
 # The CUDA toolkit (nvcc, cuBLAS) is expected on the machine already; without it the CUDA layer is skipped.
 set -euo pipefail
+# clang + libclang-rt-dev (libFuzzer and the sanitizer runtimes of the default clang): scripts/fuzz.sh.
 packages=(cmake ninja-build g++ libeigen3-dev catch2 libbenchmark-dev libgemmlowp-dev nlohmann-json3-dev zlib1g-dev
-          libdnnl-dev dataset-fashion-mnist libcli11-dev)
+          libdnnl-dev dataset-fashion-mnist libcli11-dev clang libclang-rt-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

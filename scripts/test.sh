@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds everything (CUDA kernels for every target architecture when
-# nvcc is present), runs the whole CTest suite, then the ASan + UBSan configuration.
+# nvcc is present), runs the whole CTest suite, the fuzz regressions, then the ASan + UBSan configuration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -9,6 +9,10 @@ jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+# Fuzz regressions: every seed and kept crash input replayed, then a few seconds of fuzzing per harness (Clang,
+# libFuzzer, ASan + UBSan; build-fuzz/).
+scripts/fuzz.sh --regress
 
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQMATH_SANITIZE=ON -DQMATH_ENABLE_CUDA=OFF \
   -DQMATH_BUILD_BENCHMARKS=OFF -DQMATH_BUILD_EXAMPLES=OFF

@@ -228,3 +228,28 @@ TEST_CASE("channel_amax and per_channel_symmetric_params follow the axis", "[qpa
   CHECK_THROWS_WITH(qmath::per_channel_symmetric_params(x.data(), qmath::channel_layout({2, 3, 4}, -1), kS8),
                     Contains("in channel 1 at element 13"));
 }
+
+TEST_CASE("asymmetric_params refuses ranges whose scale overflows or underflows to 0", "[qparams][hostile]") {
+  CHECK_THROWS_WITH(qmath::asymmetric_params(-3.4e38f, 3.4e38f, qmath::full_range<std::int8_t>()),
+                    Catch::Contains("overflows"));
+  CHECK_THROWS_WITH(
+      qmath::asymmetric_params(-3.4e38f, 3.4e38f, qmath::full_range<std::uint8_t>(), AsymmetricConvention::kOnnx),
+      Catch::Contains("overflows"));
+  CHECK_THROWS_WITH(
+      qmath::asymmetric_params(-1e-44f, 0.0f, qmath::full_range<std::uint8_t>(), AsymmetricConvention::kOnnx),
+      Catch::Contains("underflows"));
+  // PyTorch floors the scale at eps: a tiny range is fine there.
+  const QuantParams t = qmath::asymmetric_params(-1e-44f, 0.0f, qmath::full_range<std::uint8_t>());
+  CHECK(t.scale == qmath::kMinScale);
+  // The widest range that still fits.
+  const QuantParams w = qmath::asymmetric_params(-1.0e38f, 1.0e38f, qmath::full_range<std::int8_t>());
+  CHECK(std::isfinite(w.scale));
+}
+
+TEST_CASE("channel_layout refuses a shape whose element count overflows size_t", "[qparams][hostile]") {
+  const std::int64_t big = std::int64_t(1) << 40;
+  CHECK_THROWS_WITH(qmath::channel_layout({big, big}, 0), Catch::Contains("overflows"));
+  CHECK_THROWS_WITH(qmath::channel_layout({big, 1, big}, 1), Catch::Contains("overflows"));
+  CHECK_THROWS_WITH(qmath::channel_layout({big, big, 0}, 2), Catch::Contains("overflows"));
+  CHECK(qmath::channel_layout({big, 2}, 1).size() == static_cast<std::size_t>(big) * 2);
+}

@@ -295,3 +295,58 @@ TEST_CASE("per-channel forms: a bad channel is named and nothing is written", "[
     CHECK(d[i] == 7.0f);
   }
 }
+
+TEST_CASE("dequantize of int32 storage: q - zero_point is exact over the whole int32 range (no overflow)",
+          "[quantize][hostile]") {
+  // q - zero_point spans [-2^32 + 1, 2^32 - 1]: computed exactly (in int64), rounded once to float.
+  const std::int32_t lo = std::numeric_limits<std::int32_t>::min(), hi = std::numeric_limits<std::int32_t>::max();
+  CHECK(qmath::dequantize_value(hi, {1.0f, -1}) == 2147483648.0f);
+  CHECK(qmath::dequantize_value(lo, {1.0f, 1}) == -2147483648.0f);
+  CHECK(qmath::dequantize_value(hi, {0.5f, lo}) == 2147483648.0f);  // (2^32 - 1) * 0.5, rounded: 2^31
+  CHECK(qmath::dequantize_value(lo, {1.0f, hi}) == -4294967296.0f);
+  const std::int32_t q[4] = {hi, lo, 0, -5};
+  float x[4];
+  qmath::dequantize_array(q, 4, x, QuantParams{2.0f, lo});
+  CHECK(x[0] == 2.0f * 4294967296.0f);
+  CHECK(x[1] == 0.0f);
+  CHECK(x[2] == 2.0f * 2147483648.0f);
+  CHECK(x[3] == 2.0f * 2147483643.0f);
+  // Valid int8 inputs: identical to the int32 expression.
+  for (int v = -128; v <= 127; ++v)
+    for (int zp = -128; zp <= 127; zp += 17)
+      CHECK(qmath::dequantize_value(v, {0.1f, zp}) == 0.1f * static_cast<float>(v - zp));
+}
+
+TEST_CASE("array forms refuse a null pointer with n > 0 before writing; n == 0 accepts null",
+          "[quantize][errors][hostile]") {
+  const QuantParams p{0.5f, 0};
+  std::int8_t q[4] = {9, 9, 9, 9};
+  float x[4] = {1, 2, 3, 4};
+  CHECK_THROWS_WITH(qmath::quantize_array<std::int8_t>(nullptr, 4, q, p), Catch::Contains("null"));
+  CHECK_THROWS_WITH(qmath::quantize_array<std::int8_t>(x, 4, nullptr, p), Catch::Contains("null"));
+  CHECK_THROWS_WITH(qmath::dequantize_array<std::int8_t>(nullptr, 4, x, p), Catch::Contains("null"));
+  CHECK_THROWS_WITH(qmath::dequantize_array<std::int8_t>(q, 4, nullptr, p), Catch::Contains("null"));
+  CHECK_THROWS_WITH(qmath::fake_quantize_array(nullptr, 4, x, p, qmath::full_range<std::int8_t>()),
+                    Catch::Contains("null"));
+  CHECK(q[0] == 9);
+  CHECK(x[0] == 1.0f);
+  qmath::quantize_array<std::int8_t>(nullptr, 0, nullptr, p);
+  qmath::dequantize_array<std::int8_t>(nullptr, 0, nullptr, p);
+}
+
+TEST_CASE("subnormal scales are valid (ONNX QuantizeLinear divides by the scale): exact, not saturated",
+          "[quantize][hostile]") {
+  const float s = 1e-40f;  // subnormal; 1 / s overflows float
+  const QuantParams p{s, 0};
+  std::vector<float> x(64);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = s * static_cast<float>(static_cast<int>(i) - 32);
+  std::vector<std::int8_t> q(x.size());
+  qmath::quantize_array(x.data(), x.size(), q.data(), p);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    CHECK(q[i] == static_cast<std::int8_t>(static_cast<int>(i) - 32));
+    CHECK(q[i] == qmath::quantize<std::int8_t>(x[i], p));
+  }
+  std::vector<float> back(x.size());
+  qmath::dequantize_array(q.data(), q.size(), back.data(), p);
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(back[i] == x[i]);
+}

@@ -1,9 +1,12 @@
 // output.hpp - all-or-nothing output for qmath-calibrate.
 //
-// Every output file is first written to a hidden temporary file next to its destination (".NAME.tmp-PID"). Only
-// commit() renames them into place, after everything has succeeded; if the transaction is destroyed without a
-// commit (an error was thrown), the temporaries are removed, and so is a plot directory this run created. An existing
-// destination file is therefore either replaced as a whole or left untouched.
+// Every output goes through qmath/detail/atomic_file.hpp: a hidden temporary file next to its destination
+// (".NAME.tmp-PID"; symbolic links followed; character devices and FIFOs such as /dev/stdout written through at
+// commit). Only commit() moves them into place, after everything has succeeded; if the transaction is destroyed
+// without a commit (an error was thrown), the temporaries are removed, and so is a plot directory this run created.
+// An existing destination file is therefore either replaced as a whole or left untouched. SIGINT, SIGTERM and SIGHUP
+// are deferred for the transaction's lifetime: a signal ends the process (status 128 + N) after the commit or the
+// rollback, never with a temporary file or a half-made plot directory on disk.
 #pragma once
 
 #include <cstdio>
@@ -15,6 +18,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <qmath/detail/atomic_file.hpp>
+#include <qmath/error.hpp>
 
 #include "npy.hpp"
 
@@ -44,36 +50,27 @@ class OutputTransaction {
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) created_dirs_.push_back(it->string());
   }
 
-  // Writes `content` to a temporary file for `path`.
+  // Writes `content` to a temporary file for `path` (or keeps it for a write-through destination).
   void stage(const std::string& path, const std::string& content) {
-    namespace fs = std::filesystem;
-    const fs::path dest(path);
-    if (fs::is_directory(dest)) throw InputError(path + ": is a directory, cannot write the output file there");
-    const fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".tmp-" + std::to_string(::getpid()));
-    staged_.push_back({tmp.string(), path});
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write (temporary file " + tmp.string() + " cannot be created)");
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) throw InputError(path + ": write error (disk full?)");
+    try {
+      outputs_.stage(path, content, "qmath-calibrate output");
+    } catch (const qmath::error& e) {
+      throw InputError(e.what());
+    }
   }
 
   // Moves every staged file into place.
   void commit() {
-    for (std::size_t i = 0; i < staged_.size(); ++i) {
-      if (std::rename(staged_[i].tmp.c_str(), staged_[i].dest.c_str()) != 0) {
-        // Keep what is already in place (a rename cannot be undone safely); drop the rest.
-        staged_.erase(staged_.begin(), staged_.begin() + static_cast<std::ptrdiff_t>(i));
-        throw InputError(staged_.front().dest + ": cannot move the finished output into place");
-      }
+    try {
+      outputs_.commit("qmath-calibrate output");
+    } catch (const qmath::error& e) {
+      throw InputError(e.what());
     }
-    staged_.clear();
     created_dirs_.clear();
   }
 
   void rollback() noexcept {
-    for (const auto& s : staged_) std::remove(s.tmp.c_str());
-    staged_.clear();
+    outputs_.discard();
     for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
       std::error_code ec;
       std::filesystem::remove(*it, ec);  // only removes an empty directory
@@ -82,10 +79,8 @@ class OutputTransaction {
   }
 
  private:
-  struct Staged {
-    std::string tmp, dest;
-  };
-  std::vector<Staged> staged_;
+  qmath::detail::DeferTerminationSignals defer_;  // first: released last, after the rollback
+  qmath::detail::AtomicOutputs outputs_;
   std::vector<std::string> created_dirs_;
 };
 

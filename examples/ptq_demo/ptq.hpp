@@ -41,6 +41,7 @@
 
 #include <qmath/calibration/calibration.hpp>
 #include <qmath/cpu/gemm.hpp>
+#include <qmath/detail/atomic_file.hpp>
 #include <qmath/epilogue.hpp>
 #include <qmath/error.hpp>
 #include <qmath/fixed_point.hpp>
@@ -182,16 +183,23 @@ struct Model {
   int outputs() const { return layers.back().out; }
 };
 
-// Reads a .qmw file written by train.py (format documented there: "QMATHW01", layer count, per layer out, in,
-// float32 weights and bias, then a CRC-32 of everything before it; little-endian). Throws on a missing, truncated or
-// corrupt file, a CRC mismatch, non-finite parameters, or layers that do not chain.
-inline Model load_model(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail("load_model", "cannot open model file '", path, "'");
-  const std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::size_t pos = 0;
-  auto need = [&](std::size_t n) {
-    if (raw.size() - pos < n) fail("load_model", "'", path, "' is truncated at byte ", pos);
+// Parses the bytes of a .qmw file written by train.py (format documented there: "QMATHW01", layer count, per layer
+// out, in, float32 weights and bias, then a CRC-32 of everything before it; little-endian). `name` names it in
+// messages. Throws on a truncated or corrupt file, a CRC mismatch, non-finite parameters, layers that do not chain,
+// or layer data that would run into the CRC bytes (the layers must end exactly where the CRC starts).
+inline Model parse_model(const std::vector<char>& raw, const std::string& name) {
+  if (raw.size() < 16 || std::memcmp(raw.data(), "QMATHW01", 8) != 0)
+    fail("load_model", "'", name, "' is not a qmath weights file (magic QMATHW01)");
+  const std::size_t end = raw.size() - 4;  // the CRC-32
+  std::uint32_t stored = 0;
+  for (int i = 0; i < 4; ++i) stored |= std::uint32_t(static_cast<unsigned char>(raw[end + i])) << (8 * i);
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(raw.data()), static_cast<uInt>(end));
+  if (stored != static_cast<std::uint32_t>(crc)) fail("load_model", "'", name, "' is corrupt (CRC-32 mismatch)");
+  std::size_t pos = 8;
+  auto need = [&](std::size_t n) {  // the layers live in [8, end)
+    if (end - pos < n)
+      fail("load_model", "'", name, "' is truncated: ", n, " bytes needed at byte ", pos, ", the data ends at byte ",
+           end);
   };
   auto u32 = [&]() {
     need(4);
@@ -207,35 +215,42 @@ inline Model load_model(const std::string& path) {
       std::uint32_t bits = 0;
       for (int b = 0; b < 4; ++b) bits |= std::uint32_t(static_cast<unsigned char>(raw[pos + 4 * i + b])) << (8 * b);
       std::memcpy(&v[i], &bits, 4);
-      if (!std::isfinite(v[i])) fail("load_model", "'", path, "' holds a non-finite parameter at byte ", pos + 4 * i);
+      if (!std::isfinite(v[i])) fail("load_model", "'", name, "' holds a non-finite parameter at byte ", pos + 4 * i);
     }
     pos += 4 * n;
   };
-  if (raw.size() < 16 || std::memcmp(raw.data(), "QMATHW01", 8) != 0)
-    fail("load_model", "'", path, "' is not a qmath weights file (magic QMATHW01)");
-  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(raw.data()), static_cast<uInt>(raw.size() - 4));
-  pos = raw.size() - 4;
-  if (u32() != static_cast<std::uint32_t>(crc)) fail("load_model", "'", path, "' is corrupt (CRC-32 mismatch)");
-  const std::size_t end = raw.size() - 4;
-  pos = 8;
   const std::uint32_t count = u32();
-  if (count < 1 || count > 64) fail("load_model", "'", path, "' has an implausible layer count ", count);
+  if (count < 1 || count > 64) fail("load_model", "'", name, "' has an implausible layer count ", count);
   Model m;
   for (std::uint32_t l = 0; l < count; ++l) {
     DenseLayer d;
     d.out = static_cast<int>(u32());
     d.in = static_cast<int>(u32());
     if (d.out < 1 || d.in < 1 || d.out > (1 << 16) || d.in > (1 << 16))
-      fail("load_model", "'", path, "' layer ", l, " has implausible shape ", d.out, " x ", d.in);
+      fail("load_model", "'", name, "' layer ", l, " has implausible shape ", d.out, " x ", d.in);
     if (l > 0 && d.in != m.layers.back().out)
-      fail("load_model", "'", path, "' layer ", l, " takes ", d.in, " inputs but layer ", l - 1, " gives ",
+      fail("load_model", "'", name, "' layer ", l, " takes ", d.in, " inputs but layer ", l - 1, " gives ",
            m.layers.back().out);
-    f32s(d.weight, std::size_t(d.out) * d.in);
+    f32s(d.weight, std::size_t(d.out) * std::size_t(d.in));
     f32s(d.bias, std::size_t(d.out));
     m.layers.push_back(std::move(d));
   }
-  if (pos != end) fail("load_model", "'", path, "' has ", end - pos, " unexpected trailing bytes");
+  if (pos != end) fail("load_model", "'", name, "' has ", end - pos, " unexpected trailing bytes before the CRC");
   return m;
+}
+
+// Reads and parses a .qmw file (parse_model); throws on a missing or unreadable file too.
+inline Model load_model(const std::string& path) {
+  std::vector<char> raw;
+  try {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) fail("load_model", "cannot open model file '", path, "'");
+    raw.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (f.bad()) fail("load_model", "error reading model file '", path, "'");
+  } catch (const std::ios_base::failure& e) {
+    fail("load_model", "cannot read model file '", path, "' (a directory?): ", e.what());
+  }
+  return parse_model(raw, path);
 }
 
 // FP32 forward pass of `rows` images (row-major rows x model.inputs()). When `layer_inputs` is not null it receives
@@ -626,23 +641,10 @@ inline void print_table(const DemoResult& r, std::ostream& os) {
   os.precision(prec);
 }
 
-// Writes `text` to `path` through a temporary file and a rename, so a failure leaves no half-written file.
+// Writes `text` to `path` whole (qmath/detail/atomic_file.hpp: temporary file and rename, symbolic links followed,
+// devices and FIFOs written through), so a failure leaves no half-written file.
 inline void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) fail("write_file_atomically", "cannot create '", tmp, "'");
-    f << text;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      fail("write_file_atomically", "cannot write '", tmp, "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail("write_file_atomically", "cannot rename '", tmp, "' to '", path, "'");
-  }
+  qmath::detail::write_file_atomically(path, text, "ptq::write_file_atomically");
 }
 
 // The results as JSON: configuration, FP32 accuracy, and per method accuracy, drop, agreement, amax per tensor and

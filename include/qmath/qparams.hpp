@@ -88,6 +88,8 @@ inline QuantParams asymmetric_params(float min, float max, QuantRange range,
   const float lo = min < 0.0f ? min : 0.0f;
   const float hi = max > 0.0f ? max : 0.0f;
   const float levels = static_cast<float>(range.qmax - range.qmin);
+  detail::require(hi - lo <= std::numeric_limits<float>::max(), "asymmetric_params", "max' - min' = ", hi, " - (",
+                  lo, ") overflows float: the scale would be infinite");
   if (convention == AsymmetricConvention::kPyTorch) {
     float scale = (hi - lo) / levels;
     if (!(scale >= kMinScale)) scale = kMinScale;
@@ -96,6 +98,8 @@ inline QuantParams asymmetric_params(float min, float max, QuantRange range,
     return {scale, static_cast<std::int32_t>(clamp_i64(zp, range.qmin, range.qmax))};
   }
   const float scale = hi == lo ? 1.0f : (hi - lo) / levels;
+  detail::require(scale > 0.0f, "asymmetric_params", "the ONNX scale (max' - min') / ", levels, " for [", lo, ", ",
+                  hi, "] underflows to 0");
   float initial = static_cast<float>(range.qmin) - lo / scale;
   initial = initial < range.qmin ? static_cast<float>(range.qmin)
                                  : (initial > range.qmax ? static_cast<float>(range.qmax) : initial);
@@ -111,13 +115,21 @@ struct ChannelLayout {
 };
 
 // The layout of `shape` along `axis`, with ONNX semantics: axis in [-rank, rank), negative counts from the end
-// (ONNX QuantizeLinear's default is axis = 1). Throws on an axis out of range or a negative dimension.
+// (ONNX QuantizeLinear's default is axis = 1). Throws on an axis out of range, a negative dimension or an element
+// count (the product of all dimensions) that overflows size_t.
 inline ChannelLayout channel_layout(const std::vector<std::int64_t>& shape, int axis) {
   const int rank = static_cast<int>(shape.size());
   detail::require(rank >= 1, "channel_layout", "a per-channel tensor needs rank >= 1");
   detail::require(axis >= -rank && axis < rank, "channel_layout", "axis ", axis, " out of range for rank ", rank);
   if (axis < 0) axis += rank;
   ChannelLayout l{1, 1, 1};
+  std::size_t total = 1;
+  for (int d = 0; d < rank; ++d) {
+    const auto dim = static_cast<std::size_t>(shape[d] < 0 ? 0 : shape[d]);
+    detail::require(dim == 0 || total <= std::numeric_limits<std::size_t>::max() / dim || shape[d] < 0,
+                    "channel_layout", "the element count of the shape overflows size_t at dimension ", d);
+    total *= dim;
+  }
   for (int d = 0; d < rank; ++d) {
     detail::require(shape[d] >= 0, "channel_layout", "dimension ", d, " is negative (", shape[d], ")");
     const auto n = static_cast<std::size_t>(shape[d]);

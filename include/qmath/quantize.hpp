@@ -6,7 +6,10 @@
 //   dequantize:    x = scale * float(q - zero_point)                     (ONNX DequantizeLinear, float32)
 //   fake_quantize: dequantize(quantize(x))
 // The rounding mode is a parameter (default half to even, as ONNX, PyTorch and CUDA cvt.rni). This header includes
-// no intrinsics header and nothing beyond the scalar arithmetic (qparams, rounding, error).
+// no intrinsics header and nothing beyond the scalar arithmetic (qparams, rounding, error); the array forms live in
+// qmath/quantize_array.hpp. Any finite scale > 0 is valid, subnormal ones included: x / scale is a true division
+// (ONNX QuantizeLinear), so a scale whose reciprocal overflows still quantizes exactly (x = k * scale gives k);
+// PyTorch's quantize_per_tensor accepts such scales too (only its observers floor scales at kMinScale).
 #pragma once
 
 #include <cstddef>
@@ -37,9 +40,10 @@ QMATH_HOST_DEVICE T quantize(float x, QuantParams p, Round mode = Round::kHalfTo
   return static_cast<T>(quantize_value(x, p, full_range<T>(), mode));
 }
 
-// Scalar dequantization: scale * float(q - zero_point).
+// Scalar dequantization: scale * float(q - zero_point), the difference exact (int64: int32 storage spans 2^32) and
+// rounded once to float; identical to the int32 expression wherever that one does not overflow.
 QMATH_HOST_DEVICE float dequantize_value(std::int32_t q, QuantParams p) {
-  return p.scale * static_cast<float>(q - p.zero_point);
+  return p.scale * static_cast<float>(static_cast<std::int64_t>(q) - p.zero_point);
 }
 
 // Scalar fake quantization (quantize, then dequantize) over `range`.
@@ -54,6 +58,11 @@ inline void check_params(QuantParams p, QuantRange range, const char* where) {
   require(range.qmin < range.qmax, where, "empty quantized range [", range.qmin, ", ", range.qmax, "]");
   require(p.zero_point >= range.qmin && p.zero_point <= range.qmax, where, "zero point ", p.zero_point,
           " outside the quantized range [", range.qmin, ", ", range.qmax, "]");
+}
+// A null pointer is only valid with n == 0.
+inline void check_pointers(const void* in, const void* out, std::size_t n, const char* where) {
+  require(n == 0 || (in != nullptr && out != nullptr), where, "null ", in == nullptr ? "input" : "output",
+          " pointer with ", n, " elements");
 }
 template <class T>
 void check_storage(QuantRange range, const char* where) {

@@ -49,6 +49,7 @@ inline Isa resolved_isa_for_quantize(Isa requested = Isa::kAuto) {
 template <class T>
 void quantize_array(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range = full_range<T>(),
                     Round mode = Round::kHalfToEven, Isa isa = Isa::kAuto) {
+  detail::check_pointers(x, q, n, "quantize_array");
   detail::check_params(p, range, "quantize_array");
   detail::check_storage<T>(range, "quantize_array");
   const Isa path = detail::quantize_isa(isa, "quantize_array");
@@ -58,6 +59,7 @@ void quantize_array(const float* x, std::size_t n, T* q, QuantParams p, QuantRan
 // Dequantizes n values of T.
 template <class T>
 void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p, Isa isa = Isa::kAuto) {
+  detail::check_pointers(q, x, n, "dequantize_array");
   detail::check_params(p, full_range<T>(), "dequantize_array");
   const Isa path = detail::quantize_isa(isa, "dequantize_array");
   if (!detail::dequantize_array_simd(path, q, n, x, p)) detail::dequantize_array_scalar(q, n, x, p);
@@ -66,6 +68,7 @@ void dequantize_array(const T* q, std::size_t n, float* x, QuantParams p, Isa is
 // Fake-quantizes n floats (x and y may alias).
 inline void fake_quantize_array(const float* x, std::size_t n, float* y, QuantParams p, QuantRange range,
                                 Round mode = Round::kHalfToEven, Isa isa = Isa::kAuto) {
+  detail::check_pointers(x, y, n, "fake_quantize_array");
   detail::check_params(p, range, "fake_quantize_array");
   const Isa path = detail::quantize_isa(isa, "fake_quantize_array");
   // Ranges that fit int8 / uint8 go through the vector kernels in blocks (quantize a block, then dequantize it;
@@ -91,6 +94,8 @@ inline void fake_quantize_array(const float* x, std::size_t n, float* y, QuantPa
 template <class T>
 void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParams* params, T* q,
                           QuantRange range = full_range<T>(), Round mode = Round::kHalfToEven, Isa isa = Isa::kAuto) {
+  detail::check_pointers(x, q, layout.size(), "quantize_per_channel");
+  detail::check_pointers(params, params, layout.channels, "quantize_per_channel");
   detail::check_storage<T>(range, "quantize_per_channel");
   for (std::size_t c = 0; c < layout.channels; ++c) detail::check_params(params[c], range, "quantize_per_channel");
   const Isa resolved = detail::quantize_isa(isa, "quantize_per_channel");
@@ -108,6 +113,8 @@ void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParam
 template <class T>
 void dequantize_per_channel(const T* q, ChannelLayout layout, const QuantParams* params, float* x,
                             Isa isa = Isa::kAuto) {
+  detail::check_pointers(q, x, layout.size(), "dequantize_per_channel");
+  detail::check_pointers(params, params, layout.channels, "dequantize_per_channel");
   for (std::size_t c = 0; c < layout.channels; ++c)
     detail::check_params(params[c], full_range<T>(), "dequantize_per_channel");
   const Isa resolved = detail::quantize_isa(isa, "dequantize_per_channel");

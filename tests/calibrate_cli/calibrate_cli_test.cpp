@@ -829,3 +829,31 @@ TEST_CASE("the library's calibrate_stream gives the CLI's table on the same inpu
     }
   }
 }
+
+TEST_CASE("outputs: a symlink is followed, /dev/stdout written through, a directory refused with the reason",
+          "[cli][hostile]") {
+  Workspace ws;
+  write_batches(ws, "g", {gaussian(600, 82)}, {{6, 100}});
+  fs::create_directories(ws.path("real"));
+  npy_test::write_file(ws.str("real/calib.cache"), "old");
+  fs::create_symlink("real/calib.cache", ws.path("calib.cache"));
+  const Result r = ws.run({"t=g/batch0.npy", "--cache", "calib.cache", "--json", "/dev/stdout", "--quiet"});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(fs::is_symlink(ws.path("calib.cache")));
+  CHECK(slurp(ws.path("real/calib.cache")).rfind("TRT-", 0) == 0);
+  CHECK(json::parse(r.out).contains("tensors"));  // the JSON went to the redirected stdout
+  for (const auto& e : fs::recursive_directory_iterator(ws.path(".")))
+    CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+  // A directory as the cache: refused, naming it and why; nothing written.
+  fs::create_directories(ws.path("adir"));
+  const Result d = ws.run({"t=g/batch0.npy", "--cache", "adir", "--quiet"});
+  CHECK(d.rc == 1);
+  CHECK(d.err.find("'adir'") != std::string::npos);
+  CHECK(d.err.find("is a directory") != std::string::npos);
+  // A missing directory: the reason from the system.
+  const Result m = ws.run({"t=g/batch0.npy", "--cache", "no/such/dir/c.cache", "--quiet"});
+  CHECK(m.rc == 1);
+  CHECK(m.err.find("no/such/dir/c.cache") != std::string::npos);
+  CHECK(m.err.find("No such file or directory") != std::string::npos);
+}

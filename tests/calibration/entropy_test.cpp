@@ -414,3 +414,167 @@ TEST_CASE("entropy: empty histograms, too few bins, wrong kinds, bad options") {
   CHECK(r.bin == 256);
   CHECK(r.score == 0.0);
 }
+
+namespace {
+// Random histograms of the shapes that stress the pytorch-quantization search: dense Gaussians with outliers,
+// sparse ones (few non-empty bins, so many candidates tie at KL = 0), holes, and all-zero prefixes.
+std::vector<std::uint64_t> random_abs_histogram(std::mt19937& g, std::size_t n) {
+  std::vector<std::uint64_t> c(n, 0);
+  const int shape = std::uniform_int_distribution<int>(0, 4)(g);
+  const double sigma = std::uniform_real_distribution<double>(0.02, 0.6)(g) * static_cast<double>(n);
+  const double peak = std::pow(10.0, std::uniform_real_distribution<double>(0.0, 6.0)(g));
+  std::bernoulli_distribution hole(shape == 1 ? 0.95 : (shape == 2 ? 0.3 : 0.0));
+  const std::size_t skip = shape == 3 ? std::uniform_int_distribution<std::size_t>(0, n)(g) : 0;
+  for (std::size_t k = skip; k < n; ++k) {
+    const double d = static_cast<double>(k) / sigma;
+    if (!hole(g)) c[k] = static_cast<std::uint64_t>(peak * std::exp(-0.5 * d * d));
+  }
+  if (shape == 4) c.assign(n, 0), c[std::uniform_int_distribution<std::size_t>(0, n - 1)(g)] = 7;  // one bin
+  if (shape != 4 && n > 4) c[n - 1 - std::uniform_int_distribution<std::size_t>(0, 3)(g)] += 1;  // an outlier
+  return c;
+}
+}  // namespace
+
+TEST_CASE("numpy pairwise summation over the non-zero entries equals the dense summation") {
+  std::mt19937 g(11);
+  std::vector<double> scratch;
+  for (int t = 0; t < 300; ++t) {
+    const std::size_t n = std::uniform_int_distribution<std::size_t>(1, 3000)(g);
+    const double density = std::uniform_real_distribution<double>(0.0, 1.0)(g);
+    std::vector<double> dense(n, 0.0), val;
+    std::vector<std::size_t> pos;
+    for (std::size_t k = 0; k < n; ++k)
+      if (std::bernoulli_distribution(density)(g)) {
+        dense[k] = std::uniform_real_distribution<double>(-1.0, 1.0)(g) * std::pow(2.0, static_cast<int>(k % 40));
+        pos.push_back(k);
+        val.push_back(dense[k]);
+      }
+    CHECK(detail::numpy_pairwise_sparse(pos.data(), val.data(), pos.size(), 0, n, scratch) ==
+          detail::numpy_pairwise(dense.data(), n));
+  }
+}
+
+TEST_CASE("pytorch-quantization search: the same index and divergence as the direct O(bins^2) transcription") {
+  std::mt19937 g(2024);
+  for (int t = 0; t < 400; ++t) {
+    const std::size_t n = std::uniform_int_distribution<std::size_t>(1, t < 350 ? 700 : 2100)(g);
+    const std::vector<std::uint64_t> c = random_abs_histogram(g, n);
+    const std::int64_t L = t % 3 == 0 ? 128 : std::uniform_int_distribution<std::int64_t>(1, 300)(g);
+    const std::size_t start = std::uniform_int_distribution<std::size_t>(1, 200)(g);
+    const std::size_t stride = t % 4 == 0 ? std::uniform_int_distribution<std::size_t>(1, 9)(g) : 1;
+    if (start > n) continue;
+    const ThresholdSearch fast = detail::pytorch_search(c.data(), n, L, start, stride);
+    const ThresholdSearch ref = detail::pytorch_search_reference(c.data(), n, L, start, stride);
+    INFO("t=" << t << " n=" << n << " L=" << L << " start=" << start << " stride=" << stride);
+    CHECK(fast.bin == ref.bin);
+    CHECK((fast.score == ref.score || (std::isnan(fast.score) && std::isnan(ref.score))));
+  }
+}
+
+TEST_CASE("entropy search memory and time are O(bins): 2^20-bin histograms (the memo used to be bins^2 / 128)") {
+  // 2^20 bins: the former (bins / 128 + 2) x (bins + 1) memo was 68 GB (std::bad_alloc). A Gaussian over the first
+  // 2^14 bins plus far outliers.
+  const std::size_t n = std::size_t(1) << 20;
+  std::vector<std::uint64_t> c(n, 0);
+  for (std::size_t k = 0; k < (std::size_t(1) << 14); ++k) {
+    const double d = static_cast<double>(k) / 3000.0;
+    c[k] = static_cast<std::uint64_t>(1e5 * std::exp(-0.5 * d * d));
+  }
+  c[n - 3] = 2;
+  const ThresholdSearch r = entropy_search(c.data(), n);
+  CHECK(r.bin >= 128);
+  CHECK(r.bin < static_cast<std::int64_t>(n));
+  CHECK(std::isfinite(r.score));
+  // The winner's divergence is the direct definition's, within the search's own error bound.
+  detail::KlPrefixSearch search(c.data(), n, 128);
+  double bound = 0.0;
+  CHECK(search.divergence(static_cast<std::size_t>(r.bin), &bound) == r.score);
+  const double direct = entropy_divergence(c.data(), n, static_cast<std::size_t>(r.bin), 128);
+  INFO("direct " << direct << " bound " << bound);
+  CHECK(std::fabs(r.score - direct) <= bound);
+}
+
+TEST_CASE("pytorch-quantization mode on 2^16 bins is sub-quadratic (was 29 s) and matches the direct search") {
+  std::mt19937 g(5);
+  const std::size_t n = std::size_t(1) << 16;
+  std::vector<std::uint64_t> c(n, 0);
+  std::normal_distribution<double> d(0.0, 6000.0);
+  for (int k = 0; k < 200000; ++k) {
+    const double x = std::fabs(d(g));
+    if (x < static_cast<double>(n)) ++c[static_cast<std::size_t>(x)];
+  }
+  EntropyOptions o;
+  o.mode = EntropyMode::kPyTorchQuantization;
+  const ThresholdSearch r = entropy_search(c.data(), n, o);
+  // The direct search over a window of candidates around the winner: none beats it.
+  std::vector<std::int64_t> bins(c.begin(), c.end());
+  bins[0] = bins[1];
+  std::vector<double> ls, q, terms;
+  std::vector<std::int64_t> lc;
+  const double best = detail::pytorch_divergence(bins, static_cast<std::size_t>(r.bin), 128, ls, lc, q, terms);
+  CHECK(best == r.score);
+  for (std::int64_t i = r.bin - 20; i <= r.bin + 20; ++i) {
+    const double di = detail::pytorch_divergence(bins, static_cast<std::size_t>(i), 128, ls, lc, q, terms);
+    if (i > r.bin) CHECK(di > best);
+    else CHECK(di >= best);
+  }
+}
+
+TEST_CASE("entropy options: levels beyond 65536 are refused before the search") {
+  std::vector<std::uint64_t> c(10, 1);
+  EntropyOptions o;
+  o.levels = 1 << 20;
+  CHECK_THROWS_WITH(entropy_search(c.data(), c.size(), o), Catch::Contains("levels must be <= 65536"));
+}
+
+namespace {
+// Finite data reaching FLT_MAX: the histogram's top bins extend past FLT_MAX.
+Histogram near_flt_max(RangeGrowth growth) {
+  HistogramOptions o;
+  o.growth = growth;
+  o.name = "huge";
+  Histogram h(o);
+  std::vector<float> x;
+  for (int k = 0; k < 5000; ++k) x.push_back(3.0e38f * (static_cast<float>(k % 100) / 100.0f));
+  x.push_back(std::numeric_limits<float>::max());
+  x.push_back(-3.4e38f);
+  h.collect(x.data(), x.size());
+  return h;
+}
+}  // namespace
+
+TEST_CASE("finite data near FLT_MAX give a finite entropy threshold in every mode and range growth") {
+  for (RangeGrowth growth : {RangeGrowth::kPowerOfTwo, RangeGrowth::kAppendBins}) {
+    const Histogram h = near_flt_max(growth);
+    for (EntropyMode mode : {EntropyMode::kTensorRT, EntropyMode::kPyTorchQuantization}) {
+      EntropyOptions o;
+      o.mode = mode;
+      const float a = entropy_amax(h, o);
+      INFO("growth " << static_cast<int>(growth) << " mode " << static_cast<int>(mode) << " amax " << a);
+      CHECK(std::isfinite(a));
+      CHECK(a > 0.0f);
+      CHECK(a <= h.amax());
+    }
+  }
+}
+
+TEST_CASE("entropy: degenerate histograms give score 0 in every mode (no mass: nothing diverges)") {
+  const std::vector<std::uint64_t> zeros(300, 0);
+  for (EntropyMode mode : {EntropyMode::kTensorRT, EntropyMode::kPyTorchQuantization, EntropyMode::kMxnet}) {
+    EntropyOptions o;
+    o.mode = mode;
+    const ThresholdSearch r = entropy_search(zeros.data(), zeros.size(), o, 150);
+    INFO("mode " << static_cast<int>(mode));
+    CHECK(r.score == 0.0);
+    o.mxnet_float32 = true;
+    if (mode == EntropyMode::kMxnet) CHECK(entropy_search(zeros.data(), zeros.size(), o, 150).score == 0.0);
+  }
+}
+
+TEST_CASE("entropy errors name the tensor") {
+  HistogramOptions ho;
+  ho.name = "conv1.out";
+  ho.kind = HistogramKind::kSigned;
+  Histogram h(ho);
+  CHECK_THROWS_WITH(entropy_calibrate(h), Catch::Contains("conv1.out"));
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <qmath/calibration/mse.hpp>
@@ -87,4 +88,14 @@ TEST_CASE("MSE on analytic distributions") {
     CHECK(c.compute_amax() == Approx(9.89).margin(0.6));
     CHECK(c.compute().min == -c.compute_amax());
   }
+}
+
+TEST_CASE("finite data near FLT_MAX give a finite MSE threshold") {
+  Histogram h;
+  std::vector<float> x;
+  for (int k = 0; k < 1000; ++k) x.push_back(3.0e38f * (static_cast<float>(k % 100) / 100.0f));
+  x.push_back(std::numeric_limits<float>::max());
+  h.collect(x.data(), x.size());
+  const float a = mse_amax(h);
+  CHECK(std::isfinite(a));
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <qmath/calibration/percentile.hpp>
@@ -155,4 +156,32 @@ TEST_CASE("per-channel percentile: each channel gets its own amax") {
     CHECK(percentile_amax(h, 99.0) == a[c]);
   }
   CHECK_THROWS_AS(pc.collect(x.data(), ChannelLayout{1, 2, 3}), qmath::error);
+}
+
+TEST_CASE("finite data near FLT_MAX give a finite percentile threshold (power-of-two range)") {
+  for (RangeGrowth growth : {RangeGrowth::kPowerOfTwo, RangeGrowth::kAppendBins}) {
+    HistogramOptions o;
+    o.growth = growth;
+    Histogram h(o);
+    std::vector<float> x;
+    for (int k = 0; k < 1000; ++k) x.push_back(3.0e38f * (static_cast<float>(k % 100) / 100.0f));
+    x.push_back(std::numeric_limits<float>::max());
+    h.collect(x.data(), x.size());
+    for (double p : {50.0, 99.99, 100.0})
+      for (PercentileRule rule : {PercentileRule::kUpperEdge, PercentileRule::kPyTorchQuantization}) {
+        const float a = percentile_amax(h, p, rule);
+        INFO("growth " << static_cast<int>(growth) << " p " << p << " amax " << a);
+        CHECK(std::isfinite(a));
+        CHECK(a <= std::numeric_limits<float>::max());
+      }
+    HistogramOptions s = o;
+    s.kind = HistogramKind::kSigned;
+    if (growth == RangeGrowth::kAppendBins) continue;
+    Histogram hs(s);
+    x.push_back(-std::numeric_limits<float>::max());
+    hs.collect(x.data(), x.size());
+    const CalibrationRange r = percentile_range(hs, 100.0);
+    CHECK(std::isfinite(r.min));
+    CHECK(std::isfinite(r.max));
+  }
 }

@@ -72,16 +72,18 @@ TEST_CASE("hex encoding: big-endian bits, lowercase, no leading zeros") {
   CHECK_THROWS_AS(tensorrt_scale_from_hex("0x12"), qmath::error);
 }
 
-TEST_CASE("round trip is bit-exact for every kind of pattern") {
+TEST_CASE("round trip is bit-exact for every valid scale (+0 .. +inf)") {
   TensorRTCache c;
   c.version = "101303";
   c.algorithm = "MinMaxCalibration";
-  const std::uint32_t special[] = {0u, 1u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7fa00001u, 0x80000000u,
-                                   0x00800000u, 0x3c010a14u, 0x7f7fffffu, 0xffffffffu, 0x0000000fu};
+  const std::uint32_t special[] = {0u, 1u, 0x7f800000u, 0x00800000u, 0x3c010a14u, 0x7f7fffffu, 0x0000000fu};
   int k = 0;
   for (std::uint32_t u : special) c.entries.push_back({"t" + std::to_string(k++), from_bits(u)});
   std::mt19937 g(1);
-  for (int i = 0; i < 2000; ++i) c.entries.push_back({"r/" + std::to_string(i) + ":0", from_bits(g())});
+  for (int i = 0; i < 2000; ++i) {
+    const std::uint32_t u = g() & 0x7fffffffu;  // sign bit clear
+    c.entries.push_back({"r/" + std::to_string(i) + ":0 x", from_bits(u > 0x7f800000u ? u & 0x3fffffffu : u)});
+  }
   c.add_amax("amax_2.7544", 2.7544f);
   CHECK(bits(c.entries.back().scale) == bits(2.7544f / 127.0f));
   const std::string text = format_tensorrt_cache(c);
@@ -148,4 +150,35 @@ TEST_CASE("writing is atomic: temp file then rename; a failure leaves the old fi
   CHECK_THROWS_AS(write_tensorrt_cache("/nonexistent/dir/x.cache", c), qmath::error);
   CHECK_FALSE(exists("/nonexistent/dir/x.cache.tmp"));
   std::remove(path.c_str());
+}
+
+TEST_CASE("reader and writer share one rule: what one refuses the other refuses, so every cache round-trips") {
+  // Negative and NaN scales.
+  for (const char* hex : {"80000000", "bf800000", "ff800000", "7fc00000", "7fa00001", "ffffffff"}) {
+    const std::string text = std::string("TRT-8003-E\na: ") + hex + "\n";
+    INFO(hex);
+    CHECK(error_of(text).find("t.cache:2: tensor 'a': scale") != std::string::npos);
+    TensorRTCache c;
+    c.entries.push_back({"a", tensorrt_scale_from_hex(hex)});
+    CHECK_THROWS_WITH(format_tensorrt_cache(c), Catch::Contains("scale"));
+  }
+  // Names with control characters (NUL, tab, CR inside a line).
+  for (const std::string& name : {std::string("a\0b", 3), std::string("a\tb"), std::string("a\rb"),
+                                 std::string("a\x01")}) {
+    CHECK(error_of("TRT-8003-E\n" + name + ": 1\n").find("t.cache:2: tensor name") != std::string::npos);
+    TensorRTCache c;
+    c.entries.push_back({name, 1.0f});
+    CHECK_THROWS_WITH(format_tensorrt_cache(c), Catch::Contains("control character"));
+  }
+  // An algorithm with a space.
+  CHECK(error_of("TRT-8003-Entropy Calibration\n").find("t.cache:1") != std::string::npos);
+  // Inner spaces in a name are kept both ways.
+  const TensorRTCache c = parse_tensorrt_cache("TRT-8003-E\nmy tensor: 3f800000\n");
+  CHECK(c.entries.at(0).name == "my tensor");
+  CHECK(parse_tensorrt_cache(format_tensorrt_cache(c)).entries.at(0).name == "my tensor");
+}
+
+TEST_CASE("read_tensorrt_cache on a directory is a qmath::error naming the path") {
+  CHECK_THROWS_WITH(read_tensorrt_cache("."), Catch::Contains("'.'"));
+  CHECK_THROWS_AS(read_tensorrt_cache("."), qmath::error);
 }

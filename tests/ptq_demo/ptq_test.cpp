@@ -262,3 +262,25 @@ TEST_CASE("missing and corrupt inputs give clear errors", "[ptq_demo]") {
   write_bytes(dir.file("short.qmw"), std::vector<char>(m.begin(), m.begin() + m.size() / 3));
   CHECK_THAT(error_of([&] { ptq::load_model(dir.file("short.qmw")); }), Catch::Contains("corrupt"));
 }
+
+TEST_CASE("the .qmw parser keeps layer data out of the CRC bytes", "[ptq_demo][hostile]") {
+  // One 1 x 1 layer needs 8 data bytes (weight, bias); give it 4, then a valid CRC. The bias used to be read from the
+  // CRC bytes, and the trailing-bytes check then reported 2^64 - 4 bytes.
+  auto with_crc = [](std::vector<char> b) {
+    const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(b.data()), static_cast<uInt>(b.size()));
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+    return b;
+  };
+  std::vector<char> b = {'Q', 'M', 'A', 'T', 'H', 'W', '0', '1', 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0};
+  const std::vector<char> weight = {0, 0, static_cast<char>(0x80), 0x3f};  // 1.0f
+  b.insert(b.end(), weight.begin(), weight.end());
+  CHECK_THAT(error_of([&] { ptq::parse_model(with_crc(b), "short.qmw"); }),
+             Catch::Contains("truncated") && Catch::Contains("short.qmw"));
+  b.insert(b.end(), weight.begin(), weight.end());  // the bias: now complete
+  const ptq::Model m = ptq::parse_model(with_crc(b), "ok.qmw");
+  CHECK(m.layers.size() == 1);
+  CHECK(m.layers[0].bias.at(0) == 1.0f);
+  b.push_back(0);  // one byte too many
+  CHECK_THAT(error_of([&] { ptq::parse_model(with_crc(b), "long.qmw"); }), Catch::Contains("1 unexpected trailing"));
+  CHECK_THAT(error_of([&] { ptq::load_model("."); }), Catch::Contains("'.'"));
+}

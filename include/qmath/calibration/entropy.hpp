@@ -17,7 +17,8 @@
 //   algebraically equal to the direct sum (entropy_divergence, the normative definition) and checked against it
 //   in tests within a relative 1e-9 (they differ by double rounding and by fast_log, a table-driven log within a
 //   few ulp of std::log; one log function throughout, so exact ties such as KL = 0 stay exact). Level terms are
-//   memoised per (first bin, width): about 37k logarithms for 2048 bins instead of 246k.
+//   memoised per (first bin, width): about 37k logarithms for 2048 bins instead of 246k. Memory is O(bins) (two
+//   width-tagged memo rows, detail::KlPrefixSearch; about 48 bytes per bin), time O((bins - L) * L).
 //   (A near-tie closer than that tolerance may resolve differently from the direct definition.)
 //
 // EntropyMode::kPyTorchQuantization: NVIDIA pytorch-quantization's _compute_amax_entropy, reproduced operation by
@@ -30,6 +31,10 @@
 //   - the LAST minimum wins (np.argmin over the reversed list); a NaN divergence counts as the minimum, as in numpy;
 //   - amax = edges[i] = i * width: the left edge of bin i, not the centre.
 //   Caveat: numpy's reductions are reproduced assuming its default (unbuffered, contiguous) pairwise summation.
+//   Search (detail::pytorch_search): the O(L) prefix-sum divergence of every candidate with a bound on its error;
+//   only the candidates whose interval reaches the smallest upper bound are evaluated the numpy way (over their
+//   non-empty bins), so the index is the one the direct O(bins^2) loop (detail::pytorch_search_reference) picks,
+//   in about O(bins * L) time and O(bins) memory.
 //
 // EntropyMode::kMxnet: the KL search of MXNet >= 1.6 (C++ operator _contrib_calibrate_entropy) and TVM
 // (FindScaleByKLMinimization, which TVM adapted from it) on a signed histogram with an odd bin count centred on 0
@@ -54,11 +59,14 @@
 //   ran with (glibc on Linux); it is O(bins) per candidate and takes a few hundred ms for 8001 bins.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
+#include <stdexcept>
 #include <vector>
 
 #include <qmath/calibration/histogram.hpp>
@@ -100,6 +108,8 @@ inline std::int64_t entropy_start(const EntropyOptions& o) {
 }
 inline void check_entropy_options(const EntropyOptions& o, const char* where) {
   require(o.levels >= 0 && o.start_bin >= 0, where, "levels and start_bin must be >= 0");
+  // Every candidate costs O(levels): more levels than 16-bit quantization has would make the search quadratic.
+  require(o.levels <= 65536, where, "levels must be <= 65536, got ", o.levels);
   require(o.stride >= 1, where, "stride must be >= 1, got ", o.stride);
   require(o.eps > 0.0 && o.eps < 1.0, where, "eps must be in (0, 1), got ", o.eps);
 }
@@ -422,6 +432,251 @@ class MxnetSearch {
   std::vector<double> INV_[kTerms];
 };
 
+// Working memory of a search. An allocation failure becomes a qmath::error naming what was being allocated.
+template <class T>
+std::vector<T> entropy_alloc(std::size_t count, const char* what, T fill = T()) {
+  try {
+    return std::vector<T>(count, fill);
+  } catch (const std::bad_alloc&) {
+  } catch (const std::length_error&) {
+  }
+  fail("entropy_search", "cannot allocate ", what, ": ", count, " x ", sizeof(T), " bytes");
+}
+inline std::vector<std::uint64_t> entropy_copy(const std::uint64_t* counts, std::size_t n, const char* what) {
+  std::vector<std::uint64_t> v = entropy_alloc<std::uint64_t>(n, what);
+  std::copy(counts, counts + n, v.begin());
+  return v;
+}
+
+// The TensorRT-mode divergence (the definition: entropy_divergence) of any candidate i in O(L), from prefix sums of
+// the counts, of the non-empty count and of b log b:
+//   T * KL = sum_{j<i} P log P - T log T + T log S_i - sum_levels M log(M / c) - O_i log(M_last / c_last).
+// Level terms M log(M / c) are memoised per (first bin, width). A candidate's levels are floor(i / L) or
+// ceil(i / L) bins wide, so two memo rows (one per width parity, each entry tagged with its width) serve every
+// candidate in increasing order: memory is O(bins) (about 48 bytes per bin in all), never O(bins^2 / L).
+// kPyTorchQuantization computes the same divergence (its bins[0] = bins[1] copy aside) and uses this search to find
+// the few candidates near the minimum, which it then evaluates exactly as numpy does.
+class KlPrefixSearch {
+ public:
+  KlPrefixSearch(const std::uint64_t* counts, std::size_t n, std::int64_t L)
+      : c_(counts),
+        n_(n),
+        uL_(static_cast<std::uint64_t>(L)),
+        lt_(log_table()),
+        B_(entropy_alloc<std::uint64_t>(n + 1, "entropy prefix sums of counts")),
+        NZ_(entropy_alloc<std::uint64_t>(n + 1, "entropy prefix sums of non-empty bins")),
+        BL_(entropy_alloc<double>(n + 1, "entropy prefix sums of b log b")) {
+    for (std::size_t k = 0; k < n; ++k) {
+      B_[k + 1] = B_[k] + counts[k];
+      NZ_[k + 1] = NZ_[k] + (counts[k] != 0);
+    }
+    if (B_[n] == 0) return;
+    for (int r = 0; r < 2; ++r) {
+      memo_[r] = entropy_alloc<double>(n + 1, "entropy level-term memo");
+      tag_[r] = entropy_alloc<std::uint64_t>(n + 1, "entropy level-term memo tags", ~std::uint64_t(0));
+    }
+    for (std::size_t k = 0; k < n; ++k) BL_[k + 1] = BL_[k] + xlogx_fast(static_cast<double>(counts[k]));
+    T_ = static_cast<double>(B_[n]);
+    TlogT_ = xlogx_fast(T_);
+    for (int k = 0; k < 63; ++k)
+      if ((std::uint64_t(1) << k) == uL_) shift_ = k;
+  }
+
+  std::uint64_t total() const { return B_[n_]; }
+  std::uint64_t kept(std::size_t i) const { return B_[i]; }  // S_i, the mass of bins [0, i)
+
+  // KL of candidate i in [1, n] (+inf where some P > 0 has Q = 0 or S_i = 0); total() must be > 0. With `bound`,
+  // also a bound on its distance from the exact value (and from any evaluation of the direct sum in double):
+  // (n + L + 16) * 8 ulp of the sum of the magnitudes of the terms above, over T.
+  double divergence(std::size_t i, double* bound = nullptr) {
+    const double inf = std::numeric_limits<double>::infinity();
+    const std::uint64_t S = B_[i];
+    const std::uint64_t O = B_[n_] - S;
+    const std::uint64_t blast = c_[i - 1];
+    if (S == 0 || (blast == 0 && O != 0)) return inf;
+    // Level l is [ceil(l i / L), ceil((l + 1) i / L)).
+    std::size_t s0 = 0;
+    double plogq = 0.0;
+    if (shift_ >= 0) {
+      const std::uint64_t ii = i;
+      std::uint64_t num = ii + uL_ - 1;
+      for (std::uint64_t l = 0; l + 1 < uL_; ++l, num += ii) {
+        const std::size_t s1 = static_cast<std::size_t>(num >> shift_);
+        plogq += level_term(s0, s1);
+        s0 = s1;
+      }
+    } else {
+      for (std::uint64_t l = 0; l + 1 < uL_; ++l) {
+        const std::size_t s1 = static_cast<std::size_t>(((l + 1) * i + uL_ - 1) / uL_);
+        plogq += level_term(s0, s1);
+        s0 = s1;
+      }
+    }
+    plogq += level_term(s0, i);  // the last level [s0, i)
+    // Bin i - 1 lies in level l* = floor((i - 1) L / i) = [ceil(l* i / L), i) (the last levels are empty when
+    // i < L); its log Q is term / M, M > 0 because b[i-1] > 0 whenever O > 0 here.
+    double last_logq = 0.0;
+    if (O != 0) {
+      const std::uint64_t lstar = (static_cast<std::uint64_t>(i) - 1) * uL_ / i;
+      const std::size_t first = static_cast<std::size_t>((lstar * i + uL_ - 1) / uL_);
+      last_logq = level_term(first, i) / static_cast<double>(B_[i] - B_[first]);
+    }
+    const double plogp = BL_[i - 1] + xlogx_fast(static_cast<double>(blast + O));
+    const double tlogs = T_ * fast_log(static_cast<double>(S), lt_);
+    const double olog = static_cast<double>(O) * last_logq;
+    const double tkl = plogp - TlogT_ + tlogs - plogq - olog;
+    double kl = tkl / T_;
+    if (kl < 0.0) kl = 0.0;  // rounding of an exact 0
+    if (bound != nullptr)
+      *bound = static_cast<double>(n_ + uL_ + 16) * 8.0 * std::numeric_limits<double>::epsilon() *
+               (std::fabs(plogp) + std::fabs(TlogT_) + std::fabs(tlogs) + std::fabs(plogq) + std::fabs(olog)) / T_;
+    return kl;
+  }
+
+ private:
+  double xlogx_fast(double x) const { return x > 0.0 ? x * fast_log(x, lt_) : 0.0; }
+  // M log(M / c) of the level [s0, s1) (M its mass, c its non-empty bins), fast_log throughout so that terms equal in
+  // exact arithmetic cancel exactly.
+  double level_term(std::size_t s0, std::size_t s1) {
+    const std::uint64_t w = s1 - s0;
+    const int r = static_cast<int>(w & 1);
+    if (tag_[r][s0] != w) {
+      tag_[r][s0] = w;
+      const std::uint64_t M = B_[s1] - B_[s0];
+      memo_[r][s0] = M == 0 ? 0.0
+                            : static_cast<double>(M) * (fast_log(static_cast<double>(M), lt_) -
+                                                        fast_log(static_cast<double>(NZ_[s1] - NZ_[s0]), lt_));
+    }
+    return memo_[r][s0];
+  }
+
+  const std::uint64_t* c_;
+  std::size_t n_;
+  std::uint64_t uL_;
+  const LogTable& lt_;
+  std::vector<std::uint64_t> B_, NZ_;
+  std::vector<double> BL_;
+  std::vector<double> memo_[2];
+  std::vector<std::uint64_t> tag_[2];
+  double T_ = 0.0, TlogT_ = 0.0;
+  int shift_ = -1;  // L a power of two: ceil(l i / L) is a shift
+};
+
+// numpy_pairwise over a virtual array a[base, base + n) that is zero except at the sorted positions pos[0..m)
+// (values val): blocks without a non-zero entry are skipped, leaves of <= 128 entries are summed densely, so the
+// result equals numpy_pairwise of the dense array (up to the sign of a zero) in O(m log n + 128 * leaves).
+inline double numpy_pairwise_sparse(const std::size_t* pos, const double* val, std::size_t m, std::size_t base,
+                                    std::size_t n, std::vector<double>& scratch) {
+  if (m == 0) return 0.0;
+  if (n <= 128) {
+    scratch.assign(n, 0.0);
+    for (std::size_t k = 0; k < m; ++k) scratch[pos[k] - base] = val[k];
+    return numpy_pairwise(scratch.data(), n);
+  }
+  std::size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  const std::size_t split = static_cast<std::size_t>(std::lower_bound(pos, pos + m, base + n2) - pos);
+  return numpy_pairwise_sparse(pos, val, split, base, n2, scratch) +
+         numpy_pairwise_sparse(pos + split, val + split, m - split, base + n2, n - n2, scratch);
+}
+
+// pytorch_divergence of a finite candidate i (S_i > 0), evaluated over the non-empty bins only: `nz` lists the
+// positions of the non-zero (already modified) bins, `kept` = S_i, `total` = T. Equal to pytorch_divergence
+// (numpy's operations in numpy's order; zeros add nothing) in O(non-empty bins below i, log i).
+struct PytorchScratch {
+  std::vector<double> level_sum, q, terms, dense;
+  std::vector<std::int64_t> level_cnt;
+};
+inline double pytorch_divergence_sparse(const std::uint64_t* bins, const std::vector<std::size_t>& nz, std::size_t i,
+                                        std::int64_t L, std::uint64_t kept, std::uint64_t total, PytorchScratch& w) {
+  const std::size_t m = static_cast<std::size_t>(std::lower_bound(nz.begin(), nz.end(), i) - nz.begin());
+  w.level_sum.assign(static_cast<std::size_t>(L), 0.0);
+  w.level_cnt.assign(static_cast<std::size_t>(L), 0);
+  auto level = [&](std::size_t j) {
+    return static_cast<std::size_t>(static_cast<std::int64_t>(j) * L / static_cast<std::int64_t>(i));
+  };
+  for (std::size_t k = 0; k < m; ++k) {
+    w.level_sum[level(nz[k])] += static_cast<double>(bins[nz[k]]);
+    ++w.level_cnt[level(nz[k])];
+  }
+  for (std::size_t l = 0; l < w.level_sum.size(); ++l)
+    if (w.level_cnt[l] != 0) w.level_sum[l] = w.level_sum[l] / static_cast<double>(w.level_cnt[l]);
+  w.q.resize(m);
+  for (std::size_t k = 0; k < m; ++k) w.q[k] = w.level_sum[level(nz[k])];
+  const double sq = 0.0 + numpy_pairwise_sparse(nz.data(), w.q.data(), m, 0, i, w.dense);
+  const std::uint64_t outliers = total - kept;
+  w.terms.resize(m);
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::uint64_t ref = bins[nz[k]] + (nz[k] + 1 == i ? outliers : 0);
+    w.terms[k] = rel_entr(static_cast<double>(ref) / static_cast<double>(total), w.q[k] / sq);
+  }
+  return 0.0 + numpy_pairwise_sparse(nz.data(), w.terms.data(), m, 0, i, w.dense);
+}
+
+// The kPyTorchQuantization search, sub-quadratic: KlPrefixSearch gives every candidate's divergence within a
+// bound in O(L); only candidates whose interval reaches the smallest upper bound can be the minimum of the exact
+// values, and only those are evaluated exactly (pytorch_divergence_sparse). The chosen index is the one
+// pytorch_search_reference (the direct O(bins^2) transcription) chooses. NaN candidates (S_i = 0: numpy divides
+// 0 by 0) are the first ones, S_i growing with i; the last of them wins, as in numpy.
+inline ThresholdSearch pytorch_search(const std::uint64_t* counts, std::size_t n, std::int64_t L, std::size_t start,
+                                      std::size_t stride) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<std::uint64_t> bins = entropy_copy(counts, n, "the pytorch-quantization copy of the bins");
+  if (n >= 2) bins[0] = bins[1];
+  KlPrefixSearch search(bins.data(), n, L);
+  std::size_t i = start;
+  std::int64_t last_nan = -1;
+  for (; i <= n && search.kept(i) == 0; i += stride) last_nan = static_cast<std::int64_t>(i);
+  if (last_nan >= 0) return {0.0f, last_nan, std::numeric_limits<double>::quiet_NaN()};
+  const std::size_t first = i;
+  const std::size_t count = (n - first) / stride + 1;
+  std::vector<double> kl = entropy_alloc<double>(count, "pytorch-quantization divergences");
+  std::vector<double> bound = entropy_alloc<double>(count, "pytorch-quantization divergence bounds");
+  double cut = inf;
+  for (std::size_t k = 0; k < count; ++k) {
+    kl[k] = search.divergence(first + k * stride, &bound[k]);
+    if (kl[k] != inf && kl[k] + bound[k] < cut) cut = kl[k] + bound[k];
+  }
+  const std::size_t last = first + (count - 1) * stride;
+  if (cut == inf) return {0.0f, static_cast<std::int64_t>(last), inf};  // all +inf: the last one
+  std::vector<std::size_t> nz;
+  for (std::size_t j = 0; j < n; ++j)
+    if (bins[j] != 0) nz.push_back(j);
+  PytorchScratch scratch;
+  ThresholdSearch best{0.0f, -1, inf};
+  for (std::size_t k = 0; k < count; ++k) {
+    if (kl[k] == inf || kl[k] - bound[k] > cut) continue;
+    const std::size_t c = first + k * stride;
+    const double d = pytorch_divergence_sparse(bins.data(), nz, c, L, search.kept(c), search.total(), scratch);
+    if (best.bin < 0 || d <= best.score) best = {0.0f, static_cast<std::int64_t>(c), d};  // the last minimum
+  }
+  return best;
+}
+
+// The direct transcription of pytorch-quantization's loop: pytorch_divergence for every candidate, O(bins^2).
+// The definition pytorch_search is tested against.
+inline ThresholdSearch pytorch_search_reference(const std::uint64_t* counts, std::size_t n, std::int64_t L,
+                                                std::size_t start, std::size_t stride) {
+  std::vector<std::int64_t> bins(n);
+  for (std::size_t k = 0; k < n; ++k) bins[k] = static_cast<std::int64_t>(counts[k]);
+  if (n >= 2) bins[0] = bins[1];
+  std::vector<double> level_sum, q, terms;
+  std::vector<std::int64_t> level_cnt;
+  ThresholdSearch best{0.0f, -1, std::numeric_limits<double>::infinity()};
+  bool best_nan = false;
+  for (std::size_t i = start; i <= n; i += stride) {
+    const double d = pytorch_divergence(bins, i, L, level_sum, level_cnt, q, terms);
+    // np.argmin on the reversed list: the last minimum, a NaN being the minimum.
+    if (std::isnan(d)) {
+      best = {0.0f, static_cast<std::int64_t>(i), d};
+      best_nan = true;
+    } else if (!best_nan && (best.bin < 0 || d <= best.score)) {
+      best = {0.0f, static_cast<std::int64_t>(i), d};
+    }
+  }
+  return best;
+}
+
 }  // namespace detail
 
 // The normative TensorRT-mode divergence of candidate i (L levels) on counts b[0..n), by the direct sum of the
@@ -454,7 +709,9 @@ inline double entropy_divergence(const std::uint64_t* b, std::size_t n, std::siz
 }
 
 // The search on raw counts (absolute histogram for kTensorRT / kPyTorchQuantization, signed with zero bin
-// `zero_bin` for kMxnet). Returns the winning candidate i and its divergence; amax is left 0: the threshold is
+// `zero_bin` for kMxnet). A histogram without mass scores 0 in every mode (nothing diverges; the index is the one
+// the mode's tie rule picks among equal candidates). Returns the winning candidate i and its divergence; amax is
+// left 0: the threshold is
 // (i + 0.5) * width (kTensorRT), edges[i] (kPyTorchQuantization), edges[zero_bin + i + 1] (kMxnet) -
 // entropy_calibrate() applies it for a qmath Histogram. If no candidate exists (fewer bins than the first
 // candidate) the result is i = n (kTensorRT, kPyTorchQuantization) or the widest slice (kMxnet), score 0.
@@ -467,12 +724,17 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
   const std::size_t start = static_cast<std::size_t>(detail::entropy_start(opt));
   const std::size_t stride = static_cast<std::size_t>(opt.stride);
   const double inf = std::numeric_limits<double>::infinity();
+  const bool no_mass = std::all_of(counts, counts + n, [](std::uint64_t c) { return c == 0; });
+  if (opt.mode == EntropyMode::kMxnet && opt.mxnet_float32)  // O(bins) per candidate: refuse what would take hours
+    detail::require(n <= (std::size_t(1) << 17), where, "mxnet_float32 evaluates each candidate in O(bins): ", n,
+                    " bins is over the limit of 131072 (use the default double evaluation)");
 
   if (opt.mode == EntropyMode::kMxnet) {
     detail::require(zero_bin < n, where, "zero bin ", zero_bin, " outside the histogram");
     const std::size_t last = zero_bin < n - 1 - zero_bin ? zero_bin : n - 1 - zero_bin;
     ThresholdSearch best{0.0f, static_cast<std::int64_t>(last), 0.0};
     if (start > last) return best;
+    if (no_mass) return {0.0f, static_cast<std::int64_t>(start), 0.0};
     best.score = inf;
     bool found = false;
     if (opt.mxnet_float32) {
@@ -493,7 +755,15 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
       }
       return best;
     }
-    detail::MxnetSearch search(counts, n, L, opt.eps);
+    auto make_search = [&] {
+      try {
+        return detail::MxnetSearch(counts, n, L, opt.eps);
+      } catch (const std::bad_alloc&) {
+        detail::fail(where, "cannot allocate the kMxnet prefix sums for ", n, " bins (about ", 160.0 * double(n),
+                     " bytes)");
+      }
+    };
+    detail::MxnetSearch search = make_search();
     for (std::size_t i = start; i <= last; ++i) {
       const double d = search.divergence(zero_bin, i);
       if (!found || d < best.score) {
@@ -505,104 +775,25 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
   }
 
   if (start > n) return {0.0f, static_cast<std::int64_t>(n), 0.0};
-
-  if (opt.mode == EntropyMode::kPyTorchQuantization) {
-    std::vector<std::int64_t> bins(n);
-    for (std::size_t k = 0; k < n; ++k) bins[k] = static_cast<std::int64_t>(counts[k]);
-    if (n >= 2) bins[0] = bins[1];
-    std::vector<double> level_sum, q, terms;
-    std::vector<std::int64_t> level_cnt;
-    ThresholdSearch best{0.0f, -1, inf};
-    bool best_nan = false;
-    for (std::size_t i = start; i <= n; i += stride) {
-      const double d = detail::pytorch_divergence(bins, i, L, level_sum, level_cnt, q, terms);
-      // np.argmin on the reversed list: the last minimum, a NaN being the minimum.
-      if (std::isnan(d)) {
-        best = {0.0f, static_cast<std::int64_t>(i), d};
-        best_nan = true;
-      } else if (!best_nan && (best.bin < 0 || d <= best.score)) {
-        best = {0.0f, static_cast<std::int64_t>(i), d};
-      }
-    }
-    return best;
+  if (no_mass) {  // the index each mode's search picks on all-equal divergences: TensorRT's first, pytorch's last
+    const std::size_t last = start + (n - start) / stride * stride;
+    return {0.0f, static_cast<std::int64_t>(opt.mode == EntropyMode::kTensorRT ? start : last), 0.0};
   }
+
+  if (opt.mode == EntropyMode::kPyTorchQuantization) return detail::pytorch_search(counts, n, L, start, stride);
 
   std::vector<std::uint64_t> flattened;
   if (opt.flatten_first_bin && n >= 2) {
-    flattened.assign(counts, counts + n);
+    flattened = detail::entropy_copy(counts, n, "kTensorRT flatten_first_bin copy");
     flattened[0] = flattened[1];
     counts = flattened.data();
   }
-  // kTensorRT: prefix sums, O(L) per candidate. A level [s0, s1) contributes M log(M / c) (M its mass, c its
-  // non-empty bins); levels are 1 .. n / L + 1 bins wide, so there are at most n * (n / L + 2) distinct (s0, width)
-  // pairs across all candidates (about 37k for 2048 bins, against 246k level evaluations): each is computed once.
-  std::vector<std::uint64_t> B(n + 1, 0), NZ(n + 1, 0);
-  std::vector<double> BL(n + 1, 0.0);
-  for (std::size_t k = 0; k < n; ++k) {
-    B[k + 1] = B[k] + counts[k];
-    NZ[k + 1] = NZ[k] + (counts[k] != 0);
-  }
-  if (B[n] == 0) return {0.0f, static_cast<std::int64_t>(start), 0.0};
-  // One logarithm everywhere (fast_log), so that terms equal in exact arithmetic cancel exactly.
-  const detail::LogTable& lt = detail::log_table();
-  auto xlogx = [&lt](double x) { return x > 0.0 ? x * detail::fast_log(x, lt) : 0.0; };
-  for (std::size_t k = 0; k < n; ++k) BL[k + 1] = BL[k] + xlogx(static_cast<double>(counts[k]));
-  const double T = static_cast<double>(B[n]);
-  const double TlogT = xlogx(T);
-  // Every level term M log(M / c) for widths 1 .. n / L + 1, computed once (fast_log: a few ulp of std::log).
-  const std::size_t max_width = n / static_cast<std::size_t>(L) + 1;
-  const std::size_t row = n + 1;
-  std::vector<double> memo((max_width + 1) * row, 0.0);
-  for (std::size_t w = 1; w <= max_width; ++w)
-    for (std::size_t s0 = 0; s0 + w <= n; ++s0) {
-      const std::uint64_t M = B[s0 + w] - B[s0];
-      if (M != 0)
-        memo[w * row + s0] = static_cast<double>(M) * (detail::fast_log(static_cast<double>(M), lt) -
-                                                       detail::fast_log(static_cast<double>(NZ[s0 + w] - NZ[s0]), lt));
-    }
-  auto level_term = [&](std::size_t s0, std::size_t s1) { return memo[(s1 - s0) * row + s0]; };
-  int shift = -1;  // L a power of two: ceil(l i / L) is a shift
-  for (int k = 0; k < 31; ++k)
-    if ((std::int64_t(1) << k) == L) shift = k;
+  // kTensorRT: prefix sums, O(L) per candidate (detail::KlPrefixSearch); the first minimum wins.
+  detail::KlPrefixSearch search(counts, n, L);
+  if (search.total() == 0) return {0.0f, static_cast<std::int64_t>(start), 0.0};
   ThresholdSearch best{0.0f, static_cast<std::int64_t>(start), inf};
-  const std::uint64_t uL = static_cast<std::uint64_t>(L);
   for (std::size_t i = start; i <= n; i += stride) {
-    const std::uint64_t S = B[i];
-    const std::uint64_t O = B[n] - S;
-    const std::uint64_t blast = counts[i - 1];
-    if (S == 0 || (blast == 0 && O != 0)) continue;  // +inf
-    // Level l is [ceil(l i / L), ceil((l + 1) i / L)).
-    std::size_t s0 = 0;
-    double plogq = 0.0;
-    if (shift >= 0) {
-      const std::uint64_t ii = i, add = uL - 1;
-      std::uint64_t num = ii + add;
-      for (std::uint64_t l = 0; l + 1 < uL; ++l, num += ii) {
-        const std::size_t s1 = static_cast<std::size_t>(num >> shift);
-        plogq += memo[(s1 - s0) * row + s0];
-        s0 = s1;
-      }
-    } else {
-      for (std::uint64_t l = 0; l + 1 < uL; ++l) {
-        const std::size_t s1 = static_cast<std::size_t>(((l + 1) * i + uL - 1) / uL);
-        plogq += level_term(s0, s1);
-        s0 = s1;
-      }
-    }
-    plogq += level_term(s0, i);  // the last level [s0, i)
-    // Bin i - 1 lies in level l* = floor((i - 1) L / i) = [ceil(l* i / L), i) (the last levels are empty when
-    // i < L); its log Q is term / M, M > 0 because b[i-1] > 0 whenever O > 0 here.
-    double last_logq = 0.0;
-    if (O != 0) {
-      const std::uint64_t lstar = (static_cast<std::uint64_t>(i) - 1) * uL / i;
-      const std::size_t first = static_cast<std::size_t>((lstar * i + uL - 1) / uL);
-      last_logq = level_term(first, i) / static_cast<double>(B[i] - B[first]);
-    }
-    const double plogp = BL[i - 1] + xlogx(static_cast<double>(blast + O));
-    const double tkl =
-        plogp - TlogT + T * detail::fast_log(static_cast<double>(S), lt) - plogq - static_cast<double>(O) * last_logq;
-    double kl = tkl / T;
-    if (kl < 0.0) kl = 0.0;  // rounding of an exact 0
+    const double kl = search.divergence(i);
     if (kl < best.score) best = {0.0f, static_cast<std::int64_t>(i), kl};
   }
   return best;
@@ -612,21 +803,30 @@ inline ThresholdSearch entropy_search(const std::uint64_t* counts, std::size_t n
 // kTensorRT / kPyTorchQuantization, signed for kMxnet. An empty histogram gives amax 0.
 inline ThresholdSearch entropy_calibrate(const Histogram& h, const EntropyOptions& opt = {}) {
   const bool mx = opt.mode == EntropyMode::kMxnet;
+  const std::string tensor = h.options().name.empty() ? std::string() : "tensor '" + h.options().name + "': ";
   detail::require(h.options().kind == (mx ? HistogramKind::kSigned : HistogramKind::kAbsolute), "entropy_calibrate",
-                  mx ? "kMxnet needs a signed histogram" : "this mode needs an absolute histogram");
+                  tensor, mx ? "kMxnet needs a signed histogram" : "this mode needs an absolute histogram");
   if (h.total() == 0 || !h.has_range()) return {0.0f, 0, 0.0};
   const std::size_t z = static_cast<std::size_t>(h.range().zero_bin);
-  ThresholdSearch r = entropy_search(h.counts().data(), h.counts().size(), opt, z);
+  ThresholdSearch r;
+  try {
+    r = entropy_search(h.counts().data(), h.counts().size(), opt, z);
+  } catch (const error& e) {
+    detail::fail("entropy_calibrate", tensor, e.what());
+  }
+  // Thresholds past FLT_MAX (data reaching it) are clamped to the data's largest |x| (Histogram::threshold).
   switch (opt.mode) {
     case EntropyMode::kTensorRT:
-      r.amax = static_cast<float>((static_cast<double>(r.bin) + 0.5) * static_cast<double>(h.width()));
+      r.amax = h.threshold((static_cast<double>(r.bin) + 0.5) * static_cast<double>(h.width()));
       break;
     case EntropyMode::kPyTorchQuantization:
-      r.amax = h.edge(r.bin);
+      r.amax = h.threshold_edge(r.bin);
       break;
-    case EntropyMode::kMxnet:
-      r.amax = h.edge(static_cast<std::int64_t>(z) + r.bin + 1);
+    case EntropyMode::kMxnet: {
+      const double t = h.edge_double(static_cast<std::int64_t>(z) + r.bin + 1);
+      r.amax = t > static_cast<double>(std::numeric_limits<float>::max()) ? h.amax() : static_cast<float>(t);
       break;
+    }
   }
   return r;
 }

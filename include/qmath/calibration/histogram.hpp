@@ -213,10 +213,22 @@ class Histogram {
   // Left edge of bin b, 0 <= b <= bins() (b = bins() is the right edge of the last bin), rounded once to float:
   // (b - zero_bin - shift) * width. Exact under kPowerOfTwo; under kAppendBins it equals float32(b * w) as
   // torch.arange computes pytorch-quantization's edges.
-  float edge(std::int64_t b) const {
-    return static_cast<float>((static_cast<double>(b - range_.zero_bin) - static_cast<double>(range_.shift)) *
-                              static_cast<double>(width_));
+  // An edge beyond the float range (the top bins of a range that reaches FLT_MAX) is +-inf.
+  float edge(std::int64_t b) const { return saturate_to_float(edge_double(b)); }
+  // edge(b) before the rounding to float.
+  double edge_double(std::int64_t b) const {
+    return (static_cast<double>(b - range_.zero_bin) - static_cast<double>(range_.shift)) * static_cast<double>(width_);
   }
+  // A threshold at t (an edge or a bin centre, in double) as a float clamped to the data: above FLT_MAX it is the
+  // largest value seen (|x| for an absolute histogram), below -FLT_MAX the smallest, so finite data always give a
+  // finite threshold (calibrators return thresholds through this).
+  float threshold(double t) const {
+    if (t > static_cast<double>(std::numeric_limits<float>::max()))
+      return options().kind == HistogramKind::kAbsolute ? amax() : max_;
+    if (t < -static_cast<double>(std::numeric_limits<float>::max())) return min_;
+    return static_cast<float>(t);
+  }
+  float threshold_edge(std::int64_t b) const { return threshold(edge_double(b)); }
   // Number of finite values binned; NaN and infinities skipped under kSkip.
   std::uint64_t total() const { return total_; }
   std::uint64_t nan_count() const { return nan_; }
@@ -233,6 +245,11 @@ class Histogram {
   bool empty() const { return total_ == 0; }
 
  private:
+  static float saturate_to_float(double v) {
+    const double m = static_cast<double>(std::numeric_limits<float>::max());
+    return v > m ? std::numeric_limits<float>::infinity() : (v < -m ? -std::numeric_limits<float>::infinity()
+                                                                     : static_cast<float>(v));
+  }
   // The part of collect() before binning: the non-finite policy and counters, the extremes and range growth.
   // Returns the range to bin the batch's finite values with. Throws, changing nothing, under kError.
   HistogramRange begin_batch(const detail::BatchStats& s, std::size_t n) {

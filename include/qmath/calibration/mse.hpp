@@ -10,11 +10,14 @@
 // even and the range [-127, 127] ([0, 255] for unsigned tensors). The first minimum wins; amax = c_i.
 // Difference from pytorch-quantization's _compute_amax_mse: it multiplies by 127 / amax instead of dividing by
 // amax / 127, and averages in float32 on the GPU; both can move near-ties, nothing else differs.
-// If n <= start_bin (too few bins) the only candidate is the last centre.
+// If n <= start_bin (too few bins) the only candidate is the last centre. Cost: O(candidates x non-empty bins), at
+// most 2^34 evaluations (checked before the search; MseOptions::stride divides it). A centre past FLT_MAX (data
+// reaching it) is clamped to the largest |x| seen, so finite data give a finite threshold.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <qmath/calibration/histogram.hpp>
@@ -55,6 +58,13 @@ inline ThresholdSearch mse_search(const std::uint64_t* counts, const float* cent
     }
   std::size_t first = static_cast<std::size_t>(opt.start_bin);
   if (first >= n) first = n - 1;
+  // The search costs (candidates x non-empty bins) fake-quantizations: refuse, before any work, what would take
+  // minutes (2^34 is about a minute on one core).
+  const double work = static_cast<double>((n - first - 1) / static_cast<std::size_t>(opt.stride) + 1) *
+                      static_cast<double>(c.size());
+  detail::require(work <= 17179869184.0, "mse_search", (n - first - 1) / static_cast<std::size_t>(opt.stride) + 1,
+                  " candidates x ", c.size(), " non-empty bins = ", work,
+                  " evaluations is over the limit of 2^34: raise MseOptions::stride or use fewer bins");
   ThresholdSearch best{centres[first], static_cast<std::int64_t>(first), -1.0};
   for (std::size_t i = first; i < n; i += static_cast<std::size_t>(opt.stride)) {
     const float amax = centres[i];
@@ -77,8 +87,12 @@ inline ThresholdSearch mse_calibrate(const Histogram& h, const MseOptions& opt =
   if (h.total() == 0 || !h.has_range()) return {0.0f, 0, 0.0};
   const std::size_t n = h.counts().size();
   std::vector<float> centres(n);
-  for (std::size_t j = 0; j < n; ++j)
-    centres[j] = (h.edge(static_cast<std::int64_t>(j)) + h.edge(static_cast<std::int64_t>(j) + 1)) / 2.0f;
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto b = static_cast<std::int64_t>(j);
+    centres[j] = (h.edge(b) + h.edge(b + 1)) / 2.0f;
+    if (!(centres[j] <= std::numeric_limits<float>::max()))  // past FLT_MAX: clamped to the data (Histogram::threshold)
+      centres[j] = h.threshold(0.5 * (h.edge_double(b) + h.edge_double(b + 1)));
+  }
   return mse_search(h.counts().data(), centres.data(), n, opt);
 }
 

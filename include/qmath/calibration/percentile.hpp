@@ -82,8 +82,8 @@ inline float percentile_amax(const Histogram& h, double p = 99.99, PercentileRul
                   "needs an absolute histogram (use percentile_range for a signed one)");
   if (h.total() == 0 || !h.has_range()) return 0.0f;
   const std::size_t k = percentile_bin(h.counts().data(), h.counts().size(), p, rule);
-  return rule == PercentileRule::kPyTorchQuantization ? h.edge(static_cast<std::int64_t>(k))
-                                                      : h.edge(static_cast<std::int64_t>(k) + 1);
+  return rule == PercentileRule::kPyTorchQuantization ? h.threshold_edge(static_cast<std::int64_t>(k))
+                                                      : h.threshold_edge(static_cast<std::int64_t>(k) + 1);
 }
 
 // Two-sided percentile range of a signed histogram: max = right edge of the bin holding the r-th smallest value,
@@ -111,7 +111,7 @@ inline CalibrationRange percentile_range(const Histogram& h, double p = 99.99) {
       break;
     }
   }
-  return {h.edge(static_cast<std::int64_t>(klo)), h.edge(static_cast<std::int64_t>(khi) + 1)};
+  return {h.threshold_edge(static_cast<std::int64_t>(klo)), h.threshold_edge(static_cast<std::int64_t>(khi) + 1)};
 }
 
 // Streaming percentile calibrator: an absolute histogram (by default) plus percentile_amax at compute time.

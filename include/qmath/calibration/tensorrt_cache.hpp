@@ -9,12 +9,18 @@
 // Reading accepts what TensorRT and ONNX Runtime accept: 1 to 8 hex digits of either case (so "0" works, unlike
 // Model Optimizer's reader), spaces around the value, CRLF line ends, blank lines (skipped), and a name that itself
 // contains ':' (the value starts after the LAST colon). Anything else - a missing or malformed header, a line
-// without a colon, an empty name, a non-hex or over-long value, a duplicate name - is a qmath::error naming the
-// line number. Every bit pattern round-trips, NaN payloads included.
-// Writing produces exactly the canonical form above, to "<path>.tmp" first and then renames it over <path>, so a
+// without a colon, a name the writer refuses, a non-hex or over-long value, a scale outside [+0, +inf], a duplicate
+// name - is a qmath::error naming the line number.
+// One rule for reader and writer, so that every cache either side accepts round-trips bit for bit:
+//   - name: not empty, no control character (bytes < 0x20 and 0x7f: NUL, tab, line breaks), no leading or trailing
+//     space (inner spaces and ':' are fine);
+//   - scale: sign bit clear and not NaN, i.e. +0 .. +inf (real caches hold 0 and 7f800000);
+//   - version: decimal digits; algorithm: not empty, no space and no control character.
+// Writing produces exactly the canonical form above, replacing the file whole (qmath/detail/atomic_file.hpp), so a
 // failure never leaves a half-written cache behind.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -26,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include <qmath/detail/atomic_file.hpp>
 #include <qmath/error.hpp>
 
 namespace qmath {
@@ -85,12 +92,51 @@ inline std::string trim_spaces(const std::string& s) {
   while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
   return s.substr(a, b - a);
 }
-inline void check_cache_header(const std::string& version, const std::string& algorithm, const char* where) {
-  require(!version.empty(), where, "empty version");
-  for (char c : version) require(c >= '0' && c <= '9', where, "version '", version, "' is not a decimal number");
-  require(!algorithm.empty(), where, "empty algorithm name");
+inline bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+// `s` with control characters written as \xNN, for messages.
+inline std::string escape_controls(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (!is_control(c)) {
+      out += c;
+      continue;
+    }
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    out += buf;
+  }
+  return out;
+}
+// The checks below return the problem ("" when there is none), so that reader and writer share them.
+inline std::string cache_header_problem(const std::string& version, const std::string& algorithm) {
+  if (version.empty()) return "empty version";
+  for (char c : version)
+    if (c < '0' || c > '9') return "version '" + version + "' is not a decimal number";
+  if (algorithm.empty()) return "empty algorithm name";
   for (char c : algorithm)
-    require(c != '\n' && c != '\r' && c != ' ' && c != '\t', where, "algorithm '", algorithm, "' contains white space");
+    if (c == ' ' || is_control(c))
+      return "algorithm '" + escape_controls(algorithm) + "' contains white space or a control character";
+  return "";
+}
+inline std::string cache_name_problem(const std::string& name) {
+  if (name.empty()) return "empty tensor name";
+  for (char c : name)
+    if (is_control(c))
+      return "tensor name '" + escape_controls(name) + "' contains a control character (line break, tab, NUL)";
+  if (name.front() == ' ' || name.back() == ' ')
+    return "tensor name '" + name + "' has leading or trailing white space, which the format cannot keep";
+  return "";
+}
+inline std::string cache_scale_problem(float scale) {
+  std::uint32_t u;
+  std::memcpy(&u, &scale, sizeof u);
+  if (scale != scale) return "scale " + tensorrt_scale_to_hex(scale) + " is NaN";
+  if (u >> 31) return "scale " + tensorrt_scale_to_hex(scale) + " is negative";
+  return "";
+}
+inline void check_cache_header(const std::string& version, const std::string& algorithm, const char* where) {
+  const std::string p = cache_header_problem(version, algorithm);
+  require(p.empty(), where, p);
 }
 }  // namespace detail
 
@@ -115,9 +161,8 @@ inline TensorRTCache parse_tensorrt_cache(const std::string& text, const std::st
                       ": malformed header '", t, "'");
       cache.version = t.substr(4, dash - 4);
       cache.algorithm = t.substr(dash + 1);
-      for (char c : cache.version)
-        detail::require(c >= '0' && c <= '9', where, source, ":", line_no, ": version '", cache.version,
-                        "' is not a decimal number");
+      const std::string p = detail::cache_header_problem(cache.version, cache.algorithm);
+      detail::require(p.empty(), where, source, ":", line_no, ": ", p);
       header = true;
       continue;
     }
@@ -127,24 +172,34 @@ inline TensorRTCache parse_tensorrt_cache(const std::string& text, const std::st
                     "'");
     const std::string name = detail::trim_spaces(t.substr(0, colon));
     const std::string hex = detail::trim_spaces(t.substr(colon + 1));
-    detail::require(!name.empty(), where, source, ":", line_no, ": empty tensor name");
+    const std::string name_problem = detail::cache_name_problem(name);
+    detail::require(name_problem.empty(), where, source, ":", line_no, ": ", name_problem);
     bool ok = !hex.empty() && hex.size() <= 8;
     for (char ch : hex)
       ok = ok && ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'));
     detail::require(ok, where, source, ":", line_no, ": '", hex, "' is not a scale of 1 to 8 hex digits");
     detail::require(names.insert(name).second, where, source, ":", line_no, ": duplicate tensor '", name, "'");
-    cache.entries.push_back({name, tensorrt_scale_from_hex(hex)});
+    const float scale = tensorrt_scale_from_hex(hex);
+    const std::string scale_problem = detail::cache_scale_problem(scale);
+    detail::require(scale_problem.empty(), where, source, ":", line_no, ": tensor '", name, "': ", scale_problem);
+    cache.entries.push_back({name, scale});
   }
   detail::require(header, where, source, ": empty file (no 'TRT-<version>-<Algorithm>' header)");
   return cache;
 }
 
-// Reads a cache file; throws qmath::error if it cannot be opened or is malformed (with the line number).
+// Reads a cache file; throws qmath::error naming the path if it cannot be opened or read (a directory, say) or is
+// malformed (with the line number).
 inline TensorRTCache read_tensorrt_cache(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  detail::require(static_cast<bool>(f), "read_tensorrt_cache", "cannot open '", path, "'");
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  detail::require(!f.bad(), "read_tensorrt_cache", "error reading '", path, "'");
+  std::string text;
+  try {
+    std::ifstream f(path, std::ios::binary);
+    detail::require(static_cast<bool>(f), "read_tensorrt_cache", "cannot open '", path, "': ", std::strerror(errno));
+    text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    detail::require(!f.bad(), "read_tensorrt_cache", "error reading '", path, "'");
+  } catch (const std::ios_base::failure& e) {  // libstdc++ throws this when reading a directory
+    detail::fail("read_tensorrt_cache", "cannot read '", path, "' (a directory?): ", e.what());
+  }
   return parse_tensorrt_cache(text, path);
 }
 
@@ -155,38 +210,22 @@ inline std::string format_tensorrt_cache(const TensorRTCache& cache) {
   std::string out = "TRT-" + cache.version + "-" + cache.algorithm + "\n";
   std::set<std::string> names;
   for (const TensorRTCacheEntry& e : cache.entries) {
-    detail::require(!e.name.empty(), where, "empty tensor name");
-    detail::require(e.name.find_first_of("\r\n") == std::string::npos, where, "tensor name '", e.name,
-                    "' contains a line break");
-    detail::require(detail::trim_spaces(e.name) == e.name, where, "tensor name '", e.name,
-                    "' has leading or trailing white space, which the format cannot keep");
+    const std::string name_problem = detail::cache_name_problem(e.name);
+    detail::require(name_problem.empty(), where, name_problem);
+    const std::string scale_problem = detail::cache_scale_problem(e.scale);
+    detail::require(scale_problem.empty(), where, "tensor '", e.name, "': ", scale_problem);
     detail::require(names.insert(e.name).second, where, "duplicate tensor '", e.name, "'");
     out += e.name + ": " + tensorrt_scale_to_hex(e.scale) + "\n";
   }
   return out;
 }
 
-// Writes the cache to path.tmp, then renames it over path; on any failure the temporary file is removed and
-// path is left as it was.
+// Writes the cache through qmath/detail/atomic_file.hpp: validated first, then a temporary file beside the
+// destination (symbolic links followed) renamed over it, or written through to a character device or FIFO; on any
+// failure the destination is left as it was and no temporary file remains.
 inline void write_tensorrt_cache(const std::string& path, const TensorRTCache& cache) {
-  const char* where = "write_tensorrt_cache";
   const std::string text = format_tensorrt_cache(cache);  // validates before touching the file system
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    detail::require(static_cast<bool>(f), where, "cannot create '", tmp, "'");
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::remove(tmp.c_str());
-      detail::fail(where, "error writing '", tmp, "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    detail::fail(where, "cannot rename '", tmp, "' to '", path, "'");
-  }
+  detail::write_file_atomically(path, text, "write_tensorrt_cache");
 }
 
 }  // namespace qmath
