@@ -48,6 +48,7 @@
 #include <qmath/cpu/detail/kernel_avx512vnni.hpp>
 #include <qmath/cpu/detail/kernel_avxvnni.hpp>
 #include <qmath/cpu/detail/kernel_scalar.hpp>
+#include <qmath/cpu/detail/kernel_small_m.hpp>
 #include <qmath/cpu/detail/pack.hpp>
 #include <qmath/cpu/detail/saturating.hpp>
 #include <qmath/epilogue.hpp>
@@ -105,6 +106,12 @@ class PackedB {
   bool pairs_fit_int16() const { return pairs_fit_int16_; }
   // Packed panels, 64-byte aligned: ceil(N/32) * ceil(K/4) * 128 elements of int8 (kInt8K4) or int16 (kInt16K2).
   const std::int8_t* data() const { return data_.as<const std::int8_t>(); }
+  // The same panels in kInt8K4, which the small-M kernels read (detail/kernel_small_m.hpp): data() itself for that
+  // layout; for kInt16K2 a second copy kept at packing (1 byte per padded weight beside the 2 of data()), so that a
+  // small batch reads 1 byte per weight without converting B on every call.
+  const std::int8_t* int8_data() const {
+    return layout_ == detail::BPackLayout::kInt8K4 ? data() : int8_copy_.as<const std::int8_t>();
+  }
   // Sums over k of B' = B - b_offset per column, padded with zeros to a multiple of 32 columns.
   const std::int32_t* column_sums() const { return col_sum_.data(); }
 
@@ -117,6 +124,7 @@ class PackedB {
   detail::BPackLayout layout_ = detail::BPackLayout::kInt8K4;
   bool pairs_fit_int16_ = false;
   detail::AlignedBuffer data_;
+  detail::AlignedBuffer int8_copy_;  // kInt8K4 panels when layout_ is kInt16K2, else empty
   std::vector<std::int32_t> col_sum_;
 };
 
@@ -144,6 +152,7 @@ PackedB<TB> pack_b_for(Isa isa, const MatrixView<const TB>& b, std::int32_t zb, 
   if (p.layout_ == BPackLayout::kInt16K2) {
     p.data_ = AlignedBuffer(elems * sizeof(std::int16_t));
     widen_packed_b(k, n, bytes.as<std::int8_t>(), p.data_.template as<std::int16_t>());
+    p.int8_copy_ = std::move(bytes);
   } else {
     p.data_ = std::move(bytes);
   }
@@ -269,6 +278,7 @@ struct GemmJob {
   const Epilogue* epilogue;
   PathOps<TA, TC> ops;
   bool stream;  // C is written with ops.epilogue_stream (see streams_output): fence before returning
+  SmallMKernelFn small_m_kernel;  // not null: run_small_m over a kInt8K4 b_packed instead of run_block
 };
 
 // Whether C is written with non-temporal stores: 4-byte outputs (whole 64-byte lines per 16-lane chunk) and a C of at
@@ -322,6 +332,36 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   }
 }
 
+// The small-M path (detail/kernel_small_m.hpp): rows [m0, m1) (at most kSmallMMax) x panels [p0, p1), A widened
+// once, each panel read once for all rows, K whole in registers, then the path's fused epilogue on the rows x 32
+// tile.
+template <class TA, class TC>
+void run_small_m(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
+  const int kgroups = ceil_div(j.s.k, kKGroup), kpad = kgroups * kKGroup, rows = m1 - m0;
+  AlignedBuffer a16(sizeof(std::int16_t) * std::size_t(rows) * kpad);
+  AlignedBuffer tile(sizeof(std::int32_t) * std::size_t(rows) * kNr);
+  std::vector<std::int32_t> row_comp(rows);
+  widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a16.as<std::int16_t>(), row_comp.data());
+  for (std::int32_t& rc : row_comp) rc = qmath::detail::wrap_mul(-j.zb_prime, rc);
+  for (int p = p0; p < p1; ++p) {
+    j.small_m_kernel(rows, kgroups, a16.as<const std::int16_t>(), kpad,
+                     j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup, tile.as<std::int32_t>());
+    const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
+    j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, j.col_comp + n0, n0, cols,
+                   j.c + std::int64_t(m0) * j.ldc + n0, j.ldc);
+  }
+}
+
+// The small-M kernel of a resolved path for an exact GEMM of M rows, or null where the cache-blocked kernels run:
+// M <= kSmallMMax on the AVX2 and scalar paths (the VNNI paths keep their kernels, which read int8 B already).
+inline SmallMKernelFn small_m_kernel_for(Isa isa, int m) {
+  if (m > kSmallMMax) return nullptr;
+#if QMATH_CPU_X86
+  if (isa == Isa::kAvx2) return small_m_kernel_avx2;
+#endif
+  return isa == Isa::kScalar ? small_m_kernel_scalar : nullptr;
+}
+
 // The kernels of the saturating mode (GemmOptions::saturate_int16_pairs): VPMADDUBSW on AVX2 (AVX-512 and AVX-VNNI
 // CPUs run AVX2 too), the scalar saturating kernel where the CPU has no AVX2.
 template <class TA, class TC>
@@ -357,10 +397,12 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
   const PathOps<TA, TC> ops =
       saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
-  // A PackedB in another layout than the kernel reads is converted for this call.
-  const std::int8_t* b_packed = pb.data();
+  const SmallMKernelFn small_m = saturate ? nullptr : small_m_kernel_for(isa, s.m);
+  // A PackedB in another layout than the kernel reads is converted for this call; the small-M kernels read the
+  // int8 panels every PackedB keeps.
+  const std::int8_t* b_packed = small_m ? pb.int8_data() : pb.data();
   AlignedBuffer converted;
-  if (ops.b_layout != pb.layout()) {
+  if (!small_m && ops.b_layout != pb.layout()) {
     const std::size_t elems = packed_b_elements(s.k, s.n);
     if (ops.b_layout == BPackLayout::kInt16K2) {
       converted = AlignedBuffer(elems * sizeof(std::int16_t));
@@ -375,10 +417,12 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
   for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
-  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc)};
+  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc), small_m};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
-    if (job.ops.a_elem_bytes == 2)
+    if (job.small_m_kernel)
+      run_small_m(job, m0, m1, p0, p1);
+    else if (job.ops.a_elem_bytes == 2)
       run_block<std::int16_t>(job, m0, m1, p0, p1);
     else
       run_block<std::uint8_t>(job, m0, m1, p0, p1);
@@ -464,9 +508,10 @@ void gemm(const GemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   validate(args, where);
   detail::can_implement(where, args.a, args.c);
   const Isa isa = detail::resolve_isa(options, where);
-  const detail::BPackLayout int8 = detail::BPackLayout::kInt8K4;  // the saturating kernels read int8 pairs
-  const PackedB<TB> b =
-      detail::pack_b_for(isa, args.b, args.b_zero_point, options.saturate_int16_pairs ? &int8 : nullptr);
+  // The saturating and the small-M kernels read int8 panels.
+  const detail::BPackLayout int8 = detail::BPackLayout::kInt8K4;
+  const bool int8_panels = options.saturate_int16_pairs || detail::small_m_kernel_for(isa, args.c.rows) != nullptr;
+  const PackedB<TB> b = detail::pack_b_for(isa, args.b, args.b_zero_point, int8_panels ? &int8 : nullptr);
   detail::run_gemm<TA, TB, TC>(PackedGemmArgs<TA, TB, TC>{args.a, &b, args.c, args.a_zero_point, args.epilogue}, isa,
                                options.threads, options.saturate_int16_pairs);
 }

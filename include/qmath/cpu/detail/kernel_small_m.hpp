@@ -1,0 +1,138 @@
+// qmath/cpu/detail/kernel_small_m.hpp - small-M (GEMV-like) kernels: few rows of A against the int8 packed B
+// (BPackLayout::kInt8K4), without packing A into panels.
+//
+// At small M every packed weight is used by few rows, so the speed is that of reading B: these kernels read the
+// int8 layout (1 byte per weight, half of kInt16K2) and keep the exact arithmetic of kernel_avx2. A' rows are
+// widened to int16 once per call (widen_a_rows, O(M K)); the kernels accumulate over the whole K in registers.
+//
+// Contract of a SmallMKernelFn (every path): for r < rows, j < kNr,
+//   tile[r * kNr + j] = sum over k < 4 * kgroups of a[r * lda + k] * B'[k][32 p + j]  (modulo 2^32)
+// where a holds A' as int16 (zero beyond K) and b points at panel p of a kInt8K4 B.
+//
+// AVX2: one 16-byte load of the packed panel is 4 columns x 4 k; VPMOVSXBW widens it to int16 (exact), VPMADDWD
+// against the row's 4 A' values broadcast (VPBROADCASTQ) gives per int32 lane the sum of one k pair of one column;
+// the two pair sums of a column are added once at the end (VPHADDD). So 16 weights cost one load, one widening and
+// one VPMADDWD per row, with no saturating step anywhere.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include <qmath/config.hpp>
+#include <qmath/cpu/detail/cpu_features.hpp>
+#include <qmath/cpu/detail/pack.hpp>
+
+namespace qmath {
+namespace cpu {
+namespace detail {
+
+using SmallMKernelFn = void (*)(int rows, int kgroups, const std::int16_t* a, std::int64_t lda, const std::int8_t* b,
+                                std::int32_t* tile);
+
+// The largest M that runs the small-M kernels (GemmOptions and path permitting); larger M packs A and runs the
+// cache-blocked kernels. Chosen from measurements (docs/cpu-gemm.md, "Small batch").
+constexpr int kSmallMMax = 4;
+
+// Rows [0, rows) of A (row stride lda) as A' = a + a_offset<TA>() in int16, row stride kpad = 4 * ceil(K / 4),
+// zero beyond K; row_sum[r] = sum_k A'[r][k].
+template <class TA>
+void widen_a_rows(int rows, int k, const TA* a, std::int64_t lda, std::int16_t* dst, std::int32_t* row_sum) {
+  const int kpad = ceil_div(k, kKGroup) * kKGroup;
+  for (int r = 0; r < rows; ++r) {
+    const TA* src = a + std::int64_t(r) * lda;
+    std::int16_t* out = dst + std::int64_t(r) * kpad;
+    std::int32_t sum = 0;
+    for (int kk = 0; kk < k; ++kk) {
+      out[kk] = static_cast<std::int16_t>(a_prime(src[kk]));
+      sum += out[kk];
+    }
+    for (int kk = k; kk < kpad; ++kk) out[kk] = 0;
+    row_sum[r] = sum;
+  }
+}
+
+// Portable SmallMKernelFn.
+inline void small_m_kernel_scalar(int rows, int kgroups, const std::int16_t* a, std::int64_t lda,
+                                  const std::int8_t* b, std::int32_t* tile) {
+  for (int r = 0; r < rows; ++r) {
+    std::uint32_t acc[kNr] = {};
+    const std::int16_t* ar = a + std::int64_t(r) * lda;
+    for (int g = 0; g < kgroups; ++g) {
+      const std::int8_t* bg = b + std::size_t(g) * kNr * kKGroup;
+      for (int j = 0; j < kNr; ++j)
+        for (int t = 0; t < kKGroup; ++t)
+          acc[j] += static_cast<std::uint32_t>(std::int32_t(ar[g * kKGroup + t]) * std::int32_t(bg[j * kKGroup + t]));
+    }
+    for (int j = 0; j < kNr; ++j) tile[r * kNr + j] = static_cast<std::int32_t>(acc[j]);
+  }
+}
+
+#if QMATH_CPU_X86
+
+// R rows x 4C columns (C chunks of 4 columns, from the column of b), exact int16 products of int8 B' widened in
+// registers.
+template <int R, int C>
+__attribute__((target("avx2,fma"))) inline void small_m_rows_avx2(int kgroups, const std::int16_t* a,
+                                                                  std::int64_t lda, const std::int8_t* b,
+                                                                  std::int32_t* tile) {
+  __m256i acc[R][C];
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r)
+    QMATH_UNROLL
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_si256();
+  for (int g = 0; g < kgroups; ++g) {
+    __m256i va[R];
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      std::int64_t v;
+      std::memcpy(&v, a + r * lda + g * kKGroup, sizeof(v));
+      va[r] = _mm256_set1_epi64x(v);
+    }
+    QMATH_UNROLL
+    for (int c = 0; c < C; ++c) {
+      const __m256i w = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b + 16 * c)));
+      QMATH_UNROLL
+      for (int r = 0; r < R; ++r) acc[r][c] = _mm256_add_epi32(acc[r][c], _mm256_madd_epi16(va[r], w));
+    }
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r)
+      QMATH_UNROLL
+      for (int c = 0; c < C; ++c) __asm__("" : "+x"(acc[r][c]));
+    b += kNr * kKGroup;
+  }
+  // acc[r][c] lanes: (column 4c, pair 0), (4c, pair 1), (4c + 1, pair 0), ... (4c + 3, pair 1). VPHADDD of two chunks
+  // gives columns (0, 1, 4, 5 | 2, 3, 6, 7) of the 8; VPERMQ puts them in order.
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r)
+    QMATH_UNROLL
+    for (int c = 0; c < C; c += 2) {
+      const __m256i h = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][c], acc[r][c + 1]), 0xD8);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + 4 * c), h);
+    }
+}
+
+// AVX2 SmallMKernelFn: one row reads the 32-column panel in order (8 chunks); 2 or 3 rows take the panel as two
+// 16-column halves (one 64-byte line of each k group per half) to stay within 16 registers.
+__attribute__((target("avx2,fma"))) inline void small_m_kernel_avx2(int rows, int kgroups, const std::int16_t* a,
+                                                                    std::int64_t lda, const std::int8_t* b,
+                                                                    std::int32_t* tile) {
+  for (int r0 = 0; r0 < rows; r0 += 3) {
+    const std::int16_t* ar = a + r0 * lda;
+    std::int32_t* t = tile + r0 * kNr;
+    switch (rows - r0) {
+      case 1: small_m_rows_avx2<1, 8>(kgroups, ar, lda, b, t); break;
+      case 2:
+        for (int h = 0; h < 2; ++h) small_m_rows_avx2<2, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+        break;
+      default:
+        for (int h = 0; h < 2; ++h) small_m_rows_avx2<3, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+        break;
+    }
+  }
+}
+
+#endif  // QMATH_CPU_X86
+
+}  // namespace detail
+}  // namespace cpu
+}  // namespace qmath

@@ -1,0 +1,242 @@
+// Tests for the small-M kernels of qmath/cpu/detail/kernel_small_m.hpp and their dispatch in qmath/cpu/gemm.hpp:
+// each kernel against its contract on random and extreme data; cpu::gemm bit for bit against qmath::gemm_reference
+// for M = 1..9, 16, 33, 64 (both sides of kSmallMMax) with odd N and K, every operand / output type, both packed B
+// layouts, both APIs, one and two threads, extreme operands and zero points.
+#include <qmath/cpu/detail/kernel_small_m.hpp>  // first: the header under test is self-contained
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <type_traits>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <qmath/cpu/gemm.hpp>
+#include <qmath/fixed_point.hpp>
+#include <qmath/gemm_reference.hpp>
+
+#include "../epilogue_fields.hpp"
+#include "../gemm_args_support.hpp"
+#include "packed_args.hpp"
+
+namespace {
+
+using qmath::Epilogue;
+using qmath::GemmShape;
+using qmath::Isa;
+using qmath::Scaling;
+using qmath::cpu::detail::BPackLayout;
+using qtest::BLayout;
+namespace cd = qmath::cpu::detail;
+
+std::vector<Isa> runnable_paths() {
+  std::vector<Isa> paths;
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
+    if (qmath::isa_available(isa)) paths.push_back(isa);
+  return paths;
+}
+
+template <class T>
+std::vector<T> random_vector(std::size_t size, std::mt19937& rng, int lo, int hi) {
+  std::uniform_int_distribution<int> d(lo, hi);
+  std::vector<T> v(size);
+  for (T& x : v) x = static_cast<T>(d(rng));
+  return v;
+}
+
+template <class T>
+bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
+}
+
+// The SmallMKernelFn contract computed directly: rows x 32 dot products of int16 A' rows with panel 0 of a kInt8K4 B.
+std::vector<std::int32_t> contract(int rows, int kgroups, const std::vector<std::int16_t>& a, int lda,
+                                   const std::int8_t* b) {
+  std::vector<std::int32_t> t(std::size_t(rows) * cd::kNr);
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < cd::kNr; ++j) {
+      std::int64_t sum = 0;
+      for (int k = 0; k < kgroups * cd::kKGroup; ++k)
+        sum += std::int64_t(a[std::size_t(r) * lda + k]) * b[(k / 4) * 128 + 4 * j + k % 4];
+      t[std::size_t(r) * cd::kNr + j] = static_cast<std::int32_t>(std::uint32_t(std::uint64_t(sum)));
+    }
+  return t;
+}
+
+// Per-channel output stages exercising each epilogue kind: int32 raw, int8 float scale + bias + zero point, uint8
+// fixed point + zero point, float scaled.
+template <class TC>
+struct OutputStage {
+  std::vector<std::int32_t> bias, multiplier, shift;
+  std::vector<float> scale;
+  qtest::EpilogueFields e;
+  OutputStage(int n, int k, std::mt19937& rng) : bias(n), multiplier(n), shift(n), scale(n) {
+    const float base = 200.0f / (128.0f * 128.0f * float(k));
+    std::uniform_real_distribution<float> spread(0.25f, 4.0f);
+    for (int i = 0; i < n; ++i) {
+      bias[i] = int(rng() % 80001) - 40000;
+      scale[i] = base * spread(rng);
+      const qmath::QuantizedMultiplier q = qmath::quantize_multiplier(scale[i]);
+      multiplier[i] = q.multiplier;
+      shift[i] = q.shift;
+    }
+    if (std::is_same<TC, std::int32_t>::value) return;
+    e.bias = bias.data();
+    e.per_channel = true;
+    e.float_multiplier = scale.data();
+    e.scaling = Scaling::kFloatMultiplier;
+    if (std::is_same<TC, std::uint8_t>::value) {
+      e.scaling = Scaling::kFixedPointMultiplier;
+      e.fixed_point_multiplier = multiplier.data();
+      e.shift = shift.data();
+      e.output_zero_point = 128;
+    } else if (std::is_same<TC, std::int8_t>::value) {
+      e.output_zero_point = -5;
+    }
+  }
+};
+
+// Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference.
+template <class TA, class TB, class TC>
+void check_all(GemmShape s, const std::vector<TA>& a, std::int32_t za, const std::vector<TB>& b, BLayout bl,
+               std::int32_t zb, const Epilogue& e) {
+  const std::int64_t ldb = bl == BLayout::kKxN ? s.n : s.k;
+  std::vector<TC> expect(std::size_t(s.m) * s.n, TC(7));
+  const auto args = qtest::gemm_args(s, a.data(), s.k, za, b.data(), ldb, bl, zb, expect.data(), s.n, e);
+  qmath::gemm_reference(args);
+  for (BPackLayout layout : {BPackLayout::kInt8K4, BPackLayout::kInt16K2}) {
+    const auto packed = cd::pack_b_for(Isa::kAuto, qtest::b_view(s.k, s.n, b.data(), ldb, bl), zb, &layout);
+    for (Isa isa : runnable_paths())
+      for (int threads : {1, 2}) {
+        INFO("path " << qmath::isa_name(isa) << " layout " << (layout == BPackLayout::kInt8K4 ? "int8" : "int16")
+                     << " small-M " << (cd::small_m_kernel_for(isa, s.m) != nullptr) << " threads " << threads
+                     << " M=" << s.m << " N=" << s.n << " K=" << s.k << " za=" << za << " zb=" << zb);
+        std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
+        qmath::cpu::gemm(qtest::packed_args(s, a.data(), s.k, za, packed, got.data(), s.n, e), {isa, threads});
+        REQUIRE(same_bits(got, expect));
+      }
+  }
+  for (Isa isa : runnable_paths()) {
+    INFO("one-shot, path " << qmath::isa_name(isa) << " M=" << s.m << " N=" << s.n << " K=" << s.k);
+    std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
+    auto one_shot = args;
+    one_shot.c = qmath::row_major(got.data(), s.m, s.n, s.n);
+    qmath::cpu::gemm(one_shot, {isa, 1});
+    REQUIRE(same_bits(got, expect));
+  }
+}
+
+template <class TA, class TB, class TC>
+void check_batches(unsigned seed) {
+  std::mt19937 rng(seed);
+  const qmath::QuantRange ra = qmath::full_range<TA>(), rb = qmath::full_range<TB>();
+  std::uniform_int_distribution<int> za_d(ra.qmin, ra.qmax), zb_d(rb.qmin, rb.qmax);
+  const GemmShape nk[] = {{0, 37, 67}, {0, 1, 1}, {0, 65, 3}, {0, 33, 130}};
+  int i = 0;
+  for (int m : {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 33, 64}) {
+    const GemmShape s{m, nk[i % 4].n, nk[i % 4].k};
+    const BLayout bl = i % 2 ? BLayout::kKxN : BLayout::kNxK;
+    const std::int32_t za = i % 3 == 0 ? 0 : za_d(rng), zb = i % 4 == 1 ? 0 : zb_d(rng);
+    ++i;
+    const auto a = random_vector<TA>(std::size_t(s.m) * s.k, rng, ra.qmin, ra.qmax);
+    const auto b = random_vector<TB>(std::size_t(s.n) * s.k, rng, rb.qmin, rb.qmax);
+    const OutputStage<TC> out(s.n, s.k, rng);
+    check_all<TA, TB, TC>(s, a, za, b, bl, zb, out.e);
+  }
+}
+
+template <class TA, class TB>
+void check_batches_all_outputs(unsigned seed) {
+  check_batches<TA, TB, std::int32_t>(seed);
+  check_batches<TA, TB, std::int8_t>(seed + 1);
+  check_batches<TA, TB, std::uint8_t>(seed + 2);
+  check_batches<TA, TB, float>(seed + 3);
+}
+
+}  // namespace
+
+TEST_CASE("small-M kernels: the contract on random and extreme operands", "[cpu][gemm][small_m]") {
+  std::mt19937 rng(11);
+  for (int kgroups : {1, 2, 17, 300}) {
+    const int kpad = kgroups * cd::kKGroup;
+    for (int data = 0; data < 3; ++data) {
+      // Random, then A' = 255 against B' = -128 and against +127 (the largest products).
+      std::vector<std::int8_t> b = random_vector<std::int8_t>(std::size_t(kgroups) * 128, rng, -128, 127);
+      std::vector<std::int16_t> a = random_vector<std::int16_t>(std::size_t(cd::kSmallMMax) * kpad, rng, 0, 255);
+      if (data) {
+        std::fill(a.begin(), a.end(), std::int16_t(255));
+        std::fill(b.begin(), b.end(), std::int8_t(data == 1 ? -128 : 127));
+      }
+      cd::AlignedBuffer panel(b.size());
+      std::memcpy(panel.as<std::int8_t>(), b.data(), b.size());
+      for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
+        INFO("kgroups " << kgroups << " data " << data << " rows " << rows);
+        const auto expect = contract(rows, kgroups, a, kpad, panel.as<const std::int8_t>());
+        std::vector<std::int32_t> got(expect.size(), 7);
+        cd::small_m_kernel_scalar(rows, kgroups, a.data(), kpad, panel.as<const std::int8_t>(), got.data());
+        REQUIRE(got == expect);
+#if QMATH_CPU_X86
+        if (qmath::isa_available(Isa::kAvx2)) {
+          std::fill(got.begin(), got.end(), 7);
+          cd::small_m_kernel_avx2(rows, kgroups, a.data(), kpad, panel.as<const std::int8_t>(), got.data());
+          REQUIRE(got == expect);
+        }
+#endif
+      }
+    }
+  }
+}
+
+TEST_CASE("small-M kernels: chosen for M <= kSmallMMax on the AVX2 and scalar paths only", "[cpu][gemm][small_m]") {
+  for (int m = 1; m <= cd::kSmallMMax; ++m) {
+    REQUIRE(cd::small_m_kernel_for(Isa::kScalar, m) != nullptr);
+#if QMATH_CPU_X86
+    REQUIRE(cd::small_m_kernel_for(Isa::kAvx2, m) != nullptr);
+#endif
+  }
+  REQUIRE(cd::small_m_kernel_for(Isa::kScalar, cd::kSmallMMax + 1) == nullptr);
+  REQUIRE(cd::small_m_kernel_for(Isa::kAvx2, cd::kSmallMMax + 1) == nullptr);
+  REQUIRE(cd::small_m_kernel_for(Isa::kAvx512Vnni, 1) == nullptr);
+}
+
+TEST_CASE("small-M gemm: PackedB keeps int8 panels equal to the int8 layout's", "[cpu][gemm][small_m]") {
+  std::mt19937 rng(3);
+  const GemmShape s{1, 45, 39};
+  const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, rng, -128, 127);
+  const BPackLayout int8 = BPackLayout::kInt8K4, int16 = BPackLayout::kInt16K2;
+  const auto view = qtest::b_view(s.k, s.n, b.data(), s.k, BLayout::kNxK);
+  const auto p8 = cd::pack_b_for(Isa::kAuto, view, 0, &int8);
+  const auto p16 = cd::pack_b_for(Isa::kAuto, view, 0, &int16);
+  REQUIRE(p8.int8_data() == p8.data());
+  REQUIRE(p16.int8_data() != p16.data());
+  REQUIRE(std::memcmp(p8.int8_data(), p16.int8_data(), cd::packed_b_elements(s.k, s.n)) == 0);
+}
+
+TEST_CASE("small-M gemm: M = 1..9, 16, 33, 64, odd N and K, every type, layout, path and API",
+          "[cpu][gemm][small_m]") {
+  check_batches_all_outputs<std::int8_t, std::int8_t>(100);
+  check_batches_all_outputs<std::uint8_t, std::int8_t>(200);
+  check_batches_all_outputs<std::uint8_t, std::uint8_t>(300);
+  check_batches_all_outputs<std::int8_t, std::uint8_t>(400);
+}
+
+TEST_CASE("small-M gemm: extreme operands and zero points", "[cpu][gemm][small_m]") {
+  // A' = 255 everywhere against B' = +127 / -128 / alternating, zero points at both ends, K = 1001 (a group tail).
+  for (int m : {1, 2, 3, 4, 5}) {
+    const GemmShape s{m, 35, 1001};
+    for (int b_case = 0; b_case < 3; ++b_case) {
+      std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : (i % 2 ? -128 : 127);
+      const std::vector<std::uint8_t> a_u8(std::size_t(s.m) * s.k, 255);
+      const std::vector<std::int8_t> a_s8(std::size_t(s.m) * s.k, 127);
+      for (std::int32_t zb : {-128, 127}) {
+        INFO("M " << m << " b case " << b_case << " zb " << zb);
+        for (std::int32_t za : {0, 255})
+          check_all<std::uint8_t, std::int8_t, std::int32_t>(s, a_u8, za, b, BLayout::kNxK, zb, Epilogue{});
+        for (std::int32_t za : {-128, 127})
+          check_all<std::int8_t, std::int8_t, std::int32_t>(s, a_s8, za, b, BLayout::kKxN, zb, Epilogue{});
+      }
+    }
+  }
+}
