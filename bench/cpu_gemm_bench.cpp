@@ -27,8 +27,16 @@
 
 #include <benchmark/benchmark.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <ctime>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 #include <new>
 #include <random>
 #include <string>
@@ -81,8 +89,78 @@ std::vector<T> random_vector(std::size_t size, unsigned seed) {
   return v;
 }
 
+// Bytes per second of a read-only streaming pass over `bytes` bytes (64-byte aligned, already in cache after the
+// first pass): the read bandwidth of the cache level or memory that holds a footprint of that size, on one core.
+// Measured once per size (the median of 5 timed runs of at least 20 ms each) and kept for the process. Timed in
+// thread CPU time, as the benchmarks' counters are (a loaded machine then costs neither of them its waiting time).
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) std::uint64_t read_pass(const std::uint8_t* p, std::size_t bytes) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+  for (std::size_t i = 0; i + 128 <= bytes; i += 128) {
+    s0 = _mm256_add_epi64(s0, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i)));
+    s1 = _mm256_add_epi64(s1, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+    s2 = _mm256_add_epi64(s2, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+    s3 = _mm256_add_epi64(s3, _mm256_load_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+  }
+  const __m256i s = _mm256_add_epi64(_mm256_add_epi64(s0, s1), _mm256_add_epi64(s2, s3));
+  return std::uint64_t(_mm256_extract_epi64(s, 0) + _mm256_extract_epi64(s, 1) + _mm256_extract_epi64(s, 2) +
+                       _mm256_extract_epi64(s, 3));
+}
+#else
+std::uint64_t read_pass(const std::uint8_t* p, std::size_t bytes) {
+  std::uint64_t s[4] = {};
+  for (std::size_t i = 0; i + 32 <= bytes; i += 32)
+    for (int j = 0; j < 4; ++j) {
+      std::uint64_t v;
+      std::memcpy(&v, p + i + 8 * j, 8);
+      s[j] += v;
+    }
+  return s[0] + s[1] + s[2] + s[3];
+}
+#endif
+double thread_cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+double read_bandwidth(std::size_t bytes) {
+  static std::map<std::size_t, double> measured;
+  auto it = measured.find(bytes);
+  if (it != measured.end()) return it->second;
+  bytes = (bytes + 127) / 128 * 128;
+  std::vector<std::uint8_t, CacheLineAllocator<std::uint8_t>> buf(bytes);
+  for (std::size_t i = 0; i < bytes; ++i) buf[i] = std::uint8_t(i * 131);
+  volatile std::uint64_t sink = read_pass(buf.data(), bytes);
+  std::vector<double> rates;
+  for (int run = 0; run < 5; ++run) {
+    std::size_t passes = 0;
+    const double t0 = thread_cpu_seconds();
+    double elapsed = 0;
+    do {
+      sink = sink + read_pass(buf.data(), bytes);
+      ++passes;
+      elapsed = thread_cpu_seconds() - t0;
+    } while (elapsed < 0.02);
+    rates.push_back(double(passes) * double(bytes) / elapsed);
+  }
+  std::sort(rates.begin(), rates.end());
+  return measured[bytes] = rates[2];
+}
+
+// GOPs; for batch 1 also the packed int8 weight bytes (weight_bytes, the footprint a GEMV reads: N and K padded to
+// the packing) read per second (weight_GBps), the read bandwidth of a streaming loop over the same footprint
+// (read_GBps, read_bandwidth) and their ratio (of_read_bw).
 void set_counters(benchmark::State& state, const Shape& s) {
   state.counters["GOPs"] = benchmark::Counter(s.ops() / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  if (s.m == 1) {
+    const double bytes = double(qmath::cpu::detail::packed_b_elements(s.k, s.n));
+    const double bw = read_bandwidth(std::size_t(bytes));
+    state.counters["weight_bytes"] = bytes;
+    state.counters["weight_GBps"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["read_GBps"] = bw / 1e9;
+    // (bytes / bw) per iteration as a rate: weight bytes per second over the read bandwidth.
+    state.counters["of_read_bw"] = benchmark::Counter(bytes / bw, benchmark::Counter::kIsIterationInvariantRate);
+  }
 }
 
 // The fused output stage used by the "fused" comparison: bias, per-channel float scale, zero point, ReLU.
