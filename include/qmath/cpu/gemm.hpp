@@ -26,6 +26,11 @@
 // path that does not take the PackedB's layout converts the packed panels into a temporary for that call (O(K N),
 // as a one-shot GEMM packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
 //
+// Small M (M <= detail::kSmallMMax, AVX2 and scalar paths, exact mode): A is not packed and each B panel is read once
+// for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
+// int16 layout keeps an int8 copy of its panels for them (PackedB::int8_data(), 1 more byte per weight), so a
+// batch-1 call reads 1 byte per weight instead of 2. The fused epilogue is the path's own.
+//
 // Threading: GemmOptions::threads (default 1) std::threads are started for this call and joined before it returns
 // (no global pool); the work is split over 32-column panels of B, or over rows of A when N is narrow. Results do
 // not depend on the thread count.
