@@ -6,6 +6,23 @@
 
 #include <qmath/detail/cpu_features.hpp>
 
+#include <cstddef>
+#include <cstdint>
+
 #if QMATH_CPU_X86
 #include <immintrin.h>
+
+namespace qmath {
+namespace cpu {
+namespace detail {
+
+// Prefetches the cache line `bytes` past p into L1. The address is formed as an integer because it may lie past
+// the end of the buffer (a prefetch never faults), where pointer arithmetic would be undefined behaviour.
+inline void prefetch_l1(const void* p, std::ptrdiff_t bytes) {
+  _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<std::uintptr_t>(p) + bytes), _MM_HINT_T0);
+}
+
+}  // namespace detail
+}  // namespace cpu
+}  // namespace qmath
 #endif

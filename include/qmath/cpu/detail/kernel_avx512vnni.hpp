@@ -59,13 +59,11 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const st
   for (; g + U <= kgroups; g += U) {
     if (R <= kStreamRows) {
       // Few rows: B streams from L3 / DRAM (GEMV-like shapes) faster than the hardware prefetcher alone fetches it;
-      // every line is prefetched kStreamPrefetchBytes ahead (measured on 1x4096x4096: 8 KiB gave 1.1-1.25x oneDNN
-      // GEMM + requantization where the one-line-per-step prefetch below gave 0.9-1.0x).
+      // every line is prefetched kStreamPrefetchBytes ahead (the measurement behind the distance: docs/cpu-gemm.md).
       QMATH_UNROLL
-      for (int u = 0; u < 2 * U; ++u)
-        _mm_prefetch(reinterpret_cast<const char*>(b + kStreamPrefetchBytes + 64 * u), _MM_HINT_T0);
+      for (int u = 0; u < 2 * U; ++u) prefetch_l1(b, kStreamPrefetchBytes + 64 * u);
     } else {
-      _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNr * kKGroup), _MM_HINT_T0);
+      prefetch_l1(b, 8 * kNr * kKGroup);
     }
     QMATH_UNROLL
     for (int u = 0; u < U; ++u) step(u, a + u * kMr * kKGroup, b + u * kNr * kKGroup);
@@ -256,8 +254,8 @@ QMATH_TARGET_AVX512VNNI inline __m512i multiply_by_quantized_multiplier_avx512(_
 //   exact truncating conversion, then + zp, as round_add_saturate;
 // - masked (maskz) forms throughout: the unmasked GCC 12 intrinsics start from _mm512_undefined_*, which trips
 //   -Wmaybe-uninitialized (GCC PR 105593) in users' -Werror builds;
-// - full 16-lane chunks are stored with plain stores: masked stores that miss the cache are slow (measured: int32
-//   C at 1024^3 went from ~220 to ~370 GOP/s).
+// - full 16-lane chunks are stored with plain stores: masked stores that miss the cache are slow (docs/cpu-gemm.md
+//   has the measurement).
 // - float output clamps with ordered compares, so NaN bounds behave as the scalar ternaries.
 // kStream: full 64-byte chunks of 4-byte outputs (int32, float) whose address is 64-byte aligned are written with
 // non-temporal stores (VMOVNTDQ), which bypass the caches; the caller issues _mm_sfence() before C is published.

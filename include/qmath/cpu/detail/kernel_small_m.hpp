@@ -86,9 +86,8 @@ __attribute__((target("avx2,fma"))) inline void small_m_rows_avx2(int kgroups, c
     for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_si256();
   for (int g = 0; g < kgroups; ++g) {
     // B is read once, from L3 or memory: fetch the lines of this column range kPrefetchBytes ahead.
-    // (A prefetch does not fault, past the end of B either.)
-    for (int line = 0; line < C * 16; line += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(b) + kPrefetchBytes + line, _MM_HINT_T0);
+    // (prefetch_l1 forms the address as an integer: it may lie past the end of B.)
+    for (int line = 0; line < C * 16; line += 64) prefetch_l1(b, kPrefetchBytes + line);
     __m256i va[R];
     QMATH_UNROLL
     for (int r = 0; r < R; ++r) {
