@@ -174,10 +174,16 @@ void BM_IncrementCeiling(benchmark::State& state) {
 }
 BENCHMARK(BM_IncrementCeiling)->DenseRange(0, 1)->Unit(benchmark::kMicrosecond);
 
+// Times search(gaussian_histogram()) per iteration.
+template <class Search>
+void time_search(benchmark::State& state, Search search) {
+  const qmath::Histogram& h = gaussian_histogram();
+  for (auto _ : state) benchmark::DoNotOptimize(search(h));
+}
+
 // Entropy search, TensorRT mode, 2048 bins (target <= 1 ms).
 void BM_SearchEntropyTensorRT2048(benchmark::State& state) {
-  const auto& h = gaussian_histogram();
-  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(h));
+  time_search(state, [](const qmath::Histogram& h) { return qmath::entropy_calibrate(h); });
 }
 BENCHMARK(BM_SearchEntropyTensorRT2048)->Unit(benchmark::kMicrosecond);
 
@@ -264,14 +270,12 @@ void BM_SearchEntropyMxnet8001Float32(benchmark::State& state) {
 BENCHMARK(BM_SearchEntropyMxnet8001Float32)->Unit(benchmark::kMillisecond);
 
 void BM_SearchMse2048(benchmark::State& state) {
-  const auto& h = gaussian_histogram();
-  for (auto _ : state) benchmark::DoNotOptimize(qmath::mse_calibrate(h));
+  time_search(state, [](const qmath::Histogram& h) { return qmath::mse_calibrate(h); });
 }
 BENCHMARK(BM_SearchMse2048)->Unit(benchmark::kMillisecond);
 
 void BM_SearchPercentile2048(benchmark::State& state) {
-  const auto& h = gaussian_histogram();
-  for (auto _ : state) benchmark::DoNotOptimize(qmath::percentile_amax(h, 99.99));
+  time_search(state, [](const qmath::Histogram& h) { return qmath::percentile_amax(h, 99.99); });
 }
 BENCHMARK(BM_SearchPercentile2048)->Unit(benchmark::kMicrosecond);
 
