@@ -116,8 +116,9 @@ QMATH_HOST_DEVICE void load_chunk(const typename Math::Element* row, bool valid,
 // Stages K tile [k0, k0 + Tile::kK) of the kRows operand rows from row0 (row r at base + r * ld) transposed into
 // tile[word][row - row0]: thread tid loads chunks tid, tid + kThreads, ...; rows at or beyond `rows` read as zero.
 template <class Tile, class Math, int kRows, int kCols>
-QMATH_DEVICE void stage_k_tile(const typename Math::Element* base, std::int64_t ld, std::int64_t row0, std::int64_t rows,
-                               int k0, int kend, std::uint32_t xr, int tid, typename Math::Word (*tile)[kCols]) {
+QMATH_DEVICE void stage_k_tile(const typename Math::Element* base, std::int64_t ld, std::int64_t row0,
+                               std::int64_t rows, int k0, int kend, std::uint32_t xr, int tid,
+                               typename Math::Word (*tile)[kCols]) {
   constexpr int kChunksPerRow = Tile::kK / 4;
   for (int c = tid; c < kRows * kChunksPerRow; c += Tile::kThreads) {
     const int r = c / kChunksPerRow, kc = c % kChunksPerRow;
