@@ -15,6 +15,8 @@
 
 #include <qmath/calibration/calibration.hpp>
 
+#include "bench_support.hpp"
+
 namespace {
 
 const std::vector<float>& gaussian_data() {
@@ -45,27 +47,29 @@ void BM_CollectBaselineScalar(benchmark::State& state) {
   float amax = 0;
   for (float v : x) amax = std::max(amax, std::fabs(v));
   const float width = amax / 2048.0f;
-  for (auto _ : state) {
+  qbench::time_elements(state, x.size(), [&] {
     for (float v : x) {
       int b = static_cast<int>(std::fabs(v) / width);
       b = b < 2047 ? b : 2047;
       ++counts[static_cast<std::size_t>(b)];
     }
     benchmark::DoNotOptimize(counts.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  });
 }
 BENCHMARK(BM_CollectBaselineScalar)->Unit(benchmark::kMillisecond);
 
+// Times h.collect over all of x per iteration, in batches of `batch` floats (x.size() a multiple of it).
+void time_collect(benchmark::State& state, const std::vector<float>& x, qmath::Histogram& h, std::size_t batch) {
+  qbench::time_elements(state, x.size(), [&] {
+    for (std::size_t i = 0; i < x.size(); i += batch) h.collect(x.data() + i, batch);
+    benchmark::DoNotOptimize(h.counts().data());
+  });
+}
+
 // qmath: 2048-bin absolute histogram, power-of-two growth, NaN/Inf check included (one batch of 4M floats).
 void BM_CollectAbs2048(benchmark::State& state) {
-  const auto& x = gaussian_data();
   qmath::Histogram h;
-  for (auto _ : state) {
-    h.collect(x.data(), x.size());
-    benchmark::DoNotOptimize(h.counts().data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  time_collect(state, gaussian_data(), h, gaussian_data().size());
 }
 BENCHMARK(BM_CollectAbs2048)->Unit(benchmark::kMillisecond);
 
@@ -78,38 +82,23 @@ void BM_CollectAbs2048Relu(benchmark::State& state) {
     return v;
   }();
   qmath::Histogram h;
-  for (auto _ : state) {
-    h.collect(x.data(), x.size());
-    benchmark::DoNotOptimize(h.counts().data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  time_collect(state, x, h, x.size());
 }
 BENCHMARK(BM_CollectAbs2048Relu)->Unit(benchmark::kMillisecond);
 
 // The same, in batches of 64K floats (per-batch statistics and growth checks).
 void BM_CollectAbs2048Batches64K(benchmark::State& state) {
-  const auto& x = gaussian_data();
   qmath::Histogram h;
-  const std::size_t b = 65536;
-  for (auto _ : state) {
-    for (std::size_t i = 0; i < x.size(); i += b) h.collect(x.data() + i, b);
-    benchmark::DoNotOptimize(h.counts().data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  time_collect(state, gaussian_data(), h, 65536);
 }
 BENCHMARK(BM_CollectAbs2048Batches64K)->Unit(benchmark::kMillisecond);
 
 // Signed 2048-bin histogram (scalar rule path).
 void BM_CollectSigned2048(benchmark::State& state) {
-  const auto& x = gaussian_data();
   qmath::HistogramOptions o;
   o.kind = qmath::HistogramKind::kSigned;
   qmath::Histogram h(o);
-  for (auto _ : state) {
-    h.collect(x.data(), x.size());
-    benchmark::DoNotOptimize(h.counts().data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  time_collect(state, gaussian_data(), h, gaussian_data().size());
 }
 BENCHMARK(BM_CollectSigned2048)->Unit(benchmark::kMillisecond);
 
@@ -132,12 +121,11 @@ void BM_FillKernel(benchmark::State& state) {
   const std::vector<float> x(gaussian_data().begin(), gaussian_data().begin() + 65536);
   const qmath::HistogramRange r{256.0f, 0.0f, 2048, 0, true};
   std::vector<std::uint64_t> counts(2048);
-  for (auto _ : state) {
+  qbench::time_elements(state, x.size(), [&] {
     benchmark::DoNotOptimize(
         qmath::detail::fill_histogram_abs(x.data(), x.size(), r, counts.data(), kernel, baseline_vector));
     benchmark::DoNotOptimize(counts.data());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * x.size()));
+  });
 }
 BENCHMARK(BM_FillKernel)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
 
@@ -186,10 +174,16 @@ void BM_IncrementCeiling(benchmark::State& state) {
 }
 BENCHMARK(BM_IncrementCeiling)->DenseRange(0, 1)->Unit(benchmark::kMicrosecond);
 
+// Times search(gaussian_histogram()) per iteration.
+template <class Search>
+void time_search(benchmark::State& state, Search search) {
+  const qmath::Histogram& h = gaussian_histogram();
+  for (auto _ : state) benchmark::DoNotOptimize(search(h));
+}
+
 // Entropy search, TensorRT mode, 2048 bins (target <= 1 ms).
 void BM_SearchEntropyTensorRT2048(benchmark::State& state) {
-  const auto& h = gaussian_histogram();
-  for (auto _ : state) benchmark::DoNotOptimize(qmath::entropy_calibrate(h));
+  time_search(state, [](const qmath::Histogram& h) { return qmath::entropy_calibrate(h); });
 }
 BENCHMARK(BM_SearchEntropyTensorRT2048)->Unit(benchmark::kMicrosecond);
 
@@ -276,14 +270,12 @@ void BM_SearchEntropyMxnet8001Float32(benchmark::State& state) {
 BENCHMARK(BM_SearchEntropyMxnet8001Float32)->Unit(benchmark::kMillisecond);
 
 void BM_SearchMse2048(benchmark::State& state) {
-  const auto& h = gaussian_histogram();
-  for (auto _ : state) benchmark::DoNotOptimize(qmath::mse_calibrate(h));
+  time_search(state, [](const qmath::Histogram& h) { return qmath::mse_calibrate(h); });
 }
 BENCHMARK(BM_SearchMse2048)->Unit(benchmark::kMillisecond);
 
 void BM_SearchPercentile2048(benchmark::State& state) {
-  const auto& h = gaussian_histogram();
-  for (auto _ : state) benchmark::DoNotOptimize(qmath::percentile_amax(h, 99.99));
+  time_search(state, [](const qmath::Histogram& h) { return qmath::percentile_amax(h, 99.99); });
 }
 BENCHMARK(BM_SearchPercentile2048)->Unit(benchmark::kMicrosecond);
 

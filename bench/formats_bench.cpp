@@ -7,7 +7,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include <qmath/fp8.hpp>
@@ -15,108 +14,87 @@
 #include <qmath/mx.hpp>
 #include <qmath/quantize_array.hpp>
 
+#include "bench_support.hpp"
+
 namespace {
 
 void sizes(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {std::int64_t(1) << 12, std::int64_t(1) << 20}) b->Arg(n);
 }
 
-std::vector<float> input(std::size_t n) {
-  std::mt19937 rng(42);
-  std::normal_distribution<float> dist(0.0f, 2.0f);
-  std::vector<float> x(n);
-  for (float& v : x) v = dist(rng);
-  return x;
-}
-
-void items(benchmark::State& state, std::size_t n) {
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
-}
+using qbench::NormalInput;
+using qbench::time_elements;
 
 void BM_Int8Quantize(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto x = input(n);
-  std::vector<std::int8_t> q(n);
-  for (auto _ : state) {
-    qmath::quantize_array(x.data(), n, q.data(), qmath::QuantParams{0.05f, 0});
+  const NormalInput in(state);
+  std::vector<std::int8_t> q(in.n);
+  time_elements(state, in.n, [&] {
+    qmath::quantize_array(in.x.data(), in.n, q.data(), qmath::QuantParams{0.05f, 0});
     benchmark::ClobberMemory();
-  }
-  items(state, n);
+  });
 }
 
 void BM_Int8QuantizeScalar(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto x = input(n);
-  std::vector<std::int8_t> q(n);
-  for (auto _ : state) {
-    qmath::detail::quantize_array_scalar(x.data(), n, q.data(), qmath::QuantParams{0.05f, 0},
+  const NormalInput in(state);
+  std::vector<std::int8_t> q(in.n);
+  time_elements(state, in.n, [&] {
+    qmath::detail::quantize_array_scalar(in.x.data(), in.n, q.data(), qmath::QuantParams{0.05f, 0},
                                          qmath::full_range<std::int8_t>(), qmath::Round::kHalfToEven);
     benchmark::ClobberMemory();
-  }
-  items(state, n);
+  });
 }
 
 template <qmath::Fp8Format F>
 void BM_Fp8Quantize(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto x = input(n);
-  std::vector<std::uint8_t> q(n);
+  const NormalInput in(state);
+  std::vector<std::uint8_t> q(in.n);
   const float scale = qmath::fp8_scale_from_amax(8.0f, F);
-  for (auto _ : state) {
-    qmath::fp8_quantize_array(x.data(), n, q.data(), scale, F);
+  time_elements(state, in.n, [&] {
+    qmath::fp8_quantize_array(in.x.data(), in.n, q.data(), scale, F);
     benchmark::ClobberMemory();
-  }
-  items(state, n);
+  });
 }
 
 void BM_Fp8QuantizeScalar(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto x = input(n);
-  std::vector<std::uint8_t> q(n);
+  const NormalInput in(state);
+  std::vector<std::uint8_t> q(in.n);
   const float scale = qmath::fp8_scale_from_amax(8.0f, qmath::Fp8Format::kE4M3FN);
-  for (auto _ : state) {
-    qmath::detail::fp8_quantize_array_scalar(x.data(), n, q.data(), scale, qmath::Fp8Format::kE4M3FN, true);
+  time_elements(state, in.n, [&] {
+    qmath::detail::fp8_quantize_array_scalar(in.x.data(), in.n, q.data(), scale, qmath::Fp8Format::kE4M3FN, true);
     benchmark::ClobberMemory();
-  }
-  items(state, n);
+  });
 }
 
 void BM_Int4Quantize(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto x = input(n);
-  std::vector<std::uint8_t> q(qmath::int4_packed_size(n));
+  const NormalInput in(state);
+  std::vector<std::uint8_t> q(qmath::int4_packed_size(in.n));
   const float scale = 1.0f;
   const std::int32_t zp = 0;
-  for (auto _ : state) {
-    qmath::int4_quantize(x.data(), qmath::Int4Grid::per_tensor(n), &scale, &zp, true, q.data());
+  time_elements(state, in.n, [&] {
+    qmath::int4_quantize(in.x.data(), qmath::Int4Grid::per_tensor(in.n), &scale, &zp, true, q.data());
     benchmark::ClobberMemory();
-  }
-  items(state, n);
+  });
 }
 
 template <qmath::MxFormat F>
 void BM_MxQuantize(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const auto x = input(n);
-  std::vector<std::uint8_t> s(qmath::mx_block_count(n)), q(n);
-  for (auto _ : state) {
-    qmath::mx_quantize(x.data(), n, F, s.data(), q.data());
+  const NormalInput in(state);
+  std::vector<std::uint8_t> s(qmath::mx_block_count(in.n)), q(in.n);
+  time_elements(state, in.n, [&] {
+    qmath::mx_quantize(in.x.data(), in.n, F, s.data(), q.data());
     benchmark::ClobberMemory();
-  }
-  items(state, n);
+  });
 }
 
 void BM_MatMulNBits4(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const qmath::MatMulNBitsShape shape{n / 256, 256, 32};
-  const auto w = input(n);
+  const NormalInput w(state);
+  const qmath::MatMulNBitsShape shape{w.n / 256, 256, 32};
   std::vector<std::uint8_t> q(shape.packed_bytes()), zp(shape.zero_point_bytes());
   std::vector<float> s(shape.scale_count());
-  for (auto _ : state) {
-    qmath::quantize_matmul_nbits4(w.data(), shape, false, q.data(), s.data(), zp.data());
+  time_elements(state, w.n, [&] {
+    qmath::quantize_matmul_nbits4(w.x.data(), shape, false, q.data(), s.data(), zp.data());
     benchmark::ClobberMemory();
-  }
-  items(state, n);
+  });
 }
 
 }  // namespace

@@ -13,10 +13,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include <qmath/quantize_array.hpp>
+
+#include "bench_support.hpp"
 
 namespace {
 
@@ -27,13 +28,8 @@ void sizes(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {std::int64_t(1) << 12, std::int64_t(1) << 17, std::int64_t(1) << 24}) b->Arg(n);
 }
 
-std::vector<float> input(std::size_t n) {
-  std::mt19937 rng(42);
-  std::normal_distribution<float> dist(0.0f, 2.0f);
-  std::vector<float> x(n);
-  for (float& v : x) v = dist(rng);
-  return x;
-}
+using qbench::NormalInput;
+using qbench::time_elements;
 
 constexpr qmath::QuantParams kParams{0.03125f * 1.37f, 0};  // amax ~ 5.5 over [-127, 127]-ish
 
@@ -46,49 +42,41 @@ std::vector<float> ties(std::size_t n) {
   return x;
 }
 
-void set_counters(benchmark::State& state, std::size_t n, std::size_t bytes_per_element) {
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
-                          static_cast<std::int64_t>(n * bytes_per_element));
+void BM_Memcpy(benchmark::State& state) {
+  const NormalInput in(state);
+  std::vector<float> y(in.n);
+  time_elements(state, in.n, [&] {
+    std::memcpy(y.data(), in.x.data(), in.n * sizeof(float));
+    benchmark::ClobberMemory();
+  }, 8);
 }
 
-void BM_Memcpy(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<float> x = input(n);
-  std::vector<float> y(n);
-  for (auto _ : state) {
-    std::memcpy(y.data(), x.data(), n * sizeof(float));
+// Times quantize(x, n, q) per iteration from the normal input into int8, 5 bytes moved per element.
+template <class Quantize>
+void time_quantize(benchmark::State& state, Quantize quantize) {
+  const NormalInput in(state);
+  std::vector<std::int8_t> q(in.n);
+  time_elements(state, in.n, [&] {
+    quantize(in.x.data(), in.n, q.data());
     benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 8);
+  }, 5);
 }
 
 void BM_QuantizeScalar(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<float> x = input(n);
-  std::vector<std::int8_t> q(n);
-  for (auto _ : state) {
-    qmath::detail::quantize_array_scalar(x.data(), n, q.data(), kParams, qmath::full_range<std::int8_t>(),
-                                         qmath::Round::kHalfToEven);
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 5);
+  time_quantize(state, [](const float* x, std::size_t n, std::int8_t* q) {
+    qmath::detail::quantize_array_scalar(x, n, q, kParams, qmath::full_range<std::int8_t>(), qmath::Round::kHalfToEven);
+  });
 }
 
 // What a user would write without qmath: correct for finite inputs under the default FP environment only.
 void BM_QuantizePlainLoop(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<float> x = input(n);
-  std::vector<std::int8_t> q(n);
-  for (auto _ : state) {
+  time_quantize(state, [](const float* x, std::size_t n, std::int8_t* q) {
     const float scale = kParams.scale;
     for (std::size_t i = 0; i < n; ++i) {
       const float r = std::nearbyint(x[i] / scale);
       q[i] = static_cast<std::int8_t>(r < -128.0f ? -128.0f : (r > 127.0f ? 127.0f : r));
     }
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 5);
+  });
 }
 
 enum class Kernel { kFast, kDivision };
@@ -124,43 +112,35 @@ void BM_QuantizeSimd(benchmark::State& state) {
     return;
   }
   const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<float> x = kData == Data::kTies ? ties(n) : input(n);
+  const std::vector<float> x = kData == Data::kTies ? ties(n) : qbench::normal_input(n);
   std::vector<std::int8_t> q(n);
-  for (auto _ : state) {
+  time_elements(state, n, [&] {
     run_kernel<kIsa, kKernel>(x.data(), n, q.data());
     benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 5);
+  }, 5);
 }
 
 void BM_QuantizeArray(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<float> x = input(n);
-  std::vector<std::int8_t> q(n);
-  for (auto _ : state) {
-    qmath::quantize_array(x.data(), n, q.data(), kParams);
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 5);
+  time_quantize(state, [](const float* x, std::size_t n, std::int8_t* q) { qmath::quantize_array(x, n, q, kParams); });
 }
 
-std::vector<std::int8_t> quantized(std::size_t n) {
-  const std::vector<float> x = input(n);
-  std::vector<std::int8_t> q(n);
-  qmath::detail::quantize_array_scalar(x.data(), n, q.data(), kParams, qmath::full_range<std::int8_t>(),
-                                       qmath::Round::kHalfToEven);
-  return q;
-}
+// The input, quantized by the portable loop (the dequantize benchmarks' input).
+struct QuantizedInput {
+  explicit QuantizedInput(const benchmark::State& state) : in(state), q(in.n) {
+    qmath::detail::quantize_array_scalar(in.x.data(), in.n, q.data(), kParams, qmath::full_range<std::int8_t>(),
+                                         qmath::Round::kHalfToEven);
+  }
+  NormalInput in;
+  std::vector<std::int8_t> q;
+};
 
 void BM_DequantizeScalar(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<std::int8_t> q = quantized(n);
-  std::vector<float> x(n);
-  for (auto _ : state) {
-    qmath::detail::dequantize_array_scalar(q.data(), n, x.data(), kParams);
+  const QuantizedInput in(state);
+  std::vector<float> x(in.q.size());
+  time_elements(state, x.size(), [&] {
+    qmath::detail::dequantize_array_scalar(in.q.data(), x.size(), x.data(), kParams);
     benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 5);
+  }, 5);
 }
 
 template <SimdIsa kIsa>
@@ -169,14 +149,12 @@ void BM_DequantizeSimd(benchmark::State& state) {
     state.SkipWithError("instruction set not supported by this CPU");
     return;
   }
-  const auto n = static_cast<std::size_t>(state.range(0));
-  const std::vector<std::int8_t> q = quantized(n);
-  std::vector<float> x(n);
-  for (auto _ : state) {
-    qmath::detail::dequantize_array_simd(kIsa, q.data(), n, x.data(), kParams);
+  const QuantizedInput in(state);
+  std::vector<float> x(in.q.size());
+  time_elements(state, x.size(), [&] {
+    qmath::detail::dequantize_array_simd(kIsa, in.q.data(), x.size(), x.data(), kParams);
     benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 5);
+  }, 5);
 }
 
 BENCHMARK(BM_Memcpy)->Apply(sizes);

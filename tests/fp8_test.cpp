@@ -13,8 +13,11 @@
 #include <tuple>
 #include <vector>
 
+#include "float_specials.hpp"
 #include "formats/vector_file.hpp"
 
+using qmath_test::kInf;
+using qmath_test::kNaN;
 using qmath::Fp8Format;
 using qmath_test::as_float;
 using qmath_test::read_vectors;
@@ -22,14 +25,11 @@ using qmath_test::same_float;
 
 namespace {
 const Fp8Format kFormats[] = {Fp8Format::kE4M3FN, Fp8Format::kE5M2, Fp8Format::kE4M3FNUZ, Fp8Format::kE5M2FNUZ};
-const float kInf = std::numeric_limits<float>::infinity();
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
 }  // namespace
 
 TEST_CASE("fp8_to_float decodes every code as ml_dtypes does", "[fp8]") {
   std::size_t n = 0;
-  for (const auto& r : read_vectors("fp8_cast.txt")) {
-    if (r.tag != "dec") continue;
+  for (const auto& r : read_vectors("fp8_cast.txt", "dec")) {
     const Fp8Format f = kFormats[r.words[0]];
     const float got = qmath::fp8_to_float(static_cast<std::uint8_t>(r.words[1]), f);
     INFO("format " << r.words[0] << " code " << r.words[1]);
@@ -42,8 +42,7 @@ TEST_CASE("fp8_to_float decodes every code as ml_dtypes does", "[fp8]") {
 TEST_CASE("fp8_from_float matches ONNX Cast (ties, subnormals, max and beyond, specials) with and without saturate",
           "[fp8]") {
   std::size_t n = 0;
-  for (const auto& r : read_vectors("fp8_cast.txt")) {
-    if (r.tag != "c") continue;
+  for (const auto& r : read_vectors("fp8_cast.txt", "c")) {
     const Fp8Format f = kFormats[r.words[0]];
     const bool sat = r.words[1] != 0;
     const float x = as_float(r.words[2]);

@@ -10,8 +10,11 @@
 #include <limits>
 #include <vector>
 
+#include "float_specials.hpp"
 #include "formats/vector_file.hpp"
 
+using qmath_test::kInf;
+using qmath_test::kNaN;
 using qmath::Int4Grid;
 using qmath_test::as_float;
 using qmath_test::floats;
@@ -19,8 +22,6 @@ using qmath_test::read_vectors;
 using qmath_test::same_float;
 
 namespace {
-const float kInf = std::numeric_limits<float>::infinity();
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
 std::vector<std::int32_t> ints(const std::vector<std::uint32_t>& w) {
   return std::vector<std::int32_t>(w.begin(), w.end());
 }
@@ -28,8 +29,7 @@ std::vector<std::int32_t> ints(const std::vector<std::uint32_t>& w) {
 
 TEST_CASE("int4 scalar QuantizeLinear matches the ONNX reference (ties, saturation, NaN, huge quotients)", "[int4]") {
   std::size_t n = 0;
-  for (const auto& r : read_vectors("int4.txt")) {
-    if (r.tag != "q4") continue;
+  for (const auto& r : read_vectors("int4.txt", "q4")) {
     const bool is_signed = r.words[0] != 0;
     const float scale = as_float(r.words[1]);
     const auto zp = static_cast<std::int32_t>(r.words[2]);

@@ -67,6 +67,15 @@ struct QuantizedOperands {
       quantize_array(f.w.data(), f.w.size(), wq.data(), wp[0], kR8);
     }
   }
+  // The layer's arguments that these operands fix: output features, input and weight parameters, float bias.
+  LinearLayerArgs layer_args(const FloatLayer& f) const {
+    LinearLayerArgs a;
+    a.n = f.n;
+    a.input = in;
+    a.weight = wp;
+    a.bias = f.b;
+    return a;
+  }
   float sw(int j) const { return wp[wp.size() == 1 ? 0 : std::size_t(j)].scale; }
   // |y_int - y_float| bound: each product's rounding (|x| s_w / 2 + |w| s_in / 2 + s_in s_w / 4), the bias's half
   // unit, and a float rounding margin.
@@ -94,11 +103,7 @@ TEST_CASE("float output: the quantized layer is within the quantization error bo
   for (bool per_channel : {true, false}) {
     INFO("per channel " << per_channel);
     const QuantizedOperands q(f, per_channel);
-    LinearLayerArgs a;
-    a.n = f.n;
-    a.input = q.in;
-    a.weight = q.wp;
-    a.bias = f.b;
+    LinearLayerArgs a = q.layer_args(f);
     a.float_output = true;
     const LinearRequantization r = make_linear_requantization(a);
     CHECK(r.saturated_bias == 0);
@@ -119,11 +124,7 @@ TEST_CASE("int8 output with ReLU: float and fixed-point multipliers within one s
   for (int i = 0; i < f.m; ++i)
     for (int j = 0; j < f.n; ++j) ymax = std::max(ymax, f.y(i, j));
   const QuantParams out = symmetric_params(static_cast<float>(ymax), kR8);
-  LinearLayerArgs a;
-  a.n = f.n;
-  a.input = q.in;
-  a.weight = q.wp;
-  a.bias = f.b;
+  LinearLayerArgs a = q.layer_args(f);
   a.output = out;
   a.clamp = activation_clamp(0.0f, std::numeric_limits<float>::infinity(), out, kR8);
   REQUIRE(a.clamp.qmin == 0);

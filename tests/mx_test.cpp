@@ -26,8 +26,7 @@ const MxFormat kFormats[] = {MxFormat::kFp8E4M3, MxFormat::kFp8E5M2, MxFormat::k
 
 TEST_CASE("mx element codes decode as ml_dtypes' float8/float6/float4 types", "[mx]") {
   std::size_t n = 0;
-  for (const auto& r : read_vectors("mx.txt")) {
-    if (r.tag != "mxe") continue;
+  for (const auto& r : read_vectors("mx.txt", "mxe")) {
     const MxFormat f = kFormats[r.words[0]];
     for (std::size_t c = 1; c < r.words.size(); ++c) {
       INFO("format " << r.words[0] << " code " << c - 1);

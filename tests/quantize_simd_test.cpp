@@ -20,6 +20,8 @@
 
 #include <qmath/quantize_array.hpp>
 
+#include "quantize_case.hpp"
+
 namespace {
 
 using qmath::QuantParams;
@@ -95,10 +97,7 @@ std::vector<float> systematic_values(float scale) {
   return v;
 }
 
-struct Case {
-  QuantParams p;
-  QuantRange range;
-};
+using Case = qmath_test::QuantizeCase;
 
 template <class T>
 std::vector<Case> cases() {

@@ -12,8 +12,11 @@
 #include <random>
 #include <vector>
 
+#include "float_specials.hpp"
 #include "core_reference.hpp"
 
+using qmath_test::kInf;
+using qmath_test::kNaN;
 using qmath::QuantParams;
 using qmath::QuantRange;
 using qmath::Round;
@@ -21,8 +24,6 @@ using Catch::Contains;
 
 namespace {
 const Round kModes[] = {Round::kHalfToEven, Round::kHalfAwayFromZero, Round::kHalfUp, Round::kTowardZero};
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-const float kInf = std::numeric_limits<float>::infinity();
 
 // Inputs every array test uses: ties, NaN, infinities, huge, tiny, and random values around the range.
 std::vector<float> test_inputs(std::size_t n, float scale, std::uint32_t seed) {

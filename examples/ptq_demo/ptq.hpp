@@ -56,11 +56,7 @@ namespace ptq {
 // Throws qmath::error("ptq::<where>: <parts...>").
 template <class... Parts>
 [[noreturn]] void fail(const char* where, Parts&&... parts) {
-  std::ostringstream os;
-  os.precision(9);
-  os << "ptq::" << where << ": ";
-  (os << ... << std::forward<Parts>(parts));
-  throw qmath::error(os.str());
+  qmath::detail::fail_in("ptq", where, std::forward<Parts>(parts)...);
 }
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

@@ -18,14 +18,20 @@ class error : public std::runtime_error {
 
 namespace detail {
 
-// Builds a message from any streamable parts and throws qmath::error.
+// Throws qmath::error("<prefix>::<where>: <parts...>"), the parts streamed with 9 significant digits.
 template <class... Parts>
-[[noreturn]] void fail(const char* where, Parts&&... parts) {
+[[noreturn]] void fail_in(const char* prefix, const char* where, Parts&&... parts) {
   std::ostringstream os;
   os.precision(9);
-  os << "qmath::" << where << ": ";
+  os << prefix << "::" << where << ": ";
   (os << ... << std::forward<Parts>(parts));
   throw error(os.str());
+}
+
+// Throws qmath::error("qmath::<where>: <parts...>").
+template <class... Parts>
+[[noreturn]] void fail(const char* where, Parts&&... parts) {
+  fail_in("qmath", where, std::forward<Parts>(parts)...);
 }
 
 // Throws qmath::error naming `where` unless `ok` holds.

@@ -37,8 +37,8 @@ enum class Fp8Format { kE4M3FN, kE5M2, kE4M3FNUZ, kE5M2FNUZ };
 QMATH_HOST_DEVICE detail::MinifloatSpec fp8_spec(Fp8Format f) {
   using S = detail::MinifloatSpecials;
   switch (f) {
-    case Fp8Format::kE4M3FN: return {4, 3, 7, S::kNanAllOnes, 0x7Eu, 0x7Fu};
-    case Fp8Format::kE5M2: return {5, 2, 15, S::kIeee, 0x7Bu, 0x7Eu};
+    case Fp8Format::kE4M3FN: return detail::e4m3fn_spec();
+    case Fp8Format::kE5M2: return detail::e5m2_spec();
     case Fp8Format::kE4M3FNUZ: return {4, 3, 8, S::kFnuz, 0x7Fu, 0x80u};
     case Fp8Format::kE5M2FNUZ: break;
   }

@@ -38,14 +38,14 @@ inline constexpr std::uint8_t kE8M0Nan = 0xFF;
 QMATH_HOST_DEVICE detail::MinifloatSpec mx_element_spec(MxFormat f) {
   using S = detail::MinifloatSpecials;
   switch (f) {
-    case MxFormat::kFp8E5M2: return {5, 2, 15, S::kIeee, 0x7Bu, 0x7Eu};
+    case MxFormat::kFp8E5M2: return detail::e5m2_spec();
     case MxFormat::kFp6E2M3: return {2, 3, 1, S::kFiniteOnly, 0x1Fu, 0u};
     case MxFormat::kFp6E3M2: return {3, 2, 3, S::kFiniteOnly, 0x1Fu, 0u};
     case MxFormat::kFp4E2M1: return {2, 1, 1, S::kFiniteOnly, 0x7u, 0u};
     case MxFormat::kFp8E4M3:
     case MxFormat::kInt8: break;
   }
-  return {4, 3, 7, S::kNanAllOnes, 0x7Eu, 0x7Fu};
+  return detail::e4m3fn_spec();
 }
 
 // emax_elem: the exponent of the element format's largest normal (0 for INT8, whose largest value is < 2).

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 #include <qmath/config.hpp>
 
@@ -16,27 +18,15 @@ struct QuantRange {
 };
 
 namespace detail {
+// The limits of an integer storage type that int32 holds whole (int8, uint8, int16, uint16, int32), as int32
+// constants (static data, so device code reads them as well).
 template <class T>
-struct int_limits;
-template <>
-struct int_limits<std::int8_t> {
-  static constexpr std::int32_t min = -128, max = 127;
-};
-template <>
-struct int_limits<std::uint8_t> {
-  static constexpr std::int32_t min = 0, max = 255;
-};
-template <>
-struct int_limits<std::int16_t> {
-  static constexpr std::int32_t min = -32768, max = 32767;
-};
-template <>
-struct int_limits<std::uint16_t> {
-  static constexpr std::int32_t min = 0, max = 65535;
-};
-template <>
-struct int_limits<std::int32_t> {
-  static constexpr std::int32_t min = INT32_MIN, max = INT32_MAX;
+struct int_limits {
+  static_assert(std::is_integral<T>::value && !std::is_same<T, bool>::value &&
+                    (sizeof(T) < sizeof(std::int32_t) || (sizeof(T) == sizeof(std::int32_t) && std::is_signed<T>::value)),
+                "int_limits: an integer type whose whole range int32 holds");
+  static constexpr std::int32_t min = static_cast<std::int32_t>(std::numeric_limits<T>::min());
+  static constexpr std::int32_t max = static_cast<std::int32_t>(std::numeric_limits<T>::max());
 };
 }  // namespace detail
 

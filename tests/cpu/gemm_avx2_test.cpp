@@ -19,6 +19,7 @@
 
 #include "../epilogue_fields.hpp"
 #include "../gemm_args_support.hpp"
+#include "gemm_test_support.hpp"
 #include "packed_args.hpp"
 #if QMATH_TEST_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
@@ -33,20 +34,8 @@ using qmath::Scaling;
 using qtest::BLayout;
 using qmath::cpu::detail::BPackLayout;
 
-std::vector<Isa> runnable_paths() {
-  std::vector<Isa> paths;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
-    if (qmath::isa_available(isa)) paths.push_back(isa);
-  return paths;
-}
-
-template <class T>
-std::vector<T> random_vector(std::size_t size, std::mt19937& rng, int lo, int hi) {
-  std::uniform_int_distribution<int> d(lo, hi);
-  std::vector<T> v(size);
-  for (T& x : v) x = static_cast<T>(d(rng));
-  return v;
-}
+using qtest::random_vector;
+using qtest::runnable_paths;
 
 template <class T>
 bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
@@ -117,22 +106,36 @@ void check_layouts(GemmShape s, const std::vector<TA>& a, std::int32_t za, const
   }
 }
 
+// The random draws of the TA x TB tests, from one generator: shapes with M, N, K in 1..70 and zero points over each
+// operand's whole range.
+template <class TA, class TB>
+struct RandomDraws {
+  explicit RandomDraws(unsigned seed) : rng(seed) {}
+  std::mt19937 rng;
+  const qmath::QuantRange ra = qmath::full_range<TA>(), rb = qmath::full_range<TB>();
+  GemmShape shape() { return {dim_(rng), dim_(rng), dim_(rng)}; }
+  std::int32_t za() { return za_(rng); }
+  std::int32_t zb() { return zb_(rng); }
+
+ private:
+  std::uniform_int_distribution<int> dim_{1, 70}, za_{ra.qmin, ra.qmax}, zb_{rb.qmin, rb.qmax};
+};
+
 // Random shapes with M, N, K in 1..70 (tails of the 6-row micro-tile, 12-row panel, 8/16/32 columns, k pair and
 // group) plus K blocks of both layouts; full-range weights and weights within the VPMADDUBSW bound.
 template <class TA, class TB, class TC>
 void check_random(unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> dim(1, 70);
-  const qmath::QuantRange ra = qmath::full_range<TA>(), rb = qmath::full_range<TB>();
-  std::uniform_int_distribution<int> za_d(ra.qmin, ra.qmax), zb_d(rb.qmin, rb.qmax);
+  RandomDraws<TA, TB> draw(seed);
+  std::mt19937& rng = draw.rng;
+  const qmath::QuantRange ra = draw.ra, rb = draw.rb;
   std::vector<GemmShape> shapes;
-  for (int i = 0; i < 6; ++i) shapes.push_back({dim(rng), dim(rng), dim(rng)});
+  for (int i = 0; i < 6; ++i) shapes.push_back(draw.shape());
   shapes.push_back({13, 17, 257});  // several int16 K blocks (64 groups) with a pair tail
   shapes.push_back({7, 40, 643});   // several int8 K blocks (160 groups) with a group tail
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     const GemmShape s = shapes[i];
     const BLayout bl = i % 2 ? BLayout::kKxN : BLayout::kNxK;
-    const std::int32_t za = i % 3 == 0 ? 0 : za_d(rng), zb = i % 4 == 0 ? 0 : zb_d(rng);
+    const std::int32_t za = i % 3 == 0 ? 0 : draw.za(), zb = i % 4 == 0 ? 0 : draw.zb();
     const auto a = random_vector<TA>(std::size_t(s.m) * s.k, rng, ra.qmin, ra.qmax);
     const OutputStage<TC> out(s.n, s.k, rng);
     const auto b_full = random_vector<TB>(std::size_t(s.n) * s.k, rng, rb.qmin, rb.qmax);
@@ -144,10 +147,7 @@ void check_random(unsigned seed) {
 
 template <class TA, class TB>
 void check_random_all_outputs(unsigned seed) {
-  check_random<TA, TB, std::int32_t>(seed);
-  check_random<TA, TB, std::int8_t>(seed + 1);
-  check_random<TA, TB, std::uint8_t>(seed + 2);
-  check_random<TA, TB, float>(seed + 3);
+  qtest::for_each_output(seed, [](auto out, unsigned s) { check_random<TA, TB, typename decltype(out)::type>(s); });
 }
 
 }  // namespace
@@ -323,14 +323,13 @@ void check_saturating(GemmShape s, const std::vector<TA>& a, std::int32_t za, co
 
 template <class TA, class TB, class TC>
 void check_saturating_random(unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> dim(1, 70);
-  const qmath::QuantRange ra = qmath::full_range<TA>(), rb = qmath::full_range<TB>();
-  std::uniform_int_distribution<int> za_d(ra.qmin, ra.qmax), zb_d(rb.qmin, rb.qmax);
+  RandomDraws<TA, TB> draw(seed);
+  std::mt19937& rng = draw.rng;
+  const qmath::QuantRange ra = draw.ra, rb = draw.rb;
   for (int i = 0; i < 5; ++i) {
-    const GemmShape s = i == 4 ? GemmShape{9, 35, 333} : GemmShape{dim(rng), dim(rng), dim(rng)};
+    const GemmShape s = i == 4 ? GemmShape{9, 35, 333} : draw.shape();
     const BLayout bl = i % 2 ? BLayout::kKxN : BLayout::kNxK;
-    const std::int32_t za = i % 2 ? 0 : za_d(rng), zb = i % 3 ? 0 : zb_d(rng);
+    const std::int32_t za = i % 2 ? 0 : draw.za(), zb = i % 3 ? 0 : draw.zb();
     // A' near 255 and B' near the ends make most pairs saturate; random values mix both.
     const auto a = i % 2 ? random_vector<TA>(std::size_t(s.m) * s.k, rng, ra.qmax - 20, ra.qmax)
                          : random_vector<TA>(std::size_t(s.m) * s.k, rng, ra.qmin, ra.qmax);

@@ -23,8 +23,13 @@
 #include <qmath/calibration/minmax.hpp>
 #include <qmath/qparams.hpp>
 
+#include "../float_specials.hpp"
+#include "test_support.hpp"
+
 namespace {
 
+using qmath_test::kInf;
+using qmath_test::kNaN;
 using qmath::ChannelLayout;
 using qmath::Histogram;
 using qmath::HistogramOptions;
@@ -32,81 +37,23 @@ using qmath::HistogramRange;
 using qmath::cuda::CalibrationWorkspace;
 using qmath::cuda::RangeStats;
 
-const float kInf = std::numeric_limits<float>::infinity();
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Device memory holding a copy of a host vector at an element offset (to exercise misaligned starts). Under the
-// host execution layer device memory is host memory; on a GPU it is cudaMalloc'd.
+using qmath_test::DeviceBuffer;
+
+// Device memory holding a copy of a host vector at an element offset (to exercise misaligned starts).
 class DeviceFloats {
  public:
-  DeviceFloats(const std::vector<float>& v, std::size_t offset) : n_(v.size() + offset) {
-#if QMATH_CUDA_EMULATED
-    storage_.assign(n_ + 4, 0.0f);
-    const auto addr = reinterpret_cast<std::uintptr_t>(storage_.data());
-    base_ = storage_.data() + ((16 - addr % 16) % 16) / sizeof(float);  // 16-byte aligned, like cudaMalloc
-    if (!v.empty()) std::memcpy(base_ + offset, v.data(), v.size() * sizeof(float));
-#else
-    REQUIRE(cudaMalloc(reinterpret_cast<void**>(&base_), (n_ + 1) * sizeof(float)) == cudaSuccess);
-    if (!v.empty())
-      REQUIRE(cudaMemcpy(base_ + offset, v.data(), v.size() * sizeof(float), cudaMemcpyHostToDevice) == cudaSuccess);
-#endif
-    data_ = base_ + offset;
-  }
-  DeviceFloats(const DeviceFloats&) = delete;
-  DeviceFloats& operator=(const DeviceFloats&) = delete;
-  ~DeviceFloats() {
-#if !QMATH_CUDA_EMULATED
-    cudaFree(base_);
-#endif
-  }
-  const float* data() const { return data_; }
+  DeviceFloats(const std::vector<float>& v, std::size_t offset) : buffer_(shifted(v, offset)), offset_(offset) {}
+  const float* data() const { return buffer_.get() + offset_; }
 
  private:
-  std::size_t n_;
-  float* base_ = nullptr;
-  const float* data_ = nullptr;
-#if QMATH_CUDA_EMULATED
-  std::vector<float> storage_;
-#endif
-};
-
-// Zeroed device memory for n objects of T, read back as a host vector.
-template <class T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(std::size_t n) : n_(n) {
-#if QMATH_CUDA_EMULATED
-    storage_.assign(n, T{});
-    p_ = storage_.data();
-#else
-    REQUIRE(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)) == cudaSuccess);
-    REQUIRE(cudaMemset(p_, 0, n * sizeof(T)) == cudaSuccess);
-#endif
+  static std::vector<float> shifted(const std::vector<float>& v, std::size_t offset) {
+    std::vector<float> padded(offset, 0.0f);
+    padded.insert(padded.end(), v.begin(), v.end());
+    return padded;
   }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-#if !QMATH_CUDA_EMULATED
-    cudaFree(p_);
-#endif
-  }
-  T* data() { return p_; }
-  std::vector<T> read() const {
-    std::vector<T> v(n_);
-#if QMATH_CUDA_EMULATED
-    std::memcpy(static_cast<void*>(v.data()), p_, n_ * sizeof(T));
-#else
-    REQUIRE(cudaMemcpy(v.data(), p_, n_ * sizeof(T), cudaMemcpyDeviceToHost) == cudaSuccess);
-#endif
-    return v;
-  }
-
- private:
-  std::size_t n_;
-  T* p_ = nullptr;
-#if QMATH_CUDA_EMULATED
-  std::vector<T> storage_;
-#endif
+  DeviceBuffer<float> buffer_;
+  std::size_t offset_;
 };
 using DeviceCounts = DeviceBuffer<unsigned long long>;
 
@@ -241,13 +188,13 @@ TEST_CASE("cuda range: a long batch equals MinMaxCalibrator; batches accumulate 
   // The asynchronous building blocks: three uneven batches merged into one state, in two different orders.
   DeviceBuffer<qmath::cuda::DeviceRangeState> state(1);
   for (int order = 0; order < 2; ++order) {
-    qmath::cuda::reset_range(state.data());
+    qmath::cuda::reset_range(state.get());
     const std::size_t cut[4] = {0, 7, 30011, x.size()};
     for (int k = 0; k < 3; ++k) {
       const int b = order == 0 ? k : 2 - k;
-      qmath::cuda::accumulate_range(d.data() + cut[b], cut[b + 1] - cut[b], state.data());
+      qmath::cuda::accumulate_range(d.data() + cut[b], cut[b + 1] - cut[b], state.get());
     }
-    const RangeStats merged = qmath::cuda::decode_range(state.read()[0]);
+    const RangeStats merged = qmath::cuda::decode_range(state.download()[0]);
     CHECK(merged.min == got.min);
     CHECK(merged.max == got.max);
     CHECK(merged.finite == got.finite);
@@ -305,14 +252,14 @@ TEST_CASE("cuda accumulate_histogram equals the host binning loop under every ra
       qmath::detail::fill_histogram_scalar(x.data(), x.size(), l.r, true, want.data());
       DeviceFloats d(x, off);
       DeviceCounts counts(static_cast<std::size_t>(l.r.bins));
-      qmath::cuda::accumulate_histogram(d.data(), x.size(), l.r, counts.data());
-      const std::vector<std::uint64_t> got = as_u64(counts.read());
+      qmath::cuda::accumulate_histogram(d.data(), x.size(), l.r, counts.get());
+      const std::vector<std::uint64_t> got = as_u64(counts.download());
       CHECK(got == want);
       // The counters accumulate (they are not cleared by the call).
-      qmath::cuda::accumulate_histogram(d.data(), 5, l.r, counts.data());
+      qmath::cuda::accumulate_histogram(d.data(), 5, l.r, counts.get());
       std::vector<std::uint64_t> want2 = want;
       qmath::detail::fill_histogram_scalar(x.data(), 5, l.r, true, want2.data());
-      CHECK(as_u64(counts.read()) == want2);
+      CHECK(as_u64(counts.download()) == want2);
     }
   }
 }
@@ -331,8 +278,8 @@ TEST_CASE("cuda kernels under the adversarial serial schedules (a missing barrie
   std::vector<std::uint64_t> want(40, 0);
   qmath::detail::fill_histogram_scalar(x.data(), x.size(), r, true, want.data());
   DeviceCounts counts(40);
-  qmath::cuda::accumulate_histogram(d.data(), x.size(), r, counts.data());
-  CHECK(as_u64(counts.read()) == want);
+  qmath::cuda::accumulate_histogram(d.data(), x.size(), r, counts.get());
+  CHECK(as_u64(counts.download()) == want);
   const ChannelLayout layout{2, 3, 500};
   const std::vector<RangeStats> got = ws.channel_range(d.data(), layout);
   for (std::size_t c = 0; c < 3; ++c) {

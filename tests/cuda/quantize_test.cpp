@@ -15,6 +15,8 @@
 #include <random>
 #include <vector>
 
+#include "../quantize_case.hpp"
+
 namespace {
 
 using qmath::ChannelLayout;
@@ -135,21 +137,18 @@ std::vector<float> probe_values(QuantParams p, QuantRange range, std::size_t ran
   return v;
 }
 
-struct Case {
-  QuantParams p;
-  bool narrow;
-};
+using Case = qmath_test::QuantizeCase;
 
 template <class T>
 std::vector<Case> cases_for() {
-  const bool is_signed = qmath::full_range<T>().qmin < 0;
-  const std::int32_t mid = is_signed ? 0 : (qmath::full_range<T>().qmax + 1) / 2;
-  return {{{1.0f, 0}, false},
-          {{0.0078125f, mid}, false},  // a power of two: x / scale exact
-          {{0.1f, mid + 3}, false},    // not a power of two: ties after a rounded division
-          {{3.0f, mid - 7}, true},
-          {{2.5e-3f, qmath::full_range<T>().qmin + 1}, true},
-          {{1e-30f, qmath::full_range<T>().qmax}, false}};  // tiny scale: almost everything saturates
+  const QuantRange full = qmath::full_range<T>(), narrow = qmath::narrow_range<T>();
+  const std::int32_t mid = full.qmin < 0 ? 0 : (full.qmax + 1) / 2;
+  return {{{1.0f, 0}, full},
+          {{0.0078125f, mid}, full},  // a power of two: x / scale exact
+          {{0.1f, mid + 3}, full},    // not a power of two: ties after a rounded division
+          {{3.0f, mid - 7}, narrow},
+          {{2.5e-3f, full.qmin + 1}, narrow},
+          {{1e-30f, full.qmax}, full}};  // tiny scale: almost everything saturates
 }
 
 }  // namespace
@@ -163,7 +162,7 @@ TEMPLATE_TEST_CASE("cuda::quantize / dequantize / fake_quantize match the host a
   const std::vector<Case> cases = cases_for<T>();
   for (std::size_t ci = 0; ci < cases.size(); ++ci) {
     const Case& c = cases[ci];
-    const QuantRange range = c.narrow ? qmath::narrow_range<T>() : qmath::full_range<T>();
+    const QuantRange range = c.range;
     if (c.p.zero_point < range.qmin || c.p.zero_point > range.qmax) continue;
     for (Round mode : {kModes[ci % 4], kModes[(ci + 1) % 4]}) {
       CAPTURE(c.p.scale, c.p.zero_point, range.qmin, range.qmax, static_cast<int>(mode));

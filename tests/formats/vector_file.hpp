@@ -37,6 +37,14 @@ inline std::vector<Record> read_vectors(const std::string& file) {
   return out;
 }
 
+// The records of `file` whose tag is `tag`, in file order.
+inline std::vector<Record> read_vectors(const std::string& file, const std::string& tag) {
+  std::vector<Record> out;
+  for (Record& r : read_vectors(file))
+    if (r.tag == tag) out.push_back(std::move(r));
+  return out;
+}
+
 inline float as_float(std::uint32_t b) {
   float f;
   std::memcpy(&f, &b, sizeof f);

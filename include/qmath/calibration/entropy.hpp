@@ -67,6 +67,7 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include <qmath/calibration/histogram.hpp>
@@ -835,23 +836,12 @@ inline float entropy_amax(const Histogram& h, const EntropyOptions& opt = {}) { 
 
 // Streaming entropy calibrator. The default histogram suits kTensorRT / kPyTorchQuantization; kMxnet needs
 // HistogramOptions with kind = kSigned (8001 bins, kFixed range from a first MinMax pass for MXNet's layout).
-class EntropyCalibrator {
+class EntropyCalibrator : public detail::HistogramCalibrator<EntropyOptions, entropy_amax> {
  public:
   explicit EntropyCalibrator(EntropyOptions options = {}, HistogramOptions hist = {})
-      : opt_(options), hist_(std::move(hist)) {
-    detail::check_entropy_options(opt_, "EntropyCalibrator");
+      : HistogramCalibrator(options, std::move(hist)) {
+    detail::check_entropy_options(this->options(), "EntropyCalibrator");
   }
-  void collect(const float* x, std::size_t n) { hist_.collect(x, n); }
-  float compute_amax() const { return entropy_amax(hist_, opt_); }
-  CalibrationRange compute() const {
-    const float a = compute_amax();
-    return {opt_.is_unsigned ? 0.0f : -a, a};
-  }
-  const Histogram& histogram() const { return hist_; }
-
- private:
-  EntropyOptions opt_;
-  Histogram hist_;
 };
 
 }  // namespace qmath

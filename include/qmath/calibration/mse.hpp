@@ -18,8 +18,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
+#include <qmath/calibration/detail/histogram_calibrator.hpp>
 #include <qmath/calibration/histogram.hpp>
 #include <qmath/calibration/minmax.hpp>
 #include <qmath/error.hpp>
@@ -99,20 +101,10 @@ inline ThresholdSearch mse_calibrate(const Histogram& h, const MseOptions& opt =
 inline float mse_amax(const Histogram& h, const MseOptions& opt = {}) { return mse_calibrate(h, opt).amax; }
 
 // Streaming MSE calibrator over an absolute histogram.
-class MseCalibrator {
+class MseCalibrator : public detail::HistogramCalibrator<MseOptions, mse_amax> {
  public:
-  explicit MseCalibrator(MseOptions options = {}, HistogramOptions hist = {}) : opt_(options), hist_(std::move(hist)) {}
-  void collect(const float* x, std::size_t n) { hist_.collect(x, n); }
-  float compute_amax() const { return mse_amax(hist_, opt_); }
-  CalibrationRange compute() const {
-    const float a = compute_amax();
-    return {opt_.is_unsigned ? 0.0f : -a, a};
-  }
-  const Histogram& histogram() const { return hist_; }
-
- private:
-  MseOptions opt_;
-  Histogram hist_;
+  explicit MseCalibrator(MseOptions options = {}, HistogramOptions hist = {})
+      : HistogramCalibrator(options, std::move(hist)) {}
 };
 
 }  // namespace qmath

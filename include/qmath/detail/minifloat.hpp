@@ -31,6 +31,13 @@ struct MinifloatSpec {
   std::uint32_t nan_code;  // magnitude code written for NaN (ignored for kFnuz, kFiniteOnly)
 };
 
+// The two 8-bit formats that ONNX's FP8 and OCP MX share: E4M3FN (bias 7, no infinities, S.1111.111 is NaN, max 448)
+// and E5M2 (bias 15, IEEE infinities and NaNs, max 57344).
+QMATH_HOST_DEVICE constexpr MinifloatSpec e4m3fn_spec() {
+  return {4, 3, 7, MinifloatSpecials::kNanAllOnes, 0x7Eu, 0x7Fu};
+}
+QMATH_HOST_DEVICE constexpr MinifloatSpec e5m2_spec() { return {5, 2, 15, MinifloatSpecials::kIeee, 0x7Bu, 0x7Eu}; }
+
 QMATH_HOST_DEVICE std::uint32_t float_bits(float x) {
   std::uint32_t b;
   std::memcpy(&b, &x, sizeof b);

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <qmath/detail/quantize_simd_common.hpp>
 #include <qmath/qparams.hpp>
 #include <qmath/rounding.hpp>
 
@@ -101,7 +102,7 @@ QMATH_QUANTIZE_TARGET_AVX2 inline void division_block32(const float* x, T* q, co
 }
 
 template <Round M, class T>
-QMATH_QUANTIZE_TARGET_AVX2 void division_loop(const float* x, std::size_t n, T* q, const QuantConsts c, QuantParams p,
+QMATH_QUANTIZE_TARGET_AVX2 void division_loop(const float* x, std::size_t n, T* q, const QuantConsts& c, QuantParams p,
                                               QuantRange range) {
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) division_block32<M>(x + i, q + i, c);
@@ -115,19 +116,15 @@ struct FastConsts {
   __m256i limit_bits, zero_point, magic_minus_zp;  // magic_minus_zp: 0x4B400000 - zero_point
 };
 
-// True when the fast path is valid for this scale: 1 / scale and its rounding are normal floats.
-inline bool fast_path_scale(float scale) { return scale >= 0x1p-125f && scale <= 0x1p125f; }
+using detail::fast_path_scale;
 
 QMATH_QUANTIZE_TARGET_AVX2 inline FastConsts make_fast_consts(QuantParams p, QuantRange range) {
-  const float lo = static_cast<float>(range.qmin - p.zero_point) - 0.25f;  // exact: |qmin - zp| <= 383
-  const float hi = static_cast<float>(range.qmax - p.zero_point) + 0.25f;
-  const float b = -lo > hi ? -lo : hi;
-  const float m = b * 0x1p-21f;  // exact
+  const FastBounds b = fast_bounds(p, range);
   FastConsts c;
   c.r = _mm256_set1_ps(1.0f / p.scale);
-  c.lo = _mm256_set1_ps(lo);
-  c.hi = _mm256_set1_ps(hi);
-  c.limit_bits = _mm256_castps_si256(_mm256_set1_ps(0.5f - m));  // exact (see quantize_avx512.hpp)
+  c.lo = _mm256_set1_ps(b.lo);
+  c.hi = _mm256_set1_ps(b.hi);
+  c.limit_bits = _mm256_castps_si256(_mm256_set1_ps(b.limit));
   c.zero_point = _mm256_set1_epi32(p.zero_point);
   c.magic_minus_zp = _mm256_set1_epi32(0x4B400000 - p.zero_point);
   return c;
@@ -174,21 +171,12 @@ QMATH_QUANTIZE_TARGET_AVX2 inline bool fast_block32(const float* x, T* q, const 
 }
 
 template <Round M, class T>
-QMATH_QUANTIZE_TARGET_AVX2 void fast_loop(const float* x, std::size_t n, T* q, const QuantConsts dc,
-                                          const FastConsts fc, QuantParams p, QuantRange range) {
-  constexpr bool kTowardZero = M == Round::kTowardZero;
+QMATH_QUANTIZE_TARGET_AVX2 void fast_loop(const float* x, std::size_t n, T* q, const QuantConsts& dc,
+                                          const FastConsts& fc, QuantParams p, QuantRange range) {
+  ProbeSchedule<127> schedule;
   std::size_t i = 0;
-  unsigned backoff = 0, skip = 0;  // blocks to run by division after a failed probe (adversarial input)
   for (; i + 32 <= n; i += 32) {
-    if (skip == 0) {
-      if (fast_block32<kTowardZero>(x + i, q + i, fc)) {
-        backoff = 0;
-        continue;
-      }
-      backoff = backoff < 127 ? 2 * backoff + 1 : 127;
-      skip = backoff + 1;
-    }
-    --skip;
+    if (schedule.probe() && schedule.record(fast_block32<M == Round::kTowardZero>(x + i, q + i, fc))) continue;
     division_block32<M>(x + i, q + i, dc);
   }
   // The remainder by quantize_value's formula (the reference itself).
@@ -201,17 +189,7 @@ QMATH_QUANTIZE_TARGET_AVX2 void quantize_division(const float* x, std::size_t n,
                                                   QuantRange range, Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
-  switch (mode) {
-    case Round::kHalfAwayFromZero:
-      return division_loop<Round::kHalfAwayFromZero>(x, n, q, c, p, range);
-    case Round::kHalfUp:
-      return division_loop<Round::kHalfUp>(x, n, q, c, p, range);
-    case Round::kTowardZero:
-      return division_loop<Round::kTowardZero>(x, n, q, c, p, range);
-    case Round::kHalfToEven:
-    default:
-      return division_loop<Round::kHalfToEven>(x, n, q, c, p, range);
-  }
+  with_round(mode, [&](auto m) { division_loop<decltype(m)::value>(x, n, q, c, p, range); });
 }
 
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with
@@ -223,17 +201,7 @@ QMATH_QUANTIZE_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, Qu
   if (!fast_path_scale(p.scale)) return quantize_division(x, n, q, p, range, mode);
   const QuantConsts c = make_consts(p, range);
   const FastConsts f = make_fast_consts(p, range);
-  switch (mode) {
-    case Round::kHalfAwayFromZero:
-      return fast_loop<Round::kHalfAwayFromZero>(x, n, q, c, f, p, range);
-    case Round::kHalfUp:
-      return fast_loop<Round::kHalfUp>(x, n, q, c, f, p, range);
-    case Round::kTowardZero:
-      return fast_loop<Round::kTowardZero>(x, n, q, c, f, p, range);
-    case Round::kHalfToEven:
-    default:
-      return fast_loop<Round::kHalfToEven>(x, n, q, c, f, p, range);
-  }
+  with_round(mode, [&](auto m) { fast_loop<decltype(m)::value>(x, n, q, c, f, p, range); });
 }
 
 // dequantize_array for T = int8 / uint8: x = scale * float(q - zero_point).

@@ -51,6 +51,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <qmath/detail/quantize_simd_common.hpp>
 #include <qmath/qparams.hpp>
 #include <qmath/rounding.hpp>
 
@@ -150,7 +151,7 @@ QMATH_QUANTIZE_TARGET_AVX512 void division_tail(const float* x, std::size_t n, T
 }
 
 template <Round M, class T>
-QMATH_QUANTIZE_TARGET_AVX512 void division_loop(const float* x, std::size_t n, T* q, const QuantConsts c) {
+QMATH_QUANTIZE_TARGET_AVX512 void division_loop(const float* x, std::size_t n, T* q, const QuantConsts& c) {
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) division_block64<M>(x + i, q + i, c);
   division_tail<M>(x + i, n - i, q + i, c);
@@ -162,20 +163,16 @@ struct FastConsts {
   __m512i zero_point16;  // zero point in 16-bit lanes
 };
 
-// True when the fast path is valid for this scale: 1 / scale and its rounding are normal floats.
-inline bool fast_path_scale(float scale) { return scale >= 0x1p-125f && scale <= 0x1p125f; }
+using detail::fast_path_scale;
 
 QMATH_QUANTIZE_TARGET_AVX512 inline FastConsts make_fast_consts(QuantParams p, QuantRange range) {
-  const float lo = static_cast<float>(range.qmin - p.zero_point) - 0.25f;  // exact: |qmin - zp| <= 383
-  const float hi = static_cast<float>(range.qmax - p.zero_point) + 0.25f;
-  const float b = -lo > hi ? -lo : hi;  // B in [1/4, 383.25]
-  const float m = b * 0x1p-21f;         // exact (power-of-two scaling of a normal float)
+  const FastBounds b = fast_bounds(p, range);
   FastConsts c;
   // 1 / scale rounded to nearest independently of MXCSR (the bound holds for any |r - 1/scale| <= u / scale).
   c.r = _mm512_set1_ps(_mm_cvtss_f32(_mm_div_round_ss(_mm_set_ss(1.0f), _mm_set_ss(p.scale), kRn)));
-  c.lo = _mm512_set1_ps(lo);
-  c.hi = _mm512_set1_ps(hi);
-  c.limit = _mm512_set1_ps(0.5f - m);  // exact: m is a multiple of 2^-23 and <= 2^-12, 1/2 - m has ulp 2^-25
+  c.lo = _mm512_set1_ps(b.lo);
+  c.hi = _mm512_set1_ps(b.hi);
+  c.limit = _mm512_set1_ps(b.limit);
   c.zero_point16 = _mm512_set1_epi16(static_cast<short>(p.zero_point));
   return c;
 }
@@ -222,21 +219,12 @@ QMATH_QUANTIZE_TARGET_AVX512 inline bool fast_block64(const float* x, T* q, cons
 }
 
 template <Round M, class T>
-QMATH_QUANTIZE_TARGET_AVX512 void fast_loop(const float* x, std::size_t n, T* q, const QuantConsts dc,
-                                            const FastConsts fc) {
-  constexpr bool kTowardZero = M == Round::kTowardZero;
+QMATH_QUANTIZE_TARGET_AVX512 void fast_loop(const float* x, std::size_t n, T* q, const QuantConsts& dc,
+                                            const FastConsts& fc) {
+  ProbeSchedule<63> schedule;
   std::size_t i = 0;
-  unsigned backoff = 0, skip = 0;  // blocks to run by division after a failed probe (adversarial input)
   for (; i + 64 <= n; i += 64) {
-    if (skip == 0) {
-      if (fast_block64<kTowardZero>(x + i, q + i, fc)) {
-        backoff = 0;
-        continue;
-      }
-      backoff = backoff < 63 ? 2 * backoff + 1 : 63;
-      skip = backoff + 1;
-    }
-    --skip;
+    if (schedule.probe() && schedule.record(fast_block64<M == Round::kTowardZero>(x + i, q + i, fc))) continue;
     division_block64<M>(x + i, q + i, dc);
   }
   division_tail<M>(x + i, n - i, q + i, dc);
@@ -248,17 +236,7 @@ QMATH_QUANTIZE_TARGET_AVX512 void quantize_division(const float* x, std::size_t 
                                                     QuantRange range, Round mode) {
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
-  switch (mode) {
-    case Round::kHalfAwayFromZero:
-      return division_loop<Round::kHalfAwayFromZero>(x, n, q, c);
-    case Round::kHalfUp:
-      return division_loop<Round::kHalfUp>(x, n, q, c);
-    case Round::kTowardZero:
-      return division_loop<Round::kTowardZero>(x, n, q, c);
-    case Round::kHalfToEven:
-    default:
-      return division_loop<Round::kHalfToEven>(x, n, q, c);
-  }
+  with_round(mode, [&](auto m) { division_loop<decltype(m)::value>(x, n, q, c); });
 }
 
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with
@@ -270,17 +248,7 @@ QMATH_QUANTIZE_TARGET_AVX512 void quantize(const float* x, std::size_t n, T* q, 
   if (!fast_path_scale(p.scale)) return quantize_division(x, n, q, p, range, mode);
   const QuantConsts c = make_consts(p, range);
   const FastConsts f = make_fast_consts(p, range);
-  switch (mode) {
-    case Round::kHalfAwayFromZero:
-      return fast_loop<Round::kHalfAwayFromZero>(x, n, q, c, f);
-    case Round::kHalfUp:
-      return fast_loop<Round::kHalfUp>(x, n, q, c, f);
-    case Round::kTowardZero:
-      return fast_loop<Round::kTowardZero>(x, n, q, c, f);
-    case Round::kHalfToEven:
-    default:
-      return fast_loop<Round::kHalfToEven>(x, n, q, c, f);
-  }
+  with_round(mode, [&](auto m) { fast_loop<decltype(m)::value>(x, n, q, c, f); });
 }
 
 template <class T>

@@ -113,12 +113,28 @@ QMATH_HOST_DEVICE void load_chunk(const typename Math::Element* row, bool valid,
   }
 }
 
+// Stages K tile [k0, k0 + Tile::kK) of the kRows operand rows from row0 (row r at base + r * ld) transposed into
+// tile[word][row - row0]: thread tid loads chunks tid, tid + kThreads, ...; rows at or beyond `rows` read as zero.
+template <class Tile, class Math, int kRows, int kCols>
+QMATH_DEVICE void stage_k_tile(const typename Math::Element* base, std::int64_t ld, std::int64_t row0,
+                               std::int64_t rows, int k0, int kend, std::uint32_t xr, int tid,
+                               typename Math::Word (*tile)[kCols]) {
+  constexpr int kChunksPerRow = Tile::kK / 4;
+  for (int c = tid; c < kRows * kChunksPerRow; c += Tile::kThreads) {
+    const int r = c / kChunksPerRow, kc = c % kChunksPerRow;
+    const std::int64_t row = row0 + r;
+    typename Math::Word w[Math::kWordsPerChunk];
+    load_chunk<Math>(base + (row < rows ? row : 0) * ld, row < rows, k0 + kc * 4, kend, xr, w);
+    QMATH_UNROLL
+    for (int i = 0; i < Math::kWordsPerChunk; ++i) tile[kc * Math::kWordsPerChunk + i][r] = w[i];
+  }
+}
+
 // (The explicit minimum of 1 block per SM: without it ptxas for sm_90 capped TileMedium at 40 registers and spilled.)
 template <class Tile, class Math, class OutT>
 __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams<typename Math::Element, OutT> p) {
   using Word = typename Math::Word;
   using Acc = typename Math::Acc;
-  constexpr int kChunksPerRow = Tile::kK / 4;
   constexpr int kWords = Tile::kK / Math::kElemsPerWord;  // words per row per K tile
   constexpr bool kInt8 = std::is_same<Word, std::int32_t>::value;
   constexpr int kSums = kInt8 ? Tile::kM + Tile::kN : 1;
@@ -146,22 +162,8 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
   for (int s = 0; s < kSumSlots; ++s) sum[s] = 0;
 
   for (int k0 = 0; k0 < p.k; k0 += Tile::kK) {
-    for (int c = tid; c < Tile::kM * kChunksPerRow; c += Tile::kThreads) {
-      const int r = c / kChunksPerRow, kc = c % kChunksPerRow;
-      const std::int64_t m = m0 + r;
-      Word w[Math::kWordsPerChunk];
-      load_chunk<Math>(p.a + (m < p.m ? m : 0) * p.lda, m < p.m, k0 + kc * 4, p.k, p.a_xor, w);
-      QMATH_UNROLL
-      for (int i = 0; i < Math::kWordsPerChunk; ++i) As[kc * Math::kWordsPerChunk + i][r] = w[i];
-    }
-    for (int c = tid; c < Tile::kN * kChunksPerRow; c += Tile::kThreads) {
-      const int r = c / kChunksPerRow, kc = c % kChunksPerRow;
-      const std::int64_t n = n0 + r;
-      Word w[Math::kWordsPerChunk];
-      load_chunk<Math>(p.b + (n < p.n ? n : 0) * p.ldb, n < p.n, k0 + kc * 4, p.k, p.b_xor, w);
-      QMATH_UNROLL
-      for (int i = 0; i < Math::kWordsPerChunk; ++i) Bs[kc * Math::kWordsPerChunk + i][r] = w[i];
-    }
+    stage_k_tile<Tile, Math, Tile::kM>(p.a, p.lda, m0, p.m, k0, p.k, p.a_xor, tid, As);
+    stage_k_tile<Tile, Math, Tile::kN>(p.b, p.ldb, n0, p.n, k0, p.k, p.b_xor, tid, Bs);
     __syncthreads();
 
     if constexpr (kInt8) {

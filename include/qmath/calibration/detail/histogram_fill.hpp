@@ -139,6 +139,19 @@ inline __m128i signed_index(__m128 x, __m128 vinv, __m128 vlo, __m128 vhi, __m12
 }
 #endif
 
+// One element of the fast fill's scalar loops, into the 16-bit sub-histogram h of `bins` counters: a NaN or an
+// infinity sets bad and counts in the last bin; a finite v widens [mn, mx] and counts in histogram_bin(v, r).
+inline void fill_one(float v, HistogramRange r, std::size_t bins, std::uint16_t* h, float& mn, float& mx, bool& bad) {
+  if (!is_finite_bits(v)) {
+    bad = true;
+    ++h[bins - 1];
+    return;
+  }
+  mn = v < mn ? v : mn;
+  mx = v > mx ? v : mx;
+  ++h[histogram_bin(v, r)];
+}
+
 // The 16-bit sub-histograms of the fast fill: one buffer per thread, grown to the largest layout seen (4 * (bins + 32)
 // counters, 16.6 KiB for 2048 bins, 512 KiB at the 65536-bin limit) and kept for the thread's lifetime, so that a
 // batch pays neither an allocation nor a clearing pass. Invariant: all zero between calls (every fill flushes and
@@ -185,17 +198,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
       const std::size_t m = n - start < kBlock4 ? n - start : kBlock4;
       const float* p = x + start;
       std::size_t i = fill_block_avx512(p, m, r, sub, stride, &mn, &mx, &bad);
-      for (; i < m; ++i) {
-        const float v = p[i];
-        if (!is_finite_bits(v)) {
-          bad = true;
-          ++sub[bins - 1];
-          continue;
-        }
-        mn = v < mn ? v : mn;
-        mx = v > mx ? v : mx;
-        ++sub[static_cast<std::size_t>(histogram_bin(v, r))];
-      }
+      for (; i < m; ++i) fill_one(p[i], r, bins, sub, mn, mx, bad);
       flush_subhistograms4_avx512(sub, stride, bins, counts);
     }
     st.min = mn;
@@ -267,18 +270,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
 #endif
     }
 #endif
-    for (; i < m; ++i) {
-      const float v = p[i];
-      std::uint16_t* const h = (i & 1) != 0 ? h1 : h0;  // even / odd elements, as the vector loop does
-      if (!is_finite_bits(v)) {
-        bad = true;
-        ++h[bins - 1];
-        continue;
-      }
-      mn = v < mn ? v : mn;
-      mx = v > mx ? v : mx;
-      ++h[histogram_bin(v, r)];
-    }
+    for (; i < m; ++i) fill_one(p[i], r, bins, (i & 1) != 0 ? h1 : h0, mn, mx, bad);  // even / odd, as the vector loop
     for (std::size_t k = 0; k < bins; ++k) {
       counts[k] += std::uint64_t(h0[k]) + h1[k];
       h0[k] = h1[k] = 0;

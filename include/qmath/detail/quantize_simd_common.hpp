@@ -1,0 +1,75 @@
+// qmath/detail/quantize_simd_common.hpp - the ISA-neutral parts of the vector quantize kernels
+// (detail/quantize_avx2.hpp, detail/quantize_avx512.hpp): the fast path's scalar bounds and probe schedule, and the
+// rounding-mode dispatch. No intrinsics; the argument for the bounds is quantize_avx512.hpp's header comment.
+#pragma once
+
+#include <type_traits>
+
+#include <qmath/qparams.hpp>
+#include <qmath/rounding.hpp>
+
+namespace qmath {
+namespace detail {
+
+// True when the fast path is valid for this scale: 1 / scale and its rounding are normal floats.
+inline bool fast_path_scale(float scale) { return scale >= 0x1p-125f && scale <= 0x1p125f; }
+
+// The fast path's clamp [lo, hi] = [qmin - zp - 1/4, qmax - zp + 1/4] and its check's bound limit = 1/2 - m, where
+// m = B * 2^-21 and B = max(-lo, hi). All three are exact floats.
+struct FastBounds {
+  float lo, hi, limit;
+};
+
+inline FastBounds fast_bounds(QuantParams p, QuantRange range) {
+  const float lo = static_cast<float>(range.qmin - p.zero_point) - 0.25f;  // exact: |qmin - zp| <= 383
+  const float hi = static_cast<float>(range.qmax - p.zero_point) + 0.25f;
+  const float b = -lo > hi ? -lo : hi;  // B in [1/4, 383.25]
+  const float m = b * 0x1p-21f;         // exact (power-of-two scaling of a normal float)
+  return {lo, hi, 0.5f - m};            // exact: m is a multiple of 2^-23 and <= 2^-12, 1/2 - m has ulp 2^-25
+}
+
+// Which blocks the fast loop probes with the fast path (adversarial input backs off): after a failed probe the next
+// 2^j - 1 blocks go straight to the division kernel (j = 1, 2, ..., capped at kMaxSkip blocks); a passing probe
+// resets the schedule.
+template <unsigned kMaxSkip>
+class ProbeSchedule {
+ public:
+  // Whether to try the fast path on this block (false: the block is one of those skipped).
+  bool probe() {
+    if (skip_ == 0) return true;
+    --skip_;
+    return false;
+  }
+  // Records the probe's outcome and returns it.
+  bool record(bool passed) {
+    if (passed) {
+      backoff_ = 0;
+    } else {
+      backoff_ = backoff_ < kMaxSkip ? 2 * backoff_ + 1 : kMaxSkip;
+      skip_ = backoff_;
+    }
+    return passed;
+  }
+
+ private:
+  unsigned backoff_ = 0, skip_ = 0;
+};
+
+// Calls f(std::integral_constant<Round, M>{}) with M = mode, so that a kernel takes the mode as a template argument.
+template <class F>
+void with_round(Round mode, F f) {
+  switch (mode) {
+    case Round::kHalfAwayFromZero:
+      return f(std::integral_constant<Round, Round::kHalfAwayFromZero>{});
+    case Round::kHalfUp:
+      return f(std::integral_constant<Round, Round::kHalfUp>{});
+    case Round::kTowardZero:
+      return f(std::integral_constant<Round, Round::kTowardZero>{});
+    case Round::kHalfToEven:
+    default:
+      return f(std::integral_constant<Round, Round::kHalfToEven>{});
+  }
+}
+
+}  // namespace detail
+}  // namespace qmath
