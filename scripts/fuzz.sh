@@ -13,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${QMATH_FUZZ_BUILD_DIR:-build-fuzz}
 out=${QMATH_FUZZ_OUT:-fuzz-findings}
-all=(tensorrt_cache_fuzz npy_header_fuzz npy_file_fuzz qmw_fuzz array_api_fuzz)
-declare -A dict=([tensorrt_cache_fuzz]=tensorrt_cache [npy_header_fuzz]=npy [npy_file_fuzz]=npy [qmw_fuzz]=qmw)
+all=(tensorrt_cache_fuzz npy_header_fuzz npy_file_fuzz qmw_fuzz array_api_fuzz calibrate_args_fuzz)
+declare -A dict=([tensorrt_cache_fuzz]=tensorrt_cache [npy_header_fuzz]=npy [npy_file_fuzz]=npy [qmw_fuzz]=qmw [calibrate_args_fuzz]=calibrate_args)
 
 mode=${1:-}
 case "$mode" in

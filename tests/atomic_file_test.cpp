@@ -180,3 +180,28 @@ TEST_CASE("a signal during staging that ends in an error: old files, no temporar
   CHECK(slurp(s("a.txt")) == "old a");
   CHECK(s.temporaries() == 0);
 }
+
+TEST_CASE("create_directories: kept on commit, removed on discard only where it created them") {
+  Scratch s;
+  fs::create_directories(s("old"));
+  {
+    qmath::detail::AtomicOutputs out;
+    out.create_directories(s("old/new/deeper"), "test");
+    out.create_directories(s("fresh"), "test");
+    out.stage(s("old/new/deeper/f"), "x", "test");
+    CHECK(fs::is_directory(s("old/new/deeper")));
+  }  // destroyed without commit
+  CHECK(fs::is_directory(s("old")));
+  CHECK(!fs::exists(s("old/new")));
+  CHECK(!fs::exists(s("fresh")));
+  {
+    qmath::detail::AtomicOutputs out;
+    out.create_directories(s("made/here"), "test");
+    out.stage(s("made/here/f"), "y", "test");
+    out.commit("test");
+  }
+  CHECK(slurp(s("made/here/f")) == "y");
+  std::ofstream(s("plain")) << "z";
+  qmath::detail::AtomicOutputs out;
+  CHECK_THROWS_WITH(out.create_directories(s("plain"), "test"), Catch::Contains("plain: exists and is not a directory"));
+}

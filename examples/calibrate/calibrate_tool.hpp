@@ -15,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -42,18 +43,14 @@ inline std::string version_string() {
 }
 
 using MethodResult = qmath::MethodCalibration;
-
-// One tensor's calibration and the files it came from.
-struct TensorResult : qmath::TensorCalibration {
-  std::vector<std::string> files;
-};
+using TensorResult = qmath::TensorCalibration;  // results[i] is the calibration of Options::tensors[i]
 
 // ---------------------------------------------------------------------------------------------------------------
 // Progress on stderr: one line rewritten in place, at most every 100 ms.
 class Progress {
  public:
-  Progress(std::ostream& err, bool enabled, std::uint64_t total_bytes)
-      : err_(err), enabled_(enabled), total_(total_bytes ? total_bytes : 1) {}
+  Progress(std::ostream& err, bool enabled) : err_(err), enabled_(enabled) {}
+  void set_total(std::uint64_t bytes) { total_ = bytes ? static_cast<double>(bytes) : 1.0; }
   void set_tensor(std::size_t index, std::size_t count, const std::string& name) {
     tensor_ = "[" + std::to_string(index + 1) + "/" + std::to_string(count) + "] " + name;
   }
@@ -71,12 +68,13 @@ class Progress {
   }
   void finish() {
     if (enabled_ && shown_) err_ << "\r\x1b[K" << std::flush;
+    shown_ = false;
   }
 
  private:
   std::ostream& err_;
   bool enabled_;
-  double total_;
+  double total_ = 1.0;
   std::uint64_t done_ = 0;
   std::string tensor_;
   bool shown_ = false;
@@ -85,12 +83,24 @@ class Progress {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Opens every file once (validating its header and size) and checks the declared shapes against the settings
-// (per-channel axis, channel counts) before any tensor is calibrated.
+// (per-channel axis, channel counts) and each tensor's calibration state against --max-memory, before any tensor is
+// calibrated.
 inline std::vector<qmath::NpyTensorSource> open_inputs(const Options& o) {
   std::vector<qmath::NpyTensorSource> sources;
   for (const TensorInput& t : o.tensors) {
     sources.emplace_back(t.files);
-    qmath::declared_batches(sources.back(), t.name, o.settings);
+    const auto decl = qmath::declared_batches(sources.back(), t.name, o.settings);
+    std::uint64_t largest = 0;
+    for (const auto& d : decl) largest = std::max(largest, d.count);
+    const std::uint64_t channels = decl[0].layout.channels;
+    const std::uint64_t bytes = qmath::calibrate_stream_state_bytes(o.settings, channels, largest);
+    if (bytes > (o.max_memory_mib << 20))
+      throw InputError("tensor '" + t.name + "': its calibration would hold about " + std::to_string((bytes >> 20) + 1) +
+                       " MiB (" + (o.settings.per_channel_axis ? std::to_string(channels) + " channels, " : "") +
+                       "--bins " + std::to_string(o.settings.bins) + ", chunks of " +
+                       std::to_string(qmath::chunk_buffer_elements(o.settings, largest)) +
+                       " elements), more than --max-memory " + std::to_string(o.max_memory_mib) +
+                       " (MiB); lower --bins or --chunk-elements, or raise --max-memory");
   }
   return sources;
 }
@@ -110,6 +120,13 @@ inline std::string tensorrt_cache_text(const std::vector<TensorResult>& results,
     cache.add_amax(t.name, r->amax[0]);
   }
   return qmath::format_tensorrt_cache(cache);
+}
+
+// Bins up to and including the last non-empty one.
+inline std::size_t used_bins(const std::vector<std::uint64_t>& counts) {
+  std::size_t used = counts.size();
+  while (used > 0 && counts[used - 1] == 0) --used;
+  return used;
 }
 
 inline nlohmann::ordered_json to_json(const std::vector<TensorResult>& results, const Options& o) {
@@ -135,19 +152,18 @@ inline nlohmann::ordered_json to_json(const std::vector<TensorResult>& results, 
   s["compat"] = qmath::to_string(o.settings.compat);
   j["settings"] = s;
   ordered_json tensors = ordered_json::object();
-  for (const TensorResult& t : results) {
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const TensorResult& t = results[i];
     ordered_json e;
-    e["batches"] = t.files.size();
-    e["files"] = t.files;
+    e["batches"] = t.batches;
+    e["files"] = o.tensors[i].files;
     e["shape"] = t.first_shape;
     e["elements"] = t.elements;
     e["min"] = t.min;
     e["max"] = t.max;
     e["absmax"] = t.absmax;
     e["nonfinite"] = {{"nan", t.nan}, {"posinf", t.posinf}, {"neginf", t.neginf}};
-    std::size_t used = 0;
-    for (std::size_t b = 0; b < t.counts.size(); ++b)
-      if (t.counts[b]) used = b + 1;
+    const std::size_t used = used_bins(t.counts);
     e["histogram"] = {{"kind", "absolute"},
                       {"bins", t.counts.size()},
                       {"width", t.width},
@@ -157,38 +173,24 @@ inline nlohmann::ordered_json to_json(const std::vector<TensorResult>& results, 
                       {"last_nonempty_bin", used ? ordered_json(used - 1) : ordered_json(nullptr)}};
     ordered_json ms = ordered_json::object();
     for (const MethodResult& r : t.methods) {
+      auto per = [&](auto field) {  // an array per channel, a number per tensor
+        ordered_json a = ordered_json::array();
+        for (std::size_t c = 0; c < r.amax.size(); ++c) a.push_back(field(c));
+        return r.per_channel ? a : a[0];
+      };
       ordered_json mj;
+      mj["granularity"] = r.per_channel ? "per_channel" : "per_tensor";
       if (r.per_channel) {
-        mj["granularity"] = "per_channel";
         mj["axis"] = t.axis;
         mj["channels"] = t.channels;
-        mj["amax"] = r.amax;
-        if (!r.range.empty()) {
-          ordered_json mn = ordered_json::array(), mx = ordered_json::array();
-          for (const auto& c : r.range) {
-            mn.push_back(c.min);
-            mx.push_back(c.max);
-          }
-          mj["min"] = mn;
-          mj["max"] = mx;
-        }
-        ordered_json sc = ordered_json::array(), zp = ordered_json::array();
-        for (const auto& p : r.params) {
-          sc.push_back(p.scale);
-          zp.push_back(p.zero_point);
-        }
-        mj["scale"] = sc;
-        mj["zero_point"] = zp;
-      } else {
-        mj["granularity"] = "per_tensor";
-        mj["amax"] = r.amax[0];
-        if (!r.range.empty()) {
-          mj["min"] = r.range[0].min;
-          mj["max"] = r.range[0].max;
-        }
-        mj["scale"] = r.params[0].scale;
-        mj["zero_point"] = r.params[0].zero_point;
       }
+      mj["amax"] = per([&](std::size_t c) { return r.amax[c]; });
+      if (!r.range.empty()) {
+        mj["min"] = per([&](std::size_t c) { return r.range[c].min; });
+        mj["max"] = per([&](std::size_t c) { return r.range[c].max; });
+      }
+      mj["scale"] = per([&](std::size_t c) { return r.params[c].scale; });
+      mj["zero_point"] = per([&](std::size_t c) { return r.params[c].zero_point; });
       if (r.method == CalibrationMethod::kPercentile) mj["percentile"] = o.settings.percentile;
       ms[method_name(r.method)] = mj;
     }
@@ -220,22 +222,19 @@ inline PlotData plot_data(const TensorResult& t, const Options& o) {
   d.title = t.name;
   char sub[256];
   std::snprintf(sub, sizeof sub, "%llu values in %zu batch%s, absmax %.6g, %zu bins of width %.4g, %llu non-finite%s",
-                static_cast<unsigned long long>(t.binned), t.files.size(), t.files.size() == 1 ? "" : "es",
+                static_cast<unsigned long long>(t.binned), t.batches, t.batches == 1 ? "" : "es",
                 static_cast<double>(t.absmax), t.counts.size(), static_cast<double>(t.width),
                 static_cast<unsigned long long>(t.nonfinite()), o.settings.is_signed ? "" : ", unsigned");
   d.subtitle = sub;
   // Show the populated part of the range (power-of-two growth leaves up to half the bins empty) and every marker.
-  std::size_t used = 1;
-  for (std::size_t b = 0; b < t.counts.size(); ++b)
-    if (t.counts[b]) used = b + 1;
-  double hi = static_cast<double>(t.width) * static_cast<double>(used);
+  double hi = static_cast<double>(t.width) * static_cast<double>(std::max<std::size_t>(used_bins(t.counts), 1));
   for (const MethodResult& r : t.methods) {
     if (r.per_channel) {
       const auto mm = std::minmax_element(r.amax.begin(), r.amax.end());
-      d.markers.push_back({std::string(method_name(r.method)) + " (largest channel)", *mm.second, false});
-      d.markers.push_back({std::string(method_name(r.method)) + " (smallest channel)", *mm.first, false});
+      d.markers.push_back({std::string(method_name(r.method)) + " (largest channel)", *mm.second});
+      d.markers.push_back({std::string(method_name(r.method)) + " (smallest channel)", *mm.first});
     } else {
-      d.markers.push_back({method_name(r.method), r.amax[0], false});
+      d.markers.push_back({method_name(r.method), r.amax[0]});
     }
   }
   for (const auto& m : d.markers) hi = std::max(hi, m.value);
@@ -252,11 +251,7 @@ inline PlotData plot_data(const TensorResult& t, const Options& o) {
   return d;
 }
 
-inline std::string fmt_g(double v, int prec = 6) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-  return buf;
-}
+inline std::string fmt_g(double v, int precision = 6) { return detail::fmt(precision == 6 ? "%.6g" : "%.4g", v); }
 
 // The per-tensor summary table printed on stdout.
 inline std::string summary_table(const std::vector<TensorResult>& results, const Options& o) {
@@ -264,12 +259,11 @@ inline std::string summary_table(const std::vector<TensorResult>& results, const
   std::vector<std::string> head = {"tensor", "batches", "values", "non-finite", "min", "max"};
   for (CalibrationMethod m : o.settings.methods)
     head.push_back(std::string(method_name(m)) + (o.compare_all ? "" : " amax"));
-  if (!o.compare_all) head.push_back("scale");
-  else head.push_back("scale (" + std::string(method_name(o.cache_method)) + ")");
+  head.push_back(o.compare_all ? "scale (" + std::string(method_name(o.cache_method)) + ")" : "scale");
   if (o.compare_all) head.push_back("entropy/minmax");
   rows.push_back(head);
   for (const TensorResult& t : results) {
-    std::vector<std::string> r = {t.name, std::to_string(t.files.size()), std::to_string(t.binned),
+    std::vector<std::string> r = {t.name, std::to_string(t.batches), std::to_string(t.binned),
                                   std::to_string(t.nonfinite()), fmt_g(t.min), fmt_g(t.max)};
     auto cell = [&](const MethodResult& m) {
       if (!m.per_channel) return fmt_g(m.amax[0]);
@@ -278,9 +272,7 @@ inline std::string summary_table(const std::vector<TensorResult>& results, const
     };
     for (const MethodResult& m : t.methods) r.push_back(cell(m));
     const MethodResult* s = t.find(o.compare_all ? o.cache_method : o.settings.methods.front());
-    if (s && !s->per_channel) r.push_back(fmt_g(s->params[0].scale));
-    else if (s) r.push_back("per channel");
-    else r.push_back("-");
+    r.push_back(!s ? "-" : s->per_channel ? "per channel" : fmt_g(s->params[0].scale));
     if (o.compare_all) {
       const MethodResult* e = t.find(CalibrationMethod::kEntropy);
       const MethodResult* mm = t.find(CalibrationMethod::kMax);
@@ -299,11 +291,7 @@ inline std::string summary_table(const std::vector<TensorResult>& results, const
       out += c == 0 ? cell + pad : "  " + pad + cell;  // first column left-aligned, numbers right-aligned
     }
     out += '\n';
-    if (i == 0) {
-      std::size_t total = 0;
-      for (std::size_t c = 0; c < w.size(); ++c) total += w[c] + (c ? 2 : 0);
-      out += std::string(total, '-') + '\n';
-    }
+    if (i == 0) out += std::string(std::accumulate(w.begin(), w.end(), 2 * (w.size() - 1)), '-') + '\n';
   }
   return out;
 }
@@ -326,7 +314,7 @@ inline int run(const std::vector<std::string>& args, std::ostream& out, std::ost
     out << version_string() << "\n";
     return 0;
   }
-  std::unique_ptr<Progress> progress_holder;
+  Progress progress(err, o.progress == 1 || (o.progress == -1 && stderr_is_tty));
   try {
     std::vector<qmath::NpyTensorSource> sources = open_inputs(o);
     auto bytes_of = [&](const qmath::NpyTensorSource& src, std::size_t b, std::uint64_t n) {
@@ -335,20 +323,13 @@ inline int run(const std::vector<std::string>& args, std::ostream& out, std::ost
     std::uint64_t bytes = 0;
     for (const qmath::NpyTensorSource& src : sources)
       for (std::size_t b = 0; b < src.batch_count(); ++b) bytes += bytes_of(src, b, src.header(b).count);
-    progress_holder = std::make_unique<Progress>(err, o.progress == 1 || (o.progress == -1 && stderr_is_tty),
-                                                 bytes * qmath::reported_passes(o.settings));
-    Progress& progress = *progress_holder;
+    progress.set_total(bytes * qmath::reported_passes(o.settings));
     std::vector<TensorResult> results;
     for (std::size_t i = 0; i < o.tensors.size(); ++i) {
       progress.set_tensor(i, o.tensors.size(), o.tensors[i].name);
-      qmath::NpyTensorSource& src = sources[i];
-      TensorResult r;
-      static_cast<qmath::TensorCalibration&>(r) =
-          qmath::calibrate_stream(o.tensors[i].name, src, o.settings, [&](std::size_t b, std::size_t n) {
-            progress.advance(bytes_of(src, b, n));
-          });
-      r.files = o.tensors[i].files;
-      results.push_back(std::move(r));
+      const qmath::NpyTensorSource& src = sources[i];
+      results.push_back(qmath::calibrate_stream(o.tensors[i].name, sources[i], o.settings,
+                                                [&](std::size_t b, std::size_t n) { progress.advance(bytes_of(src, b, n)); }));
     }
     progress.finish();
     if (!o.settings.is_signed)
@@ -371,7 +352,7 @@ inline int run(const std::vector<std::string>& args, std::ostream& out, std::ost
     if (!o.quiet) out << summary_table(results, o);
     return 0;
   } catch (const std::exception& e) {
-    if (progress_holder) progress_holder->finish();
+    progress.finish();
     err << "qmath-calibrate: error: " << e.what() << "\n";
     return 1;
   }

@@ -7,16 +7,23 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include <qmath/calibration/presets.hpp>
-
-#include "npy.hpp"
+#include <qmath/calibration/tensorrt_cache.hpp>
+#include <qmath/detail/utf8.hpp>
 
 namespace qmath_calibrate {
+
+// Bad input (a file, an argument): the message names the file or tensor and the problem.
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(const std::string& what) : std::runtime_error(what) {}
+};
 
 using qmath::CalibrationMethod;
 
@@ -40,6 +47,7 @@ struct Options {
   std::string trt_version;      // empty: qmath::TensorRTCache's default
   std::string json_path;
   std::string plot_dir;
+  std::uint64_t max_memory_mib = 4096;  // --max-memory: refuse a tensor whose calibration state would exceed it
   int progress = -1;  // -1: only when stderr is a terminal; 0: never; 1: always
   bool quiet = false;
   bool help = false;
@@ -89,7 +97,9 @@ outputs (each written to a temporary file and moved into place only when the who
   --plot DIR                   one SVG per tensor: the histogram (log counts) with every method's threshold
   --progress / --no-progress   progress on stderr (default: only when stderr is a terminal)
   --quiet                      no summary table on stdout
-  --chunk-elements N           elements read per chunk (default: 1048576)
+  --chunk-elements N           elements read per chunk (default: 1048576, at most the largest input)
+  --max-memory MIB             refuse, before reading, a tensor whose calibration state (chunk buffers, histograms,
+                               per-channel state) would exceed MIB mebibytes (default: 4096)
   -h, --help                   this text
   --version                    the version
 )";
@@ -132,33 +142,39 @@ inline std::vector<TensorInput> scan_directory(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InputError("--dir " + dir + ": not a directory");
-  std::map<std::string, std::vector<std::string>> found;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const fs::path p = entry.path();
-    if (entry.is_directory()) {
-      std::vector<std::string> files;
-      for (const auto& f : fs::directory_iterator(p))
-        if (f.path().extension() == ".npy" && !f.is_directory()) files.push_back(f.path().string());
-      if (files.empty()) throw InputError("--dir: tensor directory " + p.string() + " contains no .npy files");
-      std::sort(files.begin(), files.end());
-      found[p.filename().string()] = files;
-    } else if (p.extension() == ".npy") {
-      if (found.count(p.stem().string()))
-        throw InputError("--dir: tensor '" + p.stem().string() + "' is both a directory and a file in " + dir);
-      found[p.stem().string()] = {p.string()};
+  std::map<std::string, std::vector<std::string>> found, single;  // DIR/NAME/*.npy, DIR/NAME.npy
+  try {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const fs::path p = entry.path();
+      if (entry.is_directory()) {
+        std::vector<std::string>& files = found[p.filename().string()];
+        for (const auto& f : fs::directory_iterator(p))
+          if (f.path().extension() == ".npy" && !f.is_directory()) files.push_back(f.path().string());
+        if (files.empty()) throw InputError("--dir: tensor directory " + p.string() + " contains no .npy files");
+        std::sort(files.begin(), files.end());
+      } else if (p.extension() == ".npy") {
+        single[p.stem().string()] = {p.string()};
+      }
     }
+  } catch (const fs::filesystem_error& e) {
+    throw InputError("--dir " + dir + ": " + e.path1().string() + ": cannot read (" + e.code().message() + ")");
   }
-  if (ec) throw InputError("--dir " + dir + ": cannot read (" + ec.message() + ")");
-  // A directory and a file of the same name: the loop above catches file-after-directory; check the other order.
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const fs::path p = entry.path();
-    if (p.extension() == ".npy" && !entry.is_directory() && fs::is_directory(fs::path(dir) / p.stem()))
-      throw InputError("--dir: tensor '" + p.stem().string() + "' is both a directory and a file in " + dir);
-  }
+  for (auto& kv : single)
+    if (!found.insert(kv).second)
+      throw InputError("--dir: tensor '" + kv.first + "' is both a directory and a file in " + dir);
   if (found.empty()) throw InputError("--dir " + dir + ": no tensors found (expected DIR/NAME/*.npy or DIR/NAME.npy)");
   std::vector<TensorInput> out;
   for (auto& kv : found) out.push_back({kv.first, kv.second});
   return out;
+}
+
+// Every tensor name must survive the outputs: UTF-8 for JSON, the TensorRT cache's name rules, no ': '.
+inline void check_tensor_name(const std::string& name) {
+  std::string problem = qmath::detail::utf8_problem(name, "tensor name");
+  if (problem.empty()) problem = qmath::detail::cache_name_problem(name);
+  if (problem.empty() && name.find(": ") != std::string::npos)
+    problem = "tensor name '" + name + "' contains ': ', which a calibration table cannot keep";
+  if (!problem.empty()) throw InputError(problem);
 }
 
 // NAME=FILE.npy[,FILE.npy...] appended to `named` (a repeated NAME appends batches).
@@ -205,7 +221,8 @@ inline void check_output_paths(const Options& o) {
 
 }  // namespace detail
 
-// Parses argv[1..argc). Throws CLI::ParseError or InputError with a message naming the option on any mistake.
+// Parses argv[1..argc) without reading any .npy file (--dir only lists directories). Throws InputError, with a
+// message naming the option or input, on any mistake.
 inline Options parse_args(const std::vector<std::string>& args) {
   using qmath::CalibrationCompat;
   using qmath::HistogramRangeMode;
@@ -280,6 +297,9 @@ inline Options parse_args(const std::vector<std::string>& args) {
   value("--chunk-elements", [&](const std::string& v, const std::string& f) {
     s.chunk_elements = static_cast<std::size_t>(detail::parse_int(v, f, 1, 1LL << 30));
   });
+  value("--max-memory", [&](const std::string& v, const std::string& f) {
+    o.max_memory_mib = static_cast<std::uint64_t>(detail::parse_int(v, f, 1, 1LL << 40));
+  });
   app.add_option("--dir", dirs)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the arguments last first
@@ -287,6 +307,8 @@ inline Options parse_args(const std::vector<std::string>& args) {
     app.parse(reversed);
   } catch (const CLI::ArgumentMismatch& e) {  // an option without its value
     throw InputError(std::string(e.what()).substr(0, std::string(e.what()).find(':')) + ": missing value");
+  } catch (const CLI::ParseError& e) {
+    throw InputError(e.what());
   }
   if (o.help || o.version) return o;
   if (is_signed && is_unsigned) throw InputError("--signed and --unsigned are mutually exclusive");
@@ -300,17 +322,14 @@ inline Options parse_args(const std::vector<std::string>& args) {
   }
   for (const std::string& dir : dirs)
     for (auto& t : detail::scan_directory(dir)) {
-      for (const auto& n : named)
-        if (n.name == t.name) throw InputError("tensor '" + t.name + "' is given twice (by --dir and another input)");
-      for (const auto& n : o.tensors)
-        if (n.name == t.name) throw InputError("tensor '" + t.name + "' is given twice (by --dir and another input)");
+      auto same = [&](const TensorInput& n) { return n.name == t.name; };
+      if (std::any_of(named.begin(), named.end(), same) || std::any_of(o.tensors.begin(), o.tensors.end(), same))
+        throw InputError("tensor '" + t.name + "' is given twice (by --dir and another input)");
       o.tensors.push_back(std::move(t));
     }
   for (auto& t : named) o.tensors.push_back(std::move(t));
   if (o.tensors.empty()) throw InputError("no input tensors (give NAME=FILE.npy or --dir DIR; see --help)");
-  for (const auto& t : o.tensors)
-    if (t.name.find_first_of("\r\n") != std::string::npos || t.name.find(": ") != std::string::npos)
-      throw InputError("tensor name '" + t.name + "' cannot be written to a calibration table (newline or ': ')");
+  for (const auto& t : o.tensors) detail::check_tensor_name(t.name);
 
   if (!cache_method_given && !o.compare_all) o.cache_method = s.methods.front();
   if (!o.cache_path.empty() && std::find(s.methods.begin(), s.methods.end(), o.cache_method) == s.methods.end())

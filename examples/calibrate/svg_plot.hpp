@@ -2,7 +2,7 @@
 //
 // The y axis is log10 of the bin count (empty bins are not drawn; the baseline sits at count 0.5 so that a bin with
 // one element is visible). The x axis is the histogram's value range. Each threshold is a dashed vertical line with
-// its value in the legend; a symmetric threshold on a signed histogram is drawn at -amax and +amax.
+// its value in the legend.
 #pragma once
 
 #include <algorithm>
@@ -16,8 +16,7 @@ namespace qmath_calibrate {
 
 struct PlotMarker {
   std::string label;  // e.g. "entropy"
-  double value;       // threshold (amax), or an asymmetric min / max
-  bool mirrored;      // also draw at -value (symmetric threshold on a signed histogram)
+  double value;       // threshold (amax)
 };
 
 struct PlotData {
@@ -64,10 +63,17 @@ inline double nice_step(double span, int target) {
   return (m < 1.5 ? 1.0 : m < 3.5 ? 2.0 : m < 7.5 ? 5.0 : 10.0) * p;
 }
 
+// <line> from (x1, y1) to (x2, y2) with `attributes` (e.g. a stroke).
+inline std::string svg_line(double x1, double y1, double x2, double y2, const std::string& attributes = "") {
+  return "<line x1=\"" + fmt("%.2f", x1) + "\" y1=\"" + fmt("%.2f", y1) + "\" x2=\"" + fmt("%.2f", x2) + "\" y2=\"" +
+         fmt("%.2f", y2) + "\"" + attributes + "/>\n";
+}
+
 }  // namespace detail
 
 inline std::string render_histogram_svg(const PlotData& d) {
   using detail::fmt;
+  using detail::svg_line;
   const double W = 960, H = 540;
   const double left = 80, right = 250, top = 64, bottom = 64;  // right margin holds the legend
   const double pw = W - left - right, ph = H - top - bottom;
@@ -95,8 +101,7 @@ inline std::string render_histogram_svg(const PlotData& d) {
   // Grid and y ticks at every decade.
   s += "<g stroke=\"#ddd\" stroke-width=\"1\">\n";
   for (int k = 0; k <= static_cast<int>(ymax); ++k)
-    s += "<line x1=\"" + fmt("%.1f", left) + "\" y1=\"" + fmt("%.1f", Y(k)) + "\" x2=\"" + fmt("%.1f", left + pw) +
-         "\" y2=\"" + fmt("%.1f", Y(k)) + "\"/>\n";
+    s += svg_line(left, Y(k), left + pw, Y(k));
   s += "</g>\n";
   s += "<g text-anchor=\"end\">\n";
   for (int k = 0; k <= static_cast<int>(ymax); ++k)
@@ -120,16 +125,12 @@ inline std::string render_histogram_svg(const PlotData& d) {
 
   // Axes and x ticks.
   s += "<g stroke=\"black\" stroke-width=\"1\">\n";
-  s += "<line x1=\"" + fmt("%.1f", left) + "\" y1=\"" + fmt("%.1f", top + ph) + "\" x2=\"" + fmt("%.1f", left + pw) +
-       "\" y2=\"" + fmt("%.1f", top + ph) + "\"/>\n";
-  s += "<line x1=\"" + fmt("%.1f", left) + "\" y1=\"" + fmt("%.1f", top) + "\" x2=\"" + fmt("%.1f", left) +
-       "\" y2=\"" + fmt("%.1f", top + ph) + "\"/>\n";
+  s += svg_line(left, top + ph, left + pw, top + ph) + svg_line(left, top, left, top + ph);
   const double step = detail::nice_step(hi - lo, 8);
   std::vector<double> ticks;
   for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(t);
   for (double t : ticks)
-    s += "<line x1=\"" + fmt("%.1f", X(t)) + "\" y1=\"" + fmt("%.1f", top + ph) + "\" x2=\"" + fmt("%.1f", X(t)) +
-         "\" y2=\"" + fmt("%.1f", top + ph + 5) + "\"/>\n";
+    s += svg_line(X(t), top + ph, X(t), top + ph + 5);
   s += "</g>\n<g text-anchor=\"middle\">\n";
   for (double t : ticks)
     s += "<text x=\"" + fmt("%.1f", X(t)) + "\" y=\"" + fmt("%.1f", top + ph + 18) + "\">" +
@@ -148,21 +149,17 @@ inline std::string render_histogram_svg(const PlotData& d) {
   for (std::size_t i = 0; i < d.markers.size(); ++i) {
     const PlotMarker& m = d.markers[i];
     const char* color = kColors[i % (sizeof kColors / sizeof kColors[0])];
-    const char* dash = (i / 7) % 2 ? "2,3" : "6,4";
+    const std::string stroke = std::string(" stroke=\"") + color + "\" stroke-width=\"1.8\" stroke-dasharray=\"" +
+                               ((i / 7) % 2 ? "2,3" : "6,4") + "\"";
     auto vline = [&](double v) {
       if (!(v >= lo && v <= hi)) return;
-      s += "<line x1=\"" + fmt("%.2f", X(v)) + "\" y1=\"" + fmt("%.1f", top) + "\" x2=\"" + fmt("%.2f", X(v)) +
-           "\" y2=\"" + fmt("%.1f", top + ph) + "\" stroke=\"" + color + "\" stroke-width=\"1.8\" stroke-dasharray=\"" +
-           dash + "\"/>\n";
+      s += svg_line(X(v), top, X(v), top + ph, stroke);
     };
     vline(m.value);
-    if (m.mirrored) vline(-m.value);
     const double ly = top + 24 + 20 * static_cast<double>(i);
-    s += "<line x1=\"" + fmt("%.1f", lx) + "\" y1=\"" + fmt("%.1f", ly - 4) + "\" x2=\"" + fmt("%.1f", lx + 24) +
-         "\" y2=\"" + fmt("%.1f", ly - 4) + "\" stroke=\"" + color + "\" stroke-width=\"1.8\" stroke-dasharray=\"" +
-         dash + "\"/>\n";
+    s += svg_line(lx, ly - 4, lx + 24, ly - 4, stroke);
     s += "<text x=\"" + fmt("%.1f", lx + 30) + "\" y=\"" + fmt("%.1f", ly) + "\">" + detail::xml_escape(m.label) +
-         " " + (m.mirrored ? "\xc2\xb1" : "") + fmt("%.6g", m.value) + "</text>\n";
+         " " + fmt("%.6g", m.value) + "</text>\n";
   }
   s += "</svg>\n";
   return s;

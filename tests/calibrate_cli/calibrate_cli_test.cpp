@@ -77,8 +77,9 @@ class Workspace {
   fs::path path(const std::string& rel) const { return dir_ / rel; }
   std::string str(const std::string& rel) const { return path(rel).string(); }
 
-  Result run(const std::vector<std::string>& args) const {
-    std::string cmd = "cd " + quote(dir_.string()) + " && " + quote(QMATH_CALIBRATE_EXE);
+  // `prefix` runs the tool through another command (e.g. prlimit); it is not quoted.
+  Result run(const std::vector<std::string>& args, const std::string& prefix = "") const {
+    std::string cmd = "cd " + quote(dir_.string()) + " && " + prefix + quote(QMATH_CALIBRATE_EXE);
     for (const auto& a : args) cmd += " " + quote(a);
     cmd += " > " + quote(str(".stdout")) + " 2> " + quote(str(".stderr"));
     const int status = std::system(cmd.c_str());
@@ -856,4 +857,61 @@ TEST_CASE("outputs: a symlink is followed, /dev/stdout written through, a direct
   CHECK(m.rc == 1);
   CHECK(m.err.find("no/such/dir/c.cache") != std::string::npos);
   CHECK(m.err.find("No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("hostile inputs: a directory, bad tensor names, found before anything is read", "[cli]") {
+  Workspace ws;
+  write_batches(ws, "g", {gaussian(10, 1)}, {{10}});
+  const Result dir = ws.run({"t=g", "--json", "j"});
+  INFO(dir.err);
+  CHECK(dir.rc == 1);
+  CHECK(dir.err.find("g: is a directory, not a .npy file") != std::string::npos);
+  // Names are checked before any file is opened: the missing file of the other tensor is never reached.
+  const Result utf8 = ws.run({"ok=missing.npy", std::string("t\xc3(x=g/batch0.npy"), "--json", "j"});
+  INFO(utf8.err);
+  CHECK(utf8.rc == 2);
+  CHECK(utf8.err.find("is not valid UTF-8 (byte 1)") != std::string::npos);
+  const Result space = ws.run({"ok=missing.npy", " t=g/batch0.npy", "--json", "j"});
+  INFO(space.err);
+  CHECK(space.rc == 2);
+  CHECK(space.err.find("tensor name ' t' has leading or trailing white space") != std::string::npos);
+  CHECK(!fs::exists(ws.path("j")));
+}
+
+TEST_CASE("resource bounds: a million channels, 2^20 bins and 2^30-element chunks under a 1 GiB address space",
+          "[cli]") {
+  Workspace ws;
+  const std::vector<float> wide = gaussian(1000000, 5);
+  npy_test::write_f32(ws.str("wide.npy"), wide, {1, 1000000}, 1);
+  npy_test::write_f32(ws.str("small.npy"), gaussian(1000, 6), {1000}, 1);
+  const std::string limit = "prlimit --as=" + std::to_string(1u << 30) + " ";
+  // Per-channel minmax with a JSON table: no per-channel histograms are built (the table holds none).
+  const Result mm = ws.run({"w=wide.npy", "--per-channel-axis", "1", "--method", "minmax", "--json", "mm.json",
+                            "--quiet"}, limit);
+  INFO(mm.err);
+  CHECK(mm.rc == 0);
+  if (mm.rc == 0) {
+    const json j = json::parse(slurp(ws.path("mm.json")));
+    CHECK(j["tensors"]["w"]["methods"]["minmax"]["amax"].size() == 1000000);
+    CHECK(jfloat(j["tensors"]["w"]["methods"]["minmax"]["amax"][999999]) == std::fabs(wide[999999]));
+  }
+  // Per-channel percentile needs a histogram per channel: refused before reading, naming the options and the need.
+  const Result pc = ws.run({"w=wide.npy", "--per-channel-axis", "1", "--method", "percentile", "--json", "pc.json"},
+                           limit);
+  INFO(pc.err);
+  CHECK(pc.rc == 1);
+  CHECK(pc.err.find("--bins 2048") != std::string::npos);
+  CHECK(pc.err.find("1000000 channels") != std::string::npos);
+  CHECK(pc.err.find("--max-memory") != std::string::npos);
+  CHECK(!fs::exists(ws.path("pc.json")));
+  // 2^20 bins per tensor run within the limit; a huge chunk is sized to the largest input.
+  const Result bins = ws.run({"s=small.npy", "--bins", "1048576", "--method", "percentile", "--chunk-elements",
+                              "1073741824", "--quiet"}, limit);
+  INFO(bins.err);
+  CHECK(bins.rc == 0);
+  // A limit the caller sets is honoured and named.
+  const Result low = ws.run({"s=small.npy", "--bins", "1048576", "--method", "percentile", "--max-memory", "4"});
+  INFO(low.err);
+  CHECK(low.rc == 1);
+  CHECK(low.err.find("--max-memory 4") != std::string::npos);
 }

@@ -222,3 +222,14 @@ TEST_CASE("NpyTensorSource: a file replaced with another shape after the declara
     CHECK(msg.find("shape (9, 5) differs from the declared (4, 5)") != std::string::npos);
   }
 }
+
+TEST_CASE("a directory is refused as a directory", "[npy]") {
+  const std::string dir = temp_dir() + "/a_directory.npy";
+  fs::create_directories(dir);
+  try {
+    NpyReader r(dir);
+    FAIL("no error");
+  } catch (const qmath::error& e) {
+    CHECK(std::string(e.what()).find("a_directory.npy: is a directory, not a .npy file") != std::string::npos);
+  }
+}

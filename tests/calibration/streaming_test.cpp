@@ -335,3 +335,40 @@ TEST_CASE("settings are validated, naming the field") {
   s.chunk_elements = 0;
   CHECK_THROWS_WITH(calibrate_stream("t", src, s), Contains("chunk_elements is 0"));
 }
+
+TEST_CASE("state size: chunk buffer bounded by the largest batch, per-channel histograms only for percentile") {
+  CalibrationSettings s;
+  s.chunk_elements = std::size_t(1) << 30;
+  CHECK(chunk_buffer_elements(s, 1000) == 1000);
+  CHECK(chunk_buffer_elements(s, 0) == 1);
+  s.chunk_elements = 64;
+  CHECK(chunk_buffer_elements(s, 1000) == 64);
+  s.per_channel_axis = 0;
+  s.methods = {CalibrationMethod::kMax, CalibrationMethod::kEntropy, CalibrationMethod::kMse};
+  s.keep_histogram = true;
+  CHECK(!collects_channel_histograms(s));  // entropy and MSE stay per tensor
+  const std::uint64_t without = calibrate_stream_state_bytes(s, 1000000, 1000000);
+  CHECK(without < (std::uint64_t(1) << 28));
+  s.methods.push_back(CalibrationMethod::kPercentile);
+  CHECK(collects_channel_histograms(s));
+  // 10^6 channels x 2048 bins x (counts + staging) x 8 bytes.
+  CHECK(calibrate_stream_state_bytes(s, 1000000, 1000000) >= without + std::uint64_t(1000000) * 2048 * 16);
+  s.per_channel_axis.reset();
+  CHECK(!collects_channel_histograms(s));
+}
+
+TEST_CASE("per-channel minmax with keep_histogram gives the same result without per-channel histograms") {
+  std::vector<float> x = {1.0f, -2.0f, 3.0f, -4.0f, 0.5f, 8.0f};
+  InMemoryTensorSource src;
+  src.add(x.data(), {3, 2});
+  CalibrationSettings s;
+  s.methods = {CalibrationMethod::kMax};
+  s.per_channel_axis = 1;
+  s.keep_histogram = true;
+  s.chunk_elements = std::size_t(1) << 30;  // sized down to the batch, not allocated as asked
+  const TensorCalibration t = calibrate_stream("t", src, s);
+  REQUIRE(t.methods.size() == 1);
+  CHECK(t.methods[0].amax == std::vector<float>{3.0f, 8.0f});
+  CHECK(t.binned == 6);
+  CHECK(t.absmax == 8.0f);
+}

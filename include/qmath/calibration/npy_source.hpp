@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -227,6 +228,8 @@ inline bool host_is_little_endian() {
 class NpyReader {
  public:
   explicit NpyReader(const std::string& path) : path_(path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) detail::fail("NpyReader", path + ": is a directory, not a .npy file");
     file_.reset(std::fopen(path.c_str(), "rb"));
     if (!file_) detail::fail("NpyReader", path + ": cannot open (" + std::strerror(errno) + ")");
     if (std::fseek(file_.get(), 0, SEEK_END) != 0) detail::fail("NpyReader", path + ": cannot seek (not a regular file?)");

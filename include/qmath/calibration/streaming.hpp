@@ -27,6 +27,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -239,6 +240,48 @@ inline bool collects_histogram(const CalibrationSettings& s) {
   return any;
 }
 
+// Whether calibrate_stream keeps a histogram per channel: only for a per-channel method that needs one (kPercentile).
+inline bool collects_channel_histograms(const CalibrationSettings& s) {
+  bool any = false;
+  for (CalibrationMethod m : s.methods) any = any || (has_per_channel_form(m) && m != CalibrationMethod::kMax);
+  return s.per_channel_axis.has_value() && any;
+}
+
+// Elements per read: chunk_elements, but never more than the largest batch holds.
+inline std::size_t chunk_buffer_elements(const CalibrationSettings& s, std::uint64_t largest_batch) {
+  return static_cast<std::size_t>(std::min<std::uint64_t>(s.chunk_elements, std::max<std::uint64_t>(largest_batch, 1)));
+}
+
+// What calibrate_stream holds at its peak for a tensor of `channels` channels (1 per tensor) whose largest batch
+// has `largest_batch` elements, in bytes (the formula in docs/reliability.md): the chunk buffer; with histograms,
+// the per-tensor one (counts and staging, 16 bytes per bin), its copy in the result and the amax search (at most
+// 48 bytes per bin); per channel, the routed copy of a chunk, each channel's run buffer, MinMax state and results,
+// and (collects_channel_histograms) a histogram each. Under kAppend the histograms may grow beyond `bins`.
+inline std::uint64_t calibrate_stream_state_bytes(const CalibrationSettings& s, std::uint64_t channels,
+                                                  std::uint64_t largest_batch) {
+  const std::uint64_t chunk = chunk_buffer_elements(s, largest_batch), bins = static_cast<std::uint64_t>(s.bins);
+  const std::uint64_t histogram = sizeof(Histogram) + 2 * bins * sizeof(std::uint64_t);
+  std::uint64_t bytes = chunk * sizeof(float) + (collects_histogram(s) ? histogram + bins * (8 + 48) : 0);
+  if (s.per_channel_axis)
+    bytes += chunk * sizeof(float) +
+             channels * (sizeof(std::vector<float>) + sizeof(MinMaxCalibrator) +
+                         s.methods.size() * (sizeof(float) + sizeof(CalibrationRange) + sizeof(QuantParams)));
+  if (collects_channel_histograms(s)) bytes += channels * histogram;
+  return bytes;
+}
+
+namespace detail {
+// make(), with an allocation failure turned into qmath::error naming the tensor and `what` was being allocated.
+template <class Make>
+auto allocate(const std::string& name, const std::string& what, Make make) -> decltype(make()) {
+  try {
+    return make();
+  } catch (const std::bad_alloc&) {
+    fail("calibrate_stream", "tensor '", name, "': out of memory allocating ", what);
+  }
+}
+}  // namespace detail
+
 // How many times calibrate_stream reads every batch through on_chunk: 2 under kFixed with histograms, else 1.
 inline int reported_passes(const CalibrationSettings& s) {
   return collects_histogram(s) && effective_histogram_range(s) == HistogramRangeMode::kFixed ? 2 : 1;
@@ -266,8 +309,16 @@ inline TensorCalibration calibrate_stream(const std::string& name, TensorSource&
     res.axis = *s.per_channel_axis < 0 ? *s.per_channel_axis + rank : *s.per_channel_axis;
     res.channels = decl[0].layout.channels;
   }
-  std::vector<float> buf(s.chunk_elements);
-  std::vector<std::vector<float>> route(per_channel ? res.channels : 0);
+  std::uint64_t largest = 0;
+  for (const detail::DeclaredBatch& d : decl) largest = std::max(largest, d.count);
+  const std::size_t chunk = chunk_buffer_elements(s, largest);
+  const bool channel_hist = want_hist && collects_channel_histograms(s);
+  auto buf = detail::allocate(name, "the chunk buffer (" + std::to_string(chunk) + " elements)",
+                              [&] { return std::vector<float>(chunk); });
+  auto route = detail::allocate(name, "per-channel buffers (" + std::to_string(res.channels) + " channels)",
+                                [&] { return std::vector<std::vector<float>>(per_channel ? res.channels : 0); });
+  const std::string channel_hists = std::to_string(res.channels) + " per-channel histograms of " +
+                                    std::to_string(s.bins) + " bins";
 
   // kAppend: the first non-zero batch's absmax, per tensor and per channel (0 where no batch has a non-zero value).
   float seed = 0.0f;
@@ -303,13 +354,20 @@ inline TensorCalibration calibrate_stream(const std::string& name, TensorSource&
 
   // Pass 1 (or the only pass).
   MinMaxCalibrator minmax(NonFinitePolicy::kSkip, name);
-  std::vector<MinMaxCalibrator> ch_minmax(res.channels, MinMaxCalibrator(NonFinitePolicy::kSkip, name));
+  auto ch_minmax = detail::allocate(name, "per-channel MinMax state (" + std::to_string(res.channels) + " channels)", [&] {
+    return std::vector<MinMaxCalibrator>(res.channels, MinMaxCalibrator(NonFinitePolicy::kSkip, name));
+  });
   std::unique_ptr<Histogram> hist;
   std::vector<Histogram> ch_hist;
   if (one_pass && want_hist) {
-    hist = std::make_unique<Histogram>(streaming_histogram_options(s, name, seed));
-    for (std::size_t c = 0; c < res.channels; ++c)
-      ch_hist.emplace_back(streaming_histogram_options(s, channel_name(c), channel_seed[c]));
+    hist = detail::allocate(name, "its histogram", [&] {
+      return std::make_unique<Histogram>(streaming_histogram_options(s, name, seed));
+    });
+    if (channel_hist)
+      detail::allocate(name, channel_hists, [&] {
+        for (std::size_t c = 0; c < res.channels; ++c)
+          ch_hist.emplace_back(streaming_histogram_options(s, channel_name(c), channel_seed[c]));
+      });
   }
   const detail::NonFiniteCounts bad = detail::stream_batches(
       src, name, decl, 0, decl.size(), s, buf,
@@ -338,14 +396,19 @@ inline TensorCalibration calibrate_stream(const std::string& name, TensorSource&
 
   // Pass 2 (kFixed): histograms over [0, absmax].
   if (!one_pass && want_hist) {
-    hist = std::make_unique<Histogram>(streaming_histogram_options(s, name, res.absmax));
-    for (std::size_t c = 0; c < res.channels; ++c)
-      ch_hist.emplace_back(streaming_histogram_options(s, channel_name(c), ch_minmax[c].compute_amax()));
+    hist = detail::allocate(name, "its histogram", [&] {
+      return std::make_unique<Histogram>(streaming_histogram_options(s, name, res.absmax));
+    });
+    if (channel_hist)
+      detail::allocate(name, channel_hists, [&] {
+        for (std::size_t c = 0; c < res.channels; ++c)
+          ch_hist.emplace_back(streaming_histogram_options(s, channel_name(c), ch_minmax[c].compute_amax()));
+      });
     detail::stream_batches(
         src, name, decl, 0, decl.size(), s, buf,
         [&](const float* x, std::size_t n, std::size_t batch, std::uint64_t index) {
           hist->collect(x, n);
-          if (!per_channel) return;
+          if (!channel_hist) return;
           detail::route_channels(x, n, decl[batch].layout, index, route);
           for (std::size_t c = 0; c < route.size(); ++c)
             if (!route[c].empty()) ch_hist[c].collect(route[c].data(), route[c].size());

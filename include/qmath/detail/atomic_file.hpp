@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -142,7 +143,8 @@ inline void write_all(int fd, const std::string& content, const std::string& pat
 
 // Outputs replaced together: stage() validates a destination and writes its temporary file (write-through content
 // is kept for commit); commit() renames them all into place and writes the write-through ones; destruction without
-// commit removes the temporary files. Hold a DeferTerminationSignals around stage() ... commit().
+// commit removes the temporary files (and the directories create_directories made). Hold a DeferTerminationSignals
+// around stage() ... commit().
 class AtomicOutputs {
  public:
   AtomicOutputs() = default;
@@ -184,6 +186,20 @@ class AtomicOutputs {
     require(::close(fd) == 0, where, "error writing '", path, "': ", errno_text(errno));
   }
 
+  // Creates `dir` and its missing parents; discard() removes those it created (if still empty), commit() keeps them.
+  void create_directories(const std::string& dir, const char* where) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) return;
+    require(!fs::exists(dir, ec), where, dir, ": exists and is not a directory");
+    std::vector<std::string> missing;  // innermost first
+    for (fs::path p = dir; !p.empty() && !fs::exists(p, ec) && p != p.parent_path(); p = p.parent_path())
+      missing.push_back(p.string());
+    const bool made = fs::create_directories(dir, ec);
+    require(made || !ec, where, dir, ": cannot create directory (", ec.message(), ")");
+    created_dirs_.insert(created_dirs_.end(), missing.rbegin(), missing.rend());
+  }
+
   // Moves every staged file into place, then writes the write-through destinations. A failed rename leaves the
   // files already renamed in place (a rename cannot be undone safely) and removes the other temporary files.
   void commit(const char* where) {
@@ -212,12 +228,15 @@ class AtomicOutputs {
       }
     }
     items_.clear();
+    created_dirs_.clear();
   }
 
   void discard() noexcept {
     for (const Item& it : items_)
       if (!it.tmp.empty()) ::unlink(it.tmp.c_str());
     items_.clear();
+    for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) ::rmdir(it->c_str());
+    created_dirs_.clear();
   }
 
  private:
@@ -227,6 +246,7 @@ class AtomicOutputs {
     std::string content;  // write-through content
   };
   std::vector<Item> items_;
+  std::vector<std::string> created_dirs_;  // outermost first
 };
 
 // Replaces `path` with `content` under the rule above; `where` names the caller in messages.
