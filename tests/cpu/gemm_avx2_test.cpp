@@ -35,6 +35,7 @@ using qtest::BLayout;
 using qmath::cpu::detail::BPackLayout;
 
 using qtest::random_vector;
+using qtest::OutputStage;
 using qtest::runnable_paths;
 
 template <class T>
@@ -52,37 +53,6 @@ constexpr int bounded_hi() {
   return std::is_same<TB, std::uint8_t>::value ? 192 : 64;
 }
 
-// One output stage per output type, each exercising the AVX2 epilogue on the new kernels' tiles.
-template <class TC>
-struct OutputStage {
-  std::vector<std::int32_t> bias, multiplier, shift;
-  std::vector<float> scale;
-  qtest::EpilogueFields e;
-  OutputStage(int n, int k, std::mt19937& rng) : bias(n), multiplier(n), shift(n), scale(n) {
-    const float base = 200.0f / (128.0f * 128.0f * float(k));
-    std::uniform_real_distribution<float> spread(0.25f, 4.0f);
-    for (int i = 0; i < n; ++i) {
-      bias[i] = int(rng() % 80001) - 40000;
-      scale[i] = base * spread(rng);
-      const qmath::QuantizedMultiplier q = qmath::quantize_multiplier(scale[i]);
-      multiplier[i] = q.multiplier;
-      shift[i] = q.shift;
-    }
-    if (std::is_same<TC, std::int32_t>::value) return;  // the raw accumulator
-    e.bias = bias.data();
-    e.per_channel = true;
-    e.float_multiplier = scale.data();
-    e.scaling = Scaling::kFloatMultiplier;
-    if (std::is_same<TC, std::uint8_t>::value) {  // fixed-point requantization with a zero point
-      e.scaling = Scaling::kFixedPointMultiplier;
-      e.fixed_point_multiplier = multiplier.data();
-      e.shift = shift.data();
-      e.output_zero_point = 128;
-    } else if (std::is_same<TC, std::int8_t>::value) {
-      e.output_zero_point = -5;
-    }
-  }
-};
 
 // A B packed in `layout`, run on every path, one and two threads, against the reference.
 template <class TA, class TB, class TC>

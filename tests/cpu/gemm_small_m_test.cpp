@@ -18,6 +18,7 @@
 
 #include "../epilogue_fields.hpp"
 #include "../gemm_args_support.hpp"
+#include "gemm_test_support.hpp"
 #include "packed_args.hpp"
 
 namespace {
@@ -28,22 +29,11 @@ using qmath::Isa;
 using qmath::Scaling;
 using qmath::cpu::detail::BPackLayout;
 using qtest::BLayout;
+using qtest::OutputStage;
 namespace cd = qmath::cpu::detail;
 
-std::vector<Isa> runnable_paths() {
-  std::vector<Isa> paths;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
-    if (qmath::isa_available(isa)) paths.push_back(isa);
-  return paths;
-}
-
-template <class T>
-std::vector<T> random_vector(std::size_t size, std::mt19937& rng, int lo, int hi) {
-  std::uniform_int_distribution<int> d(lo, hi);
-  std::vector<T> v(size);
-  for (T& x : v) x = static_cast<T>(d(rng));
-  return v;
-}
+using qtest::random_vector;
+using qtest::runnable_paths;
 
 template <class T>
 bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
@@ -64,38 +54,6 @@ std::vector<std::int32_t> contract(int rows, int kgroups, const std::vector<std:
   return t;
 }
 
-// Per-channel output stages exercising each epilogue kind: int32 raw, int8 float scale + bias + zero point, uint8
-// fixed point + zero point, float scaled.
-template <class TC>
-struct OutputStage {
-  std::vector<std::int32_t> bias, multiplier, shift;
-  std::vector<float> scale;
-  qtest::EpilogueFields e;
-  OutputStage(int n, int k, std::mt19937& rng) : bias(n), multiplier(n), shift(n), scale(n) {
-    const float base = 200.0f / (128.0f * 128.0f * float(k));
-    std::uniform_real_distribution<float> spread(0.25f, 4.0f);
-    for (int i = 0; i < n; ++i) {
-      bias[i] = int(rng() % 80001) - 40000;
-      scale[i] = base * spread(rng);
-      const qmath::QuantizedMultiplier q = qmath::quantize_multiplier(scale[i]);
-      multiplier[i] = q.multiplier;
-      shift[i] = q.shift;
-    }
-    if (std::is_same<TC, std::int32_t>::value) return;
-    e.bias = bias.data();
-    e.per_channel = true;
-    e.float_multiplier = scale.data();
-    e.scaling = Scaling::kFloatMultiplier;
-    if (std::is_same<TC, std::uint8_t>::value) {
-      e.scaling = Scaling::kFixedPointMultiplier;
-      e.fixed_point_multiplier = multiplier.data();
-      e.shift = shift.data();
-      e.output_zero_point = 128;
-    } else if (std::is_same<TC, std::int8_t>::value) {
-      e.output_zero_point = -5;
-    }
-  }
-};
 
 // Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference.
 template <class TA, class TB, class TC>

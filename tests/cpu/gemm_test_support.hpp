@@ -4,10 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <type_traits>
 #include <vector>
 
+#include <qmath/fixed_point.hpp>
 #include <qmath/isa.hpp>
 #include <qmath/quant_range.hpp>
+
+#include "../epilogue_fields.hpp"
 
 namespace qtest {
 
@@ -44,5 +48,39 @@ void for_each_output(unsigned seed, Check check) {
   check(TypeTag<std::uint8_t>{}, seed + 2);
   check(TypeTag<float>{}, seed + 3);
 }
+
+// One output stage per output type for the kernel tests: the raw accumulator (int32), a per-channel float
+// multiplier with bias (int8 with zero point -5, float), a per-channel fixed-point multiplier with bias and zero
+// point 128 (uint8).
+template <class TC>
+struct OutputStage {
+  std::vector<std::int32_t> bias, multiplier, shift;
+  std::vector<float> scale;
+  qtest::EpilogueFields e;
+  OutputStage(int n, int k, std::mt19937& rng) : bias(n), multiplier(n), shift(n), scale(n) {
+    const float base = 200.0f / (128.0f * 128.0f * float(k));
+    std::uniform_real_distribution<float> spread(0.25f, 4.0f);
+    for (int i = 0; i < n; ++i) {
+      bias[i] = int(rng() % 80001) - 40000;
+      scale[i] = base * spread(rng);
+      const qmath::QuantizedMultiplier q = qmath::quantize_multiplier(scale[i]);
+      multiplier[i] = q.multiplier;
+      shift[i] = q.shift;
+    }
+    if (std::is_same<TC, std::int32_t>::value) return;  // the raw accumulator
+    e.bias = bias.data();
+    e.per_channel = true;
+    e.float_multiplier = scale.data();
+    e.scaling = qmath::Scaling::kFloatMultiplier;
+    if (std::is_same<TC, std::uint8_t>::value) {  // fixed-point requantization with a zero point
+      e.scaling = qmath::Scaling::kFixedPointMultiplier;
+      e.fixed_point_multiplier = multiplier.data();
+      e.shift = shift.data();
+      e.output_zero_point = 128;
+    } else if (std::is_same<TC, std::int8_t>::value) {
+      e.output_zero_point = -5;
+    }
+  }
+};
 
 }  // namespace qtest
