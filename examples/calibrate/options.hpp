@@ -309,6 +309,9 @@ inline Options parse_args(const std::vector<std::string>& args) {
     throw InputError(std::string(e.what()).substr(0, std::string(e.what()).find(':')) + ": missing value");
   } catch (const CLI::ParseError& e) {
     throw InputError(e.what());
+  } catch (const std::logic_error& e) {  // CLI11's flag-value conversion (std::stoll) out of range or malformed
+    throw InputError(std::string("a flag's value cannot be read (") + e.what() +
+                     "): --progress, --no-progress, --quiet, --help and --version take no value");
   }
   if (o.help || o.version) return o;
   if (is_signed && is_unsigned) throw InputError("--signed and --unsigned are mutually exclusive");
