@@ -37,11 +37,8 @@ using qmath::cpu::detail::BPackLayout;
 using qtest::random_vector;
 using qtest::OutputStage;
 using qtest::runnable_paths;
+using qtest::same_bits;
 
-template <class T>
-bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
-  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
-}
 
 // B values whose B' = b + b_offset lies in [-64, 64]: every k pair satisfies |B'0| + |B'1| <= 128.
 template <class TB>

@@ -34,11 +34,8 @@ namespace cd = qmath::cpu::detail;
 
 using qtest::random_vector;
 using qtest::runnable_paths;
+using qtest::same_bits;
 
-template <class T>
-bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
-  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
-}
 
 // The SmallMKernelFn contract computed directly: rows x 32 dot products of int16 A' rows with panel 0 of a kInt8K4 B.
 std::vector<std::int32_t> contract(int rows, int kgroups, const std::vector<std::int16_t>& a, int lda,

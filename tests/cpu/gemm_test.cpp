@@ -32,11 +32,8 @@ using qmath::Scaling;
 
 using qtest::random_vector;
 using qtest::runnable_paths;
+using qtest::same_bits;
 
-template <class T>
-bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
-  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
-}
 
 // Epilogue variants; the arrays live in the struct so the pointers stay valid.
 struct EpilogueCase {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -32,6 +33,12 @@ std::vector<T> random_vector(std::size_t size, std::mt19937& rng, int lo = qmath
   std::vector<T> v(size);
   for (T& x : v) x = static_cast<T>(d(rng));
   return v;
+}
+
+// Whether x and y hold the same bytes (floats compared by their bits: -0 and NaN payloads count).
+template <class T>
+bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0;
 }
 
 // A type as a value, so that a generic lambda can receive it.
