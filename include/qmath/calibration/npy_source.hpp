@@ -109,13 +109,7 @@ class HeaderParser {
       } else {
         bad("unexpected key '" + key + "' in the header");
       }
-      skip_ws();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      skip_ws();
-      expect('}');
+      if (next_item('}')) continue;
       break;
     }
     skip_ws();
@@ -155,6 +149,16 @@ class HeaderParser {
   char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
   void skip_ws() {
     while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
+  }
+  // After a list item: true past a ',' (another item or the closing bracket follows), false past `close`.
+  bool next_item(char close) {
+    skip_ws();
+    if (peek() == ',') {
+      ++pos_;
+      return true;
+    }
+    expect(close);
+    return false;
   }
   void expect(char c) {
     if (peek() != c) bad(std::string("expected '") + c + "' at offset " + std::to_string(pos_));
@@ -198,13 +202,7 @@ class HeaderParser {
       }
       if (peek() == 'L') ++pos_;  // Python 2 long suffix
       shape.push_back(v);
-      skip_ws();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      skip_ws();
-      expect(')');
+      if (next_item(')')) continue;
       return shape;
     }
   }
