@@ -571,6 +571,109 @@ std::uint64_t sweep_bits(std::uint64_t first, std::uint64_t last, std::uint64_t 
 // three over every binade whose quotients reach the quantization decisions (|x / scale| in [2^-3, 2^10): every tie
 // and near-tie of int8/uint8 is in there), offset per scale, plus one in 257 of all 2^32 patterns - against the
 // portable loop, every mode, both kernels of every instruction set.
+// ---- the multiply rules (QuantizeRule::kMultiplyReciprocal, kMultiplyBoundOverAmax) -------------------------------
+
+namespace {
+using qmath::QuantizeRule;
+
+// The vector kernel of `isa` under `rule` against the portable loop on x[0, n) at offsets (xo, qo), guard bytes too.
+template <class T>
+void check_rule(SimdIsa isa, const std::vector<float>& x, QuantParams p, QuantRange range, Round mode,
+                QuantizeRule rule, std::size_t xo = 0, std::size_t qo = 0) {
+  const std::size_t n = x.size();
+  std::vector<float> xbuf(n + 8);
+  for (std::size_t i = 0; i < n; ++i) xbuf[xo + i] = x[i];
+  std::vector<T> expected(n + 64, T(0x5A)), actual(n + 64, T(0x5A));
+  qmath::detail::quantize_array_scalar(xbuf.data() + xo, n, expected.data() + qo, p, range, mode, rule);
+  REQUIRE(qmath::detail::quantize_array_simd(isa, xbuf.data() + xo, n, actual.data() + qo, p, range, mode, rule));
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    if (expected[i] != actual[i]) {
+      const bool inside = i >= qo && i < qo + n;
+      INFO(vector_isa_name(isa) << " rule " << static_cast<int>(rule) << " mode " << static_cast<int>(mode)
+                                << " scale " << std::hexfloat << p.scale << " zp " << p.zero_point << " n " << n
+                                << " index " << i << (inside ? "" : " (guard byte)") << " x "
+                                << (inside ? xbuf[xo + i - qo] : 0.0f));
+      CHECK(int(expected[i]) == int(actual[i]));
+      return;
+    }
+}
+
+// Parameters of each rule: the cases above whose reciprocal is finite (kMultiplyReciprocal), and amax values for
+// kMultiplyBoundOverAmax (zero point 0; 0 and 2^-24 quantize everything to 0; 1e-38 makes the multiplier infinite).
+template <class T>
+std::vector<Case> rule_cases(QuantizeRule rule) {
+  std::vector<Case> out;
+  if (rule == QuantizeRule::kMultiplyReciprocal) {
+    for (const Case& c : cases<T>())
+      if (std::isfinite(1.0f / c.p.scale)) out.push_back(c);
+    out.push_back({{0.3f, std::is_signed<T>::value ? 5 : 128}, qmath::full_range<T>()});
+    out.push_back({{0.00214854861f, 0}, qmath::full_range<T>()});
+    return out;
+  }
+  std::vector<QuantRange> ranges = {qmath::full_range<T>()};
+  if (std::is_signed<T>::value) ranges.push_back(qmath::narrow_range<T>());
+  for (const QuantRange& r : ranges)
+    for (float amax : {2.0f, 0.3f, 5.5f, 1e-3f, 7.3e4f, 0.0f, 0x1p-24f, 1e-38f, 3e38f}) out.push_back({{amax, 0}, r});
+  return out;
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("vector quantize under the multiply rules matches the portable loop", "[quantize_simd][rule]",
+                   std::int8_t, std::uint8_t) {
+  std::mt19937 rng(31);
+  std::uniform_real_distribution<float> dist(-300.0f, 300.0f);
+  for (SimdIsa isa : available_isas())
+    for (QuantizeRule rule : {QuantizeRule::kMultiplyReciprocal, QuantizeRule::kMultiplyBoundOverAmax})
+      for (const Case& c : rule_cases<TestType>(rule)) {
+        // The real step of a bound-over-amax case is amax / bound: ties of x * m sit near (k + 1/2) * step.
+        const float step = rule == QuantizeRule::kMultiplyBoundOverAmax
+                               ? (c.p.scale > 0.0f ? c.p.scale / static_cast<float>(c.range.qmax) : 1.0f)
+                               : c.p.scale;
+        std::vector<float> x = systematic_values(step);
+        const std::vector<float> ties = tie_values(step, 300);
+        x.insert(x.end(), ties.begin(), ties.end());
+        for (Round mode : kModes) check_rule<TestType>(isa, x, c.p, c.range, mode, rule);
+        for (std::size_t n = 0; n <= 70; n += 3) {
+          std::vector<float> xs(n);
+          for (float& v : xs) v = dist(rng) * step;
+          check_rule<TestType>(isa, xs, c.p, c.range, Round::kHalfToEven, rule, n % 4, n % 5);
+        }
+      }
+}
+
+TEST_CASE("public entry points under the multiply rules agree with the portable loops on every path",
+          "[quantize_simd][rule]") {
+  std::mt19937 rng(32);
+  std::normal_distribution<float> dist(0.0f, 40.0f);
+  std::vector<float> x(3 * 2 * 50);
+  for (float& v : x) v = dist(rng) * 0.3f;
+  const qmath::ChannelLayout layout{3, 2, 50};
+  const QuantParams pt[2] = {{0.3f, 128}, {0.07f, 3}};
+  const QuantParams amax[2] = {{2.7f, 0}, {0.3f, 0}};
+  for (SimdIsa isa : {SimdIsa::kScalar, SimdIsa::kAvx2, SimdIsa::kAvx512}) {
+    if (!qmath::isa_available(isa)) continue;
+    for (QuantizeRule rule : {QuantizeRule::kMultiplyReciprocal, QuantizeRule::kMultiplyBoundOverAmax}) {
+      const QuantParams* params = rule == QuantizeRule::kMultiplyReciprocal ? pt : amax;
+      std::vector<std::uint8_t> q(x.size()), e(x.size());
+      qmath::quantize_per_channel(x.data(), layout, params, q.data(), qmath::full_range<std::uint8_t>(),
+                                  Round::kHalfToEven, isa, rule);
+      for (std::size_t i = 0; i < x.size(); ++i)
+        e[i] = static_cast<std::uint8_t>(qmath::quantize_value(x[i], params[(i / 50) % 2],
+                                                               qmath::full_range<std::uint8_t>(), Round::kHalfToEven,
+                                                               rule));
+      CHECK(q == e);
+      std::vector<std::int8_t> q8(x.size()), e8(x.size());
+      qmath::quantize_array(x.data(), x.size(), q8.data(), QuantParams{params[1].scale, 0},
+                            qmath::narrow_range<std::int8_t>(), Round::kHalfToEven, isa, rule);
+      for (std::size_t i = 0; i < x.size(); ++i)
+        e8[i] = static_cast<std::int8_t>(qmath::quantize_value(x[i], QuantParams{params[1].scale, 0},
+                                                               qmath::narrow_range<std::int8_t>(),
+                                                               Round::kHalfToEven, rule));
+      CHECK(q8 == e8);
+    }
+  }
+}
+
 TEST_CASE("vector quantize: dense sweep of the decisive binades and sparse sweep of all floats",
           "[quantize_simd][.slow]") {
   std::mt19937 rng(1234);

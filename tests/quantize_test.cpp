@@ -351,3 +351,190 @@ TEST_CASE("subnormal scales are valid (ONNX QuantizeLinear divides by the scale)
   qmath::dequantize_array(q.data(), q.size(), back.data(), p);
   for (std::size_t i = 0; i < x.size(); ++i) CHECK(back[i] == x[i]);
 }
+
+// ---- the quantize rule (QuantizeRule) -----------------------------------------------------------------------------
+
+namespace {
+using qmath::QuantizeRule;
+
+// Independent formulation of the multiply rules: v = f32(x * m) through an exact double product, rounded in double.
+std::int32_t ref_quantize_multiply(float x, float m, std::int32_t zp, QuantRange r, Round mode) {
+  const float v = qref::mul_f32(x, m);
+  if (std::isnan(v)) return zp;
+  if (std::isinf(v)) return v > 0 ? r.qmax : r.qmin;
+  return static_cast<std::int32_t>(qref::clamp(qref::round(double(v), mode) + zp, r.qmin, r.qmax));
+}
+}  // namespace
+
+TEST_CASE("kMultiplyReciprocal multiplies by f32(1 / scale): PyTorch's quantize_per_tensor on x86", "[quantize][rule]") {
+  const QuantRange s8 = qmath::full_range<std::int8_t>(), u8 = qmath::full_range<std::uint8_t>();
+  // FBGEMM's own example: scale 0.00214854861, x 0.273939937: x * f32(1 / scale) = 127.5 exactly -> 128 (half to
+  // even), while x / scale = 127.499992 -> 127.
+  const float scale = 0.00214854861f, x = 0.273939937f;
+  REQUIRE(x * (1.0f / scale) == 127.5f);
+  REQUIRE(x / scale != 127.5f);
+  CHECK(qmath::quantize_value(x, QuantParams{scale, 0}, u8, Round::kHalfToEven, QuantizeRule::kMultiplyReciprocal) ==
+        128);
+  CHECK(qmath::quantize_value(x, QuantParams{scale, 0}, u8) == 127);
+  // The pitfall of docs/arithmetic.md: x / 0.3f = -124.5 -> -124, x * f32(1 / 0.3f) = -124.500008 -> -125.
+  CHECK(qmath::quantize_value(-0x1.2acccep+5f, QuantParams{0.3f, 0}, s8, Round::kHalfToEven,
+                              QuantizeRule::kMultiplyReciprocal) == -125);
+  // The zero point is added after rounding (FBGEMM Quantize<T, LEGACY = false>): x * r = 0.5 -> 0, + 3 = 3 (adding
+  // it before would give rne(3.5) = 4).
+  CHECK(qmath::quantize_value(0.5f, QuantParams{1.0f, 3}, s8, Round::kHalfToEven, QuantizeRule::kMultiplyReciprocal) ==
+        3);
+  CHECK(qmath::rule_operand(QuantParams{0.3f, 0}, s8, QuantizeRule::kMultiplyReciprocal) == 1.0f / 0.3f);
+  CHECK(qmath::rule_operand(QuantParams{0.3f, 0}, s8, QuantizeRule::kDivide) == 0.3f);
+  // Saturation and NaN as under kDivide.
+  for (Round m : kModes) {
+    CHECK(qmath::quantize_value(kNaN, QuantParams{0.1f, 77}, u8, m, QuantizeRule::kMultiplyReciprocal) == 77);
+    CHECK(qmath::quantize_value(kInf, QuantParams{0.1f, 77}, u8, m, QuantizeRule::kMultiplyReciprocal) == 255);
+    CHECK(qmath::quantize_value(-3e38f, QuantParams{1e-30f, 77}, u8, m, QuantizeRule::kMultiplyReciprocal) == 0);
+  }
+}
+
+TEST_CASE("kMultiplyReciprocal agrees with the independent formulation; it differs from kDivide at near-ties",
+          "[quantize][rule]") {
+  const QuantRange range = GENERATE(values<QuantRange>({qmath::full_range<std::int8_t>(),
+                                                        qmath::full_range<std::uint8_t>(),
+                                                        qmath::narrow_range<std::int8_t>(), QuantRange{-64, 63},
+                                                        QuantRange{0, 127}}));
+  std::mt19937 rng(1913);
+  std::uniform_real_distribution<float> logscale(-12.0f, 6.0f);
+  std::uniform_int_distribution<std::int32_t> zpd(range.qmin, range.qmax);
+  std::int64_t bad = 0, differ = 0;
+  for (int t = 0; t < 200; ++t) {
+    const QuantParams p{std::exp2(logscale(rng)), zpd(rng)};
+    const float r = qref::div_f32(1.0f, p.scale);
+    std::vector<float> x = test_inputs(256, p.scale, rng());
+    for (int k = -130; k <= 130; ++k) {  // near-ties of x * r
+      const float tie = (static_cast<float>(k) + 0.5f) * p.scale;
+      x.insert(x.end(), {tie, std::nextafter(tie, kInf), std::nextafter(tie, -kInf)});
+    }
+    for (float v : x)
+      for (Round m : kModes) {
+        const std::int32_t q = qmath::quantize_value(v, p, range, m, QuantizeRule::kMultiplyReciprocal);
+        bad += q != ref_quantize_multiply(v, r, p.zero_point, range, m);
+        differ += q != qmath::quantize_value(v, p, range, m);
+      }
+  }
+  CHECK(bad == 0);
+  CHECK(differ > 0);  // the two rules are really different
+}
+
+TEST_CASE("kMultiplyBoundOverAmax: pytorch-quantization's round(x * f32(bound / amax)), no zero point",
+          "[quantize][rule]") {
+  const QuantRange narrow = qmath::narrow_range<std::int8_t>(), s8 = qmath::full_range<std::int8_t>(),
+                   u8 = qmath::full_range<std::uint8_t>();
+  const QuantizeRule rule = QuantizeRule::kMultiplyBoundOverAmax;
+  // amax 2: m = 63.5; 1 * 63.5 -> 64 (tie to even), -1 -> -64, 3 -> saturates at -bound..bound.
+  CHECK(qmath::rule_operand(QuantParams{2.0f, 0}, narrow, rule) == 63.5f);
+  CHECK(qmath::quantize_value(1.0f, QuantParams{2.0f, 0}, narrow, Round::kHalfToEven, rule) == 64);
+  CHECK(qmath::quantize_value(-1.0f, QuantParams{2.0f, 0}, narrow, Round::kHalfToEven, rule) == -64);
+  CHECK(qmath::quantize_value(-3.0f, QuantParams{2.0f, 0}, narrow, Round::kHalfToEven, rule) == -127);
+  CHECK(qmath::quantize_value(-3.0f, QuantParams{2.0f, 0}, s8, Round::kHalfToEven, rule) == -128);
+  CHECK(qmath::rule_operand(QuantParams{2.0f, 0}, u8, rule) == 127.5f);  // unsigned: bound 255
+  // m = f32(127 / amax) is not always f32(1 / f32(amax / 127)): amax 0.3 gives 423.333313 vs 423.333344, so the rule
+  // needs amax itself, not the TensorRT scale amax / 127.
+  const float amax = 0.3f;
+  CHECK(qmath::rule_operand(QuantParams{amax, 0}, narrow, rule) == 127.0f / amax);
+  CHECK(127.0f / amax != 1.0f / (amax / 127.0f));
+  // amax <= 2^-24 quantizes everything to 0 (m = 0); just above it does not.
+  for (float a : {0.0f, 0x1p-24f, 1e-30f}) {
+    CHECK(qmath::rule_operand(QuantParams{a, 0}, narrow, rule) == 0.0f);
+    CHECK(qmath::quantize_value(1e30f, QuantParams{a, 0}, narrow, Round::kHalfToEven, rule) == 0);
+    CHECK(qmath::quantize_value(-1.0f, QuantParams{a, 0}, narrow, Round::kHalfToEven, rule) == 0);
+  }
+  CHECK(qmath::quantize_value(1.0f, QuantParams{0x1.000002p-24f, 0}, narrow, Round::kHalfToEven, rule) == 127);
+  // Random values against the independent formulation.
+  std::mt19937 rng(27);
+  std::uniform_real_distribution<float> loga(-10.0f, 8.0f);
+  std::int64_t bad = 0;
+  for (const QuantRange& range : {narrow, s8, u8})
+    for (int t = 0; t < 100; ++t) {
+      const float a = std::exp2(loga(rng));
+      const float m = qref::div_f32(static_cast<float>(range.qmax), a);
+      for (float v : test_inputs(256, a / 127.0f, rng()))
+        bad += qmath::quantize_value(v, QuantParams{a, 0}, range, Round::kHalfToEven, rule) !=
+               ref_quantize_multiply(v, m, 0, range, Round::kHalfToEven);
+    }
+  CHECK(bad == 0);
+}
+
+TEMPLATE_TEST_CASE("array forms under every rule equal quantize_value", "[quantize][rule]", std::int8_t,
+                   std::uint8_t, std::int16_t) {
+  const QuantRange range = qmath::full_range<TestType>();
+  const std::int32_t zp = std::is_signed<TestType>::value ? -3 : 7;
+  for (QuantizeRule rule :
+       {QuantizeRule::kDivide, QuantizeRule::kMultiplyReciprocal, QuantizeRule::kMultiplyBoundOverAmax}) {
+    const QuantParams p = rule == QuantizeRule::kMultiplyBoundOverAmax ? QuantParams{2.7f, 0} : QuantParams{0.3f, zp};
+    const std::vector<float> x = test_inputs(1000, 0.3f, 5);
+    std::vector<TestType> q(x.size());
+    qmath::quantize_array(x.data(), x.size(), q.data(), p, range, Round::kHalfToEven, qmath::Isa::kAuto, rule);
+    std::int64_t bad = 0;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      bad += q[i] != static_cast<TestType>(qmath::quantize_value(x[i], p, range, Round::kHalfToEven, rule));
+    CHECK(bad == 0);
+    // Per channel: 3 channels of 40 (vector kernels) and of 1 (portable loop).
+    for (std::size_t inner : {std::size_t{40}, std::size_t{1}}) {
+      const qmath::ChannelLayout layout{2, 3, inner};
+      const QuantParams params[3] = {p, {p.scale * 2.0f, p.zero_point}, {p.scale * 0.37f, 0}};
+      std::vector<TestType> qc(layout.size());
+      qmath::quantize_per_channel(x.data(), layout, params, qc.data(), range, Round::kHalfToEven, qmath::Isa::kAuto,
+                                  rule);
+      std::int64_t badc = 0;
+      for (std::size_t e = 0; e < layout.size(); ++e)
+        badc += qc[e] != static_cast<TestType>(qmath::quantize_value(x[e], params[(e / inner) % 3], range,
+                                                                     Round::kHalfToEven, rule));
+      CHECK(badc == 0);
+    }
+  }
+  // fake quantization under kMultiplyReciprocal: dequantize(quantize(x)) with the multiply rule.
+  const std::vector<float> x = test_inputs(300, 0.3f, 6);
+  std::vector<float> y(x.size());
+  const QuantParams p{0.3f, zp};
+  const QuantRange r8 = std::is_signed<TestType>::value ? qmath::full_range<std::int8_t>() : qmath::full_range<std::uint8_t>();
+  qmath::fake_quantize_array(x.data(), x.size(), y.data(), p, r8, Round::kHalfToEven, qmath::Isa::kAuto,
+                             QuantizeRule::kMultiplyReciprocal);
+  std::int64_t bad = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const float e = qmath::dequantize_value(
+        qmath::quantize_value(x[i], p, r8, Round::kHalfToEven, QuantizeRule::kMultiplyReciprocal), p);
+    bad += !(y[i] == e || (std::isnan(y[i]) && std::isnan(e)));
+  }
+  CHECK(bad == 0);
+}
+
+TEST_CASE("rule errors: reciprocal overflow, bad amax, zero point under kMultiplyBoundOverAmax, fake-quantize",
+          "[quantize][rule][errors]") {
+  const float x[3] = {1.0f, 2.0f, 3.0f};
+  std::int8_t q[3] = {9, 9, 9};
+  float y[3] = {9.0f, 9.0f, 9.0f};
+  const QuantRange s8 = qmath::full_range<std::int8_t>();
+  const auto quantize = [&](QuantParams p, QuantizeRule rule) {
+    qmath::quantize_array(x, 3, q, p, s8, Round::kHalfToEven, qmath::Isa::kAuto, rule);
+  };
+  // 1 / 1e-40 overflows float: PyTorch would multiply by inf; qmath refuses (kDivide accepts the scale).
+  CHECK_THROWS_WITH(quantize(QuantParams{1e-40f, 0}, QuantizeRule::kMultiplyReciprocal),
+                    Contains("quantize_array: kMultiplyReciprocal: 1 / scale overflows float"));
+  CHECK_NOTHROW(qmath::quantize_array(x, 0, q, QuantParams{1e-40f, 0}, s8));
+  CHECK_THROWS_WITH(quantize(QuantParams{0.0f, 0}, QuantizeRule::kMultiplyReciprocal), Contains("scale must be"));
+  CHECK_THROWS_WITH(quantize(QuantParams{-1.0f, 0}, QuantizeRule::kMultiplyBoundOverAmax),
+                    Contains("kMultiplyBoundOverAmax: amax (the scale field) must be finite and >= 0, got -1"));
+  CHECK_THROWS_WITH(quantize(QuantParams{kNaN, 0}, QuantizeRule::kMultiplyBoundOverAmax), Contains("got nan"));
+  CHECK_THROWS_WITH(quantize(QuantParams{kInf, 0}, QuantizeRule::kMultiplyBoundOverAmax), Contains("got inf"));
+  CHECK_THROWS_WITH(quantize(QuantParams{1.0f, 1}, QuantizeRule::kMultiplyBoundOverAmax),
+                    Contains("kMultiplyBoundOverAmax has no zero point, got 1"));
+  CHECK_THROWS_WITH(qmath::fake_quantize_array(x, 3, y, QuantParams{1.0f, 0}, s8, Round::kHalfToEven,
+                                               qmath::Isa::kAuto, QuantizeRule::kMultiplyBoundOverAmax),
+                    Contains("fake_quantize_array: kMultiplyBoundOverAmax is not supported"));
+  const QuantParams channels[2] = {{1.0f, 0}, {1e-40f, 0}};
+  CHECK_THROWS_WITH(qmath::quantize_per_channel(x, qmath::ChannelLayout{1, 2, 1}, channels, q, s8, Round::kHalfToEven,
+                                                qmath::Isa::kAuto, QuantizeRule::kMultiplyReciprocal),
+                    Contains("quantize_per_channel: kMultiplyReciprocal"));
+  CHECK((q[0] == 9 && q[1] == 9 && q[2] == 9));
+  CHECK((y[0] == 9.0f && y[1] == 9.0f && y[2] == 9.0f));
+  // amax 0 is valid (everything quantizes to 0).
+  quantize(QuantParams{0.0f, 0}, QuantizeRule::kMultiplyBoundOverAmax);
+  CHECK((q[0] == 0 && q[1] == 0 && q[2] == 0));
+}

@@ -10,6 +10,9 @@
 //    AVX-512 kernel, NaN lanes are not zeroed up front: the NaN propagates into the check (vmaxps / vminps return
 //    their second operand, the NaN, when one is NaN; a NaN's cleared-sign bit pattern is larger, as an integer, than
 //    every finite distance), fails it, and the block is recomputed by division.
+//  * quantize_multiply(): the multiply rules (QuantizeRule::kMultiplyReciprocal, kMultiplyBoundOverAmax): v = x * m
+//    by vmulps (never fused with anything), m = rule_operand() computed once by the caller; then the division
+//    kernel's rounding, clamp and NaN handling. Exact by construction: no fast path is needed.
 // AVX2 has no embedded rounding, so the division and multiplications use MXCSR's rounding mode, which must be the
 // default round-to-nearest, exactly as the portable loop's `x / scale` assumes. Main loop: 32 elements; the
 // remainder (< 32 elements) runs the portable loop, which is the reference itself.
@@ -23,6 +26,7 @@
 
 #include <qmath/detail/quantize_simd_common.hpp>
 #include <qmath/qparams.hpp>
+#include <qmath/quantize.hpp>
 #include <qmath/rounding.hpp>
 
 // GCC 12 reports a false -Wmaybe-uninitialized / -Wuninitialized inside the AVX-512 intrinsics' own headers (the
@@ -77,10 +81,13 @@ QMATH_QUANTIZE_TARGET_AVX2 inline __m256 round_integral(__m256 v) {
   }
 }
 
-template <Round M>
+// kMultiply: c.scale holds the multiplier m and v = x * m; otherwise v = x / scale. A NaN v (NaN x, or inf * 0)
+// becomes 0, i.e. the zero point.
+template <Round M, bool kMultiply = false>
 QMATH_QUANTIZE_TARGET_AVX2 inline __m256i quantize8(const float* x, const QuantConsts& c) {
   const __m256 xv = _mm256_loadu_ps(x);
-  const __m256 v = _mm256_and_ps(_mm256_div_ps(xv, c.scale), _mm256_cmp_ps(xv, xv, _CMP_ORD_Q));  // NaN -> 0
+  const __m256 q = kMultiply ? _mm256_mul_ps(xv, c.scale) : _mm256_div_ps(xv, c.scale);
+  const __m256 v = _mm256_and_ps(q, _mm256_cmp_ps(q, q, _CMP_ORD_Q));  // NaN -> 0
   __m256 r = round_integral<M>(v);
   r = _mm256_min_ps(_mm256_max_ps(r, c.lo), c.hi);
   return _mm256_add_epi32(_mm256_cvttps_epi32(r), c.zero_point);
@@ -96,9 +103,21 @@ QMATH_QUANTIZE_TARGET_AVX2 inline void store32(T* q, __m256i a, __m256i b, __m25
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), _mm256_permutevar8x32_epi32(bytes, order));
 }
 
-template <Round M, class T>
+template <Round M, class T, bool kMultiply = false>
 QMATH_QUANTIZE_TARGET_AVX2 inline void division_block32(const float* x, T* q, const QuantConsts& c) {
-  store32(q, quantize8<M>(x, c), quantize8<M>(x + 8, c), quantize8<M>(x + 16, c), quantize8<M>(x + 24, c));
+  store32(q, quantize8<M, kMultiply>(x, c), quantize8<M, kMultiply>(x + 8, c), quantize8<M, kMultiply>(x + 16, c),
+          quantize8<M, kMultiply>(x + 24, c));
+}
+
+template <Round M, class T>
+QMATH_QUANTIZE_TARGET_AVX2 void multiply_loop(const float* x, std::size_t n, T* q, const QuantConsts& c,
+                                              float multiplier, std::int32_t zero_point, QuantRange range) {
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) division_block32<M, T, true>(x + i, q + i, c);
+  // The remainder by the reference itself (both multiply rules are x * multiplier).
+  for (; i < n; ++i)
+    q[i] = static_cast<T>(
+        quantize_value_with(x[i], multiplier, zero_point, range, M, QuantizeRule::kMultiplyReciprocal));
 }
 
 template <Round M, class T>
@@ -190,6 +209,15 @@ QMATH_QUANTIZE_TARGET_AVX2 void quantize_division(const float* x, std::size_t n,
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
   with_round(mode, [&](auto m) { division_loop<decltype(m)::value>(x, n, q, c, p, range); });
+}
+
+// quantize_array for T = int8 / uint8 under a multiply rule: v = x * multiplier (multiplier = rule_operand()).
+template <class T>
+QMATH_QUANTIZE_TARGET_AVX2 void quantize_multiply(const float* x, std::size_t n, T* q, float multiplier,
+                                                  std::int32_t zero_point, QuantRange range, Round mode) {
+  static_assert(sizeof(T) == 1, "int8 / uint8 only");
+  const QuantConsts c = make_consts(QuantParams{multiplier, zero_point}, range);
+  with_round(mode, [&](auto m) { multiply_loop<decltype(m)::value>(x, n, q, c, multiplier, zero_point, range); });
 }
 
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with

@@ -13,6 +13,9 @@
 //  * quantize_division(): the quotient by one vdivps per 16 lanes, rounding by vrndscaleps (half away from zero and
 //    half up built exactly from trunc(v) and |v - trunc(v)|, as in round_to_integral()). Exact by construction, but
 //    vdivps zmm issues once per ~10 cycles on Skylake / Cascade Lake, which bounds it near 1.6 elements per cycle.
+//  * quantize_multiply(): the multiply rules (QuantizeRule::kMultiplyReciprocal, kMultiplyBoundOverAmax):
+//    v = x * m by vmulps {rn-sae}, m = rule_operand() computed once by the caller, then quantize_division()'s
+//    rounding, clamp and NaN handling (a NaN product, e.g. inf * 0, maps to the zero point). Exact by construction.
 //  * quantize(): the fast path below, falling back to quantize_division() per 64-element block where it cannot
 //    prove its result, and for the whole array when the scale is outside [2^-125, 2^125].
 //
@@ -53,6 +56,7 @@
 
 #include <qmath/detail/quantize_simd_common.hpp>
 #include <qmath/qparams.hpp>
+#include <qmath/quantize.hpp>
 #include <qmath/rounding.hpp>
 
 // GCC 12 reports a false -Wmaybe-uninitialized / -Wuninitialized inside the AVX-512 intrinsics' own headers (the
@@ -108,11 +112,18 @@ QMATH_QUANTIZE_TARGET_AVX512 inline __m512 round_integral(__m512 v) {
   }
 }
 
-// 16 quantized values as int32 lanes, already inside [qmin, qmax].
-template <Round M>
+// 16 quantized values as int32 lanes, already inside [qmin, qmax]. kMultiply: c.scale holds the multiplier m and
+// v = x * m (a NaN product -> 0); otherwise v = x / scale.
+template <Round M, bool kMultiply = false>
 QMATH_QUANTIZE_TARGET_AVX512 inline __m512i quantize16(__m512 x, const QuantConsts& c) {
-  const __mmask16 ordered = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
-  const __m512 v = _mm512_maskz_div_round_ps(ordered, x, c.scale, kRn);  // x / scale; NaN -> 0
+  __m512 v;
+  if constexpr (kMultiply) {
+    const __m512 t = _mm512_mul_round_ps(x, c.scale, kRn);
+    v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, t, _CMP_ORD_Q), t);
+  } else {
+    const __mmask16 ordered = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
+    v = _mm512_maskz_div_round_ps(ordered, x, c.scale, kRn);  // x / scale; NaN -> 0
+  }
   __m512 r = round_integral<M>(v);
   r = _mm512_min_ps(_mm512_max_ps(r, c.lo), c.hi);
   return _mm512_add_epi32(_mm512_cvttps_epi32(r), c.zero_point);
@@ -132,29 +143,29 @@ QMATH_QUANTIZE_TARGET_AVX512 inline void store64(T* q, __m512i a, __m512i b, __m
   store_packed64(q, _mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
 }
 
-// 64 elements by the division kernel.
-template <Round M, class T>
+// 64 elements by the division kernel (kMultiply: the multiply kernel).
+template <Round M, class T, bool kMultiply = false>
 QMATH_QUANTIZE_TARGET_AVX512 inline void division_block64(const float* x, T* q, const QuantConsts& c) {
-  store64(q, quantize16<M>(_mm512_loadu_ps(x), c), quantize16<M>(_mm512_loadu_ps(x + 16), c),
-          quantize16<M>(_mm512_loadu_ps(x + 32), c), quantize16<M>(_mm512_loadu_ps(x + 48), c));
+  store64(q, quantize16<M, kMultiply>(_mm512_loadu_ps(x), c), quantize16<M, kMultiply>(_mm512_loadu_ps(x + 16), c),
+          quantize16<M, kMultiply>(_mm512_loadu_ps(x + 32), c), quantize16<M, kMultiply>(_mm512_loadu_ps(x + 48), c));
 }
 
-// The remainder (< 64 elements, or any n) by the division kernel with masked loads and stores.
-template <Round M, class T>
+// The remainder (< 64 elements, or any n) by the division (kMultiply: multiply) kernel with masked loads and stores.
+template <Round M, class T, bool kMultiply = false>
 QMATH_QUANTIZE_TARGET_AVX512 void division_tail(const float* x, std::size_t n, T* q, const QuantConsts& c) {
   for (std::size_t i = 0; i < n; i += 16) {
     const std::size_t left = n - i;
     const __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
-    const __m512i v = quantize16<M>(_mm512_maskz_loadu_ps(m, x + i), c);
+    const __m512i v = quantize16<M, kMultiply>(_mm512_maskz_loadu_ps(m, x + i), c);
     _mm512_mask_cvtepi32_storeu_epi8(q + i, m, v);
   }
 }
 
-template <Round M, class T>
+template <Round M, class T, bool kMultiply = false>
 QMATH_QUANTIZE_TARGET_AVX512 void division_loop(const float* x, std::size_t n, T* q, const QuantConsts& c) {
   std::size_t i = 0;
-  for (; i + 64 <= n; i += 64) division_block64<M>(x + i, q + i, c);
-  division_tail<M>(x + i, n - i, q + i, c);
+  for (; i + 64 <= n; i += 64) division_block64<M, T, kMultiply>(x + i, q + i, c);
+  division_tail<M, T, kMultiply>(x + i, n - i, q + i, c);
 }
 
 // The fast path's constants (header comment): r = RN(1 / scale), the clamp [lo', hi'] and the check's bound 1/2 - m.
@@ -237,6 +248,15 @@ QMATH_QUANTIZE_TARGET_AVX512 void quantize_division(const float* x, std::size_t 
   static_assert(sizeof(T) == 1, "int8 / uint8 only");
   const QuantConsts c = make_consts(p, range);
   with_round(mode, [&](auto m) { division_loop<decltype(m)::value>(x, n, q, c); });
+}
+
+// quantize_array for T = int8 / uint8 under a multiply rule: v = x * multiplier (multiplier = rule_operand()).
+template <class T>
+QMATH_QUANTIZE_TARGET_AVX512 void quantize_multiply(const float* x, std::size_t n, T* q, float multiplier,
+                                                    std::int32_t zero_point, QuantRange range, Round mode) {
+  static_assert(sizeof(T) == 1, "int8 / uint8 only");
+  const QuantConsts c = make_consts(QuantParams{multiplier, zero_point}, range);
+  with_round(mode, [&](auto m) { division_loop<decltype(m)::value, T, true>(x, n, q, c); });
 }
 
 // quantize_array for T = int8 / uint8 (range inside T, parameters checked by the caller): the fast path with

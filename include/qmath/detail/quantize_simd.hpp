@@ -14,6 +14,7 @@
 
 #include <qmath/isa.hpp>
 #include <qmath/qparams.hpp>
+#include <qmath/quantize.hpp>
 #include <qmath/rounding.hpp>
 
 #if !defined(QMATH_DISABLE_SIMD) && !defined(__CUDACC__) && !defined(__CUDA__) && QMATH_CPU_X86
@@ -39,20 +40,29 @@ inline constexpr bool kSimdStorage = std::is_same<T, std::int8_t>::value || std:
 
 // Quantizes with the kernel of `isa` (kAvx2 or kAvx512) and returns true, or returns false (writing nothing) when
 // there is no such kernel for T, isa is another path, or the path is not available; the caller then runs the
-// portable loop. Parameters are already checked.
+// portable loop. Parameters are already checked. kDivide runs the division kernels (with their reciprocal fast path);
+// the multiply rules run the multiply kernel with the operand rule_operand(p, range, rule), computed once here.
 template <class T>
-bool quantize_array_simd(Isa isa, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode) {
+bool quantize_array_simd(Isa isa, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode,
+                         QuantizeRule rule = QuantizeRule::kDivide) {
 #if QMATH_X86_SIMD
   if constexpr (kSimdStorage<T>) {
     if ((isa != Isa::kAvx2 && isa != Isa::kAvx512) || !isa_available(isa)) return false;
-    if (isa == Isa::kAvx512)
+    if (rule != QuantizeRule::kDivide) {
+      const float multiplier = rule_operand(p, range, rule);
+      if (isa == Isa::kAvx512)
+        avx512::quantize_multiply(x, n, q, multiplier, p.zero_point, range, mode);
+      else
+        avx2::quantize_multiply(x, n, q, multiplier, p.zero_point, range, mode);
+    } else if (isa == Isa::kAvx512) {
       avx512::quantize(x, n, q, p, range, mode);
-    else
+    } else {
       avx2::quantize(x, n, q, p, range, mode);
+    }
     return true;
   }
 #endif
-  (void)isa, (void)x, (void)n, (void)q, (void)p, (void)range, (void)mode;
+  (void)isa, (void)x, (void)n, (void)q, (void)p, (void)range, (void)mode, (void)rule;
   return false;
 }
 
