@@ -253,3 +253,66 @@ TEST_CASE("channel_layout refuses a shape whose element count overflows size_t",
   CHECK_THROWS_WITH(qmath::channel_layout({big, big, 0}, 2), Catch::Contains("overflows"));
   CHECK(qmath::channel_layout({big, 2}, 1).size() == static_cast<std::size_t>(big) * 2);
 }
+
+// ---- PyTorch observers: reduce_range ----------------------------------------------------------------------------
+// Expected values checked against torch 1.13 (Debian python3-torch): MinMaxObserver(dtype, qscheme, reduce_range=True)
+// on [-1, 3] gives (0.0315, 32) quint8 affine, (0.0315, -32) qint8 affine, (0.0472, 0) qint8 symmetric, and refuses
+// quint8 symmetric with NotImplementedError. tests/pytorch/ holds the generated vectors.
+
+TEST_CASE("pytorch_observer_range: the default 8-bit ranges, halved by reduce_range", "[qparams][pytorch]") {
+  using qmath::TorchDtype;
+  const QuantRange s8 = qmath::pytorch_observer_range(TorchDtype::kQInt8, false);
+  const QuantRange s8r = qmath::pytorch_observer_range(TorchDtype::kQInt8, true);
+  const QuantRange u8 = qmath::pytorch_observer_range(TorchDtype::kQUInt8, false);
+  const QuantRange u8r = qmath::pytorch_observer_range(TorchDtype::kQUInt8, true);
+  CHECK((s8.qmin == -128 && s8.qmax == 127));
+  CHECK((s8r.qmin == -64 && s8r.qmax == 63));
+  CHECK((u8.qmin == 0 && u8.qmax == 255));
+  CHECK((u8r.qmin == 0 && u8r.qmax == 127));
+}
+
+TEST_CASE("pytorch_observer_params with reduce_range: affine and symmetric, and PyTorch's refusal",
+          "[qparams][pytorch]") {
+  using qmath::PyTorchObserverSpec;
+  using qmath::TorchDtype;
+  using qmath::TorchQScheme;
+  // [-1, 3] affine, reduce_range: scale f32(4 / 127) = 0x3d010204, min' / scale = -31.75 -> -32.
+  const QuantParams u = qmath::pytorch_observer_params(-1.0f, 3.0f, {TorchDtype::kQUInt8, TorchQScheme::kAffine, true});
+  CHECK(qref::float_bits(u.scale) == 0x3d010204u);
+  CHECK(u.zero_point == 32);
+  const QuantParams s = qmath::pytorch_observer_params(-1.0f, 3.0f, {TorchDtype::kQInt8, TorchQScheme::kAffine, true});
+  CHECK(qref::float_bits(s.scale) == 0x3d010204u);
+  CHECK(s.zero_point == -32);
+  // Symmetric qint8, reduce_range: 3 / 63.5 = 0x3d418306, zero point 0.
+  const QuantParams ss =
+      qmath::pytorch_observer_params(-1.0f, 3.0f, {TorchDtype::kQInt8, TorchQScheme::kSymmetric, true});
+  CHECK(qref::float_bits(ss.scale) == 0x3d418306u);
+  CHECK(ss.zero_point == 0);
+  // Without reduce_range: symmetric quint8 3 / 127.5 = 0x3cc0c0c1 with zero point 128; affine quint8 4 / 255, 64.
+  const QuantParams su = qmath::pytorch_observer_params(-1.0f, 3.0f, {TorchDtype::kQUInt8, TorchQScheme::kSymmetric});
+  CHECK(qref::float_bits(su.scale) == 0x3cc0c0c1u);
+  CHECK(su.zero_point == 128);
+  const QuantParams au = qmath::pytorch_observer_params(-1.0f, 3.0f, {TorchDtype::kQUInt8, TorchQScheme::kAffine});
+  CHECK(qref::float_bits(au.scale) == 0x3c808081u);
+  CHECK(au.zero_point == 64);
+  // An empty range: eps, as PyTorch's observers.
+  const QuantParams z = qmath::pytorch_observer_params(0.0f, 0.0f, {TorchDtype::kQInt8, TorchQScheme::kSymmetric, true});
+  CHECK(z.scale == qmath::kMinScale);
+  // The refusal: at construction, as PyTorch's observer constructors; the affine quint8 and the qint8 forms are fine.
+  CHECK_THROWS_AS(PyTorchObserverSpec(TorchDtype::kQUInt8, TorchQScheme::kSymmetric, true), qmath::error);
+  CHECK_THROWS_WITH(PyTorchObserverSpec(TorchDtype::kQUInt8, TorchQScheme::kSymmetric, true),
+                    "qmath::PyTorchObserverSpec: cannot reduce range for symmetric quantization for quint8 "
+                    "(PyTorch's observers refuse it too)");
+  CHECK_NOTHROW(PyTorchObserverSpec(TorchDtype::kQUInt8, TorchQScheme::kAffine, true));
+  CHECK_NOTHROW(PyTorchObserverSpec(TorchDtype::kQInt8, TorchQScheme::kSymmetric, true));
+  CHECK_NOTHROW(PyTorchObserverSpec(TorchDtype::kQUInt8, TorchQScheme::kSymmetric, false));
+  // Bad ranges are refused in both schemes.
+  CHECK_THROWS_WITH(qmath::pytorch_observer_params(2.0f, 1.0f, {TorchDtype::kQInt8, TorchQScheme::kSymmetric}),
+                    Contains("min (2) is greater than max (1)"));
+  CHECK_THROWS_WITH(qmath::pytorch_observer_params(std::numeric_limits<float>::quiet_NaN(), 1.0f,
+                                                   {TorchDtype::kQInt8, TorchQScheme::kSymmetric}),
+                    Contains("min is NaN"));
+  CHECK_THROWS_WITH(qmath::pytorch_observer_params(0.0f, std::numeric_limits<float>::infinity(),
+                                                   {TorchDtype::kQUInt8, TorchQScheme::kAffine, true}),
+                    Contains("max is infinite"));
+}

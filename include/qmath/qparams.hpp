@@ -106,6 +106,65 @@ inline QuantParams asymmetric_params(float min, float max, QuantRange range,
   return {scale, static_cast<std::int32_t>(round_to_integral(initial, Round::kHalfToEven))};
 }
 
+// ---- PyTorch observers: dtype, qscheme and reduce_range --------------------------------------------------------
+
+// The quantized dtypes of PyTorch's 8-bit observers.
+enum class TorchDtype { kQInt8, kQUInt8 };
+
+// The qscheme of a PyTorch observer: affine (per_tensor_affine / per_channel_affine) or symmetric
+// (per_tensor_symmetric / per_channel_symmetric); per tensor or per channel is the observer's (the calibrator's).
+enum class TorchQScheme { kAffine, kSymmetric };
+
+// PyTorch's default observer range for dtype: qint8 [-128, 127], quint8 [0, 255]; with reduce_range (one bit of
+// headroom for FBGEMM's VPMADDUBSW, whose int16 pair sums saturate with full 8-bit operands) qint8 [-64, 63] and
+// quint8 [0, 127]. (Observers built with explicit quant_min / quant_max are not modelled.)
+inline QuantRange pytorch_observer_range(TorchDtype dtype, bool reduce_range) {
+  if (dtype == TorchDtype::kQInt8) return reduce_range ? QuantRange{-64, 63} : QuantRange{-128, 127};
+  return reduce_range ? QuantRange{0, 127} : QuantRange{0, 255};
+}
+
+// A PyTorch observer's settings: torch.ao.quantization.MinMaxObserver, MovingAverageMinMaxObserver and their
+// per-channel forms, built with (dtype, qscheme, reduce_range). The constructor refuses what those observers'
+// constructors refuse (NotImplementedError "Cannot reduce range for symmetric quantization for quint8"):
+// reduce_range with a symmetric quint8 scheme. (PyTorch 1.13's HistogramObserver does not refuse it and returns
+// zero point 128 outside [0, 127]; qmath has no counterpart of that.)
+class PyTorchObserverSpec {
+ public:
+  PyTorchObserverSpec(TorchDtype dtype, TorchQScheme qscheme, bool reduce_range = false)
+      : dtype_(dtype), qscheme_(qscheme), reduce_range_(reduce_range) {
+    detail::require(!(reduce_range && qscheme == TorchQScheme::kSymmetric && dtype == TorchDtype::kQUInt8),
+                    "PyTorchObserverSpec",
+                    "cannot reduce range for symmetric quantization for quint8 (PyTorch's observers refuse it too)");
+  }
+  TorchDtype dtype() const { return dtype_; }
+  TorchQScheme qscheme() const { return qscheme_; }
+  bool reduce_range() const { return reduce_range_; }
+  // The quantized range: pytorch_observer_range(dtype, reduce_range).
+  QuantRange range() const { return pytorch_observer_range(dtype_, reduce_range_); }
+
+ private:
+  TorchDtype dtype_;
+  TorchQScheme qscheme_;
+  bool reduce_range_;
+};
+
+// PyTorch's calculate_qparams for an observed [min, max] under `spec`, in float32 as PyTorch computes it:
+//   symmetric: scale = max(eps, amax / ((qmax - qmin) / 2)), amax = max(-min(min, 0), max(max, 0)); zero point 0
+//              (qint8) or 128 (quint8, whose reduced range PyTorchObserverSpec refuses)
+//   affine:    asymmetric_params(min, max, range, AsymmetricConvention::kPyTorch)
+// with range = spec.range() ([-64, 63] / [0, 127] under reduce_range). Throws as symmetric_params /
+// asymmetric_params do (NaN, infinities, min > max).
+inline QuantParams pytorch_observer_params(float min, float max, const PyTorchObserverSpec& spec) {
+  const QuantRange range = spec.range();
+  if (spec.qscheme() == TorchQScheme::kAffine)
+    return asymmetric_params(min, max, range, AsymmetricConvention::kPyTorch);
+  detail::require_finite(min, "pytorch_observer_params", "min");
+  detail::require_finite(max, "pytorch_observer_params", "max");
+  detail::require(min <= max, "pytorch_observer_params", "min (", min, ") is greater than max (", max, ")");
+  const float neg = min < 0.0f ? -min : 0.0f, pos = max > 0.0f ? max : 0.0f;
+  return symmetric_params(neg > pos ? neg : pos, range, SymmetricConvention::kPyTorch);
+}
+
 // A row-major N-d tensor seen along one axis: element (o, c, i) sits at (o * channels + c) * inner + i.
 struct ChannelLayout {
   std::size_t outer;

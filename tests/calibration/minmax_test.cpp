@@ -167,3 +167,33 @@ TEST_CASE("per-channel moving-average MinMax: the float32 rule per channel") {
   CHECK_THROWS_AS(c.collect(b1, ChannelLayout{1, 4, 2}), qmath::error);
   CHECK_THROWS_AS(PerChannelMovingAverageMinMaxCalibrator(2, 0.0f), qmath::error);
 }
+
+TEST_CASE("MinMax observers: compute_params with PyTorch's dtype, qscheme and reduce_range") {
+  // [-1, 3] as in tests/qparams_test.cpp (values checked against torch 1.13's MinMaxObserver).
+  const float x[4] = {0.5f, -1.0f, 3.0f, 2.0f};
+  MinMaxCalibrator c;
+  c.collect(x, 4);
+  const QuantParams a = c.compute_params({TorchDtype::kQUInt8, TorchQScheme::kAffine, true});
+  CHECK(a.scale == 4.0f / 127.0f);
+  CHECK(a.zero_point == 32);
+  const QuantParams s = c.compute_params({TorchDtype::kQInt8, TorchQScheme::kSymmetric, true});
+  CHECK(s.scale == 3.0f / 63.5f);
+  CHECK(s.zero_point == 0);
+  MovingAverageMinMaxCalibrator m;
+  m.collect(x, 4);
+  CHECK(m.compute_params({TorchDtype::kQInt8, TorchQScheme::kAffine, true}).zero_point == -32);
+  // Per channel: rows [-1, 3] and [0.5, 2] (layout 1 x 2 x 2).
+  PerChannelMinMaxCalibrator pc(2);
+  pc.collect(x, ChannelLayout{1, 2, 2});
+  const std::vector<QuantParams> p = pc.compute_params({TorchDtype::kQInt8, TorchQScheme::kAffine, true});
+  REQUIRE(p.size() == 2);
+  CHECK(p[0].scale == 1.5f / 127.0f);  // channel 0 holds {0.5, -1}: [-1, 0.5]
+  CHECK(p[1].scale == 3.0f / 127.0f);  // channel 1 holds {3, 2}: widened to [0, 3]
+  CHECK(p[1].zero_point == -64);
+  PerChannelMovingAverageMinMaxCalibrator pm(2);
+  pm.collect(x, ChannelLayout{1, 2, 2});
+  CHECK(pm.compute_params({TorchDtype::kQInt8, TorchQScheme::kSymmetric, true})[1].scale == 3.0f / 63.5f);
+  // PyTorch refuses symmetric quint8 with reduce_range when the observer is built: so does the spec.
+  CHECK_THROWS_WITH(c.compute_params({TorchDtype::kQUInt8, TorchQScheme::kSymmetric, true}),
+                    Catch::Contains("cannot reduce range for symmetric quantization for quint8"));
+}

@@ -8,6 +8,8 @@
 //   PerChannelMinMaxCalibrator:    running min / max per channel of a row-major tensor seen through a ChannelLayout.
 //   PerChannelMovingAverageMinMaxCalibrator: the moving-average rule per channel (PyTorch's
 //                                  MovingAveragePerChannelMinMaxObserver).
+// compute_params(PyTorchObserverSpec) turns the calibrated range into PyTorch's observer parameters
+// (pytorch_observer_params: calculate_qparams with dtype, qscheme and reduce_range), per tensor or per channel.
 // Non-finite values follow NonFinitePolicy: kError (default) throws naming the tensor and the count before anything
 // changes; kSkip ignores them (and counts them). Empty batches change nothing. compute() before any finite value
 // returns {0, 0} (amax 0, which symmetric_params maps to its minimum scale).
@@ -52,6 +54,14 @@ inline BatchStats checked_batch_stats(const float* x, std::size_t n, NonFinitePo
          " +inf, ", s.neginf, " -inf); use NonFinitePolicy::kSkip to skip and count them");
   return s;
 }
+// PyTorch's parameters for each channel's range.
+inline std::vector<QuantParams> pytorch_channel_params(const std::vector<CalibrationRange>& ranges,
+                                                       const PyTorchObserverSpec& spec) {
+  std::vector<QuantParams> p;
+  p.reserve(ranges.size());
+  for (const CalibrationRange& r : ranges) p.push_back(pytorch_observer_params(r.min, r.max, spec));
+  return p;
+}
 // Per-channel [min, max] of a running per-channel calibrator; {0, 0} for a channel that has seen no finite value.
 inline std::vector<CalibrationRange> channel_ranges(const std::vector<float>& min, const std::vector<float>& max,
                                                     const std::vector<unsigned char>& seen) {
@@ -86,6 +96,11 @@ class MinMaxCalibrator {
   // The observed [min, max]; {0, 0} before any finite value.
   CalibrationRange compute() const { return seen_ ? CalibrationRange{min_, max_} : CalibrationRange{0.0f, 0.0f}; }
   float compute_amax() const { return compute().amax(); }
+  // PyTorch MinMaxObserver(dtype, qscheme, reduce_range).calculate_qparams() for the observed range.
+  QuantParams compute_params(const PyTorchObserverSpec& spec) const {
+    const CalibrationRange r = compute();
+    return pytorch_observer_params(r.min, r.max, spec);
+  }
   std::uint64_t skipped_count() const { return skipped_; }
 
  private:
@@ -130,6 +145,11 @@ class MovingAverageMinMaxCalibrator {
   }
   CalibrationRange compute() const { return seen_ ? CalibrationRange{min_, max_} : CalibrationRange{0.0f, 0.0f}; }
   float compute_amax() const { return compute().amax(); }
+  // PyTorch MovingAverageMinMaxObserver(dtype, qscheme, reduce_range).calculate_qparams().
+  QuantParams compute_params(const PyTorchObserverSpec& spec) const {
+    const CalibrationRange r = compute();
+    return pytorch_observer_params(r.min, r.max, spec);
+  }
 
  private:
   float c_;
@@ -173,6 +193,10 @@ class PerChannelMinMaxCalibrator {
   // Per-channel [min, max]; {0, 0} for a channel that has seen no finite value.
   std::vector<CalibrationRange> compute() const { return detail::channel_ranges(min_, max_, seen_); }
   std::vector<float> compute_amax() const { return detail::range_amaxes(compute()); }
+  // PyTorch's per-channel observer parameters (calculate_qparams with dtype, qscheme and reduce_range), per channel.
+  std::vector<QuantParams> compute_params(const PyTorchObserverSpec& spec) const {
+    return detail::pytorch_channel_params(compute(), spec);
+  }
 
  private:
   NonFinitePolicy policy_;
@@ -226,6 +250,10 @@ class PerChannelMovingAverageMinMaxCalibrator {
   }
   std::vector<CalibrationRange> compute() const { return detail::channel_ranges(min_, max_, seen_); }
   std::vector<float> compute_amax() const { return detail::range_amaxes(compute()); }
+  // PyTorch's per-channel observer parameters (calculate_qparams with dtype, qscheme and reduce_range), per channel.
+  std::vector<QuantParams> compute_params(const PyTorchObserverSpec& spec) const {
+    return detail::pytorch_channel_params(compute(), spec);
+  }
 
  private:
   float c_;
