@@ -2,7 +2,9 @@
 // compared bit for bit, over systematic values (every tie of every grid point near the range ends, NaN, +-inf,
 // +-0, subnormals, +-FLT_MAX), fixed-seed random values, every rounding mode, full / narrow / 4-bit ranges, lengths
 // around the vector width and input / output offsets that exercise the scalar head, the vector body, the scalar
-// tail and the all-scalar path (input and output misaligned differently). Runs through the host execution layer in
+// tail and the all-scalar path (input and output misaligned differently); the quantize rules (PyTorch's
+// multiply-by-reciprocal against torch 1.13's own outputs from tests/pytorch/data, pytorch-quantization's
+// bound-over-amax against the host). Runs through the host execution layer in
 // CI (QMATH_CUDA_HOST_EMULATION) and unchanged on a GPU.
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -15,6 +17,7 @@
 #include <random>
 #include <vector>
 
+#include "../pytorch/pytorch_vectors.hpp"
 #include "../quantize_case.hpp"
 
 namespace {
@@ -340,4 +343,103 @@ TEST_CASE("cuda::quantize: bad parameters throw before anything is written", "[c
   // n == 0 launches nothing and accepts null pointers.
   CHECK_NOTHROW(qmath::cuda::quantize(static_cast<const float*>(nullptr), 0, static_cast<std::int8_t*>(nullptr),
                                       QuantParams{1.0f, 0}));
+}
+
+// ---- the quantize rules -------------------------------------------------------------------------------------------
+
+TEST_CASE("cuda quantize under kMultiplyReciprocal equals torch 1.13 (tests/pytorch/data) bit for bit",
+          "[cuda][quantize][rule]") {
+  namespace pt = qmath_test::pytorch;
+  const qmath::QuantizeRule rule = qmath::QuantizeRule::kMultiplyReciprocal;
+  for (const pt::TensorCase& c : pt::tensor_cases()) {
+    const QuantParams p{c.scale, c.zero_point};
+    const std::size_t n = c.x.size();
+    DeviceArray<float> dx(n);
+    dx.upload(c.x, 1);  // offset 1: scalar head, vector body, scalar tail
+    std::vector<std::int32_t> got(n);
+    if (c.dtype == 0) {
+      DeviceArray<std::int8_t> dq(n);
+      qmath::cuda::quantize(dx.at(1), n, dq.at(1), p, qmath::full_range<std::int8_t>(), Round::kHalfToEven, 0, rule);
+      const std::vector<std::int8_t> q = dq.download(n, 1);
+      got.assign(q.begin(), q.end());
+    } else {
+      DeviceArray<std::uint8_t> dq(n);
+      qmath::cuda::quantize(dx.at(1), n, dq.at(1), p, qmath::full_range<std::uint8_t>(), Round::kHalfToEven, 0, rule);
+      const std::vector<std::uint8_t> q = dq.download(n, 1);
+      got.assign(q.begin(), q.end());
+    }
+    INFO("dtype " << c.dtype << " scale " << c.scale << " zp " << c.zero_point << " first difference at "
+                  << first_difference(got, c.q));
+    CHECK(same_bits(got, c.q));
+  }
+  for (const pt::ChannelCase& c : pt::channel_cases()) {
+    std::vector<QuantParams> params;
+    for (std::size_t k = 0; k < c.channels; ++k) params.push_back({c.scales[k], c.zero_points[k]});
+    const ChannelLayout layout{c.outer, c.channels, c.inner};
+    const std::size_t n = layout.size();
+    DeviceArray<QuantParams> dp(params.size());
+    dp.upload(params, 0);
+    DeviceArray<float> dx(n);
+    dx.upload(c.x, 0);
+    std::vector<std::int32_t> got;
+    if (c.dtype == 0) {
+      DeviceArray<std::int8_t> dq(n);
+      qmath::cuda::quantize_per_channel(dx.at(0), layout, dp.at(0), dq.at(0), qmath::full_range<std::int8_t>(),
+                                        Round::kHalfToEven, 0, rule);
+      const std::vector<std::int8_t> q = dq.download(n, 0);
+      got.assign(q.begin(), q.end());
+    } else {
+      DeviceArray<std::uint8_t> dq(n);
+      qmath::cuda::quantize_per_channel(dx.at(0), layout, dp.at(0), dq.at(0), qmath::full_range<std::uint8_t>(),
+                                        Round::kHalfToEven, 0, rule);
+      const std::vector<std::uint8_t> q = dq.download(n, 0);
+      got.assign(q.begin(), q.end());
+    }
+    INFO("per channel, dtype " << c.dtype);
+    CHECK(same_bits(got, c.q));
+  }
+  for (const pt::FakeCase& c : pt::fake_cases()) {
+    const std::size_t n = c.x.size();
+    DeviceArray<float> dx(n), dy(n);
+    dx.upload(c.x, 0);
+    qmath::cuda::fake_quantize(dx.at(0), n, dy.at(0), QuantParams{c.scale, c.zero_point}, QuantRange{c.qmin, c.qmax},
+                               Round::kHalfToEven, 0, rule);
+    const std::vector<float> y = dy.download(n, 0);
+    std::vector<std::uint32_t> bits(n);
+    for (std::size_t i = 0; i < n; ++i) bits[i] = pt::as_bits(y[i]);
+    INFO("fake quantize [" << c.qmin << ", " << c.qmax << "] scale " << c.scale);
+    CHECK(same_bits(bits, c.y_bits));
+  }
+}
+
+TEST_CASE("cuda quantize under kMultiplyBoundOverAmax and kMultiplyReciprocal matches the host arrays",
+          "[cuda][quantize][rule]") {
+  const QuantRange narrow = qmath::narrow_range<std::int8_t>();
+  for (qmath::QuantizeRule rule : {qmath::QuantizeRule::kMultiplyBoundOverAmax, qmath::QuantizeRule::kMultiplyReciprocal})
+    for (float a : {2.7f, 0.3f, 0.0f, 1e-38f}) {
+      if (rule == qmath::QuantizeRule::kMultiplyReciprocal && !(a > 1e-30f)) continue;
+      const QuantParams p{a, 0};
+      const std::vector<float> x = probe_values(QuantParams{a > 0.0f ? a / 127.0f : 1.0f, 0}, narrow, 300, 77);
+      const std::size_t n = x.size();
+      std::vector<std::int8_t> want(n);
+      qmath::quantize_array(x.data(), n, want.data(), p, narrow, Round::kHalfToEven, qmath::Isa::kScalar, rule);
+      DeviceArray<float> dx(n);
+      DeviceArray<std::int8_t> dq(n);
+      dx.upload(x, 2);
+      qmath::cuda::quantize(dx.at(2), n, dq.at(2), p, narrow, Round::kHalfToEven, 0, rule);
+      INFO("rule " << static_cast<int>(rule) << " amax " << a);
+      CHECK(same_bits(dq.download(n, 2), want));
+    }
+  // The host's checks, before any launch.
+  DeviceArray<float> dx(4), dy(4);
+  DeviceArray<std::int8_t> dq(4);
+  CHECK_THROWS_WITH(qmath::cuda::quantize(dx.at(0), 4, dq.at(0), QuantParams{1.0f, 3}, narrow, Round::kHalfToEven, 0,
+                                          qmath::QuantizeRule::kMultiplyBoundOverAmax),
+                    Catch::Contains("cuda::quantize: kMultiplyBoundOverAmax has no zero point"));
+  CHECK_THROWS_WITH(qmath::cuda::fake_quantize(dx.at(0), 4, dy.at(0), QuantParams{1.0f, 0}, narrow,
+                                               Round::kHalfToEven, 0, qmath::QuantizeRule::kMultiplyBoundOverAmax),
+                    Catch::Contains("cuda::fake_quantize: kMultiplyBoundOverAmax is not supported"));
+  const QuantParams bad[1] = {{1e-40f, 0}};
+  CHECK_THROWS_WITH(qmath::cuda::check_channel_params(bad, 1, narrow, qmath::QuantizeRule::kMultiplyReciprocal),
+                    Catch::Contains("1 / scale overflows float"));
 }

@@ -5,6 +5,11 @@
 // fake_quantize_value), element by element, and the tests compare every output bit with the host array forms.
 //
 //   quantize       q = clamp(round(x / scale) + zero_point, qmin, qmax)   NaN -> zero_point, +-inf saturate
+//                  (x / scale is the default QuantizeRule::kDivide; the trailing `rule` argument selects
+//                  kMultiplyReciprocal, PyTorch's x * f32(1 / scale), or kMultiplyBoundOverAmax, pytorch-quantization's
+//                  x * f32(bound / amax) with p = {amax, 0}: qmath/quantize.hpp. The kernels evaluate the rule's
+//                  operand per element with the same QMATH_HOST_DEVICE rule_operand(), a correctly rounded division
+//                  (__fdiv_rn), so it equals the host's once-per-tensor value; the product is __fmul_rn.)
 //   dequantize     x = scale * float(q - zero_point)
 //   fake_quantize  y = dequantize(quantize(x))
 //
@@ -48,11 +53,12 @@ namespace cuda {
 // narrow_range<T>() for TensorRT's [-127, 127]). Device version of qmath::quantize_array.
 template <class T>
 void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range = full_range<T>(),
-              Round mode = Round::kHalfToEven, cudaStream_t stream = 0) {
-  qmath::detail::check_params(p, range, "cuda::quantize");
+              Round mode = Round::kHalfToEven, cudaStream_t stream = 0, QuantizeRule rule = QuantizeRule::kDivide) {
+  qmath::detail::check_params(p, range, "cuda::quantize", rule);
   qmath::detail::check_storage<T>(range, "cuda::quantize");
   detail::quantize_check_pointers(x, q, n, "cuda::quantize");
-  detail::quantize_run(x, q, n, detail::QuantizeTensorOp<detail::QuantizeElem<T>>{p, {range, mode}}, stream, "cuda::quantize");
+  detail::quantize_run(x, q, n, detail::QuantizeTensorOp<detail::QuantizeElem<T>>{p, {range, mode, rule}}, stream,
+                       "cuda::quantize");
 }
 
 // Dequantizes n device values of T to float. Device version of qmath::dequantize_array.
@@ -64,19 +70,26 @@ void dequantize(const T* q, std::size_t n, float* x, QuantParams p, cudaStream_t
 }
 
 // Fake-quantizes n device floats (x and y may be the same array). Device version of qmath::fake_quantize_array.
+// `rule`: kDivide or kMultiplyReciprocal (kMultiplyBoundOverAmax is refused, as by the host form).
 inline void fake_quantize(const float* x, std::size_t n, float* y, QuantParams p, QuantRange range,
-                          Round mode = Round::kHalfToEven, cudaStream_t stream = 0) {
-  qmath::detail::check_params(p, range, "cuda::fake_quantize");
+                          Round mode = Round::kHalfToEven, cudaStream_t stream = 0,
+                          QuantizeRule rule = QuantizeRule::kDivide) {
+  qmath::detail::check_fake_quantize_rule(rule, "cuda::fake_quantize");
+  qmath::detail::check_params(p, range, "cuda::fake_quantize", rule);
   detail::quantize_check_pointers(x, y, n, "cuda::fake_quantize");
-  detail::quantize_run(x, y, n, detail::QuantizeTensorOp<detail::FakeQuantizeElem>{p, {range, mode}}, stream, "cuda::fake_quantize");
+  detail::quantize_run(x, y, n, detail::QuantizeTensorOp<detail::FakeQuantizeElem>{p, {range, mode, rule}}, stream,
+                       "cuda::fake_quantize");
 }
 
 // Checks host copies of per-channel parameters with the host functions' rules (scale finite and > 0, zero point
-// inside `range`), throwing qmath::error naming the first bad channel. Call it before uploading them.
-inline void check_channel_params(const QuantParams* params, std::size_t channels, QuantRange range) {
+// inside `range`; under `rule` as quantize_array checks them), throwing qmath::error naming the first bad channel.
+// Call it before uploading them.
+inline void check_channel_params(const QuantParams* params, std::size_t channels, QuantRange range,
+                                 QuantizeRule rule = QuantizeRule::kDivide) {
   detail::quantize_require(params != nullptr || channels == 0, "cuda::check_channel_params",
                            "null parameter array");
-  for (std::size_t c = 0; c < channels; ++c) qmath::detail::check_params(params[c], range, "cuda::check_channel_params");
+  for (std::size_t c = 0; c < channels; ++c)
+    qmath::detail::check_params(params[c], range, "cuda::check_channel_params", rule);
 }
 
 // Per-channel quantization of a row-major device tensor: element (o, c, i) of `layout` uses device_params[c]
@@ -85,11 +98,13 @@ inline void check_channel_params(const QuantParams* params, std::size_t channels
 template <class T>
 void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParams* device_params, T* q,
                           QuantRange range = full_range<T>(), Round mode = Round::kHalfToEven,
-                          cudaStream_t stream = 0) {
+                          cudaStream_t stream = 0, QuantizeRule rule = QuantizeRule::kDivide) {
   qmath::detail::check_storage<T>(range, "cuda::quantize_per_channel");
   const std::size_t n = detail::quantize_check_layout(layout, device_params, "cuda::quantize_per_channel");
   detail::quantize_check_pointers(x, q, n, "cuda::quantize_per_channel");
-  detail::quantize_run(x, q, n, detail::QuantizeChannelOp<detail::QuantizeElem<T>>{device_params, layout.channels, layout.inner, {range, mode}},
+  detail::quantize_run(x, q, n,
+                       detail::QuantizeChannelOp<detail::QuantizeElem<T>>{device_params, layout.channels, layout.inner,
+                                                                           {range, mode, rule}},
                        stream, "cuda::quantize_per_channel");
 }
 
@@ -106,12 +121,14 @@ void dequantize_per_channel(const T* q, ChannelLayout layout, const QuantParams*
 // Per-channel fake quantization of a row-major device tensor (x and y may be the same array). There is no host
 // array form of this one; its reference is fake_quantize_value(x[e], params[c], range, mode) per element.
 inline void fake_quantize_per_channel(const float* x, ChannelLayout layout, const QuantParams* device_params, float* y,
-                                      QuantRange range, Round mode = Round::kHalfToEven, cudaStream_t stream = 0) {
+                                      QuantRange range, Round mode = Round::kHalfToEven, cudaStream_t stream = 0,
+                                      QuantizeRule rule = QuantizeRule::kDivide) {
+  qmath::detail::check_fake_quantize_rule(rule, "cuda::fake_quantize_per_channel");
   qmath::detail::require(range.qmin < range.qmax, "cuda::fake_quantize_per_channel", "empty quantized range [",
                          range.qmin, ", ", range.qmax, "]");
   const std::size_t n = detail::quantize_check_layout(layout, device_params, "cuda::fake_quantize_per_channel");
   detail::quantize_check_pointers(x, y, n, "cuda::fake_quantize_per_channel");
-  detail::quantize_run(x, y, n, detail::QuantizeChannelOp<detail::FakeQuantizeElem>{device_params, layout.channels, layout.inner, {range, mode}},
+  detail::quantize_run(x, y, n, detail::QuantizeChannelOp<detail::FakeQuantizeElem>{device_params, layout.channels, layout.inner, {range, mode, rule}},
                        stream, "cuda::fake_quantize_per_channel");
 }
 

@@ -120,8 +120,9 @@ struct QuantizeElem {
   using Out = T;
   QuantRange range;
   Round mode;
+  QuantizeRule rule;
   QMATH_HOST_DEVICE T operator()(float v, QuantParams p) const {
-    return static_cast<T>(quantize_value(v, p, range, mode));
+    return static_cast<T>(quantize_value(v, p, range, mode, rule));
   }
 };
 template <class T>
@@ -135,7 +136,10 @@ struct FakeQuantizeElem {
   using Out = float;
   QuantRange range;
   Round mode;
-  QMATH_HOST_DEVICE float operator()(float v, QuantParams p) const { return fake_quantize_value(v, p, range, mode); }
+  QuantizeRule rule;
+  QMATH_HOST_DEVICE float operator()(float v, QuantParams p) const {
+    return fake_quantize_value(v, p, range, mode, rule);
+  }
 };
 
 // ---- operations: which parameters each element uses -------------------------------------------------------------
