@@ -49,9 +49,18 @@ inline void binary_f32(BinaryF32 op, const float* a, const float* b, float* out,
       case BinaryF32::kMax: r = max_f32(x, y); break;
       case BinaryF32::kSelectLess: r = select_f32(lt_f32(x, y), x, y); break;
       case BinaryF32::kSelectGreater: r = select_f32(gt_f32(x, y), x, y); break;
+      case BinaryF32::kSelectLessOrEqual: r = select_f32(or_mf(lt_f32(x, y), eq_f32(x, y)), x, y); break;
+      case BinaryF32::kSelectBetween: r = select_f32(and_mf(gt_f32(x, splat_f32(-1.0f)), lt_f32(x, y)), x, y); break;
+      case BinaryF32::kAbs: r = abs_f32(x); break;
     }
     store_f32(out + i, r);
   }
+}
+
+// out = decrement_where(v, a < b).
+inline void decrement_where_less(const std::int32_t* v, const float* a, const float* b, std::int32_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes)
+    store_i32(out + i, decrement_where(load_i32(v + i), lt_f32(load_f32(a + i), load_f32(b + i))));
 }
 
 inline void saturate_integral(const float* x, std::int32_t zp, std::int32_t qmin, std::int32_t qmax, std::int32_t* out,
@@ -77,5 +86,5 @@ inline void splat_stream(const std::int32_t* a, std::int32_t s, const float* b, 
 
 inline Backend backend() {
   return {kName,   kLanes,   &binary_i32, &mul_round_shift, &convert_to_f32, &truncate, &round_even,
-          &binary_f32, &saturate_integral, &narrow_i8, &narrow_u8, &splat_stream};
+          &binary_f32, &decrement_where_less, &saturate_integral, &narrow_i8, &narrow_u8, &splat_stream};
 }

@@ -22,7 +22,9 @@
 namespace {
 
 enum class BinaryI32 { kAdd, kSub, kAddSaturate, kMin, kMax, kSrdhm, kRoundingDivideByPot, kShiftLeftSaturate };
-enum class BinaryF32 { kMul, kMin, kMax, kSelectLess, kSelectGreater };
+enum class BinaryF32 {
+  kMul, kMin, kMax, kSelectLess, kSelectGreater, kSelectLessOrEqual, kSelectBetween, kAbs
+};
 
 // The array-level entry points of one backend (tests/lanes_test-inl.hpp).
 struct Backend {
@@ -34,6 +36,7 @@ struct Backend {
   void (*trunc)(const float*, std::int32_t*, int);
   void (*round_even)(const float*, float*, int);
   void (*binary_f32)(BinaryF32, const float*, const float*, float*, int);
+  void (*decrement_where_less)(const std::int32_t*, const float*, const float*, std::int32_t*, int);
   void (*add_saturate_integral)(const float*, std::int32_t, std::int32_t, std::int32_t, std::int32_t*, int);
   void (*narrow_i8)(const std::int32_t*, std::int8_t*, int);
   void (*narrow_u8)(const std::int32_t*, std::uint8_t*, int);
@@ -143,7 +146,7 @@ const char* name(BinaryI32 op) {
   return names[static_cast<int>(op)];
 }
 const char* name(BinaryF32 op) {
-  const char* names[] = {"mul", "min", "max", "select(lt)", "select(gt)"};
+  const char* names[] = {"mul", "min", "max", "select(lt)", "select(gt)", "select(lt or eq)", "select(gt and lt)", "abs"};
   return names[static_cast<int>(op)];
 }
 
@@ -263,7 +266,8 @@ TEST_CASE("lane primitives: float products, min / max and compare-select", "[lan
   pad(b);
   for (const Backend& be : vector_backends())
     for (BinaryF32 op : {BinaryF32::kMul, BinaryF32::kMin, BinaryF32::kMax, BinaryF32::kSelectLess,
-                         BinaryF32::kSelectGreater}) {
+                         BinaryF32::kSelectGreater, BinaryF32::kSelectLessOrEqual, BinaryF32::kSelectBetween,
+                         BinaryF32::kAbs}) {
       std::vector<float> expect(a.size()), got(a.size());
       ref.binary_f32(op, a.data(), b.data(), expect.data(), int(a.size()));
       be.binary_f32(op, a.data(), b.data(), got.data(), int(a.size()));
@@ -321,5 +325,38 @@ TEST_CASE("lane primitives: splat, loads and streaming stores", "[lanes]") {
     be.splat_stream(a.data(), -17, b.data(), 1.5f, got_i, got_f, n);
     CHECK(std::memcmp(got_i, expect_i, sizeof(got_i)) == 0);
     CHECK(std::memcmp(got_f, expect_f, sizeof(got_f)) == 0);
+  }
+}
+
+TEST_CASE("lane primitives: compares, masks and abs with NaN; decrement where", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  std::vector<float> values = systematic_f32_in_int32();
+  for (float f : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN()})
+    values.push_back(f);
+  std::vector<float> a, b;
+  std::vector<std::int32_t> v;
+  const std::vector<std::int32_t> ints = systematic_i32();
+  for (float x : values)
+    for (float y : values) a.push_back(x), b.push_back(y), v.push_back(ints[v.size() % ints.size()]);
+  pad(a);
+  pad(b);
+  pad(v);
+  for (const Backend& be : vector_backends()) {
+    for (BinaryF32 op : {BinaryF32::kSelectLess, BinaryF32::kSelectGreater, BinaryF32::kSelectLessOrEqual,
+                         BinaryF32::kSelectBetween, BinaryF32::kAbs}) {
+      std::vector<float> expect(a.size()), got(a.size());
+      ref.binary_f32(op, a.data(), b.data(), expect.data(), int(a.size()));
+      be.binary_f32(op, a.data(), b.data(), got.data(), int(a.size()));
+      const long i = first_difference(got, expect);
+      INFO(be.name << " " << name(op) << " at " << i << ": (" << (i < 0 ? 0.0f : a[i]) << ", "
+                   << (i < 0 ? 0.0f : b[i]) << ")");
+      CHECK(i == -1);
+    }
+    std::vector<std::int32_t> expect(v.size()), got(v.size());
+    ref.decrement_where_less(v.data(), a.data(), b.data(), expect.data(), int(v.size()));
+    be.decrement_where_less(v.data(), a.data(), b.data(), got.data(), int(v.size()));
+    INFO(be.name << " decrement_where");
+    CHECK(first_difference(got, expect) == -1);
   }
 }

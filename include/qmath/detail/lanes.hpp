@@ -23,6 +23,9 @@
 //   min_f32 max_f32                                          for ordered lanes; which zero a pair of zeros of
 //                                                            different signs gives is the ISA's
 //   lt_f32(a, b) gt_f32(a, b) -> MF; select_f32(MF m, a, b)  m ? a : b per lane (ordered compares: NaN is false)
+//   eq_f32(a, b) -> MF; and_mf(m, n) or_mf(m, n)             ordered ==; mask and / or
+//   abs_f32(x)                                               x with its sign bit cleared
+//   decrement_where(I32 v, MF m)                             m ? v - 1 : v per lane (wrapping)
 //   trunc_i32(F32 x)                                         toward zero; x inside (-2^31, 2^31)
 //   add_saturate_integral(F32 x, zp, qmin, qmax)             clamp(int64(x) + zp, qmin, qmax) for integral or
 //                                                            infinite x (round_add_saturate of an integer); qmin <= qmax

@@ -63,6 +63,11 @@ inline F32 max_f32(F32 a, F32 b) { return _mm256_max_ps(a, b); }
 inline MF lt_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 inline MF gt_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return _mm256_blendv_ps(b, a, m); }
+inline MF eq_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+inline MF and_mf(MF m, MF n) { return _mm256_and_ps(m, n); }
+inline MF or_mf(MF m, MF n) { return _mm256_or_ps(m, n); }
+inline F32 abs_f32(F32 x) { return _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }
+inline I32 decrement_where(I32 v, MF m) { return _mm256_add_epi32(v, _mm256_castps_si256(m)); }  // m lanes are 0 / -1
 inline I32 trunc_i32(F32 x) { return _mm256_cvttps_epi32(x); }
 // In double: x + zp is exact wherever it can land inside [qmin, qmax] (|x| <= 2^33) and far outside otherwise; an
 // infinite x stays infinite and clamps. The clamped value is an int32, so the conversion does not round.

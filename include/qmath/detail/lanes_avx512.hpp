@@ -65,6 +65,13 @@ inline F32 max_f32(F32 a, F32 b) { return _mm512_maskz_max_ps(kAll, a, b); }
 inline MF lt_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
 inline MF gt_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return _mm512_mask_mov_ps(b, m, a); }
+inline MF eq_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+inline MF and_mf(MF m, MF n) { return static_cast<MF>(m & n); }
+inline MF or_mf(MF m, MF n) { return static_cast<MF>(m | n); }
+inline F32 abs_f32(F32 x) {
+  return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
+}
+inline I32 decrement_where(I32 v, MF m) { return _mm512_mask_sub_epi32(v, m, v, _mm512_set1_epi32(1)); }
 inline I32 trunc_i32(F32 x) { return _mm512_maskz_cvttps_epi32(kAll, x); }
 // x clamped to [-2^32, 2^32] (exact floats; +-inf lands there too), converted exactly to int64, the zero point and
 // the clamp applied in int64, 8 lanes at a time.

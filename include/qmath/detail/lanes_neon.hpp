@@ -52,6 +52,11 @@ inline F32 max_f32(F32 a, F32 b) { return vmaxq_f32(a, b); }
 inline MF lt_f32(F32 a, F32 b) { return vcltq_f32(a, b); }
 inline MF gt_f32(F32 a, F32 b) { return vcgtq_f32(a, b); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return vbslq_f32(m, a, b); }
+inline MF eq_f32(F32 a, F32 b) { return vceqq_f32(a, b); }
+inline MF and_mf(MF m, MF n) { return vandq_u32(m, n); }
+inline MF or_mf(MF m, MF n) { return vorrq_u32(m, n); }
+inline F32 abs_f32(F32 x) { return vabsq_f32(x); }
+inline I32 decrement_where(I32 v, MF m) { return vaddq_s32(v, vreinterpretq_s32_u32(m)); }  // m lanes are 0 / -1
 inline I32 trunc_i32(F32 x) { return vcvtq_s32_f32(x); }  // FCVTZS
 // In double, as lanes_avx2.hpp: x + zp is exact wherever it can land inside [qmin, qmax]; the clamped value is an
 // int32, so FCVTZS does not round.

@@ -4,6 +4,7 @@
 // arithmetic itself (fixed_point.hpp, rounding.hpp), not a copy of it.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -46,6 +47,11 @@ inline F32 max_f32(F32 a, F32 b) { return a > b ? a : b; }
 inline MF lt_f32(F32 a, F32 b) { return a < b; }
 inline MF gt_f32(F32 a, F32 b) { return a > b; }
 inline F32 select_f32(MF m, F32 a, F32 b) { return m ? a : b; }
+inline MF eq_f32(F32 a, F32 b) { return a == b; }
+inline MF and_mf(MF m, MF n) { return m && n; }
+inline MF or_mf(MF m, MF n) { return m || n; }
+inline F32 abs_f32(F32 x) { return ::fabsf(x); }
+inline I32 decrement_where(I32 v, MF m) { return m ? sub_i32(v, 1) : v; }
 inline I32 trunc_i32(F32 x) { return static_cast<I32>(x); }
 inline I32 add_saturate_integral(F32 x, std::int32_t zp, std::int32_t qmin, std::int32_t qmax) {
   return round_add_saturate(x, zp, QuantRange{qmin, qmax}, Round::kHalfToEven);  // x integral: only the clamp acts
