@@ -83,8 +83,9 @@ inline I32 add_saturate_integral(F32 x, std::int32_t zp, std::int32_t qmin, std:
 
 // The 64-bit products of the even lanes (VPMULDQ) and of the odd lanes, plus `add`; bits 31..62 of each are taken
 // by a 64-bit shift right by 31 (even) or left by 1 (odd). (a*b + 2^30) >> 31 (floor) equals the scalar truncating
-// division with the sign-dependent nudge for every product; the one overflow, a = b = INT32_MIN, gives INT32_MIN
-// and is flipped to INT32_MAX.
+// division with the sign-dependent nudge for every product: for a*b >= 0 they are the same expression; for a*b < 0,
+// y = a*b + 1 - 2^30 < 0, and trunc(y / 2^31) = ceil(y / 2^31) = floor((y + 2^31 - 1) / 2^31) = floor((a*b + 2^30)
+// / 2^31). The one overflow, a = b = INT32_MIN, gives INT32_MIN and is flipped to INT32_MAX.
 inline I32 srdhm_i32(I32 a, I32 b) {
   const __m256i nudge = _mm256_set1_epi64x(std::int64_t(1) << 30);
   const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(a, b), nudge);
