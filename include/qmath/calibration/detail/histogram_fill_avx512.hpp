@@ -6,16 +6,14 @@
 // flushes the sub-histograms into 64-bit counts and bounds the block so that no sub-histogram passes 65535.
 //
 // Per group of 16 values:
-//   1. indices in one zmm, with the same correctly rounded operations as histogram_bin() for shift-0 layouts:
-//      absolute: trunc(min(|x| * inv_width, bins - 1)) (the product is >= 0 and bins - 1 an integer, so
-//      min-then-truncate equals floor-then-clamp); signed: see signed_index() in histogram_fill.hpp, the same steps
-//      on mask registers; stored in a small ring;
+//   1. indices in one zmm: histogram_bin_lanes (histogram_bin_lanes-inl.hpp, the bin rule for shift-0 layouts
+//      written once over the lane primitives) on the AVX-512 lane backend; stored in a small ring;
 //   2. the increments of the group stored kLag iterations earlier: one load and one read-modify-write per value,
 //      four sub-histograms round robin.
 // The scalar increments bound the speed (measurements: docs/calibration.md, Benchmarks).
 // NaN and infinities get an in-range index (the last bin / an end bin) and raise the non-finite flag; the caller
-// discards the counts of such a batch. Compiled with target("avx512f"); call only where qmath::isa_available says
-// the kAvx512 path runs (qmath/isa.hpp).
+// discards the counts of such a batch. Compiled with the AVX-512 lane backend's target (F + BW + DQ + VL); call only
+// where qmath::isa_available says the kAvx512 path runs (qmath/isa.hpp).
 #pragma once
 
 #include <cstddef>
@@ -25,10 +23,24 @@
 #include <qmath/calibration/histogram_bin.hpp>
 #include <qmath/config.hpp>
 #include <qmath/detail/cpu_features.hpp>
+#include <qmath/detail/lanes.hpp>
+#include <qmath/detail/lanes_avx512.hpp>
 
 #if QMATH_CPU_X86
 #define QMATH_HISTOGRAM_AVX512 1
 #include <immintrin.h>
+// The kernel's target: the AVX-512 lane backend's (F + BW + DQ + VL, what Isa::kAvx512 requires).
+#define QMATH_HISTOGRAM_TARGET_AVX512 __attribute__((target(QMATH_LANES_AVX512_FEATURES)))
+
+QMATH_LANES_PUSH_TARGET(QMATH_LANES_AVX512_FEATURES)
+namespace qmath {
+namespace detail {
+namespace lanes_avx512 {
+#include <qmath/calibration/detail/histogram_bin_lanes-inl.hpp>
+}  // namespace lanes_avx512
+}  // namespace detail
+}  // namespace qmath
+QMATH_LANES_POP_TARGET()
 #else
 #define QMATH_HISTOGRAM_AVX512 0
 #endif
@@ -46,43 +58,27 @@ namespace detail {
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
-// The constants of the index computation of one layout (see fill_block_avx512).
-struct BinIndexConstants512 {
-  __m512i absmask, zero_bin, one;
-  __m512 inv_width, hi, lo, zero;
-};
-
-// The 16 bin indices of v under a shift-0 layout, as histogram_bin() computes them for finite values (NaN and
-// infinities get an in-range index: the caller discards such a batch).
+// The 16 bin indices of v under a shift-0 layout: histogram_bin_lanes (histogram_bin_lanes-inl.hpp) on the
+// AVX-512 lane backend.
 template <bool kAbsolute>
-__attribute__((target("avx512f"))) inline __m512i bin_index16(__m512 v, __m512i abs_bits, const BinIndexConstants512& c) {
-  if (kAbsolute) return _mm512_cvttps_epi32(_mm512_min_ps(_mm512_mul_ps(_mm512_castsi512_ps(abs_bits), c.inv_width), c.hi));
-  const __m512 q = _mm512_mul_ps(v, c.inv_width);
-  const __m512 cl = _mm512_max_ps(_mm512_min_ps(q, c.hi), c.lo);
-  const __m512i t = _mm512_cvttps_epi32(cl);
-  // floor = trunc - 1 where truncation rounded up, or where a negative value's product underflowed to -0 (the rule's
-  // p = -0.5)
-  const __mmask16 rounded_up = _mm512_cmp_ps_mask(cl, _mm512_cvtepi32_ps(t), _CMP_LT_OQ);
-  const __mmask16 underflow = _mm512_cmp_ps_mask(q, c.zero, _CMP_EQ_OQ) & _mm512_cmp_ps_mask(v, c.zero, _CMP_LT_OQ);
-  const __m512i kz = _mm512_add_epi32(t, c.zero_bin);
-  return _mm512_mask_sub_epi32(kz, rounded_up | underflow, kz, c.one);
+QMATH_HISTOGRAM_TARGET_AVX512 inline __m512i bin_index16(__m512 v, const lanes_avx512::HistogramBinLanes& c) {
+  return lanes_avx512::histogram_bin_lanes<kAbsolute>(v, c);
 }
 
 // Stores the 16 bin indices of p[0, 16) at slot (64-byte aligned) and folds them into the statistics: raw min / max
 // and the largest |x| bit pattern (above 0x7f7fffff: a NaN or infinity). Prefetches the input kPrefetchFloats ahead.
 // (A function, not a lambda: nvcc's host pass drops target attributes on lambdas.)
 template <bool kAbsolute, std::size_t kPrefetchFloats>
-__attribute__((target("avx512f"))) inline void index_group16(const float* p, unsigned char* slot,
-                                                             const BinIndexConstants512& c, __m512& vmn, __m512& vmx,
-                                                             __m512i& vabsmax) {
+QMATH_HISTOGRAM_TARGET_AVX512 inline void index_group16(const float* p, unsigned char* slot,
+                                                        const lanes_avx512::HistogramBinLanes& c, __m512i absmask,
+                                                        __m512& vmn, __m512& vmx, __m512i& vabsmax) {
   _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetchFloats), _MM_HINT_T0);  // never faults
   __m512 v = _mm512_loadu_ps(p);
   __asm__("" : "+v"(v));  // one load, not one per user
-  const __m512i a = _mm512_and_si512(_mm512_castps_si512(v), c.absmask);
   vmn = _mm512_min_ps(vmn, v);
   vmx = _mm512_max_ps(vmx, v);
-  vabsmax = _mm512_max_epu32(vabsmax, a);
-  _mm512_store_si512(slot, bin_index16<kAbsolute>(v, a, c));
+  vabsmax = _mm512_max_epu32(vabsmax, _mm512_and_si512(_mm512_castps_si512(v), absmask));
+  _mm512_store_si512(slot, bin_index16<kAbsolute>(v, c));
 }
 
 // One increment per value of a group of 16 stored 32-bit indices (x86: little endian), four sub-histograms round
@@ -105,7 +101,7 @@ inline void count_group16(const unsigned char* slot, std::uint16_t* h0, std::uin
 
 // fill_block_avx512 for one kind of layout (absolute or signed).
 template <bool kAbsolute>
-__attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(const float* x, std::size_t n,
+QMATH_HISTOGRAM_TARGET_AVX512 inline std::size_t fill_block_avx512_impl(const float* x, std::size_t n,
                                                                             HistogramRange r, std::uint16_t* sub,
                                                                             std::size_t stride, float* mn, float* mx,
                                                                             bool* bad) {
@@ -125,23 +121,17 @@ __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(con
   std::uint16_t* const h1 = sub + stride;
   std::uint16_t* const h2 = sub + 2 * stride;
   std::uint16_t* const h3 = sub + 3 * stride;
-  BinIndexConstants512 c;
-  c.absmask = _mm512_set1_epi32(0x7fffffff);
-  c.zero_bin = _mm512_set1_epi32(r.zero_bin);
-  c.one = _mm512_set1_epi32(1);
-  c.inv_width = _mm512_set1_ps(r.inv_width);
-  c.hi = _mm512_set1_ps(static_cast<float>(r.bins - 1 - r.zero_bin));
-  c.lo = _mm512_set1_ps(static_cast<float>(-r.zero_bin));
-  c.zero = _mm512_setzero_ps();
+  const lanes_avx512::HistogramBinLanes c = lanes_avx512::histogram_bin_constants(r);
+  const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
   __m512 vmn = _mm512_set1_ps(*mn), vmx = _mm512_set1_ps(*mx);
   __m512i vabsmax = _mm512_setzero_si512();  // largest |x| bit pattern: above 0x7f7fffff means NaN or infinity
   const std::size_t groups = n / 16;
   std::size_t w = 0;  // byte offset of the next slot to write
   const std::size_t lead = groups < kLag ? groups : kLag;
   for (std::size_t g = 0; g < lead; ++g, w = (w + kSlotBytes) & (kRingBytes - 1))
-    index_group16<kAbsolute, kPrefetchFloats>(x + 16 * g, ring + w, c, vmn, vmx, vabsmax);
+    index_group16<kAbsolute, kPrefetchFloats>(x + 16 * g, ring + w, c, absmask, vmn, vmx, vabsmax);
   for (const float *p = x + 16 * lead, *const end = x + 16 * groups; p != end; p += 16) {
-    index_group16<kAbsolute, kPrefetchFloats>(p, ring + w, c, vmn, vmx, vabsmax);
+    index_group16<kAbsolute, kPrefetchFloats>(p, ring + w, c, absmask, vmn, vmx, vabsmax);
     count_group16(ring + ((w + kLag * kSlotBytes) & (kRingBytes - 1)), h0, h1, h2, h3);
     w = (w + kSlotBytes) & (kRingBytes - 1);
   }
@@ -158,10 +148,9 @@ __attribute__((target("avx512f"))) inline std::size_t fill_block_avx512_impl(con
 // goes to sub-histogram i % 4) and updates *mn / *mx (raw extremes) and *bad (a NaN or infinity seen). Returns the
 // number of values binned. Requires r.shift == 0, 1 <= r.bins <= 65536, and at most 4 * 65535 values per
 // sub-histogram flush (the caller's job).
-__attribute__((target("avx512f"))) inline std::size_t fill_block_avx512(const float* x, std::size_t n,
-                                                                       HistogramRange r, std::uint16_t* sub,
-                                                                       std::size_t stride, float* mn, float* mx,
-                                                                       bool* bad) {
+QMATH_HISTOGRAM_TARGET_AVX512 inline std::size_t fill_block_avx512(const float* x, std::size_t n, HistogramRange r,
+                                                                  std::uint16_t* sub, std::size_t stride, float* mn,
+                                                                  float* mx, bool* bad) {
   return r.absolute ? fill_block_avx512_impl<true>(x, n, r, sub, stride, mn, mx, bad)
                     : fill_block_avx512_impl<false>(x, n, r, sub, stride, mn, mx, bad);
 }

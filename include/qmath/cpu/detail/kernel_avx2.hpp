@@ -18,6 +18,7 @@
 
 #include <qmath/config.hpp>
 #include <qmath/cpu/detail/cpu_features.hpp>
+#include <qmath/cpu/detail/epilogue_lanes.hpp>
 #include <qmath/cpu/detail/kernel_scalar.hpp>
 #include <qmath/cpu/detail/pack.hpp>
 #include <qmath/epilogue.hpp>
@@ -162,148 +163,16 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs(int rows, int kgroups, const v
   sweep_tile_avx2<std::uint8_t, std::int8_t, MaddubsRows>(rows, kgroups, a_panel, b, tile, accumulate);
 }
 
-// 8-lane multiply_by_quantized_multiplier_avx512 (same contract and argument). AVX2 has no 64-bit arithmetic shift,
-// min or max: the single-rounding shift is floor(v / 2^t) = ~(~v >> t) for v < 0 (logical shifts of non-negative
-// values), and the int64 -> int32 saturation uses 64-bit compares and blends.
-QMATH_TARGET_AVX2 inline __m256i multiply_by_quantized_multiplier_avx2(__m256i x, __m256i m, __m256i shift,
-                                                                      FixedPointRounding rounding) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i x_odd = _mm256_srli_epi64(x, 32);
-  const __m256i m_odd = _mm256_srli_epi64(m, 32);
-  if (rounding == FixedPointRounding::kSingleRounding) {
-    const __m256i total = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);  // [1, 62]
-    const __m256i one64 = _mm256_set1_epi64x(1);
-    const __m256i lo = _mm256_set1_epi64x(INT32_MIN), hi = _mm256_set1_epi64x(INT32_MAX);
-    auto half = [&](__m256i xs, __m256i ms, __m256i t) QMATH_TARGET_AVX2_LAMBDA {
-      const __m256i round = _mm256_sllv_epi64(one64, _mm256_sub_epi64(t, one64));
-      const __m256i v = _mm256_add_epi64(_mm256_mul_epi32(xs, ms), round);
-      const __m256i sign = _mm256_cmpgt_epi64(zero, v);
-      __m256i r = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), t), sign);
-      r = _mm256_blendv_epi8(r, lo, _mm256_cmpgt_epi64(lo, r));
-      return _mm256_blendv_epi8(r, hi, _mm256_cmpgt_epi64(r, hi));
-    };
-    const __m256i even = half(x, m, _mm256_and_si256(total, _mm256_set1_epi64x(0xFFFFFFFF)));
-    const __m256i odd = half(x_odd, m_odd, _mm256_srli_epi64(total, 32));
-    return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-  }
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i left = _mm256_max_epi32(shift, zero);
-  const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-  __m256i s = _mm256_sllv_epi32(x, left);
-  const __m256i overflow = _mm256_xor_si256(_mm256_cmpeq_epi32(_mm256_srav_epi32(s, left), x), _mm256_set1_epi32(-1));
-  s = _mm256_blendv_epi8(s, _mm256_xor_si256(_mm256_srai_epi32(x, 31), _mm256_set1_epi32(INT32_MAX)), overflow);
-  const __m256i nudge = _mm256_set1_epi64x(std::int64_t(1) << 30);
-  const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(s, m), nudge);
-  const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(s, 32), m_odd), nudge);
-  const __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
-  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
-  const __m256i remainder = _mm256_and_si256(high, mask);
-  const __m256i threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(high, 31));
-  const __m256i up = _mm256_cmpgt_epi32(remainder, threshold);  // -1 where rounding up
-  return _mm256_sub_epi32(_mm256_srav_epi32(high, right), up);
-}
-
-// round_add_saturate for 8 float lanes x that are already integers (rounded), for an int32 output: x plus the zero
-// point, clamped to [qmin, qmax]. AVX2 has no float -> int64 conversion, so the sum is formed in double: exact
-// wherever it can land inside [qmin, qmax] (|x| <= 2^33), and far outside it otherwise; an infinity from an
-// overflowing product stays infinite and clamps. (The scalar rule's +-2^32 limit only protects its int64
-// conversion and changes no result.) Scales are finite (validate_epilogue), so no lane is NaN.
-QMATH_TARGET_AVX2 inline __m128i add_zero_point_saturate4_avx2(__m128 x, __m256d zero_point, __m256d qmin,
-                                                               __m256d qmax) {
-  const __m256d d = _mm256_add_pd(_mm256_cvtps_pd(x), zero_point);
-  return _mm256_cvtpd_epi32(_mm256_min_pd(_mm256_max_pd(d, qmin), qmax));  // an exact int32 value: no rounding
-}
-QMATH_TARGET_AVX2 inline __m256i add_zero_point_saturate_avx2(__m256 x, std::int32_t zero_point, std::int32_t qmin,
-                                                              std::int32_t qmax) {
-  const __m256d zp = _mm256_set1_pd(zero_point), lo = _mm256_set1_pd(qmin), hi = _mm256_set1_pd(qmax);
-  return _mm256_setr_m128i(add_zero_point_saturate4_avx2(_mm256_castps256_ps128(x), zp, lo, hi),
-                           add_zero_point_saturate4_avx2(_mm256_extractf128_ps(x, 1), zp, lo, hi));
-}
-
-// 8-lane equivalent of epilogue_avx512 (same bit-exactness argument). The int32 -> float conversion and the
-// multiply follow MXCSR as the scalar C++ code does (round to nearest even by default); rounding to an integer is
-// explicit (VROUNDPS imm 8). A tail of fewer than 8 columns runs epilogue_scalar.
+// The AVX2 epilogue: the lane body (cpu/detail/epilogue_lanes-inl.hpp) on 8 lanes, bit-exact with apply_epilogue;
+// a tail of fewer than 8 columns runs epilogue_scalar. The int32 -> float conversion and the multiply follow MXCSR
+// as the scalar C++ code does (round to nearest even by default); rounding to an integer is explicit (VROUNDPS).
 // kStream: 8-lane chunks of 4-byte outputs (int32, float) whose address is 32-byte aligned are written with
 // non-temporal stores (VMOVNTDQ / VMOVNTPS); the caller issues _mm_sfence() before C is published.
 template <class TC, bool kStream = false>
 QMATH_TARGET_AVX2 inline void epilogue_avx2(const Epilogue& e, const std::int32_t* dot, int ld,
                                             const std::int32_t* row_comp, int rows, const std::int32_t* col_comp,
                                             int n0, int cols, TC* out, std::int64_t ldc) {
-  constexpr bool kFloatOut = std::is_same<TC, float>::value;
-  constexpr bool kInt32Out = std::is_same<TC, std::int32_t>::value;
-  const bool scaled = e.scaling() == Scaling::kFloatMultiplier;
-  const bool fixed = e.scaling() == Scaling::kFixedPointMultiplier;
-  const __m256 scale_all = _mm256_set1_ps(scaled ? e.float_multipliers()[0] : 1.0f);
-  const __m256i multiplier_all = _mm256_set1_epi32(fixed ? e.fixed_point_multipliers()[0] : 0);
-  const __m256i shift_all = _mm256_set1_epi32(fixed ? e.shifts()[0] : 0);
-  const OutputBounds ob = output_bounds<typename std::conditional<kFloatOut, std::int32_t, TC>::type>(e);
-  for (int r = 0; r < rows; ++r) {
-    const __m256i rc = _mm256_set1_epi32(row_comp[r]);
-    const std::int32_t* drow = dot + std::int64_t(r) * ld;
-    TC* orow = out + std::int64_t(r) * ldc;
-    int j = 0;
-    for (; j + 8 <= cols; j += 8) {
-      const bool stream_chunk = kStream && (reinterpret_cast<std::uintptr_t>(orow + j) & 31) == 0;
-      __m256i v = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(drow + j)), rc);
-      v = _mm256_add_epi32(v, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_comp + j)));
-      if (e.bias()) {
-        const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.bias() + n0 + j));
-        const __m256i s = _mm256_add_epi32(v, bias);
-        const __m256i overflow =
-            _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(v, s), _mm256_xor_si256(bias, s)), 31);
-        const __m256i sat = _mm256_xor_si256(_mm256_srai_epi32(v, 31), _mm256_set1_epi32(INT32_MAX));
-        v = _mm256_blendv_epi8(s, sat, overflow);
-      }
-      __m256 sc = scale_all;
-      if (scaled && e.per_channel()) sc = _mm256_loadu_ps(e.float_multipliers() + n0 + j);
-      if constexpr (kFloatOut) {
-        __m256 y = _mm256_cvtepi32_ps(v);
-        if (scaled) y = _mm256_mul_ps(y, sc);
-        const __m256 lo = _mm256_set1_ps(e.float_clamp_min()), hi = _mm256_set1_ps(e.float_clamp_max());
-        y = _mm256_blendv_ps(y, lo, _mm256_cmp_ps(y, lo, _CMP_LT_OQ));
-        y = _mm256_blendv_ps(y, hi, _mm256_cmp_ps(y, hi, _CMP_GT_OQ));
-        if (stream_chunk)
-          _mm256_stream_ps(orow + j, y);
-        else
-          _mm256_storeu_ps(orow + j, y);
-      } else {
-        if (scaled) {
-          const std::int32_t zp = e.output_zero_point();
-          __m256 x = _mm256_mul_ps(_mm256_cvtepi32_ps(v), sc);
-          x = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-          if constexpr (kInt32Out) {
-            v = add_zero_point_saturate_avx2(x, zp, ob.qmin, ob.qmax);
-          } else {
-            x = _mm256_max_ps(x, _mm256_set1_ps(static_cast<float>(ob.lo)));  // int8 / uint8: exact floats
-            x = _mm256_min_ps(x, _mm256_set1_ps(static_cast<float>(ob.hi)));
-            v = _mm256_add_epi32(_mm256_cvttps_epi32(x), _mm256_set1_epi32(zp));
-          }
-        } else if (fixed) {
-          __m256i mul = multiplier_all, sh = shift_all;
-          if (e.per_channel()) {
-            mul = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.fixed_point_multipliers() + n0 + j));
-            sh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(e.shifts() + n0 + j));
-          }
-          v = multiply_by_quantized_multiplier_avx2(v, mul, sh, e.rounding());
-          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.lo)), _mm256_set1_epi32(ob.hi));
-          v = _mm256_add_epi32(v, _mm256_set1_epi32(e.output_zero_point()));
-        } else {
-          v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(ob.qmin)), _mm256_set1_epi32(ob.qmax));
-        }
-        if constexpr (kInt32Out) {
-          if (stream_chunk)
-            _mm256_stream_si256(reinterpret_cast<__m256i*>(orow + j), v);
-          else
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(orow + j), v);
-        } else {
-          alignas(32) std::int32_t q[8];
-          _mm256_store_si256(reinterpret_cast<__m256i*>(q), v);
-          for (int i = 0; i < 8; ++i) orow[j + i] = static_cast<TC>(q[i]);
-        }
-      }
-    }
-    if (j < cols) epilogue_scalar<TC>(e, drow + j, ld, row_comp + r, 1, col_comp + j, n0 + j, cols - j, orow + j, ldc);
-  }
+  qmath::detail::lanes_avx2::epilogue_lanes<TC, kStream>(e, dot, ld, row_comp, rows, col_comp, n0, cols, out, ldc);
 }
 
 }  // namespace detail

@@ -1,0 +1,90 @@
+// tests/lanes_test-inl.hpp - array-level entry points of one lane backend, for tests/lanes_test.cpp.
+//
+// No include guard: included once per backend, into a namespace where that backend's primitives are visible
+// unqualified and kName names it, between QMATH_LANES_PUSH_TARGET / QMATH_LANES_POP_TARGET for the x86 backends.
+// Every array holds n elements, n a multiple of kLanes.
+
+inline void binary_i32(BinaryI32 op, const std::int32_t* a, const std::int32_t* b, std::int32_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes) {
+    const I32 x = load_i32(a + i), y = load_i32(b + i);
+    I32 r = x;
+    switch (op) {
+      case BinaryI32::kAdd: r = add_i32(x, y); break;
+      case BinaryI32::kSub: r = sub_i32(x, y); break;
+      case BinaryI32::kAddSaturate: r = add_saturate_i32(x, y); break;
+      case BinaryI32::kMin: r = min_i32(x, y); break;
+      case BinaryI32::kMax: r = max_i32(x, y); break;
+      case BinaryI32::kSrdhm: r = srdhm_i32(x, y); break;
+      case BinaryI32::kRoundingDivideByPot: r = rounding_divide_by_pot_i32(x, y); break;
+      case BinaryI32::kShiftLeftSaturate: r = shift_left_saturate_i32(x, y); break;
+    }
+    store_i32(out + i, r);
+  }
+}
+
+inline void mul_round_shift(const std::int32_t* x, const std::int32_t* m, const std::int32_t* t, std::int32_t* out,
+                            int n) {
+  for (int i = 0; i < n; i += kLanes) store_i32(out + i, mul_round_shift_i32(load_i32(x + i), load_i32(m + i), load_i32(t + i)));
+}
+
+inline void convert_to_f32(const std::int32_t* a, float* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_f32(out + i, to_f32(load_i32(a + i)));
+}
+
+inline void truncate(const float* a, std::int32_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_i32(out + i, trunc_i32(load_f32(a + i)));
+}
+
+inline void round_even(const float* a, float* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_f32(out + i, round_even_f32(load_f32(a + i)));
+}
+
+inline void binary_f32(BinaryF32 op, const float* a, const float* b, float* out, int n) {
+  for (int i = 0; i < n; i += kLanes) {
+    const F32 x = load_f32(a + i), y = load_f32(b + i);
+    F32 r = x;
+    switch (op) {
+      case BinaryF32::kMul: r = mul_f32(x, y); break;
+      case BinaryF32::kMin: r = min_f32(x, y); break;
+      case BinaryF32::kMax: r = max_f32(x, y); break;
+      case BinaryF32::kSelectLess: r = select_f32(lt_f32(x, y), x, y); break;
+      case BinaryF32::kSelectGreater: r = select_f32(gt_f32(x, y), x, y); break;
+      case BinaryF32::kSelectLessOrEqual: r = select_f32(or_mf(lt_f32(x, y), eq_f32(x, y)), x, y); break;
+      case BinaryF32::kSelectBetween: r = select_f32(and_mf(gt_f32(x, splat_f32(-1.0f)), lt_f32(x, y)), x, y); break;
+      case BinaryF32::kAbs: r = abs_f32(x); break;
+    }
+    store_f32(out + i, r);
+  }
+}
+
+// out = decrement_where(v, a < b).
+inline void decrement_where_less(const std::int32_t* v, const float* a, const float* b, std::int32_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes)
+    store_i32(out + i, decrement_where(load_i32(v + i), lt_f32(load_f32(a + i), load_f32(b + i))));
+}
+
+inline void saturate_integral(const float* x, std::int32_t zp, std::int32_t qmin, std::int32_t qmax, std::int32_t* out,
+                              int n) {
+  for (int i = 0; i < n; i += kLanes) store_i32(out + i, add_saturate_integral(load_f32(x + i), zp, qmin, qmax));
+}
+
+inline void narrow_i8(const std::int32_t* a, std::int8_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_narrow(out + i, load_i32(a + i));
+}
+inline void narrow_u8(const std::int32_t* a, std::uint8_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_narrow(out + i, load_i32(a + i));
+}
+
+// out_i[k] = a[k] + splat(s) with stream_i32, out_f[k] = b[k] * splat(f) with stream_f32 (outputs 64-byte aligned).
+inline void splat_stream(const std::int32_t* a, std::int32_t s, const float* b, float f, std::int32_t* out_i,
+                         float* out_f, int n) {
+  for (int i = 0; i < n; i += kLanes) {
+    stream_i32(out_i + i, add_i32(load_i32(a + i), splat_i32(s)));
+    stream_f32(out_f + i, mul_f32(load_f32(b + i), splat_f32(f)));
+  }
+}
+
+inline Backend backend() {
+  return {kName,   kLanes,   &binary_i32, &mul_round_shift, &convert_to_f32, &truncate, &round_even,
+          &binary_f32, &decrement_where_less, &saturate_integral, &narrow_i8, &narrow_u8, &splat_stream};
+}
