@@ -5,8 +5,8 @@
 //     group's L valid k: S_aw = sum a * w, S_a = sum a (per row, prepared once), S_w = sum w (per column, only when
 //     some row has a nonzero activation zero point). Magnitudes stay below 2^20, far inside int32.
 //   float part, per lane exactly the reference's two roundings: sum = sum + float(acc) * scale (vmulps, then
-//     vaddps; the target attribute names AVX2 without FMA, so nothing can be contracted), groups in order 0, 1, ...,
-//     and c = sum * a_scale[m]. float(acc) is exact (|acc| < 2^24) as in the reference.
+//     vaddps, never fused: the project builds with -ffp-contract=off, QMATH_STRICT_FP, which the reference needs
+//     as well), groups in order 0, 1, ..., and c = sum * a_scale[m]. float(acc) is exact (|acc| < 2^24).
 // S_aw uses VPMADDUBSW (u8 x s8 -> s16, adjacent pairs summed with signed saturation): the unsigned operand is a
 // weight nibble in [0, 15], the signed one an activation in [-128, 127], so a pair sum is at most 2 * 15 * 128 =
 // 3840 in magnitude, and the sum of the even-k and odd-k results at most 7680 < 32767: it never saturates, every
