@@ -233,7 +233,7 @@ TEST_CASE("gemm_w4a8: every runnable path gives the reference's bits on random s
   int runs = 0;
   for (std::size_t bs : {16, 32, 64, 128, 256})
     for (int rep = 0; rep < 6; ++rep) {
-      const std::size_t M = 1 + rng() % 17, N = 1 + rng() % 40;
+      const std::size_t M = rep < 3 ? 1 : 1 + rng() % 17, N = 1 + rng() % 40;  // M = 1: the decoding loop
       // K: a multiple of the block, a ragged last group (odd included), or shorter than one block.
       // Up to 40 groups, so that the kernel's 8-group steps and their remainders both run.
       const std::size_t K = rep % 3 == 0 ? bs * (1 + rng() % 40) : (rep % 3 == 1 ? 1 + rng() % (40 * bs) : 1 + rng() % bs);
@@ -254,7 +254,7 @@ TEST_CASE("gemm_w4a8: every runnable path gives the reference's bits at the extr
       for (int w_val : {0, 15})
         for (int zp : {0, 15})
           for (int azp : {-128, 127}) {
-            Problem p = make(3, 2 * bs + 9, 19, bs, false, true, 3);
+            Problem p = make(bs == 32 ? 1 : 3, 2 * bs + 9, 19, bs, false, true, 3);
             for (auto& v : p.a) v = static_cast<std::int8_t>(a_val);
             for (auto& v : p.a_zp) v = azp;
             for (auto& v : p.wq) v = static_cast<std::uint8_t>(w_val * 17);
@@ -267,6 +267,12 @@ TEST_CASE("gemm_w4a8: every runnable path gives the reference's bits at the extr
   for (std::size_t i = 0; i < p.ws.size(); ++i) p.ws[i] = scales[(i * 7 + i / 3) % 8];
   p.a_scale = {big, tiny, 1.0f, 1e-20f};
   check_every_path(p, "extreme scales");
+  Problem one = p;  // the same with M = 1 (the decoding loop)
+  one.M = 1;
+  one.a.resize(one.K);
+  one.a_scale = {big};
+  one.a_zp.resize(1);
+  check_every_path(one, "extreme scales, M = 1");
   std::vector<float> c;
   qmath::gemm_w4a8_reference(p.args(c));
   bool inf = false, nan = false;

@@ -18,7 +18,9 @@
 // activation row is prepared per unit as 16 bytes of even-k values then 16 bytes of odd-k values (matching the low
 // and high nibbles of the weight bytes), zero past K, so weight nibbles past K (MatMulNBits pads them; any value
 // is ignored) meet a zero activation; for S_w the last ragged group masks them out. Weights are read once per call.
-// Columns past the last multiple of 8 run the scalar reference. Compiled with a target attribute; callers resolve
+// M = 1 (decoding) runs a fused loop (single_row_tile: unpack, multiply, accumulate in registers); larger M unpack a
+// group once into a local array and reuse it for every row. Columns past the last multiple of 8 run the scalar
+// reference. Compiled with a target attribute; callers resolve
 // the path first (qmath/isa.hpp).
 #pragma once
 
@@ -87,6 +89,73 @@ struct Prepared {
 // How far ahead of the group being read each column's weights are prefetched (a hint: past the end it is harmless).
 constexpr std::size_t kPrefetchBytes = 512;
 
+// Unpacks one unit of the weights of columns n0 + i and n0 + i + 4 (i < 4) into low / high nibbles.
+template <std::size_t kUnitBytes>
+QMATH_W4A8_TARGET_AVX2 inline void unpack_pair(const std::uint8_t* w0, std::size_t column_stride, __m256i mask_lo,
+                                               __m256i mask_hi, __m256i& lo, __m256i& hi) {
+  const std::uint8_t* w1 = w0 + 4 * column_stride;
+  const __m128i x0 = kUnitBytes == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(w0))
+                                      : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w0));
+  const __m128i x1 = kUnitBytes == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(w1))
+                                      : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w1));
+  const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(x0), x1, 1);
+  lo = _mm256_and_si256(v, mask_lo);
+  hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask_hi);
+}
+
+// The last group's nibble masks of unit u (0x0F where k < K), both 128-bit halves alike.
+QMATH_W4A8_TARGET_AVX2 inline void last_group_masks(const Prepared& pr, std::size_t u, __m256i& mask_lo,
+                                                    __m256i& mask_hi) {
+  const std::uint8_t* mk = &pr.last_mask[u * 32];
+  mask_lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(mk)));
+  mask_hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(mk + 16)));
+}
+
+// One tile of 8 columns for M = 1: the same arithmetic as the general loop of column_tiles, fused.
+template <std::size_t kBlock>
+QMATH_W4A8_TARGET_AVX2 inline void single_row_tile(const Problem& p, const Prepared& pr, std::size_t n0,
+                                                   const float* tile_scale, const std::int32_t* tile_zp) {
+  constexpr std::size_t kUnitK = kBlock < 32 ? kBlock : 32, kUnits = kBlock / kUnitK, kUnitBytes = kUnitK / 2,
+                        kHalf = kBlock / 2;
+  const std::size_t nb = pr.nb;
+  const __m256i ones16 = _mm256_set1_epi16(1), nibble = _mm256_set1_epi8(0x0F);
+  const __m256i azp = _mm256_set1_epi32(p.a_zero_point ? p.a_zero_point[0] : 0);
+  __m256 sum = _mm256_setzero_ps();
+  for (std::size_t g = 0; g < nb; ++g) {
+    const bool masked = pr.ragged && g == nb - 1;
+    const std::int8_t* am = &pr.act[g * kUnits * 32];
+    __m256i acc[4], sw[4];
+    for (std::size_t i = 0; i < 4; ++i) acc[i] = sw[i] = _mm256_setzero_si256();
+    for (std::size_t u = 0; u < kUnits; ++u) {
+      __m256i mask_lo = nibble, mask_hi = nibble;
+      if (masked) last_group_masks(pr, u, mask_lo, mask_hi);
+      const __m256i ae = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(am + u * 32)));
+      const __m256i ao =
+          _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(am + u * 32 + 16)));
+      for (std::size_t i = 0; i < 4; ++i) {
+        const std::uint8_t* w0 = p.w_packed + ((n0 + i) * nb + g) * kHalf + u * kUnitBytes;
+        if (u == 0) {
+          _mm_prefetch(reinterpret_cast<const char*>(w0) + kPrefetchBytes, _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(w0 + 4 * nb * kHalf) + kPrefetchBytes, _MM_HINT_T0);
+        }
+        __m256i lo, hi;
+        unpack_pair<kUnitBytes>(w0, nb * kHalf, mask_lo, mask_hi, lo, hi);
+        acc[i] = _mm256_add_epi32(
+            acc[i], _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, ae), _mm256_maddubs_epi16(hi, ao)),
+                                      ones16));
+        if (pr.any_azp)
+          sw[i] = _mm256_add_epi32(sw[i], _mm256_sad_epu8(_mm256_add_epi8(lo, hi), _mm256_setzero_si256()));
+      }
+    }
+    __m256i dot = reduce_columns(acc[0], acc[1], acc[2], acc[3]);
+    const __m256i wzp = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tile_zp + g * 8));
+    dot = _mm256_sub_epi32(dot, _mm256_mullo_epi32(wzp, _mm256_set1_epi32(pr.corr[g])));
+    if (pr.any_azp) dot = _mm256_sub_epi32(dot, _mm256_mullo_epi32(reduce_columns(sw[0], sw[1], sw[2], sw[3]), azp));
+    sum = _mm256_add_ps(sum, _mm256_mul_ps(_mm256_cvtepi32_ps(dot), _mm256_loadu_ps(tile_scale + g * 8)));
+  }
+  _mm256_storeu_ps(p.c + n0, _mm256_mul_ps(sum, _mm256_set1_ps(p.a_scale[0])));
+}
+
 template <std::size_t kBlock>
 QMATH_W4A8_TARGET_AVX2 inline void column_tiles(const Problem& p, const Prepared& pr, std::size_t n_vec) {
   constexpr std::size_t kUnitK = kBlock < 32 ? kBlock : 32, kUnits = kBlock / kUnitK, kUnitBytes = kUnitK / 2,
@@ -120,6 +189,10 @@ QMATH_W4A8_TARGET_AVX2 inline void column_tiles(const Problem& p, const Prepared
       for (; g < nb; ++g)
         for (std::size_t j = 0; j < 8; ++j)
           tile_zp[g * 8 + j] = (p.w_zero_point[(n0 + j) * zp_bytes + g / 2] >> ((g % 2) * 4)) & 0xF;
+    }
+    if (M == 1) {  // decoding: unpack and multiply in one pass, accumulators and the sum in registers
+      single_row_tile<kBlock>(p, pr, n0, tile_scale.data(), tile_zp.data());
+      continue;
     }
     for (float& s : sums) s = 0.0f;
 
