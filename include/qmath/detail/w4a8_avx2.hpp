@@ -20,8 +20,7 @@
 // is ignored) meet a zero activation; for S_w the last ragged group masks them out. Weights are read once per call.
 // M = 1 (decoding) runs a fused loop (single_row_tile: unpack, multiply, accumulate in registers); larger M unpack a
 // group once into a local array and reuse it for every row. Columns past the last multiple of 8 run the scalar
-// reference. Compiled with a target attribute; callers resolve
-// the path first (qmath/isa.hpp).
+// reference. Compiled with a target attribute; callers resolve the path first (qmath/isa.hpp).
 #pragma once
 
 #include <cstddef>
