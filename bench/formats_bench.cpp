@@ -6,9 +6,9 @@
 // are reported as items; sizes 4 Ki (L1) and 1 Mi (beyond L2) elements.
 // W4A8 GEMM (gemm_w4a8: the dispatching path, AVX2 where the CPU has it; gemm_w4a8_reference: the scalar loop) next
 // to qmath's INT8 GEMM with pre-packed int8 weights and int32 output (cpu::gemm, one thread), at M x 4096 x 4096 for
-// M = 1 (decoding) and 16; W4A8 groups of 32 along K, asymmetric weights, per-row activation zero points. Counters:
-// GOP/s (2 M N K per call) and weight bytes/s (the bytes of B read per call: N K / 2 packed nibbles plus the group
-// scales and zero points for W4A8, N K for INT8).
+// M = 1 (decoding) and 16; W4A8 groups of 32 and 128 along K, asymmetric weights, per-row activation zero points.
+// Counters: GOP/s (2 M N K per call) and weight bytes/s (the bytes of B read per call: N K / 2 packed nibbles plus
+// the group scales and zero points for W4A8, N K for INT8).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -107,12 +107,12 @@ void BM_MatMulNBits4(benchmark::State& state) {
 
 struct W4A8Problem {
   std::size_t M, K = 4096, N = 4096;
-  qmath::MatMulNBitsShape shape{4096, 4096, 32};
+  qmath::MatMulNBitsShape shape;
   std::vector<std::int8_t> a;
   std::vector<float> a_scale, w_scale, c;
   std::vector<std::int32_t> a_zp;
   std::vector<std::uint8_t> wq, wzp;
-  explicit W4A8Problem(std::size_t m) : M(m) {
+  W4A8Problem(std::size_t m, std::size_t block) : M(m), shape{4096, 4096, block} {
     std::mt19937 rng(7);
     std::uniform_int_distribution<int> ai(-128, 127);
     for (std::size_t i = 0; i < M * K; ++i) a.push_back(static_cast<std::int8_t>(ai(rng)));
@@ -141,7 +141,7 @@ void set_gemm_counters(benchmark::State& state, std::size_t M, std::size_t K, st
 
 template <bool kReference>
 void BM_W4A8Gemm(benchmark::State& state) {
-  W4A8Problem p(static_cast<std::size_t>(state.range(0)));
+  W4A8Problem p(static_cast<std::size_t>(state.range(0)), static_cast<std::size_t>(state.range(1)));
   const qmath::W4A8GemmArgs args = p.args();
   for (auto _ : state) {
     if (kReference) qmath::gemm_w4a8_reference(args);
@@ -184,8 +184,10 @@ BENCHMARK_TEMPLATE(BM_MxQuantize, qmath::MxFormat::kFp8E4M3)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_MxQuantize, qmath::MxFormat::kFp4E2M1)->Apply(sizes);
 BENCHMARK(BM_MatMulNBits4)->Apply(sizes);
 
-BENCHMARK_TEMPLATE(BM_W4A8Gemm, false)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_W4A8Gemm, true)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond);
+// Arguments: M, group size.
+BENCHMARK_TEMPLATE(BM_W4A8Gemm, false)->Args({1, 32})->Args({1, 128})->Args({16, 32})->Args({16, 128})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_W4A8Gemm, true)->Args({1, 32})->Args({16, 32})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Int8Gemm)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
