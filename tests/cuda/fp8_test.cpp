@@ -33,9 +33,10 @@ constexpr std::size_t kPad = 5;
 constexpr std::uint8_t kCodeSentinel = 0xA5;
 const float kFloatSentinel = -12345.0f;
 
-// (input offset, output offset) pairs: both aligned, both shifted alike (scalar head), shifted differently (the
-// whole array scalar).
-const std::pair<std::size_t, std::size_t> kOffsets[] = {{0, 0}, {1, 1}, {3, 3}, {1, 2}, {0, 3}};
+// (input offset, output offset) pairs: both aligned (vector body and tail), both shifted alike (a scalar head
+// first), shifted differently (the whole array scalar). Each launch runs its threads as OS threads under the host
+// execution layer, so the list stays short.
+const std::pair<std::size_t, std::size_t> kOffsets[] = {{0, 0}, {3, 3}, {1, 2}};
 
 // Runs the device quantizer on x at the given offsets; returns the n codes and checks the padding is untouched.
 std::vector<std::uint8_t> device_quantize(const std::vector<float>& x, float scale, Fp8Format f, bool sat,
@@ -164,7 +165,7 @@ TEST_CASE("cuda::fp8 on random bit patterns and subnormal scales equals the host
   x[3] = -0.0f;
   std::vector<std::uint8_t> codes(1024);
   for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i);
-  for (const float scale : {1.0f, 0.37f, 3.0e-39f, 1.0e-45f, 2.5e38f})
+  for (const float scale : {0.37f, 3.0e-39f, 1.0e-45f, 2.5e38f})  // scale 1: the Cast test
     for (Fp8Format f : kFormats) {
       for (bool sat : {true, false}) {
         INFO("format " << int(f) << " saturate " << sat << " scale " << scale);
