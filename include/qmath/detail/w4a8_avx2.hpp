@@ -201,25 +201,14 @@ QMATH_W4A8_TARGET_AVX2 inline void column_tiles(const Problem& p, const Prepared
       for (std::size_t i = 0; i < 4; ++i) sw[i] = _mm256_setzero_si256();
       for (std::size_t u = 0; u < kUnits; ++u) {
         __m256i mask_lo = nibble, mask_hi = nibble;
-        if (masked) {
-          const std::uint8_t* mk = &pr.last_mask[u * 32];
-          mask_lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(mk)));
-          mask_hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(mk + 16)));
-        }
+        if (masked) last_group_masks(pr, u, mask_lo, mask_hi);
         for (std::size_t i = 0; i < 4; ++i) {
           const std::uint8_t* w0 = p.w_packed + ((n0 + i) * nb + g) * kHalf + u * kUnitBytes;
-          const std::uint8_t* w1 = w0 + 4 * nb * kHalf;
-          const __m128i x0 = kUnitBytes == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(w0))
-                                              : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w0));
-          const __m128i x1 = kUnitBytes == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(w1))
-                                              : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(w1));
-          const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(x0), x1, 1);
           if (u == 0) {  // each column is a short stream (K / 2 bytes): fetch ahead of the hardware prefetcher
             _mm_prefetch(reinterpret_cast<const char*>(w0) + kPrefetchBytes, _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(w1) + kPrefetchBytes, _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(w0 + 4 * nb * kHalf) + kPrefetchBytes, _MM_HINT_T0);
           }
-          lo[u][i] = _mm256_and_si256(v, mask_lo);
-          hi[u][i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask_hi);
+          unpack_pair<kUnitBytes>(w0, nb * kHalf, mask_lo, mask_hi, lo[u][i], hi[u][i]);
           // S_w: VPSADBW against zero sums 8 bytes (each lo + hi <= 30) into the low 32 bits of a 64-bit lane
           if (pr.any_azp)
             sw[i] = _mm256_add_epi32(
