@@ -1,7 +1,9 @@
 // Tests for qmath/gemm_w4a8.hpp: exact results where every intermediate is representable (power-of-two scales),
 // bit-exactness against an independent formulation on unpacked weights (random shapes with ragged last groups, odd
 // K, both symmetric and asymmetric weights as quantize_matmul_nbits4 writes them, activation zero points), a
-// tolerance check against double precision, and the error policy.
+// tolerance check against double precision, the error policy, and every path of the ISA registry (the AVX2 kernel)
+// against gemm_w4a8_reference bit for bit: random shapes (odd K and N, ragged last groups, every block size, garbage
+// in the padding nibbles), extreme activations, weights, zero points and scales (Inf and NaN results included).
 #include <qmath/gemm_w4a8.hpp>
 
 #include <catch2/catch.hpp>
@@ -182,4 +184,123 @@ TEST_CASE("gemm_w4a8: bad arguments throw qmath::error before C is written", "[w
     CHECK_THROWS_WITH(qmath::gemm_w4a8(args), Catch::Contains("w_scale[3] is not finite"));
     untouched();
   }
+}
+
+namespace {
+
+// Runs gemm_w4a8 on every path of qmath::kAllIsas: a runnable one must give gemm_w4a8_reference's bits, one that is
+// unavailable or above the cap must throw before writing C. Returns the number of paths run.
+int check_every_path(Problem& p, const char* what) {
+  std::vector<float> want, got;
+  qmath::gemm_w4a8_reference(p.args(want));
+  int ran = 0;
+  for (qmath::Isa isa : qmath::kAllIsas) {
+    INFO(what << ": M " << p.M << " K " << p.K << " N " << p.N << " block " << p.bs << " symmetric " << p.symmetric
+              << " path " << qmath::isa_name(isa));
+    auto args = p.args(got);
+    if (!qmath::isa_available(isa) || isa > qmath::max_isa()) {
+      CHECK_THROWS_AS(qmath::gemm_w4a8(args, isa), qmath::error);
+      for (float v : got) CHECK(v == -7.0f);
+      continue;
+    }
+    qmath::gemm_w4a8(args, isa);
+    ++ran;
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) bad += !same_bits(got[i], want[i]);
+    CHECK(bad == 0);
+  }
+  return ran;
+}
+
+// Fills the padding nibbles of the last block (past K) and the unused zero-point nibble with nonzero garbage: the
+// definition ignores them.
+void poison_padding(Problem& p, std::mt19937& rng) {
+  const std::size_t nb = (p.K + p.bs - 1) / p.bs, half = p.bs / 2;
+  for (std::size_t n = 0; n < p.N; ++n) {
+    for (std::size_t j = p.K - (nb - 1) * p.bs; j < p.bs; ++j) {
+      std::uint8_t& byte = p.wq[(n * nb + nb - 1) * half + j / 2];
+      const unsigned v = 1 + rng() % 15;
+      byte = static_cast<std::uint8_t>((j % 2) ? (byte & 0x0F) | (v << 4) : (byte & 0xF0) | v);
+    }
+    if (!p.symmetric && nb % 2) p.wzp[n * ((nb + 1) / 2) + nb / 2] = (p.wzp[n * ((nb + 1) / 2) + nb / 2] & 0x0F) | 0xA0;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gemm_w4a8: every runnable path gives the reference's bits on random shapes", "[w4a8][isa]") {
+  std::mt19937 rng(2024);
+  int runs = 0;
+  for (std::size_t bs : {16, 32, 64, 128, 256})
+    for (int rep = 0; rep < 6; ++rep) {
+      const std::size_t M = rep < 3 ? 1 : 1 + rng() % 17, N = 1 + rng() % 40;  // M = 1: the decoding loop
+      // K: a multiple of the block, a ragged last group (odd included), or shorter than one block.
+      // Up to 40 groups, so that the kernel's 8-group steps and their remainders both run.
+      const std::size_t K = rep % 3 == 0 ? bs * (1 + rng() % 40) : (rep % 3 == 1 ? 1 + rng() % (40 * bs) : 1 + rng() % bs);
+      const bool sym = rep % 2 == 0;
+      Problem p = make(M, K, N, bs, sym, rep % 4 != 3, static_cast<std::uint32_t>(rng()));
+      if (rep % 4 == 2)  // activation zero points, some zero
+        for (std::size_t m = 0; m < M; m += 2) p.a_zp[m] = 0;
+      poison_padding(p, rng);
+      runs += check_every_path(p, "random");
+    }
+  CHECK(runs >= 30);  // at least the scalar path ran on each
+}
+
+TEST_CASE("gemm_w4a8: every runnable path gives the reference's bits at the extremes", "[w4a8][isa]") {
+  const float big = std::numeric_limits<float>::max(), tiny = std::numeric_limits<float>::denorm_min();
+  for (std::size_t bs : {16, 32, 256})
+    for (int a_val : {-128, 127})
+      for (int w_val : {0, 15})
+        for (int zp : {0, 15})
+          for (int azp : {-128, 127}) {
+            Problem p = make(bs == 32 ? 1 : 3, 2 * bs + 9, 19, bs, false, true, 3);
+            for (auto& v : p.a) v = static_cast<std::int8_t>(a_val);
+            for (auto& v : p.a_zp) v = azp;
+            for (auto& v : p.wq) v = static_cast<std::uint8_t>(w_val * 17);
+            for (auto& v : p.wzp) v = static_cast<std::uint8_t>(zp * 17);
+            check_every_path(p, "extreme values");
+          }
+  // Scales that overflow (Inf, Inf - Inf = NaN), underflow to subnormals and zero, and mixed signs.
+  Problem p = make(4, 300, 24, 32, false, true, 11);
+  const float scales[] = {big, -big, tiny, 0.0f, -0.0f, 1e-30f, 3.0f, -2.5e38f};
+  for (std::size_t i = 0; i < p.ws.size(); ++i) p.ws[i] = scales[(i * 7 + i / 3) % 8];
+  p.a_scale = {big, tiny, 1.0f, 1e-20f};
+  check_every_path(p, "extreme scales");
+  Problem one = p;  // the same with M = 1 (the decoding loop)
+  one.M = 1;
+  one.a.resize(one.K);
+  one.a_scale = {big};
+  one.a_zp.resize(1);
+  check_every_path(one, "extreme scales, M = 1");
+  std::vector<float> c;
+  qmath::gemm_w4a8_reference(p.args(c));
+  bool inf = false, nan = false;
+  for (float v : c) {
+    inf = inf || std::isinf(v);
+    nan = nan || std::isnan(v);
+  }
+  CHECK(inf);  // the case reaches the special values it is meant to test
+  CHECK(nan);
+}
+
+TEST_CASE("gemm_w4a8: a path above the cap or unavailable is an error, and the cap is obeyed", "[w4a8][isa]") {
+  Problem p = make(2, 64, 16, 32, true, false, 5);
+  std::vector<float> c;
+  CHECK(qmath::resolved_isa_for_w4a8(qmath::Isa::kScalar) == qmath::Isa::kScalar);
+  if (qmath::isa_available(qmath::Isa::kAvx2) && qmath::max_isa() == qmath::Isa::kAuto) {
+    CHECK(qmath::resolved_isa_for_w4a8() == qmath::Isa::kAvx2);
+    CHECK(qmath::resolved_isa_for_w4a8(qmath::Isa::kAvx2) == qmath::Isa::kAvx2);
+    qmath::set_max_isa(qmath::Isa::kScalar);
+    CHECK(qmath::resolved_isa_for_w4a8() == qmath::Isa::kScalar);
+    auto args = p.args(c);
+    CHECK_THROWS_WITH(qmath::gemm_w4a8(args, qmath::Isa::kAvx2), Catch::Contains("above the cap"));
+    for (float v : c) CHECK(v == -7.0f);
+    qmath::reset_max_isa();
+  }
+  auto args = p.args(c);
+  qmath::gemm_w4a8(args);
+  std::vector<float> want;
+  qmath::gemm_w4a8_reference(p.args(want));
+  for (std::size_t i = 0; i < c.size(); ++i) CHECK(same_bits(c[i], want[i]));
 }

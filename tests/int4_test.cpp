@@ -1,13 +1,18 @@
 // Tests for qmath/int4.hpp against the vectors of tests/formats/gen_vectors.py: the ONNX reference QuantizeLinear /
 // DequantizeLinear to INT4 / UINT4 (per tensor, per axis, blocked with ragged last blocks, odd element counts,
 // packed as onnx.numpy_helper packs them; the spec's saturation where the reference's int32 cast overflows) and
-// ONNX Runtime's C++ MatMulNBits quantizer (quantize_matmul_4bits); plus packing and the error policy.
+// ONNX Runtime's C++ MatMulNBits quantizer (quantize_matmul_4bits); plus packing and the error policy; the AWQ and
+// GPTQ group rules against AutoAWQ's and AutoGPTQ's own code (tests/formats/gen_group_rules.py) and by hand.
 #include <qmath/int4.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "float_specials.hpp"
@@ -169,4 +174,161 @@ TEST_CASE("int4: bad scales, zero points and block sizes throw qmath::error befo
   for (auto b : packed) CHECK(b == 0xAA);
   for (auto b : zp) CHECK(b == 0xAA);
   for (auto v : sc) CHECK(v == 9.0f);
+}
+
+// ---- AWQ / GPTQ group rules ---------------------------------------------------------------------------------------
+// Reference: tests/formats/data/group_rules.txt, written by tests/formats/gen_group_rules.py, which runs AutoAWQ
+// 0.2.9's pseudo_quantize_tensor and AutoGPTQ 0.7.1's Quantizer (their own code, on torch float32) - an independent
+// implementation of the rules. Dequantized values are compared as values: torch keeps a -0 where round(w / scale)
+// is -0 (AWQ symmetric), qmath's float(q - zp) * scale gives +0.
+
+namespace {
+qmath::Int4GroupRule rule_named(const std::string& tag) {
+  for (auto r : {qmath::Int4GroupRule::kAwqZeroPoint, qmath::Int4GroupRule::kAwqSymmetric,
+                 qmath::Int4GroupRule::kGptqAsymmetric, qmath::Int4GroupRule::kGptqSymmetric})
+    if (tag == qmath::int4_group_rule_name(r)) return r;
+  throw std::runtime_error("unknown rule " + tag);
+}
+float dequantized(float w, qmath::Int4GroupParams p, qmath::Int4GroupRule r) {
+  return qmath::int4_dequantize_value(
+      qmath::int4_quantize_value(w, p.scale, p.zero_point, qmath::int4_group_rule_signed(r)), p.scale, p.zero_point);
+}
+}  // namespace
+
+TEST_CASE("int4 group rules equal AutoAWQ's and AutoGPTQ's own code on their vectors", "[int4][group_rules]") {
+  std::map<std::string, int> per_rule;
+  for (const auto& rec : qmath_test::read_vectors("group_rules.txt")) {
+    const auto rule = rule_named(rec.tag);
+    const std::size_t n = rec.words[0];
+    REQUIRE(rec.words.size() == 2 * n + 3);
+    std::vector<float> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = qmath_test::as_float(rec.words[1 + i]);
+    const auto p = qmath::int4_group_params(x.data(), n, rule);
+    INFO(rec.tag << " group of " << n << " starting " << x[0]);
+    CHECK(qmath_test::as_bits(p.scale) == rec.words[1 + n]);
+    CHECK(p.zero_point == static_cast<std::int32_t>(rec.words[2 + n]));
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < n; ++i) bad += dequantized(x[i], p, rule) != qmath_test::as_float(rec.words[3 + n + i]);
+    CHECK(bad == 0);
+    ++per_rule[rec.tag];
+  }
+  CHECK(per_rule["awq_zero_point"] >= 19);
+  CHECK(per_rule["awq_symmetric"] >= 19);
+  CHECK(per_rule["gptq_asymmetric"] >= 19);
+  CHECK(per_rule["gptq_symmetric"] >= 19);
+}
+
+TEST_CASE("int4 group rules on hand-checked groups", "[int4][group_rules]") {
+  using R = qmath::Int4GroupRule;
+  auto codes = [](const std::vector<float>& w, R r) {
+    const auto p = qmath::int4_group_params(w.data(), w.size(), r);
+    std::vector<std::int32_t> q;
+    for (float v : w) q.push_back(qmath::int4_quantize_value(v, p.scale, p.zero_point, qmath::int4_group_rule_signed(r)));
+    return std::make_pair(p, q);
+  };
+  {  // AWQ zero point: range 1.875 -> scale 0.125; zp = -round(-0.5 / 0.125) = 4; 0.3125 / 0.125 = 2.5 -> 2 (even)
+    const auto [p, q] = codes({-0.5f, 0.25f, 0.3125f, 0.4375f, 1.375f}, R::kAwqZeroPoint);
+    CHECK(p.scale == 0.125f);
+    CHECK(p.zero_point == 4);
+    CHECK(q == std::vector<std::int32_t>{0, 6, 6, 8, 15});
+  }
+  {  // AWQ does not widen [min, max] to 0: [2, 3.875] -> scale 0.125, zp = -round(16) clamped to 0, 2 -> 16 -> 15
+    const auto [p, q] = codes({2.0f, 3.875f}, R::kAwqZeroPoint);
+    CHECK(p.scale == 0.125f);
+    CHECK(p.zero_point == 0);
+    CHECK(q == std::vector<std::int32_t>{15, 15});
+  }
+  {  // AWQ's 1e-5 floor: an all-zero group gets scale 1e-5 / 15 and zero point 0
+    const auto [p, q] = codes({0.0f, 0.0f, -0.0f}, R::kAwqZeroPoint);
+    CHECK(p.scale == 1e-5f / 15.0f);
+    CHECK(p.zero_point == 0);
+    CHECK(q == std::vector<std::int32_t>{0, 0, 0});
+  }
+  {  // AWQ symmetric: amax 1.75 -> scale 0.25; 0.875 / 0.25 = 3.5 -> 4 (even); int4 codes
+    const auto [p, q] = codes({-1.75f, 0.5f, 0.875f, -0.125f}, R::kAwqSymmetric);
+    CHECK(p.scale == 0.25f);
+    CHECK(p.zero_point == 0);
+    CHECK(q == std::vector<std::int32_t>{-7, 2, 4, 0});
+  }
+  {  // GPTQ asymmetric: [-0.5, 1.375] -> scale 0.125, zp = round(0.5 / 0.125) = 4
+    const auto [p, q] = codes({-0.5f, 0.0f, 1.375f}, R::kGptqAsymmetric);
+    CHECK(p.scale == 0.125f);
+    CHECK(p.zero_point == 4);
+    CHECK(q == std::vector<std::int32_t>{0, 4, 15});
+  }
+  {  // GPTQ widens to 0: [0.5, 1.875] -> lo 0, scale 0.125, zp round(-0 / 0.125) = 0
+    const auto [p, q] = codes({0.5f, 1.875f}, R::kGptqAsymmetric);
+    CHECK(p.scale == 0.125f);
+    CHECK(p.zero_point == 0);
+    CHECK(q == std::vector<std::int32_t>{4, 15});
+  }
+  {  // GPTQ all-zero group: (lo, hi) = (-1, 1), scale = 2 / 15 = 0.13333334f; 1 / 0.13333334f = 7.4999995f, not
+     // the tie 7.5, so zp = 7
+    const auto [p, q] = codes({0.0f, 0.0f}, R::kGptqAsymmetric);
+    CHECK(p.scale == 2.0f / 15.0f);
+    CHECK(p.zero_point == 7);
+    CHECK(q == std::vector<std::int32_t>{7, 7});
+  }
+  {  // GPTQ symmetric: hi = max(|-0.9375|, 0.5), lo = -hi -> scale 0.125, zp 8; -7.5 -> -8 (even) -> 0
+    const auto [p, q] = codes({-0.9375f, 0.5f}, R::kGptqSymmetric);
+    CHECK(p.scale == 0.125f);
+    CHECK(p.zero_point == 8);
+    CHECK(q == std::vector<std::int32_t>{0, 12});
+  }
+  {  // GPTQ symmetric without a negative value: lo stays 0, scale = 1.875 / 15, zp 8: 1.875 saturates at 15 (7 steps)
+    const auto [p, q] = codes({0.5f, 1.875f}, R::kGptqSymmetric);
+    CHECK(p.scale == 0.125f);
+    CHECK(p.zero_point == 8);
+    CHECK(q == std::vector<std::int32_t>{12, 15});
+    CHECK(qmath::int4_dequantize_value(q[1], p.scale, p.zero_point) == 0.875f);
+  }
+}
+
+TEST_CASE("int4_quantize_groups: per row groups along the input dimension, ragged last group, errors first",
+          "[int4][group_rules]") {
+  const std::size_t rows = 3, cols = 70, gs = 32, groups = 3;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd(0.0f, 0.05f);
+  std::vector<float> w(rows * cols);
+  for (float& v : w) v = nd(rng);
+  for (auto rule : {qmath::Int4GroupRule::kAwqZeroPoint, qmath::Int4GroupRule::kAwqSymmetric,
+                    qmath::Int4GroupRule::kGptqAsymmetric, qmath::Int4GroupRule::kGptqSymmetric}) {
+    std::vector<std::int32_t> q(rows * cols, -99), zp(rows * groups, -99);
+    std::vector<float> s(rows * groups, -1.0f);
+    qmath::int4_quantize_groups(w.data(), rows, cols, gs, rule, q.data(), s.data(), zp.data());
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t g = 0; g < groups; ++g) {
+        const std::size_t len = g + 1 < groups ? gs : cols - 2 * gs;
+        const auto p = qmath::int4_group_params(&w[r * cols + g * gs], len, rule);
+        CHECK(s[r * groups + g] == p.scale);
+        CHECK(zp[r * groups + g] == p.zero_point);
+        for (std::size_t c = g * gs; c < g * gs + len; ++c)
+          CHECK(q[r * cols + c] == qmath::int4_quantize_value(w[r * cols + c], p.scale, p.zero_point,
+                                                              qmath::int4_group_rule_signed(rule)));
+      }
+  }
+  std::vector<std::int32_t> q(rows * cols, -99), zp(rows * groups, -99);
+  std::vector<float> s(rows * groups, -1.0f);
+  auto untouched = [&] {
+    for (auto v : q) CHECK(v == -99);
+    for (auto v : zp) CHECK(v == -99);
+    for (auto v : s) CHECK(v == -1.0f);
+  };
+  auto bad = w;
+  bad[2 * cols + 69] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH(qmath::int4_quantize_groups(bad.data(), rows, cols, gs, qmath::Int4GroupRule::kGptqSymmetric,
+                                                q.data(), s.data(), zp.data()),
+                    Catch::Contains("not finite"));
+  untouched();
+  CHECK_THROWS_WITH(qmath::int4_quantize_groups(w.data(), rows, cols, 0, qmath::Int4GroupRule::kAwqSymmetric, q.data(),
+                                                s.data(), zp.data()),
+                    Catch::Contains("group_size"));
+  untouched();
+  const float tiny[2] = {0.0f, std::numeric_limits<float>::denorm_min()};  // (hi - lo) / 15 underflows to 0
+  CHECK_THROWS_WITH(qmath::int4_group_params(tiny, 2, qmath::Int4GroupRule::kGptqAsymmetric),
+                    Catch::Contains("gptq_asymmetric") && Catch::Contains("scale"));
+  const float huge[2] = {-3e38f, 3e38f};  // max - min overflows
+  CHECK_THROWS_WITH(qmath::int4_group_params(huge, 2, qmath::Int4GroupRule::kAwqZeroPoint),
+                    Catch::Contains("awq_zero_point"));
+  CHECK_THROWS_WITH(qmath::int4_group_params(huge, 0, qmath::Int4GroupRule::kAwqZeroPoint), Catch::Contains("empty"));
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <random>
 #include <vector>
 
 #include "formats/vector_file.hpp"
@@ -118,4 +119,101 @@ TEST_CASE("mx: E8M0 scale, floor_log2, the documented choices and a ragged last 
   qmath::mx_decode_block(qs, qw, 2, MxFormat::kFp8E5M2, back);
   CHECK(std::isnan(back[0]));
   CHECK(std::isnan(back[1]));
+}
+
+// ---- bit-packed element storage -------------------------------------------------------------------------------------
+
+TEST_CASE("mx_pack_elements: hand-checked MXFP4 and MXFP6 bytes", "[mx][packed]") {
+  {  // FP4: two per byte, low nibble first; an odd count leaves the last high nibble 0
+    const std::uint8_t codes[3] = {0x1, 0xF, 0x7};
+    std::uint8_t packed[2] = {0xEE, 0xEE};
+    CHECK(qmath::mx_packed_size(3, MxFormat::kFp4E2M1) == 2);
+    qmath::mx_pack_elements(codes, 3, MxFormat::kFp4E2M1, packed);
+    CHECK(packed[0] == 0xF1);
+    CHECK(packed[1] == 0x07);
+  }
+  {  // FP6: word = 1 | 2 << 6 | 3 << 12 | 63 << 18 = 0xFC3081 -> bytes 81 30 FC; a fifth code starts byte 3
+    const std::uint8_t codes[5] = {0x01, 0x02, 0x03, 0x3F, 0x2A};
+    std::uint8_t packed[4] = {0xEE, 0xEE, 0xEE, 0xEE};
+    CHECK(qmath::mx_packed_size(4, MxFormat::kFp6E2M3) == 3);
+    CHECK(qmath::mx_packed_size(5, MxFormat::kFp6E3M2) == 4);
+    qmath::mx_pack_elements(codes, 5, MxFormat::kFp6E2M3, packed);
+    CHECK(packed[0] == 0x81);
+    CHECK(packed[1] == 0x30);
+    CHECK(packed[2] == 0xFC);
+    CHECK(packed[3] == 0x2A);
+    std::uint8_t back[5] = {};
+    qmath::mx_unpack_elements(packed, 5, MxFormat::kFp6E2M3, back);
+    for (int i = 0; i < 5; ++i) CHECK(back[i] == codes[i]);
+  }
+  CHECK(qmath::mx_packed_size(32, MxFormat::kFp4E2M1) == 16);
+  CHECK(qmath::mx_packed_size(32, MxFormat::kFp6E2M3) == 24);
+  CHECK(qmath::mx_packed_size(7, MxFormat::kFp8E4M3) == 7);
+  CHECK(qmath::mx_packed_size(7, MxFormat::kInt8) == 7);
+}
+
+TEST_CASE("mx_pack_elements is the LSB-first bit stream, and MXFP6 follows the four-in-three formulas",
+          "[mx][packed]") {
+  std::mt19937 rng(4);
+  for (MxFormat f : {MxFormat::kFp4E2M1, MxFormat::kFp6E2M3, MxFormat::kFp6E3M2, MxFormat::kFp8E5M2}) {
+    const unsigned w = static_cast<unsigned>(qmath::mx_element_bits(f));
+    for (std::size_t n = 0; n <= 70; ++n) {
+      std::vector<std::uint8_t> codes(n);
+      for (auto& c : codes) c = static_cast<std::uint8_t>(rng() & ((1u << w) - 1u));
+      std::vector<std::uint8_t> packed(qmath::mx_packed_size(n, f) + 1, 0xEE);
+      qmath::mx_pack_elements(codes.data(), n, f, packed.data());
+      INFO("format " << int(f) << " n " << n);
+      CHECK(packed.back() == 0xEE);  // nothing written past mx_packed_size
+      std::size_t bad = 0;
+      for (std::size_t j = 0; j < 8 * qmath::mx_packed_size(n, f); ++j) {
+        const unsigned want = j < w * n ? (codes[j / w] >> (j % w)) & 1u : 0u;
+        bad += ((packed[j / 8] >> (j % 8)) & 1u) != want;
+      }
+      CHECK(bad == 0);
+      if (w == 6)
+        for (std::size_t k = 0; 4 * k + 3 < n; ++k) {
+          const std::uint8_t* b = &packed[3 * k];
+          CHECK(codes[4 * k] == (b[0] & 0x3F));
+          CHECK(codes[4 * k + 1] == ((b[0] >> 6) | ((b[1] & 0x0F) << 2)));
+          CHECK(codes[4 * k + 2] == ((b[1] >> 4) | ((b[2] & 0x03) << 4)));
+          CHECK(codes[4 * k + 3] == (b[2] >> 2));
+        }
+      std::vector<std::uint8_t> back(n, 0xEE);
+      qmath::mx_unpack_elements(packed.data(), n, f, back.data());
+      CHECK(back == codes);
+    }
+  }
+}
+
+TEST_CASE("mx_quantize_packed / mx_dequantize_packed equal the one-per-byte forms", "[mx][packed]") {
+  std::mt19937 rng(8);
+  std::normal_distribution<float> nd(0.0f, 3.0f);
+  std::vector<float> x(100);  // three full blocks and a ragged one of 4
+  for (float& v : x) v = nd(rng);
+  x[40] = std::numeric_limits<float>::infinity();  // a NaN-scaled block
+  for (MxFormat f : {MxFormat::kFp8E4M3, MxFormat::kFp8E5M2, MxFormat::kFp6E2M3, MxFormat::kFp6E3M2,
+                     MxFormat::kFp4E2M1, MxFormat::kInt8}) {
+    INFO("format " << int(f));
+    const std::size_t nb = qmath::mx_block_count(x.size());
+    std::vector<std::uint8_t> s1(nb), s2(nb), codes(x.size()), packed(qmath::mx_packed_size(x.size(), f)),
+        unpacked(x.size());
+    qmath::mx_quantize(x.data(), x.size(), f, s1.data(), codes.data());
+    qmath::mx_quantize_packed(x.data(), x.size(), f, s2.data(), packed.data());
+    CHECK(s1 == s2);
+    qmath::mx_unpack_elements(packed.data(), x.size(), f, unpacked.data());
+    CHECK(unpacked == codes);
+    std::vector<float> d1(x.size()), d2(x.size());
+    qmath::mx_dequantize(s1.data(), codes.data(), x.size(), f, d1.data());
+    qmath::mx_dequantize_packed(s2.data(), packed.data(), x.size(), f, d2.data());
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(qmath_test::as_bits(d1[i]) == qmath_test::as_bits(d2[i]));
+  }
+}
+
+TEST_CASE("mx_pack_elements: a code wider than the element is an error before anything is written", "[mx][packed]") {
+  const std::uint8_t codes[3] = {0x3F, 0x40, 0x01};
+  std::uint8_t packed[3] = {0xEE, 0xEE, 0xEE};
+  CHECK_THROWS_WITH(qmath::mx_pack_elements(codes, 3, MxFormat::kFp6E3M2, packed),
+                    Catch::Contains("code[1] = 64") && Catch::Contains("6 bits"));
+  CHECK_THROWS_WITH(qmath::mx_pack_elements(codes, 1, MxFormat::kFp4E2M1, packed), Catch::Contains("4 bits"));
+  for (std::uint8_t b : packed) CHECK(b == 0xEE);
 }

@@ -14,6 +14,8 @@
 // Quantization is ONNX QuantizeLinear with a float8 output: q = fp8_from_float(x / scale), x / scale one correctly
 // rounded float32 division (never x * (1 / scale)). ONNX's float8 zero point must be 0 (its reference rejects any
 // other when dequantizing), so there is none here. Dequantization: x = float(q) * scale, one float32 product.
+// NaN passes through both unscaled (a NaN x is cast as is, a NaN code decodes to its NaN), which fixes the sign
+// of the result on every platform (a GPU's arithmetic returns the canonical NaN, x86's the input NaN).
 // Array forms check the scale(s) (finite and > 0) and throw qmath::error before writing anything. On x86 with
 // GCC/Clang their quantization runs an AVX2 kernel when the CPU has AVX2 (detail/fp8_avx2.hpp; QMATH_DISABLE_SIMD
 // compiles it out), bit-exact with the portable loop detail::fp8_quantize_array_scalar, the normative reference.
@@ -58,16 +60,16 @@ QMATH_HOST_DEVICE float fp8_max(Fp8Format f) { return detail::minifloat_max(fp8_
 
 // Scalar QuantizeLinear to FP8: fp8_from_float(x / scale). Precondition (checked by the array forms): scale finite
 // and > 0.
+// A NaN x gives fp8_from_float(x) (detail::minifloat_quantize).
 QMATH_HOST_DEVICE std::uint8_t fp8_quantize(float x, float scale, Fp8Format f, bool saturate = true) {
-#if QMATH_DEVICE_CODE
-  return fp8_from_float(__fdiv_rn(x, scale), f, saturate);
-#else
-  return fp8_from_float(x / scale, f, saturate);
-#endif
+  return detail::minifloat_quantize(x, scale, fp8_spec(f), saturate);
 }
 
-// Scalar DequantizeLinear from FP8: fp8_to_float(q) * scale.
-QMATH_HOST_DEVICE float fp8_dequantize(std::uint8_t q, float scale, Fp8Format f) { return fp8_to_float(q, f) * scale; }
+// Scalar DequantizeLinear from FP8: fp8_to_float(q) * scale; a NaN code gives fp8_to_float(q) unscaled (the same
+// NaN class, its bits fixed on every platform: detail::minifloat_dequantize).
+QMATH_HOST_DEVICE float fp8_dequantize(std::uint8_t q, float scale, Fp8Format f) {
+  return detail::minifloat_dequantize(q, scale, fp8_spec(f));
+}
 
 // Per-tensor scale that maps amax onto the format's largest finite value: amax / fp8_max(f) (amax / 448 for
 // E4M3FN, / 57344 for E5M2, / 240 for E4M3FNUZ). amax must be finite and >= 0; amax == 0 gives kMinScale, as the
@@ -89,7 +91,7 @@ inline void check_fp8_scale(float scale, const char* where) {
 inline void fp8_quantize_array_scalar(const float* x, std::size_t n, std::uint8_t* q, float scale, Fp8Format f,
                                       bool saturate) {
   const MinifloatSpec spec = fp8_spec(f);
-  for (std::size_t i = 0; i < n; ++i) q[i] = minifloat_encode(x[i] / scale, spec, saturate);
+  for (std::size_t i = 0; i < n; ++i) q[i] = minifloat_quantize(x[i], scale, spec, saturate);
 }
 
 // The paths the FP8 quantize loop has kernels for (qmath/isa.hpp).
@@ -124,7 +126,7 @@ inline void fp8_quantize_array(const float* x, std::size_t n, std::uint8_t* q, f
 inline void fp8_dequantize_array(const std::uint8_t* q, std::size_t n, float* x, float scale, Fp8Format f) {
   detail::check_fp8_scale(scale, "fp8_dequantize_array");
   const detail::MinifloatSpec spec = fp8_spec(f);
-  for (std::size_t i = 0; i < n; ++i) x[i] = detail::minifloat_decode(q[i], spec) * scale;
+  for (std::size_t i = 0; i < n; ++i) x[i] = detail::minifloat_dequantize(q[i], scale, spec);
 }
 
 // Per-axis QuantizeLinear of a row-major tensor: element (o, c, i) uses scales[c] (see channel_layout()).
@@ -149,7 +151,7 @@ inline void fp8_dequantize_per_axis(const std::uint8_t* q, ChannelLayout layout,
     for (std::size_t c = 0; c < layout.channels; ++c) {
       const std::size_t base = (o * layout.channels + c) * layout.inner;
       for (std::size_t i = 0; i < layout.inner; ++i)
-        x[base + i] = detail::minifloat_decode(q[base + i], spec) * scales[c];
+        x[base + i] = detail::minifloat_dequantize(q[base + i], scales[c], spec);
     }
 }
 

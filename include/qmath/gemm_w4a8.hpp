@@ -10,13 +10,17 @@
 // zero points [N][ceil(blocks / 2)] packed uint4 or nullptr for the symmetric form (zero point 8) - exactly what
 // quantize_matmul_nbits4 writes. Activations: int8, row-major M x K, one scale and zero point per row (per token;
 // pass the same value M times for a per-tensor activation scale).
+// gemm_w4a8_reference is the normative scalar loop; gemm_w4a8 dispatches through the ISA registry (qmath/isa.hpp):
+// an AVX2 kernel (detail/w4a8_avx2.hpp) where the CPU has AVX2, bit-exact with the reference for every input.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include <qmath/detail/w4a8_avx2.hpp>
 #include <qmath/error.hpp>
 #include <qmath/int4.hpp>
+#include <qmath/isa.hpp>
 
 namespace qmath {
 
@@ -52,15 +56,15 @@ inline void check_w4a8(const W4A8GemmArgs& g) {
 }
 }  // namespace detail
 
-// C = A * dequantized(W) as defined in the header comment. Throws qmath::error before writing C on bad arguments.
-inline void gemm_w4a8(const W4A8GemmArgs& g) {
-  detail::check_w4a8(g);
+namespace detail {
+// The reference loop over output columns [n_begin, n_end) (arguments already checked).
+inline void gemm_w4a8_reference_columns(const W4A8GemmArgs& g, std::size_t n_begin, std::size_t n_end) {
   const MatMulNBitsShape& s = g.weights;
   const std::size_t nb = s.blocks(), half = s.block_size / 2, K = s.K;
   for (std::size_t m = 0; m < g.M; ++m) {
     const std::int32_t azp = g.a_zero_point ? g.a_zero_point[m] : 0;
     const std::int8_t* arow = g.a + m * K;
-    for (std::size_t n = 0; n < s.N; ++n) {
+    for (std::size_t n = n_begin; n < n_end; ++n) {
       float sum = 0.0f;
       for (std::size_t b = 0; b < nb; ++b) {
         const std::uint8_t* wq = g.w_packed + (n * nb + b) * half;
@@ -76,6 +80,41 @@ inline void gemm_w4a8(const W4A8GemmArgs& g) {
       g.c[m * s.N + n] = sum * g.a_scale[m];
     }
   }
+}
+
+// The paths gemm_w4a8 has kernels for.
+constexpr unsigned kW4A8Kernels = isa_bit(Isa::kScalar) | (QMATH_X86_SIMD ? isa_bit(Isa::kAvx2) : 0u);
+}  // namespace detail
+
+// The normative scalar reference: C = A * dequantized(W) as defined in the header comment. Throws qmath::error
+// before writing C on bad arguments.
+inline void gemm_w4a8_reference(const W4A8GemmArgs& g) {
+  detail::check_w4a8(g);
+  detail::gemm_w4a8_reference_columns(g, 0, g.weights.N);
+}
+
+// The path gemm_w4a8 runs for `requested` (AVX2 or scalar; see qmath/isa.hpp).
+inline Isa resolved_isa_for_w4a8(Isa requested = Isa::kAuto) {
+  return resolve_isa(requested, detail::kW4A8Kernels, "resolved_isa_for_w4a8");
+}
+
+// The same result as gemm_w4a8_reference, bit for bit, on the path that `isa` picks or caps (qmath/isa.hpp): the
+// AVX2 kernel computes the columns up to the last multiple of 8, the reference loop the rest. Throws qmath::error
+// before writing C on bad arguments or an unavailable path.
+inline void gemm_w4a8(const W4A8GemmArgs& g, Isa isa = Isa::kAuto) {
+  detail::check_w4a8(g);
+  const Isa path = resolve_isa(isa, detail::kW4A8Kernels, "gemm_w4a8");
+  std::size_t done = 0;
+#if QMATH_X86_SIMD
+  if (path == Isa::kAvx2) {
+    const MatMulNBitsShape& s = g.weights;
+    done = detail::w4a8_avx2::gemm({g.M, s.K, s.N, s.block_size, g.a, g.a_scale, g.a_zero_point, g.w_packed,
+                                    g.w_scale, g.w_zero_point, g.c});
+  }
+#else
+  (void)path;
+#endif
+  detail::gemm_w4a8_reference_columns(g, done, g.weights.N);
 }
 
 }  // namespace qmath

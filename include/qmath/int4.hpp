@@ -270,4 +270,119 @@ inline void dequantize_matmul_nbits4(const std::uint8_t* packed, const float* sc
     }
 }
 
+// ---- AWQ and GPTQ group rules (4 bits) ----------------------------------------------------------------------------
+// The scale and zero point that two LLM weight quantizers compute for one group of weights (a row's consecutive
+// input-dimension values), stated from their sources (AutoAWQ 0.2.9 `AwqQuantizer.pseudo_quantize_tensor`;
+// GPTQ's `Quantizer.find_params` / `quantize` in the gptq repository's quant.py, the same in AutoGPTQ 0.7.1's
+// auto_gptq/quantization/quantizer.py, with its defaults: no MSE grid search). Everything in float32 (the tools
+// run these formulas in the tensor's dtype: GPTQ in float32, AutoAWQ in the layer's dtype, float16 on a GPU), round =
+// round half to even (torch.round), min / max over the group:
+//   kAwqZeroPoint  (AutoAWQ zero_point=True):  scale = max(max - min, 1e-5) / 15;
+//                  zp = clamp(-round(min / scale), 0, 15);  q in [0, 15].  min / max are not widened to include 0.
+//   kAwqSymmetric  (AutoAWQ zero_point=False): scale = max(max |w|, 1e-5) / 7;  zp = 0;  q in [-8, 7].
+//   kGptqAsymmetric (sym=False): lo = min(min, 0), hi = max(max, 0); (lo, hi) = (-1, 1) if both are 0;
+//                  scale = (hi - lo) / 15;  zp = round(-lo / scale);  q in [0, 15].
+//   kGptqSymmetric  (sym=True):  lo = min(min, 0), hi = max(max, 0), hi = max(|lo|, hi), lo = -hi if lo < 0;
+//                  (lo, hi) = (-1, 1) if both are 0; scale = (hi - lo) / 15;  zp = 8;  q in [0, 15]. A group with no
+//                  negative value keeps lo = 0, so scale = max / 15 with zp 8: only [-8, 7] * scale is reachable and
+//                  the top half of the group saturates at 7 * scale - GPTQ's behaviour, reproduced.
+// Then, for every rule, q = clamp(round(w / scale) + zp, qmin, qmax) (= int4_quantize_value) and the weight is
+// dequantized as float(q - zp) * scale (= int4_dequantize_value).
+// What is not here: AWQ's activation-aware scaling search and clipping, and GPTQ's Hessian-based error feedback, both
+// of which change the weights a rule is applied to; GPTQ's act-order / static-groups orderings and MSE search.
+// Errors (qmath::error, before anything is written): an empty group, a non-finite weight, and a group whose scale is
+// not a positive finite float32 (a range too small, GPTQ only: (hi - lo) / 15 underflows to 0, where GPTQ leaves
+// the weights unquantized; or too large: hi - lo overflows).
+enum class Int4GroupRule { kAwqZeroPoint, kAwqSymmetric, kGptqAsymmetric, kGptqSymmetric };
+
+// The rule's name as used in messages and vector files.
+constexpr const char* int4_group_rule_name(Int4GroupRule r) {
+  switch (r) {
+    case Int4GroupRule::kAwqZeroPoint: return "awq_zero_point";
+    case Int4GroupRule::kAwqSymmetric: return "awq_symmetric";
+    case Int4GroupRule::kGptqAsymmetric: return "gptq_asymmetric";
+    case Int4GroupRule::kGptqSymmetric: return "gptq_symmetric";
+  }
+  return "unknown";
+}
+
+// Whether the rule's codes are int4 ([-8, 7]: AWQ symmetric) rather than uint4.
+constexpr bool int4_group_rule_signed(Int4GroupRule r) { return r == Int4GroupRule::kAwqSymmetric; }
+
+struct Int4GroupParams {
+  float scale;              // finite, > 0
+  std::int32_t zero_point;  // in int4_range(int4_group_rule_signed(rule))
+};
+
+// The scale and zero point of the n weights w[0], w[stride], ... under `rule` (see above).
+inline Int4GroupParams int4_group_params(const float* w, std::size_t n, Int4GroupRule rule, std::size_t stride = 1) {
+  const char* where = "int4_group_params";
+  detail::require(n >= 1, where, "empty group");
+  float mn = w[0], mx = w[0], amax = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = w[i * stride];
+    detail::require(std::isfinite(v), where, "weight ", i, " is not finite (", v, ")");
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+    amax = std::fabs(v) > amax ? std::fabs(v) : amax;
+  }
+  Int4GroupParams p{0.0f, 0};
+  switch (rule) {
+    case Int4GroupRule::kAwqZeroPoint: {
+      const float range = mx - mn;
+      p.scale = (range > 1e-5f ? range : 1e-5f) / 15.0f;
+      const float z = -round_to_integral(mn / p.scale, Round::kHalfToEven);
+      p.zero_point = z < 0.0f ? 0 : (z > 15.0f ? 15 : static_cast<std::int32_t>(z));
+      break;
+    }
+    case Int4GroupRule::kAwqSymmetric:
+      p.scale = (amax > 1e-5f ? amax : 1e-5f) / 7.0f;
+      break;
+    case Int4GroupRule::kGptqAsymmetric:
+    case Int4GroupRule::kGptqSymmetric: {
+      float lo = mn < 0.0f ? mn : 0.0f, hi = mx > 0.0f ? mx : 0.0f;
+      if (rule == Int4GroupRule::kGptqSymmetric) {
+        hi = std::fabs(lo) > hi ? std::fabs(lo) : hi;
+        if (lo < 0.0f) lo = -hi;
+      }
+      if (lo == 0.0f && hi == 0.0f) {
+        lo = -1.0f;
+        hi = 1.0f;
+      }
+      p.scale = (hi - lo) / 15.0f;
+      p.zero_point = rule == Int4GroupRule::kGptqSymmetric
+                         ? 8
+                         : static_cast<std::int32_t>(round_to_integral(-lo / p.scale, Round::kHalfToEven));
+      break;
+    }
+  }
+  detail::require(p.scale > 0.0f && p.scale <= 3.4028234663852886e38f, where, int4_group_rule_name(rule),
+                  ": the group's scale is ", p.scale, " (range [", mn, ", ", mx,
+                  "]), not a positive finite float32");
+  return p;
+}
+
+// Quantizes a rows x cols row-major weight matrix (rows = output channels, cols = the input dimension) in groups of
+// group_size consecutive columns of each row (the last group of a row is shorter when cols % group_size != 0;
+// AutoAWQ requires a multiple, GPTQ does not): q (rows x cols, one code per int32, unpacked), scales and
+// zero_points [rows][ceil(cols / group_size)]. Every group is checked before anything is written.
+inline void int4_quantize_groups(const float* w, std::size_t rows, std::size_t cols, std::size_t group_size,
+                                 Int4GroupRule rule, std::int32_t* q, float* scales, std::int32_t* zero_points) {
+  const char* where = "int4_quantize_groups";
+  detail::require(group_size >= 1, where, "group_size must be >= 1");
+  detail::require(rows >= 1 && cols >= 1, where, "rows and cols must be >= 1, got ", rows, " x ", cols);
+  const std::size_t groups = cols / group_size + (cols % group_size != 0);
+  for (int pass = 0; pass < 2; ++pass)  // pass 0 only checks, pass 1 writes
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t g = 0; g < groups; ++g) {
+        const std::size_t c0 = g * group_size, len = cols - c0 < group_size ? cols - c0 : group_size;
+        const Int4GroupParams p = int4_group_params(w + r * cols + c0, len, rule);
+        if (pass == 0) continue;
+        scales[r * groups + g] = p.scale;
+        zero_points[r * groups + g] = p.zero_point;
+        for (std::size_t c = c0; c < c0 + len; ++c)
+          q[r * cols + c] = int4_quantize_value(w[r * cols + c], p.scale, p.zero_point, int4_group_rule_signed(rule));
+      }
+}
+
 }  // namespace qmath

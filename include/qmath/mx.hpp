@@ -15,12 +15,14 @@
 //   - a block holding NaN or +-Inf gets the NaN scale (code 255) and all-zero element codes; it decodes to 32 NaNs
 //     (the spec: a NaN scale makes every value of the block NaN). FP8 elements never carry Inf / NaN here;
 //   - a tensor whose length is not a multiple of 32 ends with a shorter block (same rules over its elements);
-//   - element codes are stored one per byte, right-aligned (FP6 in bits 0-5, FP4 in bits 0-3), not bit-packed.
+//   - mx_quantize / mx_dequantize store element codes one per byte, right-aligned (FP6 in bits 0-5, FP4 in bits
+//     0-3); the _packed forms store them bit-packed (see mx_pack_elements below).
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include <qmath/config.hpp>
 #include <qmath/detail/minifloat.hpp>
@@ -150,6 +152,77 @@ inline void mx_dequantize(const std::uint8_t* scales, const std::uint8_t* elemen
     const std::size_t m = n - b * kMxBlockSize < kMxBlockSize ? n - b * kMxBlockSize : kMxBlockSize;
     mx_decode_block(scales[b], elements + b * kMxBlockSize, m, f, x + b * kMxBlockSize);
   }
+}
+
+// ---- bit-packed element storage ------------------------------------------------------------------------------------
+// The element codes of a tensor as one little-endian bit stream: element i occupies bits [w i, w i + w) of the
+// stream, bit j of the stream being bit (j % 8) of byte j / 8, with w = the element width (4 for MXFP4, 6 for MXFP6,
+// 8 for MXFP8 and MXINT8, whose packed form is the one-per-byte form). So:
+//   MXFP4: two per byte, element 2k in the low nibble of byte k, 2k + 1 in the high nibble (as ONNX packs INT4 /
+//          FLOAT4E2M1 and as qmath's int4.hpp does);
+//   MXFP6: four per 3 bytes; with word = b[3k] | b[3k+1] << 8 | b[3k+2] << 16, element 4k + i is bits 6i..6i+5 of
+//          word: e0 = b0 & 0x3F, e1 = b0 >> 6 | (b1 & 0x0F) << 2, e2 = b1 >> 4 | (b2 & 0x03) << 4, e3 = b2 >> 2. The
+//          OCP MX v1.0 spec defines the element encodings, not a memory layout; this is the order of ROCm rocRoller's
+//          getFp6 / setFp6 (DataTypes_FP6.cpp) and of any LSB-first bit stream.
+// mx_packed_size(n, f) = ceil(w n / 8) bytes; the unused high bits of the last byte are 0. A 32-element block always
+// ends on a byte boundary (16 bytes FP4, 24 bytes FP6).
+
+// The width in bits of one element code of f.
+QMATH_HOST_DEVICE constexpr int mx_element_bits(MxFormat f) {
+  return f == MxFormat::kFp4E2M1 ? 4 : (f == MxFormat::kFp6E2M3 || f == MxFormat::kFp6E3M2) ? 6 : 8;
+}
+
+// Bytes holding n packed element codes of f.
+QMATH_HOST_DEVICE constexpr std::size_t mx_packed_size(std::size_t n, MxFormat f) {
+  const std::size_t bits = n * static_cast<std::size_t>(mx_element_bits(f));
+  return bits / 8 + (bits % 8 != 0);
+}
+
+// Packs n element codes (each below 2^mx_element_bits(f)) into mx_packed_size(n, f) bytes. Throws qmath::error,
+// before writing, if a code has a bit set above the element width.
+inline void mx_pack_elements(const std::uint8_t* codes, std::size_t n, MxFormat f, std::uint8_t* packed) {
+  const unsigned w = static_cast<unsigned>(mx_element_bits(f));
+  for (std::size_t i = 0; i < n; ++i)
+    detail::require(w == 8 || codes[i] < (1u << w), "mx_pack_elements", "code[", i, "] = ", unsigned(codes[i]),
+                    " does not fit in ", w, " bits");
+  std::uint32_t acc = 0;  // pending bits, LSB first
+  unsigned have = 0;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    acc |= static_cast<std::uint32_t>(codes[i]) << have;
+    for (have += w; have >= 8; have -= 8, acc >>= 8) packed[out++] = static_cast<std::uint8_t>(acc & 0xFF);
+  }
+  if (have > 0) packed[out] = static_cast<std::uint8_t>(acc & 0xFF);
+}
+
+// Unpacks n element codes of f (right-aligned, one per byte) from mx_packed_size(n, f) bytes.
+inline void mx_unpack_elements(const std::uint8_t* packed, std::size_t n, MxFormat f, std::uint8_t* codes) {
+  const unsigned w = static_cast<unsigned>(mx_element_bits(f));
+  std::uint32_t acc = 0;
+  unsigned have = 0;
+  std::size_t in = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (; have < w; have += 8) acc |= static_cast<std::uint32_t>(packed[in++]) << have;
+    codes[i] = static_cast<std::uint8_t>(acc & ((1u << w) - 1u));
+    acc >>= w;
+    have -= w;
+  }
+}
+
+// mx_quantize with bit-packed elements: mx_block_count(n) scale codes, mx_packed_size(n, f) element bytes.
+inline void mx_quantize_packed(const float* x, std::size_t n, MxFormat f, std::uint8_t* scales,
+                               std::uint8_t* packed) {
+  std::vector<std::uint8_t> codes(n);
+  mx_quantize(x, n, f, scales, codes.data());
+  mx_pack_elements(codes.data(), n, f, packed);
+}
+
+// mx_dequantize of bit-packed elements.
+inline void mx_dequantize_packed(const std::uint8_t* scales, const std::uint8_t* packed, std::size_t n, MxFormat f,
+                                 float* x) {
+  std::vector<std::uint8_t> codes(n);
+  mx_unpack_elements(packed, n, f, codes.data());
+  mx_dequantize(scales, codes.data(), n, f, x);
 }
 
 }  // namespace qmath

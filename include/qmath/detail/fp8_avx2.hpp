@@ -93,7 +93,7 @@ QMATH_FP8_TARGET_AVX2 inline __m256i encode8(__m256 x, const EncodeConsts& c) {
   return _mm256_blendv_epi8(res, nan_val, is_nan);
 }
 
-// q[i] = minifloat_encode(x[i] / scale, f, saturate) for i < n.
+// q[i] = minifloat_quantize(x[i], scale, f, saturate) for i < n (vdivps keeps an input NaN, as that function).
 QMATH_FP8_TARGET_AVX2 inline void quantize(const float* x, std::size_t n, std::uint8_t* q, float scale,
                                            MinifloatSpec f, bool saturate) {
   const EncodeConsts c = make_consts(f, saturate);
@@ -108,7 +108,7 @@ QMATH_FP8_TARGET_AVX2 inline void quantize(const float* x, std::size_t n, std::u
     const __m256i p = _mm256_packus_epi16(_mm256_packus_epi32(v0, v1), _mm256_packus_epi32(v2, v3));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), _mm256_permutevar8x32_epi32(p, order));
   }
-  for (; i < n; ++i) q[i] = minifloat_encode(x[i] / scale, f, saturate);
+  for (; i < n; ++i) q[i] = minifloat_quantize(x[i], scale, f, saturate);
 }
 
 }  // namespace fp8_avx2

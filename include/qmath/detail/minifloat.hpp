@@ -139,5 +139,25 @@ QMATH_HOST_DEVICE float minifloat_max(MinifloatSpec f) {
   return minifloat_decode(static_cast<std::uint8_t>(f.max_code), f);
 }
 
+// QuantizeLinear to a minifloat: minifloat_encode(x / scale), x / scale one correctly rounded float32 division
+// (__fdiv_rn on the device). A NaN x is encoded as itself (its sign kept), not through the division: a GPU's
+// division returns the canonical NaN, an x86 one the input NaN, so this makes the code the same everywhere.
+// Precondition: scale finite and > 0.
+QMATH_HOST_DEVICE std::uint8_t minifloat_quantize(float x, float scale, MinifloatSpec f, bool saturate) {
+  if (x != x) return minifloat_encode(x, f, saturate);
+#if QMATH_DEVICE_CODE
+  return minifloat_encode(__fdiv_rn(x, scale), f, saturate);
+#else
+  return minifloat_encode(x / scale, f, saturate);
+#endif
+}
+
+// DequantizeLinear from a minifloat: minifloat_decode(code) * scale, one float32 product; a NaN code gives the
+// decoded NaN itself (sign kept, kFnuz positive), again so that a GPU's canonical NaN does not change the bits.
+QMATH_HOST_DEVICE float minifloat_dequantize(std::uint8_t code, float scale, MinifloatSpec f) {
+  const float v = minifloat_decode(code, f);
+  return v != v ? v : v * scale;
+}
+
 }  // namespace detail
 }  // namespace qmath
