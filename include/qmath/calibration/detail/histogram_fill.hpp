@@ -183,6 +183,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
                                     Isa kernel, bool baseline_vector = true) {
   FillStats st;
   const std::size_t bins = static_cast<std::size_t>(r.bins);
+  (void)kernel;  // only read where a vector kernel is built
 #if QMATH_HISTOGRAM_AVX512
   if (kernel == Isa::kAvx512 && isa_available(Isa::kAvx512)) {
     // Four sub-histograms; each receives kBlock4 / 4 increments from the vector part of a block and the last
