@@ -417,8 +417,10 @@ TEST_CASE("every dispatcher under every path: bit-exact where allowed, an error 
       if (QMATH_X86_SIMD && (isa == Isa::kAvx2 || isa == Isa::kAvx512))
         CHECK(qmath::resolved_isa_for_quantize(isa) == isa);
       if (isa != Isa::kAvx512) CHECK(qmath::cpu::resolved_isa_for_gemm(isa) == isa);
-      if (qmath::isa_family(isa) == qmath::IsaFamily::kAarch64)
+      if (qmath::isa_family(isa) == qmath::IsaFamily::kAarch64) {
         CHECK(qmath::resolved_isa_for_quantize(isa) == Isa::kScalar);
+        CHECK(qmath::resolved_isa_for_histogram_fill(isa) == Isa::kNeon);
+      }
       if (isa == Isa::kAvx512) CHECK(qmath::resolved_isa_for_histogram_fill(isa) == Isa::kAvx512);
     } else {
       check_all_dispatchers_throw(isa, d);  // above this machine (or this build)

@@ -6,9 +6,9 @@
 //   AArch64: kScalar < kNeon < kNeonDotprod < kNeonI8mm
 //   (kAuto: "choose for me", not a level)
 //   kScalar      the portable C++ code, built with the compiler's baseline flags. SSE2 belongs to the x86-64
-//                baseline and Advanced SIMD (NEON) to the AArch64 one, so code that a compiler vectorises with them
-//                at baseline flags (the histogram fill, batch statistics) is kScalar; kNeon names the hand-written
-//                NEON kernels.
+//                baseline, so code that uses it (the histogram fill, batch statistics) does so at kScalar; Advanced
+//                SIMD belongs to the AArch64 baseline too, but there the hand-written NEON kernels form kNeon, so
+//                that a test or a cap can choose between them and the portable loops.
 //   kAvx2        AVX2 + FMA.
 //   kAvxVnni     kAvx2 + the VEX-encoded VPDPBUSD (AVX-VNNI).
 //   kAvx512      AVX-512 F + BW + DQ + VL.
