@@ -377,7 +377,8 @@ void register_all() {
   all.insert(all.end(), inference.begin(), inference.end());
 
   std::vector<Isa> paths;
-  for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kScalar})
+  for (Isa isa : {Isa::kAvx512Vnni, Isa::kAvxVnni, Isa::kAvx2, Isa::kNeonI8mm, Isa::kNeonDotprod, Isa::kNeon,
+                  Isa::kScalar})  // best first; one family is available
     if (qmath::isa_available(isa)) paths.push_back(isa);
   const double kMinTime = 0.2;
   for (const Shape& s : all) {

@@ -5,6 +5,8 @@ set -euo pipefail
 # clang + libclang-rt-dev (libFuzzer and the sanitizer runtimes of the default clang): scripts/fuzz.sh.
 packages=(cmake ninja-build g++ libeigen3-dev catch2 libbenchmark-dev libgemmlowp-dev nlohmann-json3-dev zlib1g-dev
           libdnnl-dev dataset-fashion-mnist libcli11-dev clang libclang-rt-dev)
+# The AArch64 cross build and its tests under emulation (scripts/test-arm.sh).
+packages+=(g++-aarch64-linux-gnu qemu-user)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,3 +18,6 @@ cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQMATH_SANITIZE=
   -DQMATH_BUILD_BENCHMARKS=OFF -DQMATH_BUILD_EXAMPLES=OFF
 cmake --build build-sanitize -j "$jobs"
 ctest --test-dir build-sanitize --output-on-failure -j "$jobs" -LE slow
+
+# AArch64: cross build, tests under qemu-user with and without DotProd/I8MM, kernel instruction check (build-aarch64/).
+scripts/test-arm.sh

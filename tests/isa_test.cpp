@@ -214,6 +214,11 @@ TEST_CASE("isa names, order and parser", "[isa]") {
   CHECK(Isa::kAvx2 < Isa::kAvxVnni);
   CHECK(Isa::kAvxVnni < Isa::kAvx512);
   CHECK(Isa::kAvx512 < Isa::kAvx512Vnni);
+  CHECK(Isa::kNeon < Isa::kNeonDotprod);
+  CHECK(Isa::kNeonDotprod < Isa::kNeonI8mm);
+  CHECK(std::string(qmath::isa_name(Isa::kNeon)) == "neon");
+  CHECK(std::string(qmath::isa_name(Isa::kNeonDotprod)) == "neondotprod");
+  CHECK(std::string(qmath::isa_name(Isa::kNeonI8mm)) == "neoni8mm");
   CHECK(std::string(qmath::isa_name(Isa::kScalar)) == "scalar");
   CHECK(std::string(qmath::isa_name(Isa::kAvx2)) == "avx2");
   CHECK(std::string(qmath::isa_name(Isa::kAvxVnni)) == "avxvnni");
@@ -224,7 +229,8 @@ TEST_CASE("isa names, order and parser", "[isa]") {
   CHECK(qmath::parse_isa("auto") == Isa::kAuto);
   CHECK(qmath::parse_isa("AVX512VNNI") == Isa::kAvx512Vnni);
   CHECK(qmath::parse_isa("Avx2") == Isa::kAvx2);
-  for (const char* bad : {"", "avx", "avx2 ", " avx2", "avx-512", "sse2", "neon", "avx512_core"})
+  CHECK(qmath::parse_isa("NEON") == Isa::kNeon);
+  for (const char* bad : {"", "avx", "avx2 ", " avx2", "avx-512", "sse2", "neon_dotprod", "sve", "avx512_core"})
     CHECK_FALSE(qmath::parse_isa(bad).has_value());
 }
 
@@ -242,7 +248,16 @@ TEST_CASE("isa_available: build and CPU", "[isa]") {
   if (qmath::isa_available(Isa::kAvx512Vnni)) CHECK(qmath::isa_available(Isa::kAvx512));
   CHECK(qmath::isa_available(qmath::best_available_isa()));
   for (Isa isa : qmath::kAllIsas)
-    if (qmath::isa_available(isa)) CHECK(isa <= qmath::best_available_isa());
+    if (qmath::isa_available(isa)) CHECK(qmath::isa_within(isa, qmath::best_available_isa()));
+  // Each AArch64 level includes the lower ones; only one family is ever available.
+  if (qmath::isa_available(Isa::kNeonI8mm)) CHECK(qmath::isa_available(Isa::kNeonDotprod));
+  if (qmath::isa_available(Isa::kNeonDotprod)) CHECK(qmath::isa_available(Isa::kNeon));
+  for (Isa x86 : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni})
+    for (Isa arm : {Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm})
+      CHECK_FALSE((qmath::isa_available(x86) && qmath::isa_available(arm)));
+#if QMATH_CPU_AARCH64
+  CHECK(qmath::isa_available(Isa::kNeon));  // every AArch64 CPU
+#endif
 #if QMATH_CPU_X86
   // Every x86-64 CPU this project targets has AVX2 (the build machine does); a detection that finds none is broken.
   const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
@@ -275,8 +290,26 @@ TEST_CASE("the detected features agree with the Linux kernel's /proc/cpuinfo fla
   CHECK(f.avx512vl == has("avx512vl"));
   CHECK(f.avx512vnni == has("avx512_vnni"));
   CHECK(f.avxvnni == has("avx_vnni"));
+#elif QMATH_CPU_AARCH64 && defined(__linux__)
+  // The kernel's "Features" line lists asimd, asimddp and i8mm from the same hardware capability bits.
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("Features", 0) == 0) {
+      flags = " " + line.substr(line.find(':') + 1) + " ";
+      break;
+    }
+  if (flags.empty()) {
+    WARN("/proc/cpuinfo has no Features line (e.g. under qemu-user): detection NOT cross-checked");
+    return;
+  }
+  auto has = [&flags](const char* flag) { return flags.find(" " + std::string(flag) + " ") != std::string::npos; };
+  const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
+  CHECK(f.neon == has("asimd"));
+  CHECK(f.arm_dotprod == has("asimddp"));
+  CHECK(f.arm_i8mm == has("i8mm"));
 #else
-  WARN("not x86-64 Linux: detection NOT cross-checked");
+  WARN("not x86-64 or AArch64 Linux: detection NOT cross-checked");
 #endif
 }
 
@@ -296,12 +329,12 @@ TEST_CASE("QMATH_MAX_ISA values and the programmatic cap", "[isa]") {
     INFO("cap " << qmath::isa_name(cap));
     qmath::set_max_isa(cap);
     CHECK(qmath::max_isa() == cap);
-    CHECK(qmath::resolved_isa_for_quantize() <= cap);
-    CHECK(qmath::resolved_isa_for_histogram_fill() <= cap);
-    CHECK(qmath::cpu::resolved_isa_for_gemm() <= cap);
+    CHECK(qmath::isa_within(qmath::resolved_isa_for_quantize(), cap));
+    CHECK(qmath::isa_within(qmath::resolved_isa_for_histogram_fill(), cap));
+    CHECK(qmath::isa_within(qmath::cpu::resolved_isa_for_gemm(), cap));
     for (Isa isa : qmath::kAllIsas) {
       if (!qmath::isa_available(isa)) continue;
-      if (isa <= cap)
+      if (qmath::isa_within(isa, cap))
         CHECK(qmath::resolved_isa_for_quantize(isa) <= isa);
       else
         CHECK_THROWS_WITH(qmath::resolved_isa_for_quantize(isa),
@@ -331,14 +364,35 @@ TEST_CASE("resolve_isa: the best kernel at or below the requested level", "[isa]
     }
     INFO("level " << qmath::isa_name(level));
     CHECK(qmath::resolve_isa(level, scalar_only, "test") == Isa::kScalar);
-    CHECK(qmath::resolve_isa(level, avx2, "test") == (level >= Isa::kAvx2 ? Isa::kAvx2 : Isa::kScalar));
-    // A kernel for the level itself runs exactly; otherwise the best available one below it.
+    CHECK(qmath::resolve_isa(level, avx2, "test") ==
+          (qmath::isa_within(Isa::kAvx2, level) ? Isa::kAvx2 : Isa::kScalar));
+    // A kernel for the level itself runs exactly; otherwise the best available one below it, in its family.
     Isa want = Isa::kScalar;
     for (Isa k : qmath::kAllIsas)
-      if (k <= level && (gemm_like & qmath::isa_bit(k)) != 0 && qmath::isa_available(k)) want = k;
+      if (qmath::isa_within(k, level) && (gemm_like & qmath::isa_bit(k)) != 0 && qmath::isa_available(k)) want = k;
     CHECK(qmath::resolve_isa(level, gemm_like, "test") == want);
-    if (level != Isa::kAvx512) CHECK(want == level);
+    if (level != Isa::kAvx512 && qmath::isa_family(level) != qmath::IsaFamily::kAarch64) CHECK(want == level);
+    // The AArch64 levels: a dispatcher with only a NEON kernel runs it at every AArch64 level.
+    if (qmath::isa_family(level) == qmath::IsaFamily::kAarch64)
+      CHECK(qmath::resolve_isa(level, scalar_only | qmath::isa_bit(Isa::kNeon), "test") == Isa::kNeon);
   }
+  // A cap of the other family leaves only kScalar; the families' order is not comparable.
+  CHECK(qmath::isa_within(Isa::kScalar, Isa::kNeon));
+  CHECK(qmath::isa_within(Isa::kNeon, Isa::kNeonI8mm));
+  CHECK_FALSE(qmath::isa_within(Isa::kNeonI8mm, Isa::kNeonDotprod));
+  CHECK_FALSE(qmath::isa_within(Isa::kAvx2, Isa::kNeonI8mm));
+  CHECK_FALSE(qmath::isa_within(Isa::kNeon, Isa::kAvx512Vnni));
+  CHECK(qmath::isa_within(Isa::kAvx512Vnni, Isa::kAuto));
+  for (Isa cap : {Isa::kAvx2, Isa::kNeon}) {
+    qmath::set_max_isa(cap);
+    const Isa best = qmath::best_available_isa();
+    if (qmath::isa_family(best) != qmath::isa_family(cap) && best != Isa::kScalar) {
+      INFO("cap " << qmath::isa_name(cap) << " on a machine whose best path is " << qmath::isa_name(best));
+      CHECK(qmath::cpu::resolved_isa_for_gemm() == Isa::kScalar);
+      CHECK_THROWS_WITH(qmath::cpu::resolved_isa_for_gemm(best), Catch::Contains("above the cap"));
+    }
+  }
+  qmath::set_max_isa(Isa::kAuto);
   // GEMM has no AVX-512-without-VNNI kernel: kAvx512 runs AVX-VNNI or AVX2.
   if (qmath::isa_available(Isa::kAvx512)) {
     const Isa g = qmath::cpu::resolved_isa_for_gemm(Isa::kAvx512);
@@ -346,7 +400,7 @@ TEST_CASE("resolve_isa: the best kernel at or below the requested level", "[isa]
   }
   // The histogram fill has kernels for kScalar and kAvx512 only.
   if (qmath::isa_available(Isa::kAvx2)) CHECK(qmath::resolved_isa_for_histogram_fill(Isa::kAvx2) == Isa::kScalar);
-  CHECK_THROWS_WITH(qmath::resolve_isa(static_cast<Isa>(7), ~0u, "test"), Catch::Contains("unknown path"));
+  CHECK_THROWS_WITH(qmath::resolve_isa(static_cast<Isa>(99), ~0u, "test"), Catch::Contains("unknown path"));
 }
 
 TEST_CASE("every dispatcher under every path: bit-exact where allowed, an error where not", "[isa]") {
@@ -363,6 +417,10 @@ TEST_CASE("every dispatcher under every path: bit-exact where allowed, an error 
       if (QMATH_X86_SIMD && (isa == Isa::kAvx2 || isa == Isa::kAvx512))
         CHECK(qmath::resolved_isa_for_quantize(isa) == isa);
       if (isa != Isa::kAvx512) CHECK(qmath::cpu::resolved_isa_for_gemm(isa) == isa);
+      if (qmath::isa_family(isa) == qmath::IsaFamily::kAarch64) {
+        CHECK(qmath::resolved_isa_for_quantize(isa) == Isa::kScalar);
+        CHECK(qmath::resolved_isa_for_histogram_fill(isa) == Isa::kNeon);
+      }
       if (isa == Isa::kAvx512) CHECK(qmath::resolved_isa_for_histogram_fill(isa) == Isa::kAvx512);
     } else {
       check_all_dispatchers_throw(isa, d);  // above this machine (or this build)
@@ -377,7 +435,7 @@ TEST_CASE("every dispatcher under every path: bit-exact where allowed, an error 
     qmath::set_max_isa(cap);
     check_all_dispatchers_match(Isa::kAuto, d, ref);
     for (Isa isa : qmath::kAllIsas)
-      if (isa > cap && qmath::isa_available(isa)) check_all_dispatchers_throw(isa, d);
+      if (!qmath::isa_within(isa, cap) && qmath::isa_available(isa)) check_all_dispatchers_throw(isa, d);
   }
   qmath::set_max_isa(Isa::kScalar);
   CHECK(qmath::resolved_isa_for_quantize() == Isa::kScalar);

@@ -86,12 +86,26 @@ std::vector<FillKernel> available_kernels() {
   if (qmath::isa_available(qmath::Isa::kAvx512) &&
       (detail::kHistogramFillKernels & qmath::isa_bit(qmath::Isa::kAvx512)) != 0)
     k.push_back({qmath::Isa::kAvx512, true, "avx512"});
+  if (qmath::isa_available(qmath::Isa::kNeon) &&
+      (detail::kHistogramFillKernels & qmath::isa_bit(qmath::Isa::kNeon)) != 0)
+    k.push_back({qmath::Isa::kNeon, true, "neon"});
   return k;
 }
 detail::FillStats fill_abs(const float* x, std::size_t n, HistogramRange r, std::uint64_t* counts, FillKernel k) {
   return detail::fill_histogram_abs(x, n, r, counts, k.isa, k.baseline_vector);
 }
 }  // namespace
+
+TEST_CASE("the fill kernels of this machine are all among those tested") {
+#if QMATH_CPU_AARCH64
+  // Every AArch64 CPU runs the NEON kernel, and kAuto resolves to it.
+  CHECK(available_kernels().back().isa == qmath::Isa::kNeon);
+  CHECK(qmath::resolved_isa_for_histogram_fill() == qmath::Isa::kNeon);
+#endif
+  if (qmath::isa_available(qmath::Isa::kAvx512) &&
+      (detail::kHistogramFillKernels & qmath::isa_bit(qmath::Isa::kAvx512)) != 0)
+    CHECK(available_kernels().back().isa == qmath::Isa::kAvx512);
+}
 
 TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the scalar rule") {
   const FillKernel kernel = GENERATE(from_range(available_kernels()));

@@ -347,7 +347,7 @@ TEST_CASE("cpu::gemm vectorised fixed-point and float epilogues match the scalar
 TEST_CASE("cpu::gemm paths and dispatch", "[cpu][gemm]") {
   CHECK(qmath::isa_available(Isa::kScalar));
   CHECK(qmath::isa_available(Isa::kAuto));
-  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
+  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm})
     if (!qmath::isa_available(isa))
       WARN("path " << qmath::isa_name(isa) << " is not runnable on this CPU/compiler: not tested here");
   const Isa best = qmath::cpu::resolved_isa_for_gemm();
@@ -361,7 +361,7 @@ TEST_CASE("cpu::gemm paths and dispatch", "[cpu][gemm]") {
   const GemmShape s{2, 2, 2};
   const std::int8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4};
   std::int32_t c[4] = {};
-  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
+  for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm}) {
     if (!qmath::isa_available(isa))
       CHECK_THROWS_AS(qmath::cpu::gemm(qtest::gemm_args(s, a, 2, 0, b, 2, BLayout::kKxN, 0, c, 2, Epilogue{}), {isa, 1}), qmath::error);
   }

@@ -16,11 +16,13 @@
 
 namespace qtest {
 
-// The paths to test: those this CPU and compiler run. A path the CPU cannot run is reported, not tested.
+// The paths to test: those this CPU and compiler run (GEMM kernels of both families). A path the CPU cannot run is
+// reported, not tested.
 inline std::vector<qmath::Isa> runnable_paths() {
   using qmath::Isa;
   std::vector<Isa> paths;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod,
+                  Isa::kNeonI8mm})
     if (qmath::isa_available(isa)) paths.push_back(isa);
   return paths;
 }

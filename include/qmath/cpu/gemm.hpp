@@ -52,6 +52,9 @@
 #include <qmath/cpu/detail/kernel_avx2.hpp>
 #include <qmath/cpu/detail/kernel_avx512vnni.hpp>
 #include <qmath/cpu/detail/kernel_avxvnni.hpp>
+#include <qmath/cpu/detail/kernel_neon.hpp>
+#include <qmath/cpu/detail/kernel_neon_dotprod.hpp>
+#include <qmath/cpu/detail/kernel_neon_i8mm.hpp>
 #include <qmath/cpu/detail/kernel_scalar.hpp>
 #include <qmath/cpu/detail/kernel_small_m.hpp>
 #include <qmath/cpu/detail/pack.hpp>
@@ -66,10 +69,14 @@ namespace qmath {
 namespace cpu {
 
 // GEMM kernel paths: kScalar (portable C++), kAvx2 (exact int16 VPMADDWD, or VPMADDUBSW where proven exact),
-// kAvxVnni (256-bit VEX VPDPBUSD), kAvx512Vnni (512-bit VPDPBUSD).
+// kAvxVnni (256-bit VEX VPDPBUSD), kAvx512Vnni (512-bit VPDPBUSD); on AArch64 kNeon (SMULL + SADALP),
+// kNeonDotprod (SDOT), kNeonI8mm (USMMLA).
 constexpr unsigned kGemmKernels = isa_bit(Isa::kScalar) |
                                   (QMATH_CPU_X86 ? isa_bit(Isa::kAvx2) | isa_bit(Isa::kAvx512Vnni) : 0u) |
-                                  (QMATH_CPU_HAS_AVXVNNI_TARGET ? isa_bit(Isa::kAvxVnni) : 0u);
+                                  (QMATH_CPU_HAS_AVXVNNI_TARGET ? isa_bit(Isa::kAvxVnni) : 0u) |
+                                  (QMATH_CPU_AARCH64 ? isa_bit(Isa::kNeon) : 0u) |
+                                  (QMATH_CPU_HAS_ARM_I8MM_TARGET ? isa_bit(Isa::kNeonDotprod) | isa_bit(Isa::kNeonI8mm)
+                                                                 : 0u);
 
 // The kernel path cpu::gemm runs for `requested` (see the file comment). Throws as cpu::gemm would.
 inline Isa resolved_isa_for_gemm(Isa requested = Isa::kAuto) {
@@ -113,7 +120,7 @@ class PackedB {
   const std::int8_t* data() const { return data_.as<const std::int8_t>(); }
   // The same panels in kInt8K4, which the small-M kernels read (detail/kernel_small_m.hpp): data() itself for that
   // layout; for kInt16K2 a second copy kept at packing (1 byte per padded weight beside the 2 of data()), so that a
-  // small batch reads 1 byte per weight without converting B on every call.
+  // small batch reads 1 byte per weight without converting B on every call; null for kInt8K8 (converted per call).
   const std::int8_t* int8_data() const {
     return layout_ == detail::BPackLayout::kInt8K4 ? data() : int8_copy_.as<const std::int8_t>();
   }
@@ -136,8 +143,9 @@ class PackedB {
 namespace detail {
 
 // The packed B layout that the (resolved) path runs directly: the AVX2 path takes int16 pairs unless VPMADDUBSW is
-// proven exact for this B.
+// proven exact for this B; the I8MM path takes the 8-k form.
 inline BPackLayout preferred_b_layout(Isa isa, bool pairs_fit) {
+  if (isa == Isa::kNeonI8mm) return BPackLayout::kInt8K8;
   return isa == Isa::kAvx2 && !pairs_fit ? BPackLayout::kInt16K2 : BPackLayout::kInt8K4;
 }
 
@@ -158,6 +166,9 @@ PackedB<TB> pack_b_for(Isa isa, const MatrixView<const TB>& b, std::int32_t zb, 
     p.data_ = AlignedBuffer(elems * sizeof(std::int16_t));
     widen_packed_b(k, n, bytes.as<std::int8_t>(), p.data_.template as<std::int16_t>());
     p.int8_copy_ = std::move(bytes);
+  } else if (p.layout_ == BPackLayout::kInt8K8) {
+    packed_b_k4_to_k8(k, n, bytes.as<std::int8_t>());
+    p.data_ = std::move(bytes);
   } else {
     p.data_ = std::move(bytes);
   }
@@ -237,6 +248,10 @@ struct PathOps {
   EpilogueFn<TC> epilogue_stream;   // the same results, written with non-temporal stores where the path has them
   BPackLayout b_layout;             // the packed B layout the kernel reads
   int kc_groups;                    // K block (groups of 4 k) for the cache blocking of run_block
+  // The kernel computes sum (A' - a_shift) B' (pack_a stores A' - a_shift); run_gemm adds a_shift * column sum of B'
+  // back. 0 for every kernel but the AArch64 signed ones (SMULL, SDOT: 128).
+  std::int32_t a_shift = 0;
+  int kc_align = 1;                 // K blocks start at multiples of this many groups (2: the 8-k form)
 };
 
 // K blocks: the B sub-panel of one K block (kc_groups * 128 B elements) stays in L1 while the A panels pass.
@@ -263,7 +278,22 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
       return {kernel_avxvnni,    epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
               epilogue_avx2<TC>, BPackLayout::kInt8K4, kKcGroups};
 #endif
+#if QMATH_CPU_AARCH64
+    // The AArch64 paths use the scalar epilogue for now.
+    case Isa::kNeon:
+      return {kernel_neon,         epilogue_scalar<TC>,  pack_a_panel_s8<TA>, 1,
+              epilogue_scalar<TC>, BPackLayout::kInt8K4, kKcGroups,           128};
+#endif
+#if QMATH_CPU_HAS_ARM_I8MM_TARGET
+    case Isa::kNeonDotprod:
+      return {kernel_neon_dotprod, epilogue_scalar<TC>,  pack_a_panel_s8<TA>, 1,
+              epilogue_scalar<TC>, BPackLayout::kInt8K4, kKcGroups,           128};
+    case Isa::kNeonI8mm:
+      return {kernel_neon_i8mm,    epilogue_scalar<TC>,  pack_a_panel_k8<TA>, 1,
+              epilogue_scalar<TC>, BPackLayout::kInt8K8, kKcGroups,           0, 2};
+#endif
     default:
+      (void)maddubs;
       return {kernel_scalar,       epilogue_scalar<TC>,  pack_a_generic<std::uint8_t, TA>, 1,
               epilogue_scalar<TC>, BPackLayout::kInt8K4, kKcGroups};
   }
@@ -309,8 +339,9 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const std::size_t panel_elems = std::size_t(kgroups) * kMr * kKGroup;
   const int budget_panels = std::max<int>(1, int(kABlockBytes / (panel_elems * sizeof(AE))));
   const int a_panels = std::min(budget_panels, ceil_div(m1 - m0, kMr));
-  // K blocks of at most ops.kc_groups groups, of equal size (no short tail block).
-  const int kc_groups = ceil_div(kgroups, ceil_div(kgroups, j.ops.kc_groups));
+  // K blocks of at most ops.kc_groups groups, of equal size (no short tail block), rounded up to ops.kc_align.
+  const int kc_groups =
+      ceil_div(ceil_div(kgroups, ceil_div(kgroups, j.ops.kc_groups)), j.ops.kc_align) * j.ops.kc_align;
   const std::size_t b_group_bytes = std::size_t(kNr) * kKGroup * (j.ops.b_layout == BPackLayout::kInt16K2 ? 2 : 1);
   AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
   AlignedBuffer acc(sizeof(std::int32_t) * std::size_t(a_panels) * kMr * kNr);
@@ -372,6 +403,7 @@ inline SmallMKernelFn small_m_kernel_for(Isa isa, int m) {
 template <class TA, class TC>
 PathOps<TA, TC> path_ops_saturating(Isa isa) {
   PathOps<TA, TC> ops = path_ops<TA, TC>(Isa::kScalar, false);
+  (void)isa;  // only x86 has SIMD kernels of this mode
 #if QMATH_CPU_X86
   if (isa != Isa::kScalar) return path_ops<TA, TC>(Isa::kAvx2, true);  // every resolved x86 SIMD path implies AVX2
 #endif
@@ -404,24 +436,21 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
       saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
   const SmallMKernelFn small_m = saturate ? nullptr : small_m_kernel_for(isa, s.m);
   // A PackedB in another layout than the kernel reads is converted for this call; the small-M kernels read the
-  // int8 panels every PackedB keeps.
-  const std::int8_t* b_packed = small_m ? pb.int8_data() : pb.data();
+  // kInt8K4 panels that a PackedB keeps unless it is in the 8-k form.
+  const BPackLayout want = small_m ? BPackLayout::kInt8K4 : ops.b_layout;
+  const std::int8_t* b_packed =
+      pb.layout() == want ? pb.data() : want == BPackLayout::kInt8K4 ? pb.int8_data() : nullptr;
   AlignedBuffer converted;
-  if (!small_m && ops.b_layout != pb.layout()) {
-    const std::size_t elems = packed_b_elements(s.k, s.n);
-    if (ops.b_layout == BPackLayout::kInt16K2) {
-      converted = AlignedBuffer(elems * sizeof(std::int16_t));
-      widen_packed_b(s.k, s.n, pb.data(), converted.as<std::int16_t>());
-    } else {
-      converted = AlignedBuffer(elems);
-      narrow_packed_b(s.k, s.n, reinterpret_cast<const std::int16_t*>(pb.data()), converted.as<std::int8_t>());
-    }
+  if (b_packed == nullptr) {
+    converted = convert_packed_b(s.k, s.n, pb.layout(), pb.data(), want);
     b_packed = converted.as<const std::int8_t>();
   }
   const int panels = ceil_div(s.n, kNr);
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
-  for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
+  const std::int32_t a_shift = small_m ? 0 : ops.a_shift;  // the small-M kernels take A' itself
+  for (std::size_t n = 0; n < col_comp.size(); ++n)
+    col_comp[n] = wrap_add(wrap_mul(a_shift - za_p, col_sum[n]), kzz);
   GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc), small_m};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {

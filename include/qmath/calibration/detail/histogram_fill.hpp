@@ -6,8 +6,9 @@
 // product is >= 0 and bins - 1 is an integer; signed: see signed_index) and gathers the batch's min / max /
 // non-finite flag in the same pass, so that a batch inside the current range is read once. Kernels, by path of
 // qmath/isa.hpp: Isa::kScalar - the baseline kernel (SSE2, part of the x86-64 baseline; the portable loop elsewhere);
-// Isa::kAvx512 - histogram_fill_avx512.hpp (target attributes: no global -m flags needed). histogram_test checks
-// each kernel the CPU runs, and the portable loop, bit-exactly against the scalar rule.
+// Isa::kAvx512 - histogram_fill_avx512.hpp (target attributes: no global -m flags needed); Isa::kNeon -
+// histogram_fill_neon.hpp (AArch64; there kScalar is the portable loop). histogram_test checks each kernel the CPU
+// runs, and the portable loop, bit-exactly against the scalar rule.
 #pragma once
 
 #include <cmath>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include <qmath/calibration/detail/histogram_fill_avx512.hpp>
+#include <qmath/calibration/detail/histogram_fill_neon.hpp>
 #include <qmath/calibration/histogram_bin.hpp>
 #include <qmath/isa.hpp>
 
@@ -169,8 +171,10 @@ inline std::uint16_t* fill_scratch(std::size_t size) {
 // fill_histogram_scalar. kAuto prefers kAvx512 where the CPU runs it: both kernels are bound by the scalar
 // increments, the AVX-512 one computes indices more cheaply, loads them in pairs and prefetches its input
 // (measured ratio: docs/calibration.md; re-measure before changing the preference).
-constexpr unsigned kHistogramFillKernels =
-    isa_bit(Isa::kScalar) | (QMATH_HISTOGRAM_AVX512 ? isa_bit(Isa::kAvx512) : 0u);
+// Isa::kNeon (AArch64) - fill_block_neon (histogram_fill_neon.hpp): the baseline loop's arithmetic in NEON registers.
+constexpr unsigned kHistogramFillKernels = isa_bit(Isa::kScalar) |
+                                           (QMATH_HISTOGRAM_AVX512 ? isa_bit(Isa::kAvx512) : 0u) |
+                                           (QMATH_HISTOGRAM_NEON ? isa_bit(Isa::kNeon) : 0u);
 
 // The fill kernel for a request (see qmath/isa.hpp); throws naming `where`.
 inline Isa histogram_fill_isa(Isa requested, const char* where) {
@@ -183,6 +187,7 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
                                     Isa kernel, bool baseline_vector = true) {
   FillStats st;
   const std::size_t bins = static_cast<std::size_t>(r.bins);
+  (void)kernel;  // only read where a vector kernel is built
 #if QMATH_HISTOGRAM_AVX512
   if (kernel == Isa::kAvx512 && isa_available(Isa::kAvx512)) {
     // Four sub-histograms; each receives kBlock4 / 4 increments from the vector part of a block and the last
@@ -230,6 +235,9 @@ inline FillStats fill_histogram_abs(const float* x, std::size_t n, HistogramRang
     const std::size_t m = n - start < kBlock ? n - start : kBlock;
     const float* p = x + start;
     std::size_t i = 0;
+#if QMATH_HISTOGRAM_NEON
+    if (kernel == Isa::kNeon) i = fill_block_neon(p, m, r, h0, h1, &mn, &mx, &bad);
+#endif
 #if defined(__SSE2__)
     for (; vector && i + 8 <= m; i += 8) {
       const __m128 ra = _mm_loadu_ps(p + i), rb = _mm_loadu_ps(p + i + 4);

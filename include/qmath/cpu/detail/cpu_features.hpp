@@ -1,7 +1,9 @@
-// qmath/cpu/detail/cpu_features.hpp - the build-side macros of the GEMM kernels and the intrinsics they use.
+// qmath/cpu/detail/cpu_features.hpp - the build-side macros of the GEMM kernels and the intrinsics they use: the
+// x86 intrinsics header on x86-64, arm_neon.h on AArch64 (each only on its own architecture).
 //
-// QMATH_CPU_X86 and QMATH_CPU_HAS_AVXVNNI_TARGET come from qmath/detail/cpu_features.hpp, the one place that reads
-// the CPU's features; which path runs is decided by qmath/isa.hpp.
+// QMATH_CPU_X86, QMATH_CPU_HAS_AVXVNNI_TARGET, QMATH_CPU_AARCH64 and QMATH_CPU_HAS_ARM_I8MM_TARGET come from
+// qmath/detail/cpu_features.hpp, the one place that reads the CPU's features; which path runs is decided by
+// qmath/isa.hpp.
 #pragma once
 
 #include <qmath/detail/cpu_features.hpp>
@@ -25,4 +27,8 @@ inline void prefetch_l1(const void* p, std::ptrdiff_t bytes) {
 }  // namespace detail
 }  // namespace cpu
 }  // namespace qmath
+#endif
+
+#if QMATH_CPU_AARCH64
+#include <arm_neon.h>
 #endif

@@ -137,11 +137,43 @@ void pack_b(int k, int n, const TB* b, std::int64_t ldb, BLayout layout, std::in
   }
 }
 
-// Layout of a packed B (see above). Every path runs on kInt8K4; the AVX2 path runs kInt16K2 too.
+// Layout of a packed B (see above). Every path runs on kInt8K4; the AVX2 path runs kInt16K2 too, the AArch64 I8MM
+// path kInt8K8 only.
 enum class BPackLayout {
-  kInt8K4,   // int8, 4 consecutive k per column (VPDPBUSD / VPMADDUBSW operand)
+  kInt8K4,   // int8, 4 consecutive k per column (VPDPBUSD / VPMADDUBSW / SDOT operand)
+  kInt8K8,   // int8, 8 consecutive k per column, pairs of groups interleaved (SMMLA / USMMLA operand, see below)
   kInt16K2,  // int16, 2 consecutive k per column (VPMADDWD operand)
 };
+
+// The 8-k form (kInt8K8 for B, the I8MM path's A panels): in each pair of groups (2h, 2h + 1) of a panel, lane w
+// (a column of B, a row of A) holds its 8 values k = 8h .. 8h + 7 contiguously, at byte (2h * width + 8w + t) of the
+// panel for width lanes per group; an odd last group stays in the 4-k form. So 16 bytes hold 2 lanes x 8 k: one
+// SMMLA / USMMLA operand (2 rows of A or 2 columns of B). Same size, same zero padding as the 4-k form; the two
+// functions below convert the `groups` groups of `width` lanes of one panel in place.
+inline void groups_k4_to_k8(int width, int groups, void* panel) {
+  unsigned char* p = static_cast<unsigned char*>(panel);
+  unsigned char tmp[2 * kNr * kKGroup];
+  const std::size_t pair_bytes = std::size_t(2) * width * kKGroup;
+  for (int g = 0; g + 1 < groups; g += 2, p += pair_bytes) {
+    std::memcpy(tmp, p, pair_bytes);
+    for (int w = 0; w < width; ++w) {
+      std::memcpy(p + 8 * w, tmp + kKGroup * w, kKGroup);
+      std::memcpy(p + 8 * w + kKGroup, tmp + std::size_t(width) * kKGroup + kKGroup * w, kKGroup);
+    }
+  }
+}
+inline void groups_k8_to_k4(int width, int groups, void* panel) {
+  unsigned char* p = static_cast<unsigned char*>(panel);
+  unsigned char tmp[2 * kNr * kKGroup];
+  const std::size_t pair_bytes = std::size_t(2) * width * kKGroup;
+  for (int g = 0; g + 1 < groups; g += 2, p += pair_bytes) {
+    std::memcpy(tmp, p, pair_bytes);
+    for (int w = 0; w < width; ++w) {
+      std::memcpy(p + kKGroup * w, tmp + 8 * w, kKGroup);
+      std::memcpy(p + std::size_t(width) * kKGroup + kKGroup * w, tmp + 8 * w + kKGroup, kKGroup);
+    }
+  }
+}
 
 inline std::size_t packed_b_elements(int k, int n) {
   return std::size_t(ceil_div(n, kNr)) * ceil_div(k, kKGroup) * kNr * kKGroup;
@@ -168,6 +200,36 @@ inline void narrow_packed_b(int k, int n, const std::int16_t* src, std::int8_t* 
       for (int t = 0; t < kKGroup; ++t)
         d[j * kKGroup + t] = static_cast<std::int8_t>(s[(t / 2) * (2 * kNr) + 2 * j + t % 2]);
   }
+}
+
+// kInt8K4 <-> kInt8K8, in place, for a B packed with this k and n.
+inline void packed_b_k4_to_k8(int k, int n, std::int8_t* panels) {
+  const int kgroups = ceil_div(k, kKGroup);
+  for (int p = 0; p < ceil_div(n, kNr); ++p)
+    groups_k4_to_k8(kNr, kgroups, panels + std::size_t(p) * kgroups * kNr * kKGroup);
+}
+inline void packed_b_k8_to_k4(int k, int n, std::int8_t* panels) {
+  const int kgroups = ceil_div(k, kKGroup);
+  for (int p = 0; p < ceil_div(n, kNr); ++p)
+    groups_k8_to_k4(kNr, kgroups, panels + std::size_t(p) * kgroups * kNr * kKGroup);
+}
+
+// The packed B `src` (layout `from`) in layout `to`, in a new buffer (packed_b_elements(k, n) elements of `to`).
+inline AlignedBuffer convert_packed_b(int k, int n, BPackLayout from, const std::int8_t* src, BPackLayout to) {
+  const std::size_t elems = packed_b_elements(k, n);
+  AlignedBuffer int8(elems);  // the kInt8K4 form
+  if (from == BPackLayout::kInt16K2)
+    narrow_packed_b(k, n, reinterpret_cast<const std::int16_t*>(src), int8.as<std::int8_t>());
+  else
+    std::memcpy(int8.as<std::int8_t>(), src, elems);
+  if (from == BPackLayout::kInt8K8) packed_b_k8_to_k4(k, n, int8.as<std::int8_t>());
+  if (to == BPackLayout::kInt16K2) {
+    AlignedBuffer wide(elems * sizeof(std::int16_t));
+    widen_packed_b(k, n, int8.as<std::int8_t>(), wide.as<std::int16_t>());
+    return wide;
+  }
+  if (to == BPackLayout::kInt8K8) packed_b_k4_to_k8(k, n, int8.as<std::int8_t>());
+  return int8;
 }
 
 // True when every pair of k that VPMADDUBSW adds (k = 2i, 2i + 1 of one column, as packed in kInt8K4) satisfies
@@ -213,6 +275,24 @@ void pack_a_panel(int rows, int k, const TA* a, std::int64_t lda, AE* dst, std::
       out[kfull * (kMr * kKGroup) + kk - kfull * kKGroup] = static_cast<AE>(a_prime(src[kk]));
   }
   for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
+}
+
+// The A panel of the AArch64 signed-operand kernels (SMULL, SDOT): pack_a_panel's uint8 A' with the sign bit
+// flipped, i.e. A' - 128 as int8 (the kernels then compute sum (A' - 128) B', see PathOps::a_shift); row_sum is
+// still that of A'.
+template <class TA>
+void pack_a_panel_s8(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
+  std::uint8_t* d = static_cast<std::uint8_t*>(dst);
+  pack_a_panel<std::uint8_t>(rows, k, a, lda, d, row_sum);
+  const std::size_t bytes = std::size_t(ceil_div(k, kKGroup)) * kMr * kKGroup;
+  for (std::size_t i = 0; i < bytes; ++i) d[i] ^= 0x80u;
+}
+
+// The A panel of the AArch64 I8MM kernel: pack_a_panel's uint8 A' in the 8-k form (rows in pairs of 8 k).
+template <class TA>
+void pack_a_panel_k8(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
+  pack_a_panel<std::uint8_t>(rows, k, a, lda, static_cast<std::uint8_t*>(dst), row_sum);
+  groups_k4_to_k8(kMr, ceil_div(k, kKGroup), dst);
 }
 
 }  // namespace detail
