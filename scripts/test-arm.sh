@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # AArch64: cross build with Debian's g++-aarch64-linux-gnu (cmake/toolchains/aarch64-linux-gnu.cmake) and the tests
-# of the instruction-set registry, the CPU GEMM and the other dispatchers run under qemu-user twice:
+# of the instruction-set registry, the lane primitives, the CPU GEMM and the other dispatchers run under qemu-user twice:
 #   -cpu max         Advanced SIMD + DotProd + I8MM: the kNeon, kNeonDotprod and kNeonI8mm GEMM paths all run;
 #   -cpu cortex-a57  Advanced SIMD only (Armv8.0): kNeon runs, the DotProd and I8MM paths must be unavailable.
 # QMATH_TEST_EXPECT_GEMM_PATH tells cpu_gemm_neon_test which path the model must resolve to. Shapes are sized for
@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 build=build-aarch64
 tests=(isa_test cpu_gemm_test cpu_gemm_neon_test cpu_gemm_small_m_test quantize_simd_test gemm_reference_test
-       calibration_histogram_test qmath_header_hygiene)
+       calibration_histogram_test qmath_header_hygiene lanes_test cpu_epilogue_lanes_test
+       calibration_histogram_bin_lanes_test)
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DQMATH_QEMU_CPU= \

@@ -49,6 +49,7 @@
 #include <vector>
 
 #include <qmath/cpu/detail/cpu_features.hpp>
+#include <qmath/cpu/detail/epilogue_lanes.hpp>
 #include <qmath/cpu/detail/kernel_avx2.hpp>
 #include <qmath/cpu/detail/kernel_avx512vnni.hpp>
 #include <qmath/cpu/detail/kernel_avxvnni.hpp>
@@ -279,18 +280,18 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
               epilogue_avx2<TC>, BPackLayout::kInt8K4, kKcGroups};
 #endif
 #if QMATH_CPU_AARCH64
-    // The AArch64 paths use the scalar epilogue for now.
+    // The AArch64 paths share the NEON lane epilogue (epilogue_lanes.hpp).
     case Isa::kNeon:
-      return {kernel_neon,         epilogue_scalar<TC>,  pack_a_panel_s8<TA>, 1,
-              epilogue_scalar<TC>, BPackLayout::kInt8K4, kKcGroups,           128};
+      return {kernel_neon,         epilogue_neon<TC>,    pack_a_panel_s8<TA>, 1,
+              epilogue_neon<TC>,   BPackLayout::kInt8K4, kKcGroups,           128};
 #endif
 #if QMATH_CPU_HAS_ARM_I8MM_TARGET
     case Isa::kNeonDotprod:
-      return {kernel_neon_dotprod, epilogue_scalar<TC>,  pack_a_panel_s8<TA>, 1,
-              epilogue_scalar<TC>, BPackLayout::kInt8K4, kKcGroups,           128};
+      return {kernel_neon_dotprod, epilogue_neon<TC>,    pack_a_panel_s8<TA>, 1,
+              epilogue_neon<TC>,   BPackLayout::kInt8K4, kKcGroups,           128};
     case Isa::kNeonI8mm:
-      return {kernel_neon_i8mm,    epilogue_scalar<TC>,  pack_a_panel_k8<TA>, 1,
-              epilogue_scalar<TC>, BPackLayout::kInt8K8, kKcGroups,           0, 2};
+      return {kernel_neon_i8mm,    epilogue_neon<TC>,    pack_a_panel_k8<TA>, 1,
+              epilogue_neon<TC>,   BPackLayout::kInt8K8, kKcGroups,           0, 2};
 #endif
     default:
       (void)maddubs;
