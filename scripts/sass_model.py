@@ -25,9 +25,11 @@ How the steady-state path is found: with the back edges into the k loop's header
 collapsed, an iteration is a path through a DAG from the header to a back edge. In steady state (an interior tile
 away from the K tail and from the M / N edges) the iteration does every MAC of the tile and moves a whole tile of
 bytes from global memory, and anything else is extra work on a side branch (K-tail / edge handling, zero-point row
-sums). So the model enumerates the paths and takes the one that maximises, in this order: MACs; the width of its global
-loads (bytes per LDG / LDGSTS: the full-chunk vector load, not the element-wise tail); bytes loaded (the loads are
-not skipped); then the fewest instructions (no side work). --explain prints each k loop's header and the blocks of
+sums). So the model takes the path that maximises, in this order (dynamic programming over the DAG; each term adds along a
+path): MACs; minus the global loads narrower than the loop's widest (the full-chunk vector load, not the element-wise
+tail); bytes loaded (the loads are not skipped); shared stores (the staged tile is stored: two branches on the same condition, e.g. "another K tile
+follows" before the loads and before the stores, are not known to agree); then the fewest instructions (no side
+work). --explain prints each k loop's header and the blocks of
 its chosen path. The static whole-body share (all instructions of the loop body counted once, every branch and
 nested loop included) is printed beside it.
 
@@ -252,6 +254,8 @@ def count_blocks(cfg, blocks):
             c["insns"] += 1
             c["macs"] += mac
             c["gbytes"] += nbytes
+            if cls == "ldg":
+                c["ldg_bytes_%d" % nbytes] += 1
             if cls == "lds":
                 c["lds_bits"] += lds_bits(ins.op)
             if ins.base == "BAR":
@@ -259,11 +263,12 @@ def count_blocks(cfg, blocks):
     return c
 
 
-def score(c):
-    """Steady-state preference: no loop of unknown trip count, most MACs, widest global loads (bytes per load
-    instruction), most bytes, fewest instructions."""
-    width = c["gbytes"] / c["ldg"] if c["ldg"] else 0.0
-    return (-c["unknown_trip"], c["macs"], width, c["gbytes"], -c["insns"])
+def score(c, widest):
+    """Steady-state preference (every term adds along a path, so the best path is found by dynamic programming): no
+    loop of unknown trip count, most MACs, fewest global loads narrower than the loop's widest, most bytes loaded,
+    most shared stores, fewest instructions."""
+    narrow = sum(v for k, v in c.items() if isinstance(k, str) and k.startswith("ldg_bytes_") and int(k[10:]) < widest)
+    return (-c["unknown_trip"], c["macs"], -narrow, c["gbytes"], c["sts"], -c["insns"])
 
 
 def steady_path(cfg, loop, trip_of, trips_used, depth=1):
@@ -285,8 +290,9 @@ def steady_path(cfg, loop, trip_of, trips_used, depth=1):
             if trip is None:  # costed once for the comparison; an error if it ends up on the path
                 inner_path["unknown_trip"] += 1
                 return inner_path
-            trips_used[key] = trip
-            return inner_path.scaled(trip)
+            out = inner_path.scaled(trip)
+            out["trip@%#x" % key] = trip
+            return out
         return count_blocks(cfg, [node])
 
     def successors(node):
@@ -300,38 +306,34 @@ def steady_path(cfg, loop, trip_of, trips_used, depth=1):
                     outs.add(owner.get(t, t))
         return outs
 
-    cost_memo = {}
+    widest = max([access_bytes(ins.op) for blk in body for ins in cfg.block_insns(blk) if classify(ins)[0] == "ldg"],
+                 default=0)
 
-    def paths(node):
-        """Every path from `node` to the back edge, as Counts with a .route (block addresses)."""
+    def best(node):
+        """The best path from `node` to the back edge (Counts with a .route of block addresses), or None."""
         if node == "END":
             c = Counts()
             c.route = []
-            return [c]
+            return c
         if node in memo:
-            if memo[node] is None:
+            if memo[node] == "visiting":
                 raise LookupError("irreducible control flow inside the loop is not modelled")
             return memo[node]
-        memo[node] = None
-        if node not in cost_memo:
-            cost_memo[node] = node_cost(node)
-        here = cfg.insns[cfg.blocks[node[0] if isinstance(node, tuple) else node][0]].addr
-        out = []
-        for s in sorted(successors(node), key=str):
-            for tail in paths(s):
-                c = Counts(cost_memo[node] + tail)
-                c.route = [here] + tail.route
-                out.append(c)
-        if len(out) > 200000:
-            raise LookupError(f"more than 200000 paths through the loop at {here:#x}")
-        memo[node] = out
-        return out
+        memo[node] = "visiting"
+        tails = [t for t in (best(s) for s in sorted(successors(node), key=str)) if t is not None]
+        result = None
+        if tails:
+            tail = max(tails, key=lambda t: score(t, widest))
+            result = Counts(node_cost(node) + tail)
+            result.route = [cfg.insns[cfg.blocks[node[0] if isinstance(node, tuple) else node][0]].addr] + tail.route
+        memo[node] = result
+        return result
 
     start = header  # the header belongs to this loop, never to a nested one
-    candidates = paths(start)
-    if not candidates:
+    result = best(start)
+    if result is None:
         raise LookupError("no path from the loop header back to it")
-    return max(candidates, key=score)
+    return result
 
 
 def model_kernel(insns, trip_of):
@@ -347,6 +349,7 @@ def model_kernel(insns, trip_of):
     kloop, whole = min(candidates, key=lambda lc: lc[1]["insns"])
     trips_used = {}
     path = steady_path(cfg, kloop, trip_of, trips_used)
+    trips_used = {int(k[5:], 16): v for k, v in path.items() if isinstance(k, str) and k.startswith("trip@")}
     if path["unknown_trip"]:
         raise LookupError("a nested loop on the steady-state path has no known trip count")
     nested = len([l for l in cfg.loops if l[1] < kloop[1]])
@@ -448,7 +451,7 @@ def compile_all(work, arch):
     for k, p in procs.items():
         out, _ = p.communicate()
         if p.returncode != 0:
-            sys.stderr.write(out)
+            sys.stderr.write(out[-6000:])
             raise SystemExit(f"sass_model: compiling {k} failed")
     sass = {}
     for k in jobs:
