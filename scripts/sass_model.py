@@ -459,7 +459,8 @@ def compile_all(work, arch):
                                  check=True).stdout
         with open(f"{work}/{k}.sass", "w") as f:
             f.write(sass[k])
-    ver = subprocess.run([nvcc, "--version"], capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    ver = next((l.strip() for l in subprocess.run([nvcc, "--version"], capture_output=True, text=True).stdout.splitlines()
+                if "release" in l), "nvcc")
     return sass, ver
 
 
