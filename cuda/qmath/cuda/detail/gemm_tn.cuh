@@ -3,12 +3,12 @@
 // C(M x N) = A(M x K) * B(N x K)^T, both operands K-contiguous. One thread block computes a kM x kN tile of C and
 // walks K in tiles of kK elements, software-pipelined through registers:
 //   * staging: each thread owns a fixed set of 4-element K chunks of A and B (TnStagePlan: rows, pointers, shared
-//     offsets and row-validity computed once, before the k loop). While the block computes K tile t from shared
-//     memory, the thread already loads tile t + 1's chunks into registers (one 32-bit load for int8, one float4 for
-//     float; rows outside M / N read zero; only a K-tail tile takes the element-wise, zero-filling path), then stores
-//     them transposed to As[k_word][m] / Bs[k_word][n] (a word = 4 int8 along K, or 1 float). With two shared stages
-//     (double buffering) that costs one __syncthreads per K tile; a tile shape whose two stages do not fit in 48 KB
-//     uses one stage and two barriers.
+//     offsets computed once, before the k loop). While the block computes K tile t from shared memory, the thread
+//     already loads tile t + 1's chunks into registers (one 32-bit load for int8, one float4 for float; rows
+//     outside M / N are read from the last row, as they only feed outputs that are never stored; only a K-tail
+//     tile takes the element-wise, zero-filling path), then stores them transposed to As[k_word][m] / Bs[k_word][n]
+//     (a word = 4 int8 along K, or 1 float). With two shared stages (double buffering) that costs one __syncthreads
+//     per K tile; a tile shape whose two stages do not fit in 48 KB uses one stage and two barriers.
 //   * conflict-free transposed stores: rows are padded by 4 words and consecutive lanes take chunks so that one warp
 //     store covers 32 distinct banks (int8: 4 rows x 8 chunks; float: 16 rows x 2 chunks, each of the chunk's 4
 //     words one store);
@@ -185,7 +185,7 @@ struct TnStagePlan {
   static constexpr bool kExact = kTotal % Tile::kThreads == 0;
   static constexpr int kGroup = Math::kWordsPerChunk == 1 ? kChunksPerRow : (kChunksPerRow < 2 ? kChunksPerRow : 2);
   // Rows advanced per step s (kThreads / kGroup). When it divides kRows or kRows divides it, chunk s sits a
-  // compile-time offset (kRowStep(s) rows, kChunkStep(s) chunks) from chunk 0: one shared address register.
+  // compile-time offset (row_step(s) rows, chunk_step(s) chunks) from chunk 0: one shared address register.
   static constexpr int kStepRows = Tile::kThreads / kGroup;
   static constexpr bool kAffine = kExact && Tile::kThreads % kGroup == 0 &&
                                   (kStepRows % kRows == 0 || kRows % kStepRows == 0);
