@@ -271,7 +271,7 @@ def score(c, widest):
     return (-c["unknown_trip"], c["macs"], -narrow, c["gbytes"], c["sts"], -c["insns"])
 
 
-def steady_path(cfg, loop, trip_of, trips_used, depth=1):
+def steady_path(cfg, loop, trip_of, depth=1):
     """Counts of the steady-state path through one iteration of `loop` (header, blocks)."""
     header, body = loop
     inner = [l for l in cfg.loops if l[1] < body]
@@ -285,7 +285,7 @@ def steady_path(cfg, loop, trip_of, trips_used, depth=1):
     def node_cost(node):
         if isinstance(node, tuple):  # a collapsed nested loop
             key = cfg.insns[cfg.blocks[node[0]][0]].addr
-            inner_path = steady_path(cfg, node, trip_of, trips_used, depth + 1)
+            inner_path = steady_path(cfg, node, trip_of, depth + 1)
             trip = trip_of(key, depth, inner_path)
             if trip is None:  # costed once for the comparison; an error if it ends up on the path
                 inner_path["unknown_trip"] += 1
@@ -347,8 +347,7 @@ def model_kernel(insns, trip_of):
         raise LookupError("no loop holds MAC instructions")
     candidates = [(l, c) for l, c in loop_macs if c["macs"] >= 0.9 * most]
     kloop, whole = min(candidates, key=lambda lc: lc[1]["insns"])
-    trips_used = {}
-    path = steady_path(cfg, kloop, trip_of, trips_used)
+    path = steady_path(cfg, kloop, trip_of)
     trips_used = {int(k[5:], 16): v for k, v in path.items() if isinstance(k, str) and k.startswith("trip@")}
     if path["unknown_trip"]:
         raise LookupError("a nested loop on the steady-state path has no known trip count")
