@@ -4,8 +4,10 @@
 //   fp32_simt    qmath::cuda::gemm_fp32 (same tiling as the DP4A kernel)
 //   cublas_sgemm cublasSgemm (FP32, TN)
 //   cublaslt_i8  cublasLtMatmul int8 x int8 -> int32 (TN; tensor cores where the GPU has them)
-// over square sizes 512..8192 and conv-as-GEMM layer shapes (M = batch * H * W, N = out channels,
-// K = in channels * 9). Counters: TOPS / TFLOPS = 2 * M * N * K / time. Compare ratios within one run.
+// over square sizes 512..8192 and inference shapes: conv-as-GEMM layers (M = batch * H * W, N = out channels,
+// K = in channels * 9), transformer linear layers (M = tokens) and decode-size batches (M = 16).
+// Counters: TOPS / TFLOPS = 2 * M * N * K / time. Compare ratios within one run: scripts/gpu_bench.sh runs this with
+// JSON output and scripts/gpu_bench_report.py prints the per-shape table and the ratios.
 // Without a CUDA device the program says so and exits 0.
 #include <benchmark/benchmark.h>
 
@@ -130,6 +132,13 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->Args({32 * 28 * 28, 128, 128 * 9});
   b->Args({32 * 14 * 14, 256, 256 * 9});
   b->Args({32 * 7 * 7, 512, 512 * 9});
+  // Transformer linear layers, 4096 tokens (BERT-base: QKV / attention output 768 -> 768, FFN 768 -> 3072 -> 768).
+  b->Args({4096, 768, 768});
+  b->Args({4096, 3072, 768});
+  b->Args({4096, 768, 3072});
+  // Decode-size batches, 16 tokens, 4096-wide layers (a 7B-class LLM's attention projection and FFN up-projection).
+  b->Args({16, 4096, 4096});
+  b->Args({16, 11008, 4096});
   b->UseManualTime()->Unit(benchmark::kMicrosecond);
 }
 

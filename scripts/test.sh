@@ -10,6 +10,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
+# Static main-loop model of the CUDA GEMMs beside CUTLASS's (SASS; nvcc plus the .venv wheels, no GPU).
+if command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then python3 scripts/sass_model.py --check; fi
+
 # Fuzz regressions: every seed and kept crash input replayed, then a few seconds of fuzzing per harness (Clang,
 # libFuzzer, ASan + UBSan; build-fuzz/).
 scripts/fuzz.sh --regress
