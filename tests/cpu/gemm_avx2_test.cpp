@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -181,6 +182,43 @@ TEST_CASE("avx2 packed B: int8 <-> int16 layouts convert losslessly", "[cpu][gem
     REQUIRE(std::memcmp(p8.column_sums(), p16.column_sums(), sizeof(std::int32_t) * ((s.n + 31) / 32 * 32)) == 0);
   }
 }
+
+#if QMATH_CPU_X86
+// pack_a_panel_int16_avx2 against the portable pack_a_panel<int16_t>: every panel element (padding included) and
+// row sum, for 1..12 rows, K around the 16-k step and the 4-k group, strided rows, random and extreme A.
+template <class TA>
+void check_pack_a_int16(std::mt19937& rng) {
+  using qmath::cpu::detail::kMr;
+  for (int k : {1, 3, 4, 15, 16, 17, 31, 32, 33, 47, 64, 100, 259}) {
+    const int kgroups = qmath::cpu::detail::ceil_div(k, 4);
+    const std::int64_t lda = k + 5;
+    for (int fill = 0; fill < 3; ++fill) {  // random, all minimum, all maximum
+      auto a = random_vector<TA>(std::size_t(kMr) * lda, rng);
+      if (fill) std::fill(a.begin(), a.end(), fill == 1 ? std::numeric_limits<TA>::min() : std::numeric_limits<TA>::max());
+      for (int rows = 1; rows <= kMr; ++rows) {
+        INFO("K=" << k << " rows=" << rows << " fill=" << fill);
+        const std::size_t elems = std::size_t(kgroups) * kMr * 4;
+        std::vector<std::int16_t> want(elems, 99), got(elems, 99);
+        std::vector<std::int32_t> want_sum(kMr, 99), got_sum(kMr, 99);
+        qmath::cpu::detail::pack_a_panel<std::int16_t, TA>(rows, k, a.data(), lda, want.data(), want_sum.data());
+        qmath::cpu::detail::pack_a_panel_int16_avx2<TA>(rows, k, a.data(), lda, got.data(), got_sum.data());
+        REQUIRE(same_bits(got, want));
+        REQUIRE(same_bits(got_sum, want_sum));
+      }
+    }
+  }
+}
+
+TEST_CASE("avx2 pack A: the AVX2 int16 panel packing equals the portable one", "[cpu][gemm][avx2]") {
+  if (!qmath::isa_available(Isa::kAvx2)) {
+    WARN("this CPU has no AVX2: pack_a_panel_int16_avx2 not run");
+    return;
+  }
+  std::mt19937 rng(41);
+  check_pack_a_int16<std::int8_t>(rng);
+  check_pack_a_int16<std::uint8_t>(rng);
+}
+#endif
 
 TEST_CASE("avx2 VPMADDUBSW kernel runs exactly when its bound was proven at packing", "[cpu][gemm][avx2]") {
   using qmath::cpu::detail::pack_b_for;
