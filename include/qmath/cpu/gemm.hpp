@@ -22,9 +22,13 @@
 // |B'0| + |B'1| <= 128 (checked when B is packed), uint8 x int8 with VPMADDUBSW, which cannot saturate then.
 //
 // Packed B layout: pack_b packs for the path kAuto resolves to on this CPU: int16 pairs (detail::BPackLayout::
-// kInt16K2) for the AVX2 path unless the VPMADDUBSW bound holds, int8 groups of 4 (kInt8K4) otherwise. A GEMM on a
-// path that does not take the PackedB's layout converts the packed panels into a temporary for that call (O(K N),
-// as a one-shot GEMM packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
+// kInt16K2) for the AVX2 path unless the VPMADDUBSW bound holds, int8 groups of 4 (kInt8K4) otherwise. A PackedB in
+// the int16 layout keeps the int8 panels too (PackedB::int8_data()), which every kernel reading int8 takes; a GEMM
+// whose kernel reads int16 widens an int8-layout PackedB into a temporary for that call (O(K N), as a one-shot GEMM
+// packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
+//
+// 7-bit activations (GemmOptions::activations_7bit, a checked contract on a uint8 A: every value <= 127): the AVX2
+// path then runs the VPMADDUBSW kernel for every B, exactly.
 //
 // Small M (M <= detail::kSmallMMax, AVX2 and scalar paths, exact mode): A is not packed and each B panel is read once
 // for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
@@ -83,6 +87,13 @@ struct GemmOptions {
   // kernels do (VPMADDUBSW), to reproduce their results bit for bit. The result is then that of
   // cpu::gemm_reference_int16_saturating (detail/saturating.hpp), on every path.
   bool saturate_int16_pairs = false;
+  // A contract on A, exact: every A value lies in [0, 127] (uint8 activations quantized to 7 bits, PyTorch's /
+  // FBGEMM's reduce_range). cpu::gemm checks it on every call (O(M K)) and throws qmath::error naming the first value
+  // outside, before writing C; int8 A is rejected (its A' = a + 128 is not 7-bit). Then every k pair sum
+  // A'0 B'0 + A'1 B'1 lies within 2 * 127 * 128 = 32512 in magnitude for every B, so the AVX2 path runs the
+  // VPMADDUBSW kernel (which cannot saturate then) for every PackedB, on its int8 panels; results equal
+  // gemm_reference on every path.
+  bool activations_7bit = false;
 };
 
 template <class TB>
@@ -383,16 +394,34 @@ PathOps<TA, TC> path_ops_saturating(Isa isa) {
   return ops;
 }
 
-// Whether `isa` (resolved) runs `pb` on the VPMADDUBSW kernel: only the AVX2 path, only for a PackedB in the int8
-// layout whose k pairs were proven to fit int16 when it was packed.
+// Whether `isa` (resolved) runs `pb` on the VPMADDUBSW kernel: only the AVX2 path, for a PackedB in the int8 layout
+// whose k pairs were proven to fit int16 when it was packed, or for any PackedB when A is 7-bit (a7: checked
+// GemmOptions::activations_7bit).
 template <class TB>
-bool runs_maddubs(Isa isa, const PackedB<TB>& pb) {
-  return isa == Isa::kAvx2 && pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16();
+bool runs_maddubs(Isa isa, const PackedB<TB>& pb, bool a7 = false) {
+  return isa == Isa::kAvx2 && (a7 || (pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16()));
 }
 
-// Runs a validated GEMM on the resolved path `isa` with `threads` threads.
+// GemmOptions::activations_7bit: A must be uint8 with every value in [0, 127]. Throws qmath::error otherwise.
+template <class TA>
+void check_activations_7bit(const char* where, const MatrixView<const TA>& a) {
+  qmath::detail::require(std::is_same<TA, std::uint8_t>::value, where,
+                         "activations_7bit needs uint8 A (values in [0, 127]); this A is int8");
+  for (int r = 0; r < a.rows; ++r) {
+    const TA* row = a.data + std::int64_t(r) * a.stride;
+    unsigned high = 0;  // OR of the row: bit 7 set iff some value exceeds 127 (a loop the compiler vectorises)
+    for (int c = 0; c < a.cols; ++c) high |= static_cast<unsigned>(row[c]);
+    if (high & 0x80u)
+      for (int c = 0; c < a.cols; ++c)
+        qmath::detail::require(static_cast<unsigned>(row[c]) <= 127u, where, "activations_7bit: a(", r, ", ", c,
+                               ") = ", static_cast<unsigned>(row[c]), " is above 127");
+  }
+}
+
+// Runs a validated GEMM on the resolved path `isa` with `threads` threads; a7: A checked to be 7-bit
+// (GemmOptions::activations_7bit).
 template <class TA, class TB, class TC>
-void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool saturate) {
+void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool saturate, bool a7 = false) {
   const GemmShape s{args.c.rows, args.c.cols, args.a.cols};
   const TA* a = args.a.data;
   const std::int64_t lda = args.a.stride, ldc = args.c.stride;
@@ -405,21 +434,16 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const std::int32_t* col_sum = pb.column_sums();
   const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
   const PathOps<TA, TC> ops =
-      saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
+      saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb, a7));
   const SmallMKernelFn small_m = saturate ? nullptr : small_m_kernel_for(isa, s.m);
-  // A PackedB in another layout than the kernel reads is converted for this call; the small-M kernels read the
-  // int8 panels every PackedB keeps.
-  const std::int8_t* b_packed = small_m ? pb.int8_data() : pb.data();
+  // Kernels that read int8 panels (the small-M kernels among them) take those every PackedB keeps; a PackedB in
+  // the int8 layout is widened for this call when the kernel reads int16.
+  const bool reads_int8 = small_m || ops.b_layout == BPackLayout::kInt8K4;
+  const std::int8_t* b_packed = reads_int8 ? pb.int8_data() : pb.data();
   AlignedBuffer converted;
-  if (!small_m && ops.b_layout != pb.layout()) {
-    const std::size_t elems = packed_b_elements(s.k, s.n);
-    if (ops.b_layout == BPackLayout::kInt16K2) {
-      converted = AlignedBuffer(elems * sizeof(std::int16_t));
-      widen_packed_b(s.k, s.n, pb.data(), converted.as<std::int16_t>());
-    } else {
-      converted = AlignedBuffer(elems);
-      narrow_packed_b(s.k, s.n, reinterpret_cast<const std::int16_t*>(pb.data()), converted.as<std::int8_t>());
-    }
+  if (!reads_int8 && pb.layout() != BPackLayout::kInt16K2) {
+    converted = AlignedBuffer(packed_b_elements(s.k, s.n) * sizeof(std::int16_t));
+    widen_packed_b(s.k, s.n, pb.data(), converted.as<std::int16_t>());
     b_packed = converted.as<const std::int8_t>();
   }
   const int panels = ceil_div(s.n, kNr);
@@ -506,8 +530,9 @@ void gemm(const PackedGemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   qmath::detail::validate_gemm_except_b<TA, TB, TC>(where, args.a, args.a_zero_point, b.k(), b.n(), b.zero_point(),
                                                     args.c, args.epilogue, true);
   detail::can_implement(where, args.a, args.c);
-  detail::run_gemm<TA, TB, TC>(args, detail::resolve_isa(options, where), options.threads,
-                               options.saturate_int16_pairs);
+  const Isa isa = detail::resolve_isa(options, where);
+  if (options.activations_7bit) detail::check_activations_7bit(where, args.a);
+  detail::run_gemm<TA, TB, TC>(args, isa, options.threads, options.saturate_int16_pairs, options.activations_7bit);
 }
 
 // One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally, for the path it runs.
@@ -517,12 +542,14 @@ void gemm(const GemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   validate(args, where);
   detail::can_implement(where, args.a, args.c);
   const Isa isa = detail::resolve_isa(options, where);
-  // The saturating and the small-M kernels read int8 panels.
+  if (options.activations_7bit) detail::check_activations_7bit(where, args.a);
+  // The saturating, the 7-bit-A and the small-M kernels read int8 panels.
   const detail::BPackLayout int8 = detail::BPackLayout::kInt8K4;
-  const bool int8_panels = options.saturate_int16_pairs || detail::small_m_kernel_for(isa, args.c.rows) != nullptr;
+  const bool int8_panels = options.saturate_int16_pairs || options.activations_7bit ||
+                           detail::small_m_kernel_for(isa, args.c.rows) != nullptr;
   const PackedB<TB> b = detail::pack_b_for(isa, args.b, args.b_zero_point, int8_panels ? &int8 : nullptr);
   detail::run_gemm<TA, TB, TC>(PackedGemmArgs<TA, TB, TC>{args.a, &b, args.c, args.a_zero_point, args.epilogue}, isa,
-                               options.threads, options.saturate_int16_pairs);
+                               options.threads, options.saturate_int16_pairs, options.activations_7bit);
 }
 
 }  // namespace cpu
