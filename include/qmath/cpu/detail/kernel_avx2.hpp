@@ -111,20 +111,25 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs_rows(int kgroups, const std::u
   store_tile_avx2<R>(acc, tile, accumulate);
 }
 
-// Sweeps the rows x kNr tile in micro-tiles of up to 6 rows x 16 columns. AE: packed A element; BE: packed B
-// element (int16 for kInt16K2, int8 for kInt8K4); c_step: B elements from one 16-column half to the next.
+// Sweeps the rows x kNr tile in micro-tiles of up to 6 rows x 16 columns, the rows split evenly over
+// ceil(rows / 6) micro-tiles (8 = 4 + 4, not 6 + 2: micro-tiles of 4 to 6 rows run at one rate, those of 1 to 3 rows
+// slower). AE: packed A element; BE: packed B element (int16 for kInt16K2, int8 for kInt8K4); c_step: B elements
+// from one 16-column half to the next.
 template <class AE, class BE, template <int> class Rows>
 QMATH_TARGET_AVX2 inline void sweep_tile_avx2(int rows, int kgroups, const void* a_panel, const std::int8_t* b_bytes,
                                               std::int32_t* tile, bool accumulate) {
   const AE* a = static_cast<const AE*>(a_panel);
   const BE* b = reinterpret_cast<const BE*>(b_bytes);
   constexpr int c_step = sizeof(BE) == 2 ? 2 * 16 : kKGroup * 16;
+  const int tiles = ceil_div(rows, 6);
   for (int c = 0; c < 2; ++c)
-    for (int r0 = 0; r0 < rows; r0 += 6) {
+    for (int i = 0, r0 = 0; i < tiles; ++i) {
+      const int n = (rows - r0) / (tiles - i);  // micro-tile i of the even split: rows - r0 over the tiles left
       const AE* ar = a + r0 * kKGroup;
       const BE* bc = b + c * c_step;
       std::int32_t* t = tile + r0 * kNr + 16 * c;
-      switch (rows - r0) {
+      r0 += n;
+      switch (n) {
         case 1: Rows<1>::run(kgroups, ar, bc, t, accumulate); break;
         case 2: Rows<2>::run(kgroups, ar, bc, t, accumulate); break;
         case 3: Rows<3>::run(kgroups, ar, bc, t, accumulate); break;
