@@ -217,9 +217,18 @@ TEST_CASE("activations_7bit: VPMADDUBSW exact for every B when A is in [0, 127]"
     for (std::int32_t za : {0, 255})
       for (std::int32_t zb : {-128, 127}) check_a7<std::int8_t, std::int32_t>(s, a, za, b, zb, Epilogue{});
   }
-  // Random shapes (M = 1..70, so both the small-M and the cache-blocked paths), uint8 and int8 B, every output type.
-  for (int i = 0; i < 6; ++i) {
-    const GemmShape s{int(rng() % 70) + 1, int(rng() % 70) + 1, int(rng() % 200) + 1};
+  // M = 1..4 (the small-M kernels, VPMADDUBSW on AVX2) at the same extremes, K with a group tail.
+  for (int m = 1; m <= 4; ++m) {
+    const GemmShape s{m, 70, 301};
+    std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = i % 3 ? -128 : 127;
+    const std::vector<std::uint8_t> a(std::size_t(s.m) * s.k, 127);
+    check_a7<std::int8_t, std::int32_t>(s, a, 255, b, -128, Epilogue{});
+  }
+  // Random shapes (M = 1..70, so both the small-M and the cache-blocked paths; the first four M = 1..4), uint8 and
+  // int8 B, every output type.
+  for (int i = 0; i < 8; ++i) {
+    const GemmShape s{i < 4 ? i + 1 : int(rng() % 70) + 1, int(rng() % 70) + 1, int(rng() % 200) + 1};
     const auto a = random_vector<std::uint8_t>(std::size_t(s.m) * s.k, rng, 0, 127);
     const auto b8 = random_vector<std::int8_t>(std::size_t(s.n) * s.k, rng);
     const auto bu8 = random_vector<std::uint8_t>(std::size_t(s.n) * s.k, rng);

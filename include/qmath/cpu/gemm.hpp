@@ -299,6 +299,7 @@ struct GemmJob {
   PathOps<TA, TC> ops;
   bool stream;  // C is written with ops.epilogue_stream (see streams_output): fence before returning
   SmallMKernelFn small_m_kernel;  // not null: run_small_m over a kInt8K4 b_packed instead of run_block
+  SmallMKernelU8Fn small_m_u8_kernel;  // not null (with small_m_kernel): 7-bit uint8 A, run by this kernel instead
 };
 
 // Whether C is written with non-temporal stores: 4-byte outputs (whole 64-byte lines per 16-lane chunk) and a C of at
@@ -358,14 +359,22 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
 template <class TA, class TC>
 void run_small_m(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const int kgroups = ceil_div(j.s.k, kKGroup), kpad = kgroups * kKGroup, rows = m1 - m0;
-  AlignedBuffer a16(sizeof(std::int16_t) * std::size_t(rows) * kpad);
+  const bool u8 = j.small_m_u8_kernel != nullptr;  // only for a uint8 A (checked by activations_7bit)
+  AlignedBuffer a_rows((u8 ? 1 : sizeof(std::int16_t)) * std::size_t(rows) * kpad);
   AlignedBuffer tile(sizeof(std::int32_t) * std::size_t(rows) * kNr);
   std::vector<std::int32_t> row_comp(rows);
-  widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a16.as<std::int16_t>(), row_comp.data());
+  if constexpr (std::is_same<TA, std::uint8_t>::value) {
+    if (u8)
+      copy_a_rows_u8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::uint8_t>(), row_comp.data());
+  }
+  if (!u8) widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::int16_t>(), row_comp.data());
   for (std::int32_t& rc : row_comp) rc = qmath::detail::wrap_mul(-j.zb_prime, rc);
   for (int p = p0; p < p1; ++p) {
-    j.small_m_kernel(rows, kgroups, a16.as<const std::int16_t>(), kpad,
-                     j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup, tile.as<std::int32_t>());
+    const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
+    if (u8)
+      j.small_m_u8_kernel(rows, kgroups, a_rows.as<const std::uint8_t>(), kpad, bp, tile.as<std::int32_t>());
+    else
+      j.small_m_kernel(rows, kgroups, a_rows.as<const std::int16_t>(), kpad, bp, tile.as<std::int32_t>());
     const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
     j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, j.col_comp + n0, n0, cols,
                    j.c + std::int64_t(m0) * j.ldc + n0, j.ldc);
@@ -380,6 +389,18 @@ inline SmallMKernelFn small_m_kernel_for(Isa isa, int m) {
   if (isa == Isa::kAvx2) return small_m_kernel_avx2;
 #endif
   return isa == Isa::kScalar ? small_m_kernel_scalar : nullptr;
+}
+
+// The small-M kernel for a 7-bit uint8 A (GemmOptions::activations_7bit, checked) where one exists: AVX2,
+// M <= kSmallMMax.
+template <class TA>
+SmallMKernelU8Fn small_m_u8_kernel_for(Isa isa, int m) {
+#if QMATH_CPU_X86
+  if (std::is_same<TA, std::uint8_t>::value && isa == Isa::kAvx2 && m <= kSmallMMax) return small_m_kernel_maddubs_avx2;
+#endif
+  (void)isa;
+  (void)m;
+  return nullptr;
 }
 
 // The kernels of the saturating mode (GemmOptions::saturate_int16_pairs): VPMADDUBSW on AVX2 (AVX-512 and AVX-VNNI
@@ -450,7 +471,9 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
   for (std::size_t n = 0; n < col_comp.size(); ++n) col_comp[n] = wrap_add(wrap_mul(-za_p, col_sum[n]), kzz);
-  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc), small_m};
+  const SmallMKernelU8Fn small_m_u8 = small_m && a7 ? small_m_u8_kernel_for<TA>(isa, s.m) : nullptr;
+  GemmJob<TA, TC> job{s,   a,   lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc),
+                      small_m, small_m_u8};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.small_m_kernel)
