@@ -28,7 +28,7 @@
 // packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
 //
 // 7-bit activations (GemmOptions::activations_7bit, a checked contract on a uint8 A: every value <= 127): the AVX2
-// path then runs the VPMADDUBSW kernel for every B, exactly.
+// path then runs the VPMADDUBSW kernels for every B, exactly (at M <= kSmallMMax small_m_kernel_maddubs_avx2).
 //
 // Small M (M <= detail::kSmallMMax, AVX2 and scalar paths, exact mode): A is not packed and each B panel is read once
 // for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
