@@ -13,6 +13,8 @@
 //                                 same-data comparison with qmath_s8s8_avx2_maddubs
 //   qmath_u8s8_avx2_saturating    full-range weights, GemmOptions::saturate_int16_pairs: the arithmetic of
 //                                 onednn_u8s8 on an AVX2 CPU (not exact)
+//   qmath_u8s8_avx2_a7            full-range weights, uint8 A in [0, 127] with GemmOptions::activations_7bit:
+//                                 the VPMADDUBSW kernel for every B, exact (onednn_u8s8's instruction mix)
 //   qmath_s8s8_ldc_pad16    the same as qmath_s8s8_<best isa> with C rows padded by 16 elements
 //   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
 //   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
@@ -192,14 +194,17 @@ enum class Weights {
   kBounded,         // uniform over [-64, 64]: every k pair fits VPMADDUBSW; packed by pack_b
   kBoundedInt16,    // the same values forced into the int16 layout
   kSaturating,      // uniform over int8, GemmOptions::saturate_int16_pairs (oneDNN's AVX2 u8s8 arithmetic)
+  kFull7BitA,       // uniform over int8, packed by pack_b; uint8 A in [0, 127] with GemmOptions::activations_7bit
 };
 
 // ldc_pad > 0 pads C's rows (a C row stride that is not a power of two).
 template <class TA>
 void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad, int threads, Weights w) {
-  const auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
+  auto a = random_vector<TA>(std::size_t(s.m) * s.k, 1);
+  if (w == Weights::kFull7BitA)
+    for (TA& x : a) x = static_cast<TA>(x & 0x7F);  // [0, 127]
   auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  if (w != Weights::kFull)
+  if (w != Weights::kFull && w != Weights::kFull7BitA)
     for (std::int8_t& x : b) x = static_cast<std::int8_t>(x / 2);  // [-64, 63]
   using qmath::cpu::detail::BPackLayout;
   const BPackLayout int16 = BPackLayout::kInt16K2, int8 = BPackLayout::kInt8K4;
@@ -207,6 +212,7 @@ void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad, int thread
   const auto packed = qmath::cpu::detail::pack_b_for(isa, qmath::MatrixView<const std::int8_t>(qmath::col_major(b.data(), s.k, s.n)), 0, force);
   qmath::cpu::GemmOptions opt{isa, threads};
   opt.saturate_int16_pairs = w == Weights::kSaturating;
+  opt.activations_7bit = w == Weights::kFull7BitA;
   const int ldc = s.n + ldc_pad;
   OutputVector<std::int32_t> c(std::size_t(s.m) * ldc);
   const Epilogue e;
@@ -408,6 +414,10 @@ void register_all() {
           ->Unit(benchmark::kMicrosecond);
       benchmark::RegisterBenchmark(("qmath_s8s8_avx2_int16_w64" + shape).c_str(), bm_qmath<std::int8_t>, s,
                                    Isa::kAvx2, 0, 1, Weights::kBoundedInt16)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("qmath_u8s8_avx2_a7" + shape).c_str(), bm_qmath<std::uint8_t>, s, Isa::kAvx2, 0,
+                                   1, Weights::kFull7BitA)
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
     }

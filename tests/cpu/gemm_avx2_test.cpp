@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -153,6 +154,118 @@ TEST_CASE("avx2 kernels: extreme operands and zero points", "[cpu][gemm][avx2]")
   }
 }
 
+namespace {
+
+// M = 16..64 (whole 12-row panels plus every 6-row micro-tile tail) with A' = 255 everywhere or random, against
+// B' = +127, -128 and alternating, on every layout and path: the exact kernel has no saturating step at these M.
+TEST_CASE("avx2 kernels: M = 16..64 tiles and tails with extreme operands", "[cpu][gemm][avx2]") {
+  std::mt19937 rng(61);
+  for (int m : {16, 17, 18, 22, 23, 24, 29, 30, 31, 35, 36, 47, 48, 52, 63, 64}) {
+    const GemmShape s{m, 33, 67};
+    const int b_case = m % 3;
+    std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : i % 2 ? -128 : 127;
+    const std::vector<std::uint8_t> a_max(std::size_t(s.m) * s.k, 255);
+    const auto a_rand = random_vector<std::uint8_t>(std::size_t(s.m) * s.k, rng);
+    INFO("M=" << m << " b case " << b_case);
+    check_layouts<std::uint8_t, std::int8_t, std::int32_t>(s, a_max, 0, b, BLayout::kNxK, 0, Epilogue{});
+    check_layouts<std::uint8_t, std::int8_t, std::int32_t>(s, a_rand, 3, b, BLayout::kKxN, -128, Epilogue{});
+  }
+}
+
+// GemmOptions::activations_7bit on a uint8 A in [0, 127]: pre-packed (both layouts) and one-shot, every path,
+// 1 and 2 threads, bit for bit against gemm_reference.
+template <class TB, class TC>
+void check_a7(GemmShape s, const std::vector<std::uint8_t>& a, std::int32_t za, const std::vector<TB>& b,
+              std::int32_t zb, const Epilogue& e) {
+  std::vector<TC> expect(std::size_t(s.m) * s.n, TC(7));
+  qmath::gemm_reference(qtest::gemm_args(s, a.data(), s.k, za, b.data(), s.k, BLayout::kNxK, zb, expect.data(), s.n, e));
+  for (BPackLayout layout : {BPackLayout::kInt8K4, BPackLayout::kInt16K2}) {
+    const auto packed =
+        qmath::cpu::detail::pack_b_for(Isa::kAuto, qtest::b_view(s.k, s.n, b.data(), s.k, BLayout::kNxK), zb, &layout);
+    REQUIRE(qmath::cpu::detail::runs_maddubs(Isa::kAvx2, packed, true));  // whatever B holds
+    for (Isa isa : runnable_paths())
+      for (int threads : {1, 2}) {
+        INFO("path " << qmath::isa_name(isa) << " layout " << (layout == BPackLayout::kInt8K4 ? "int8" : "int16")
+                     << " threads " << threads << " M=" << s.m << " N=" << s.n << " K=" << s.k);
+        qmath::cpu::GemmOptions opt{isa, threads};
+        opt.activations_7bit = true;
+        std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
+        qmath::cpu::gemm(qtest::packed_args(s, a.data(), s.k, za, packed, got.data(), s.n, e), opt);
+        REQUIRE(same_bits(got, expect));
+        if (layout == BPackLayout::kInt8K4) {
+          std::vector<TC> oneshot(std::size_t(s.m) * s.n, TC(7));
+          qmath::cpu::gemm(qtest::gemm_args(s, a.data(), s.k, za, b.data(), s.k, BLayout::kNxK, zb, oneshot.data(), s.n, e),
+                           opt);
+          REQUIRE(same_bits(oneshot, expect));
+        }
+      }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("activations_7bit: VPMADDUBSW exact for every B when A is in [0, 127]", "[cpu][gemm][avx2]") {
+  std::mt19937 rng(71);
+  // Extreme: A = 127 everywhere against B' = -128, +127 and alternating (pair sums up to 2 * 127 * 128 in
+  // magnitude, which VPMADDUBSW holds), zero points at both ends; K crosses K blocks.
+  for (int b_case = 0; b_case < 3; ++b_case) {
+    const GemmShape s{17, 37, 300};
+    std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? -128 : b_case == 1 ? 127 : i % 2 ? -128 : 127;
+    const std::vector<std::uint8_t> a(std::size_t(s.m) * s.k, 127);
+    for (std::int32_t za : {0, 255})
+      for (std::int32_t zb : {-128, 127}) check_a7<std::int8_t, std::int32_t>(s, a, za, b, zb, Epilogue{});
+  }
+  // M = 1..4 (the small-M kernels, VPMADDUBSW on AVX2) at the same extremes, K with a group tail.
+  for (int m = 1; m <= 4; ++m) {
+    const GemmShape s{m, 70, 301};
+    std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = i % 3 ? -128 : 127;
+    const std::vector<std::uint8_t> a(std::size_t(s.m) * s.k, 127);
+    check_a7<std::int8_t, std::int32_t>(s, a, 255, b, -128, Epilogue{});
+  }
+  // Random shapes (M = 1..70, so both the small-M and the cache-blocked paths; the first four M = 1..4), uint8 and
+  // int8 B, every output type.
+  for (int i = 0; i < 8; ++i) {
+    const GemmShape s{i < 4 ? i + 1 : int(rng() % 70) + 1, int(rng() % 70) + 1, int(rng() % 200) + 1};
+    const auto a = random_vector<std::uint8_t>(std::size_t(s.m) * s.k, rng, 0, 127);
+    const auto b8 = random_vector<std::int8_t>(std::size_t(s.n) * s.k, rng);
+    const auto bu8 = random_vector<std::uint8_t>(std::size_t(s.n) * s.k, rng);
+    const qtest::OutputStage<std::int8_t> out8(s.n, s.k, rng);
+    const qtest::OutputStage<std::uint8_t> outu8(s.n, s.k, rng);
+    check_a7<std::int8_t, std::int32_t>(s, a, int(rng() % 256), b8, int(rng() % 256) - 128, Epilogue{});
+    check_a7<std::uint8_t, std::int8_t>(s, a, 127, bu8, int(rng() % 256), out8.e);
+    check_a7<std::int8_t, std::uint8_t>(s, a, 0, b8, 0, outu8.e);
+  }
+}
+
+TEST_CASE("activations_7bit: an A outside [0, 127] or an int8 A throws before C is written", "[cpu][gemm][avx2]") {
+  const GemmShape s{5, 9, 20};
+  std::vector<std::uint8_t> a(std::size_t(s.m) * s.k, 127);
+  a[3 * s.k + 11] = 128;
+  const std::vector<std::int8_t> a_s8(std::size_t(s.m) * s.k, 0);
+  const std::vector<std::int8_t> b(std::size_t(s.n) * s.k, 1);
+  const auto packed = qmath::cpu::pack_b(qtest::b_view(s.k, s.n, b.data(), s.k, BLayout::kNxK), 0);
+  for (Isa isa : runnable_paths()) {
+    qmath::cpu::GemmOptions opt{isa, 1};
+    opt.activations_7bit = true;
+    std::vector<std::int32_t> c(std::size_t(s.m) * s.n, 7);
+    const std::vector<std::int32_t> untouched = c;
+    REQUIRE_THROWS_WITH(
+        qmath::cpu::gemm(qtest::packed_args(s, a.data(), s.k, 0, packed, c.data(), s.n, Epilogue{}), opt),
+        Catch::Contains("a(3, 11) = 128 is above 127"));
+    REQUIRE_THROWS_WITH(qmath::cpu::gemm(qtest::gemm_args(s, a.data(), s.k, 0, b.data(), s.k, BLayout::kNxK, 0,
+                                                          c.data(), s.n, Epilogue{}),
+                                         opt),
+                        Catch::Contains("a(3, 11) = 128 is above 127"));
+    REQUIRE_THROWS_WITH(
+        qmath::cpu::gemm(qtest::packed_args(s, a_s8.data(), s.k, 0, packed, c.data(), s.n, Epilogue{}), opt),
+        Catch::Contains("activations_7bit needs uint8 A"));
+    REQUIRE(c == untouched);
+  }
+}
+
 TEST_CASE("avx2 packed B: int8 <-> int16 layouts convert losslessly", "[cpu][gemm][avx2]") {
   std::mt19937 rng(5);
   for (GemmShape s : {GemmShape{1, 1, 1}, GemmShape{1, 33, 7}, GemmShape{1, 70, 130}}) {
@@ -181,6 +294,43 @@ TEST_CASE("avx2 packed B: int8 <-> int16 layouts convert losslessly", "[cpu][gem
     REQUIRE(std::memcmp(p8.column_sums(), p16.column_sums(), sizeof(std::int32_t) * ((s.n + 31) / 32 * 32)) == 0);
   }
 }
+
+#if QMATH_CPU_X86
+// pack_a_panel_int16_avx2 against the portable pack_a_panel<int16_t>: every panel element (padding included) and
+// row sum, for 1..12 rows, K around the 16-k step and the 4-k group, strided rows, random and extreme A.
+template <class TA>
+void check_pack_a_int16(std::mt19937& rng) {
+  using qmath::cpu::detail::kMr;
+  for (int k : {1, 3, 4, 15, 16, 17, 31, 32, 33, 47, 64, 100, 259}) {
+    const int kgroups = qmath::cpu::detail::ceil_div(k, 4);
+    const std::int64_t lda = k + 5;
+    for (int fill = 0; fill < 3; ++fill) {  // random, all minimum, all maximum
+      auto a = random_vector<TA>(std::size_t(kMr) * lda, rng);
+      if (fill) std::fill(a.begin(), a.end(), fill == 1 ? std::numeric_limits<TA>::min() : std::numeric_limits<TA>::max());
+      for (int rows = 1; rows <= kMr; ++rows) {
+        INFO("K=" << k << " rows=" << rows << " fill=" << fill);
+        const std::size_t elems = std::size_t(kgroups) * kMr * 4;
+        std::vector<std::int16_t> want(elems, 99), got(elems, 99);
+        std::vector<std::int32_t> want_sum(kMr, 99), got_sum(kMr, 99);
+        qmath::cpu::detail::pack_a_panel<std::int16_t, TA>(rows, k, a.data(), lda, want.data(), want_sum.data());
+        qmath::cpu::detail::pack_a_panel_int16_avx2<TA>(rows, k, a.data(), lda, got.data(), got_sum.data());
+        REQUIRE(same_bits(got, want));
+        REQUIRE(same_bits(got_sum, want_sum));
+      }
+    }
+  }
+}
+
+TEST_CASE("avx2 pack A: the AVX2 int16 panel packing equals the portable one", "[cpu][gemm][avx2]") {
+  if (!qmath::isa_available(Isa::kAvx2)) {
+    WARN("this CPU has no AVX2: pack_a_panel_int16_avx2 not run");
+    return;
+  }
+  std::mt19937 rng(41);
+  check_pack_a_int16<std::int8_t>(rng);
+  check_pack_a_int16<std::uint8_t>(rng);
+}
+#endif
 
 TEST_CASE("avx2 VPMADDUBSW kernel runs exactly when its bound was proven at packing", "[cpu][gemm][avx2]") {
   using qmath::cpu::detail::pack_b_for;

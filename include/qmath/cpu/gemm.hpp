@@ -22,9 +22,13 @@
 // |B'0| + |B'1| <= 128 (checked when B is packed), uint8 x int8 with VPMADDUBSW, which cannot saturate then.
 //
 // Packed B layout: pack_b packs for the path kAuto resolves to on this CPU: int16 pairs (detail::BPackLayout::
-// kInt16K2) for the AVX2 path unless the VPMADDUBSW bound holds, int8 groups of 4 (kInt8K4) otherwise. A GEMM on a
-// path that does not take the PackedB's layout converts the packed panels into a temporary for that call (O(K N),
-// as a one-shot GEMM packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
+// kInt16K2) for the AVX2 path unless the VPMADDUBSW bound holds, int8 groups of 4 (kInt8K4) otherwise. A PackedB in
+// the int16 layout keeps the int8 panels too (PackedB::int8_data()), which every kernel reading int8 takes; a GEMM
+// whose kernel reads int16 widens an int8-layout PackedB into a temporary for that call (O(K N), as a one-shot GEMM
+// packs B), so any PackedB runs on every path; the one-shot gemm packs for the path it runs.
+//
+// 7-bit activations (GemmOptions::activations_7bit, a checked contract on a uint8 A: every value <= 127): the AVX2
+// path then runs the VPMADDUBSW kernels for every B, exactly (at M <= kSmallMMax small_m_kernel_maddubs_avx2).
 //
 // Small M (M <= detail::kSmallMMax, AVX2 and scalar paths, exact mode): A is not packed and each B panel is read once
 // for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
@@ -91,6 +95,13 @@ struct GemmOptions {
   // kernels do (VPMADDUBSW), to reproduce their results bit for bit. The result is then that of
   // cpu::gemm_reference_int16_saturating (detail/saturating.hpp), on every path.
   bool saturate_int16_pairs = false;
+  // A contract on A, exact: every A value lies in [0, 127] (uint8 activations quantized to 7 bits, PyTorch's /
+  // FBGEMM's reduce_range). cpu::gemm checks it on every call (O(M K)) and throws qmath::error naming the first value
+  // outside, before writing C; int8 A is rejected (its A' = a + 128 is not 7-bit). Then every k pair sum
+  // A'0 B'0 + A'1 B'1 lies within 2 * 127 * 128 = 32512 in magnitude for every B, so the AVX2 path runs the
+  // VPMADDUBSW kernel (which cannot saturate then) for every PackedB, on its int8 panels; results equal
+  // gemm_reference on every path.
+  bool activations_7bit = false;
 };
 
 template <class TB>
@@ -235,6 +246,10 @@ void pack_a_generic(int rows, int k, const TA* a, std::int64_t lda, void* dst, s
 }
 #if QMATH_CPU_X86
 template <class TA>
+void pack_a_int16_avx2(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
+  pack_a_panel_int16_avx2<TA>(rows, k, a, lda, static_cast<std::int16_t*>(dst), row_sum);
+}
+template <class TA>
 void pack_a_avx512(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
   pack_a_panel_avx512<TA>(rows, k, a, lda, static_cast<std::uint8_t*>(dst), row_sum);
 }
@@ -271,7 +286,7 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
       if (maddubs)
         return {kernel_avx2_maddubs,     epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
                 epilogue_avx2<TC, true>, BPackLayout::kInt8K4, kKcGroups};
-      return {kernel_avx2,             epilogue_avx2<TC>,     pack_a_generic<std::int16_t, TA>, 2,
+      return {kernel_avx2,             epilogue_avx2<TC>,     pack_a_int16_avx2<TA>, 2,
               epilogue_avx2<TC, true>, BPackLayout::kInt16K2, kKcGroupsInt16};
 #endif
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
@@ -315,6 +330,7 @@ struct GemmJob {
   PathOps<TA, TC> ops;
   bool stream;  // C is written with ops.epilogue_stream (see streams_output): fence before returning
   SmallMKernelFn small_m_kernel;  // not null: run_small_m over a kInt8K4 b_packed instead of run_block
+  SmallMKernelU8Fn small_m_u8_kernel;  // not null (with small_m_kernel): 7-bit uint8 A, run by this kernel instead
 };
 
 // Whether C is written with non-temporal stores: 4-byte outputs (whole 64-byte lines per 16-lane chunk) and a C of at
@@ -375,14 +391,22 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
 template <class TA, class TC>
 void run_small_m(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const int kgroups = ceil_div(j.s.k, kKGroup), kpad = kgroups * kKGroup, rows = m1 - m0;
-  AlignedBuffer a16(sizeof(std::int16_t) * std::size_t(rows) * kpad);
+  const bool u8 = j.small_m_u8_kernel != nullptr;  // only for a uint8 A (checked by activations_7bit)
+  AlignedBuffer a_rows((u8 ? 1 : sizeof(std::int16_t)) * std::size_t(rows) * kpad);
   AlignedBuffer tile(sizeof(std::int32_t) * std::size_t(rows) * kNr);
   std::vector<std::int32_t> row_comp(rows);
-  widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a16.as<std::int16_t>(), row_comp.data());
+  if constexpr (std::is_same<TA, std::uint8_t>::value) {
+    if (u8)
+      copy_a_rows_u8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::uint8_t>(), row_comp.data());
+  }
+  if (!u8) widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::int16_t>(), row_comp.data());
   for (std::int32_t& rc : row_comp) rc = qmath::detail::wrap_mul(-j.zb_prime, rc);
   for (int p = p0; p < p1; ++p) {
-    j.small_m_kernel(rows, kgroups, a16.as<const std::int16_t>(), kpad,
-                     j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup, tile.as<std::int32_t>());
+    const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
+    if (u8)
+      j.small_m_u8_kernel(rows, kgroups, a_rows.as<const std::uint8_t>(), kpad, bp, tile.as<std::int32_t>());
+    else
+      j.small_m_kernel(rows, kgroups, a_rows.as<const std::int16_t>(), kpad, bp, tile.as<std::int32_t>());
     const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
     j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, j.col_comp + n0, n0, cols,
                    j.c + std::int64_t(m0) * j.ldc + n0, j.ldc);
@@ -399,6 +423,18 @@ inline SmallMKernelFn small_m_kernel_for(Isa isa, int m) {
   return isa == Isa::kScalar ? small_m_kernel_scalar : nullptr;
 }
 
+// The small-M kernel for a 7-bit uint8 A (GemmOptions::activations_7bit, checked) where one exists: AVX2,
+// M <= kSmallMMax.
+template <class TA>
+SmallMKernelU8Fn small_m_u8_kernel_for(Isa isa, int m) {
+#if QMATH_CPU_X86
+  if (std::is_same<TA, std::uint8_t>::value && isa == Isa::kAvx2 && m <= kSmallMMax) return small_m_kernel_maddubs_avx2;
+#endif
+  (void)isa;
+  (void)m;
+  return nullptr;
+}
+
 // The kernels of the saturating mode (GemmOptions::saturate_int16_pairs): VPMADDUBSW on AVX2 (AVX-512 and AVX-VNNI
 // CPUs run AVX2 too), the scalar saturating kernel where the CPU has no AVX2.
 template <class TA, class TC>
@@ -412,16 +448,34 @@ PathOps<TA, TC> path_ops_saturating(Isa isa) {
   return ops;
 }
 
-// Whether `isa` (resolved) runs `pb` on the VPMADDUBSW kernel: only the AVX2 path, only for a PackedB in the int8
-// layout whose k pairs were proven to fit int16 when it was packed.
+// Whether `isa` (resolved) runs `pb` on the VPMADDUBSW kernel: only the AVX2 path, for a PackedB in the int8 layout
+// whose k pairs were proven to fit int16 when it was packed, or for any PackedB when A is 7-bit (a7: checked
+// GemmOptions::activations_7bit).
 template <class TB>
-bool runs_maddubs(Isa isa, const PackedB<TB>& pb) {
-  return isa == Isa::kAvx2 && pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16();
+bool runs_maddubs(Isa isa, const PackedB<TB>& pb, bool a7 = false) {
+  return isa == Isa::kAvx2 && (a7 || (pb.layout() == BPackLayout::kInt8K4 && pb.pairs_fit_int16()));
 }
 
-// Runs a validated GEMM on the resolved path `isa` with `threads` threads.
+// GemmOptions::activations_7bit: A must be uint8 with every value in [0, 127]. Throws qmath::error otherwise.
+template <class TA>
+void check_activations_7bit(const char* where, const MatrixView<const TA>& a) {
+  qmath::detail::require(std::is_same<TA, std::uint8_t>::value, where,
+                         "activations_7bit needs uint8 A (values in [0, 127]); this A is int8");
+  for (int r = 0; r < a.rows; ++r) {
+    const TA* row = a.data + std::int64_t(r) * a.stride;
+    unsigned high = 0;  // OR of the row: bit 7 set iff some value exceeds 127 (a loop the compiler vectorises)
+    for (int c = 0; c < a.cols; ++c) high |= static_cast<unsigned>(row[c]);
+    if (high & 0x80u)
+      for (int c = 0; c < a.cols; ++c)
+        qmath::detail::require(static_cast<unsigned>(row[c]) <= 127u, where, "activations_7bit: a(", r, ", ", c,
+                               ") = ", static_cast<unsigned>(row[c]), " is above 127");
+  }
+}
+
+// Runs a validated GEMM on the resolved path `isa` with `threads` threads; a7: A checked to be 7-bit
+// (GemmOptions::activations_7bit).
 template <class TA, class TB, class TC>
-void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool saturate) {
+void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool saturate, bool a7 = false) {
   const GemmShape s{args.c.rows, args.c.cols, args.a.cols};
   const TA* a = args.a.data;
   const std::int64_t lda = args.a.stride, ldc = args.c.stride;
@@ -434,7 +488,7 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const std::int32_t* col_sum = pb.column_sums();
   const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
   const PathOps<TA, TC> ops =
-      saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb));
+      saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb, a7));
   const SmallMKernelFn small_m = saturate ? nullptr : small_m_kernel_for(isa, s.m);
   // A PackedB in another layout than the kernel reads is converted for this call; the small-M kernels read the
   // kInt8K4 panels that a PackedB keeps unless it is in the 8-k form.
@@ -452,7 +506,9 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const std::int32_t a_shift = small_m ? 0 : ops.a_shift;  // the small-M kernels take A' itself
   for (std::size_t n = 0; n < col_comp.size(); ++n)
     col_comp[n] = wrap_add(wrap_mul(a_shift - za_p, col_sum[n]), kzz);
-  GemmJob<TA, TC> job{s, a, lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc), small_m};
+  const SmallMKernelU8Fn small_m_u8 = small_m && a7 ? small_m_u8_kernel_for<TA>(isa, s.m) : nullptr;
+  GemmJob<TA, TC> job{s,   a,   lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc),
+                      small_m, small_m_u8};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.small_m_kernel)
@@ -532,8 +588,9 @@ void gemm(const PackedGemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   qmath::detail::validate_gemm_except_b<TA, TB, TC>(where, args.a, args.a_zero_point, b.k(), b.n(), b.zero_point(),
                                                     args.c, args.epilogue, true);
   detail::can_implement(where, args.a, args.c);
-  detail::run_gemm<TA, TB, TC>(args, detail::resolve_isa(options, where), options.threads,
-                               options.saturate_int16_pairs);
+  const Isa isa = detail::resolve_isa(options, where);
+  if (options.activations_7bit) detail::check_activations_7bit(where, args.a);
+  detail::run_gemm<TA, TB, TC>(args, isa, options.threads, options.saturate_int16_pairs, options.activations_7bit);
 }
 
 // One-shot GEMM, same arguments and result as qmath::gemm_reference; packs B internally, for the path it runs.
@@ -543,12 +600,14 @@ void gemm(const GemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   validate(args, where);
   detail::can_implement(where, args.a, args.c);
   const Isa isa = detail::resolve_isa(options, where);
-  // The saturating and the small-M kernels read int8 panels.
+  if (options.activations_7bit) detail::check_activations_7bit(where, args.a);
+  // The saturating, the 7-bit-A and the small-M kernels read int8 panels.
   const detail::BPackLayout int8 = detail::BPackLayout::kInt8K4;
-  const bool int8_panels = options.saturate_int16_pairs || detail::small_m_kernel_for(isa, args.c.rows) != nullptr;
+  const bool int8_panels = options.saturate_int16_pairs || options.activations_7bit ||
+                           detail::small_m_kernel_for(isa, args.c.rows) != nullptr;
   const PackedB<TB> b = detail::pack_b_for(isa, args.b, args.b_zero_point, int8_panels ? &int8 : nullptr);
   detail::run_gemm<TA, TB, TC>(PackedGemmArgs<TA, TB, TC>{args.a, &b, args.c, args.a_zero_point, args.epilogue}, isa,
-                               options.threads, options.saturate_int16_pairs);
+                               options.threads, options.saturate_int16_pairs, options.activations_7bit);
 }
 
 }  // namespace cpu

@@ -112,20 +112,25 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs_rows(int kgroups, const std::u
   store_tile_avx2<R>(acc, tile, accumulate);
 }
 
-// Sweeps the rows x kNr tile in micro-tiles of up to 6 rows x 16 columns. AE: packed A element; BE: packed B
-// element (int16 for kInt16K2, int8 for kInt8K4); c_step: B elements from one 16-column half to the next.
+// Sweeps the rows x kNr tile in micro-tiles of up to 6 rows x 16 columns, the rows split evenly over
+// ceil(rows / 6) micro-tiles (8 = 4 + 4, not 6 + 2: micro-tiles of 4 to 6 rows run at one rate, those of 1 to 3 rows
+// slower). AE: packed A element; BE: packed B element (int16 for kInt16K2, int8 for kInt8K4); c_step: B elements
+// from one 16-column half to the next.
 template <class AE, class BE, template <int> class Rows>
 QMATH_TARGET_AVX2 inline void sweep_tile_avx2(int rows, int kgroups, const void* a_panel, const std::int8_t* b_bytes,
                                               std::int32_t* tile, bool accumulate) {
   const AE* a = static_cast<const AE*>(a_panel);
   const BE* b = reinterpret_cast<const BE*>(b_bytes);
   constexpr int c_step = sizeof(BE) == 2 ? 2 * 16 : kKGroup * 16;
+  const int tiles = ceil_div(rows, 6);
   for (int c = 0; c < 2; ++c)
-    for (int r0 = 0; r0 < rows; r0 += 6) {
+    for (int i = 0, r0 = 0; i < tiles; ++i) {
+      const int n = (rows - r0) / (tiles - i);  // micro-tile i of the even split: rows - r0 over the tiles left
       const AE* ar = a + r0 * kKGroup;
       const BE* bc = b + c * c_step;
       std::int32_t* t = tile + r0 * kNr + 16 * c;
-      switch (rows - r0) {
+      r0 += n;
+      switch (n) {
         case 1: Rows<1>::run(kgroups, ar, bc, t, accumulate); break;
         case 2: Rows<2>::run(kgroups, ar, bc, t, accumulate); break;
         case 3: Rows<3>::run(kgroups, ar, bc, t, accumulate); break;
@@ -161,6 +166,55 @@ QMATH_TARGET_AVX2 inline void kernel_avx2(int rows, int kgroups, const void* a_p
 QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs(int rows, int kgroups, const void* a_panel, const std::int8_t* b,
                                                   std::int32_t* tile, bool accumulate) {
   sweep_tile_avx2<std::uint8_t, std::int8_t, MaddubsRows>(rows, kgroups, a_panel, b, tile, accumulate);
+}
+
+// PackAFn of the exact AVX2 path: pack_a_panel<std::int16_t, TA> (same layout, zero padding and row sums), 16 k of
+// two rows at a time: A' bytes (sign bit flipped for int8 A) zero-extended to int16 with VPMOVZXBW, the two rows'
+// 4-k groups interleaved with VPUNPCK{L,H}QDQ (rows r, r + 1 of a group are 16 contiguous bytes of the panel), row
+// sums with VPSADBW. The k tail (K mod 16) is packed by the scalar loop.
+template <class TA>
+QMATH_TARGET_AVX2 inline void pack_a_panel_int16_avx2(int rows, int k, const TA* a, std::int64_t lda,
+                                                      std::int16_t* dst, std::int32_t* row_sum) {
+  constexpr int kGroupElems = kMr * kKGroup;  // 48 int16 per group
+  const int kgroups = ceil_div(k, kKGroup), kvec = k / 16;
+  std::memset(dst, 0, sizeof(std::int16_t) * std::size_t(kgroups) * kGroupElems);
+  const __m128i flip = _mm_set1_epi8(a_offset<TA>() ? static_cast<char>(0x80) : 0);
+  const __m128i zero = _mm_setzero_si128();
+  for (int r = 0; r < rows; r += 2) {
+    const bool pair = r + 1 < rows;
+    const TA* src0 = a + std::int64_t(r) * lda;
+    const TA* src1 = pair ? src0 + lda : src0;
+    __m128i sum0 = zero, sum1 = zero;
+    for (int v = 0; v < kvec; ++v) {
+      const __m128i x0 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src0 + 16 * v)), flip);
+      __m128i x1 = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src1 + 16 * v)), flip);
+      if (!pair) x1 = zero;
+      sum0 = _mm_add_epi64(sum0, _mm_sad_epu8(x0, zero));
+      sum1 = _mm_add_epi64(sum1, _mm_sad_epu8(x1, zero));
+      const __m256i w0 = _mm256_cvtepu8_epi16(x0), w1 = _mm256_cvtepu8_epi16(x1);
+      // lo: groups 4v and 4v + 2 of rows r, r + 1; hi: groups 4v + 1 and 4v + 3.
+      const __m256i lo = _mm256_unpacklo_epi64(w0, w1), hi = _mm256_unpackhi_epi64(w0, w1);
+      std::int16_t* out = dst + std::size_t(4 * v) * kGroupElems + r * kKGroup;
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(lo));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + kGroupElems), _mm256_castsi256_si128(hi));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * kGroupElems), _mm256_extracti128_si256(lo, 1));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 3 * kGroupElems), _mm256_extracti128_si256(hi, 1));
+    }
+    // The k tail, and the 64-bit halves of the byte sums (at most K * 255 each: no overflow).
+    for (int i = 0; i < (pair ? 2 : 1); ++i) {
+      const TA* src = i ? src1 : src0;
+      const __m128i s = i ? sum1 : sum0;
+      std::int64_t sum = _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1);
+      std::int16_t* out = dst + (r + i) * kKGroup;
+      for (int kk = 16 * kvec; kk < k; ++kk) {
+        const std::int16_t v = static_cast<std::int16_t>(a_prime(src[kk]));
+        out[(kk / kKGroup) * kGroupElems + kk % kKGroup] = v;
+        sum += v;
+      }
+      row_sum[r + i] = static_cast<std::int32_t>(sum);
+    }
+  }
+  for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
 }
 
 // The AVX2 epilogue: the lane body (cpu/detail/epilogue_lanes-inl.hpp) on 8 lanes, bit-exact with apply_epilogue;

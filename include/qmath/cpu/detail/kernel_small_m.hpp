@@ -140,6 +140,92 @@ __attribute__((target("avx2,fma"))) inline void small_m_kernel_avx2(int rows, in
 
 #endif  // QMATH_CPU_X86
 
+// The small-M kernels for a 7-bit A (GemmOptions::activations_7bit): the contract of SmallMKernelFn with A' held as
+// uint8 in [0, 127] (zero beyond K). VPMADDUBSW of the row's 4 A' bytes (broadcast) with 32 bytes of the panel
+// (8 columns x 4 k) gives per int16 lane one k pair of one column, at most 2 * 127 * 128 in magnitude (exact), and
+// VPMADDWD with ones adds the two pairs of a column into its int32 lane: 32 weights cost one load and two multiply
+// instructions per row, half the vector instructions of small_m_kernel_avx2.
+using SmallMKernelU8Fn = void (*)(int rows, int kgroups, const std::uint8_t* a, std::int64_t lda, const std::int8_t* b,
+                                  std::int32_t* tile);
+
+// Rows [0, rows) of a uint8 A, each value in [0, 127] (checked by the caller), copied with row stride
+// kpad = 4 * ceil(K / 4) and zeros beyond K; row_sum[r] = sum_k A[r][k].
+inline void copy_a_rows_u8(int rows, int k, const std::uint8_t* a, std::int64_t lda, std::uint8_t* dst,
+                           std::int32_t* row_sum) {
+  const int kpad = ceil_div(k, kKGroup) * kKGroup;
+  for (int r = 0; r < rows; ++r) {
+    const std::uint8_t* src = a + std::int64_t(r) * lda;
+    std::uint8_t* out = dst + std::int64_t(r) * kpad;
+    std::int32_t sum = 0;
+    for (int kk = 0; kk < k; ++kk) sum += out[kk] = src[kk];
+    for (int kk = k; kk < kpad; ++kk) out[kk] = 0;
+    row_sum[r] = sum;
+  }
+}
+
+#if QMATH_CPU_X86
+
+// R rows x 8C columns (C chunks of 8 columns, from the column of b).
+template <int R, int C>
+__attribute__((target("avx2,fma"))) inline void small_m_rows_maddubs_avx2(int kgroups, const std::uint8_t* a,
+                                                                          std::int64_t lda, const std::int8_t* b,
+                                                                          std::int32_t* tile) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i acc[R][C];
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r)
+    QMATH_UNROLL
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_si256();
+  for (int g = 0; g < kgroups; ++g) {
+    for (int line = 0; line < C * 32; line += 64) prefetch_l1(b, kPrefetchBytes + line);
+    __m256i va[R];
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r) {
+      std::int32_t v;
+      std::memcpy(&v, a + r * lda + g * kKGroup, sizeof(v));
+      va[r] = _mm256_set1_epi32(v);
+    }
+    QMATH_UNROLL
+    for (int c = 0; c < C; ++c) {
+      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 32 * c));
+      QMATH_UNROLL
+      for (int r = 0; r < R; ++r)
+        acc[r][c] = _mm256_add_epi32(acc[r][c], _mm256_madd_epi16(_mm256_maddubs_epi16(va[r], w), ones));
+    }
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r)
+      QMATH_UNROLL
+      for (int c = 0; c < C; ++c) __asm__("" : "+x"(acc[r][c]));
+    b += kNr * kKGroup;
+  }
+  QMATH_UNROLL
+  for (int r = 0; r < R; ++r)
+    QMATH_UNROLL
+    for (int c = 0; c < C; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + 8 * c), acc[r][c]);
+}
+
+// AVX2 SmallMKernelU8Fn: 1 or 2 rows read the 32-column panel whole; 3 or 4 rows take it as two 16-column halves.
+__attribute__((target("avx2,fma"))) inline void small_m_kernel_maddubs_avx2(int rows, int kgroups,
+                                                                            const std::uint8_t* a, std::int64_t lda,
+                                                                            const std::int8_t* b, std::int32_t* tile) {
+  for (int r0 = 0; r0 < rows; r0 += 4) {
+    const std::uint8_t* ar = a + r0 * lda;
+    std::int32_t* t = tile + r0 * kNr;
+    switch (rows - r0) {
+      case 1: small_m_rows_maddubs_avx2<1, 4>(kgroups, ar, lda, b, t); break;
+      case 2: small_m_rows_maddubs_avx2<2, 4>(kgroups, ar, lda, b, t); break;
+      case 3:
+        for (int h = 0; h < 2; ++h) small_m_rows_maddubs_avx2<3, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+        break;
+      default:
+        for (int h = 0; h < 2; ++h) small_m_rows_maddubs_avx2<4, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+        break;
+    }
+  }
+}
+
+#endif  // QMATH_CPU_X86
+
 }  // namespace detail
 }  // namespace cpu
 }  // namespace qmath
