@@ -1,5 +1,5 @@
 // qmath/cuda/gemm_dp4a.cuh: bit-exact against qmath::gemm_reference (BLayout::kNxK) for every operand signedness,
-// zero point, edge shape and epilogue. Runs through the host emulation (QMATH_CUDA_HOST_EMULATION) in CI and, compiled
+// zero point, edge shape and epilogue. Runs through the host shim (tests/cuda/shim) in CI and, compiled
 // by nvcc into cuda_gpu_test, on a real GPU where there is one.
 #include <qmath/cuda/gemm_dp4a.cuh>
 
@@ -60,7 +60,7 @@ struct DeviceEpilogue {
   }
 };
 
-#if QMATH_CUDA_EMULATED
+#if defined(QMATH_CUDA_HOST_SHIM)
 // Cycles the emulator through its schedules (free-running threads, and the two deterministic adversarial orders
 // under which a missing or misplaced __syncthreads in the kernel corrupts the result every time).
 struct RotatingSchedule {

@@ -19,7 +19,8 @@
 #include <type_traits>
 
 #include <qmath/config.hpp>
-#include <qmath/cuda/dp4a.cuh>
+#include <qmath/cuda/arch/barrier.cuh>
+#include <qmath/cuda/arch/dp4a.cuh>
 #include <qmath/cuda/platform.cuh>
 #include <qmath/epilogue.hpp>
 #include <qmath/gemm_reference.hpp>
@@ -63,7 +64,7 @@ struct Int8Math {
   using Acc = std::int32_t;
   static constexpr int kElemsPerWord = 4;
   static constexpr int kWordsPerChunk = 1;
-  QMATH_HOST_DEVICE static Acc mac(Word a, Word b, Acc c) { return dp4a(a, b, c); }
+  QMATH_DEVICE static Acc mac(Word a, Word b, Acc c) { return arch::dp4a(a, b, c); }
 };
 
 struct Fp32Math {
@@ -72,7 +73,7 @@ struct Fp32Math {
   using Acc = float;
   static constexpr int kElemsPerWord = 1;
   static constexpr int kWordsPerChunk = 4;
-  QMATH_HOST_DEVICE static Acc mac(Word a, Word b, Acc c) { return fmaf(a, b, c); }
+  QMATH_DEVICE static Acc mac(Word a, Word b, Acc c) { return fmaf(a, b, c); }
 };
 
 // Loads elements [k, k + 4) of `row` as kWordsPerChunk words. Elements at or beyond K read as zero; `valid`
@@ -164,7 +165,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
   for (int k0 = 0; k0 < p.k; k0 += Tile::kK) {
     stage_k_tile<Tile, Math, Tile::kM>(p.a, p.lda, m0, p.m, k0, p.k, p.a_xor, tid, As);
     stage_k_tile<Tile, Math, Tile::kN>(p.b, p.ldb, n0, p.n, k0, p.k, p.b_xor, tid, Bs);
-    __syncthreads();
+    arch::sync_block();
 
     if constexpr (kInt8) {
       if (need_sums) {
@@ -172,9 +173,9 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
         for (int s = 0; s < kSumSlots; ++s) {
           const int r = tid + s * Tile::kThreads;
           if (r < Tile::kM) {
-            for (int kw = 0; kw < kWords; ++kw) sum[s] = dp4a(As[kw][r], 0x01010101, sum[s]);
+            for (int kw = 0; kw < kWords; ++kw) sum[s] = arch::dp4a(As[kw][r], 0x01010101, sum[s]);
           } else if (r < Tile::kM + Tile::kN) {
-            for (int kw = 0; kw < kWords; ++kw) sum[s] = dp4a(Bs[kw][r - Tile::kM], 0x01010101, sum[s]);
+            for (int kw = 0; kw < kWords; ++kw) sum[s] = arch::dp4a(Bs[kw][r - Tile::kM], 0x01010101, sum[s]);
           }
         }
       }
@@ -193,7 +194,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
         for (int j = 0; j < Tile::kThreadN; ++j) acc[i][j] = Math::mac(a[i], b[j], acc[i][j]);
       }
     }
-    __syncthreads();
+    arch::sync_block();
   }
 
   if constexpr (kInt8) {
@@ -203,7 +204,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
         const int r = tid + s * Tile::kThreads;
         if (r < Tile::kM + Tile::kN) sums[r] = sum[s];
       }
-      __syncthreads();
+      arch::sync_block();
     }
   }
 
