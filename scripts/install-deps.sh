@@ -15,3 +15,13 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# CuTe's MMA traits (headers of the nvidia-cutlass wheel) for tests/cuda/shim_cute_test.cpp, in the repository's
+# .venv (ignored by git; found by tests/cuda/CMakeLists.txt).
+venv="$(cd "$(dirname "$0")/.." && pwd)/.venv"
+if ! python3 -c "import ensurepip" 2>/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv
+fi
+[ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+"$venv/bin/pip" show nvidia-cutlass >/dev/null 2>&1 || "$venv/bin/pip" install -q nvidia-cutlass==4.2.0.0
