@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include <qmath_shim/engine.hpp>
+#include <qmath_shim/builtins.hpp>
 #include <qmath_shim/fragments.hpp>
 
 namespace qmath {
@@ -163,6 +164,26 @@ inline void cp_async_wait() {
     }
     c.committed.erase(c.committed.begin());
   }
+}
+
+}  // namespace arch
+}  // namespace cuda
+}  // namespace qmath
+
+namespace qmath {
+namespace cuda {
+namespace arch {
+
+// qmath/cuda/arch/memory.cuh
+inline uint4 load_16(const void* p) {
+  if (reinterpret_cast<std::uintptr_t>(p) % 16 != 0) qmath::detail::fail("cuda shim", "misaligned 16-byte load");
+  uint4 v;
+  std::memcpy(&v, p, 16);
+  return v;
+}
+inline void store_16(void* p, uint4 v) {
+  if (reinterpret_cast<std::uintptr_t>(p) % 16 != 0) qmath::detail::fail("cuda shim", "misaligned 16-byte store");
+  std::memcpy(p, &v, 16);
 }
 
 }  // namespace arch
