@@ -38,6 +38,9 @@ struct ImmaTile {
   static constexpr int kM = M, kN = N, kK = K, kWarpM = WarpM, kWarpN = WarpN, kStages = Stages;
   static constexpr int kWarpsM = M / WarpM, kWarpsN = N / WarpN;
   static constexpr int kThreads = 32 * kWarpsM * kWarpsN;
+  // Row stride of a shared tile in 32-bit words: kK bytes + 16 bytes of padding (ldmatrix rows stay 16-byte aligned;
+  // the 8 rows of one ldmatrix fall in distinct bank groups for kK = 32, 64).
+  static constexpr int kRowWords = (K + 16) / 4;
   static_assert(K % 32 == 0, "kK must be a multiple of 32 (one m16n8k32 step)");
   static_assert(M % WarpM == 0 && N % WarpN == 0, "the warp tile must divide the block tile");
   static_assert(WarpM % 16 == 0 && WarpN % 8 == 0, "warp tiles are made of 16 x 8 (sm_80) and 8 x 8 (sm_75) mma tiles");
@@ -79,12 +82,6 @@ struct GemmImmaParams {
   Epilogue epilogue;
 };
 
-// Row stride of a shared tile in 32-bit words: kK bytes + 16 bytes of padding.
-template <class Tile>
-constexpr int imma_row_words() {
-  return (Tile::kK + 16) / 4;
-}
-
 // Source of the 16-byte chunk kc of row `row` of K tile k0 and how many of its bytes are inside the matrix.
 struct ImmaChunk {
   const std::uint8_t* src;
@@ -97,7 +94,7 @@ QMATH_DEVICE ImmaChunk imma_chunk(const std::uint8_t* base, std::int64_t ld, std
   return {bytes > 0 ? base + row * ld + k : base, bytes};
 }
 
-// Sm80: starts the cp.async copies of K tile k0 of kRows rows from row0 into `tile` (rows of imma_row_words words).
+// Sm80: starts the cp.async copies of K tile k0 of kRows rows from row0 into `tile` (rows of Tile::kRowWords words).
 template <class Tile, int kRows>
 QMATH_DEVICE void imma_copy_async(const std::uint8_t* base, std::int64_t ld, std::int64_t row0, std::int64_t rows,
                                   int k0, int kend, int tid, std::uint32_t* tile) {
@@ -105,7 +102,7 @@ QMATH_DEVICE void imma_copy_async(const std::uint8_t* base, std::int64_t ld, std
   for (int c = tid; c < kRows * kChunksPerRow; c += Tile::kThreads) {
     const int r = c / kChunksPerRow, kc = c % kChunksPerRow;
     const ImmaChunk ch = imma_chunk(base, ld, row0 + r, rows, k0 + 16 * kc, kend);
-    arch::cp_async_16(tile + r * imma_row_words<Tile>() + 4 * kc, ch.src, ch.bytes);
+    arch::cp_async_16(tile + r * Tile::kRowWords + 4 * kc, ch.src, ch.bytes);
   }
 }
 
@@ -138,7 +135,7 @@ struct ImmaRegisterTile {
     for (int i = 0; i < kChunks; ++i) {
       const int c = tid + i * Tile::kThreads;
       if (c < kRows * kChunksPerRow)
-        arch::store_16(tile + (c / kChunksPerRow) * imma_row_words<Tile>() + 4 * (c % kChunksPerRow), v[i]);
+        arch::store_16(tile + (c / kChunksPerRow) * Tile::kRowWords + 4 * (c % kChunksPerRow), v[i]);
     }
   }
 };
@@ -154,7 +151,7 @@ QMATH_DEVICE void imma_accumulate_sums(const std::uint32_t* as, const std::uint3
     const int r = tid + s * Tile::kThreads;
     const bool is_a = r < Tile::kM;
     if (r >= Tile::kM + Tile::kN) continue;
-    const std::uint32_t* row = is_a ? as + r * imma_row_words<Tile>() : bs + (r - Tile::kM) * imma_row_words<Tile>();
+    const std::uint32_t* row = is_a ? as + r * Tile::kRowWords : bs + (r - Tile::kM) * Tile::kRowWords;
     const bool is_signed = is_a ? std::is_signed<TA>::value : std::is_signed<TB>::value;
     for (int w = 0; w < Tile::kK / 4; ++w)
       sum[s] = is_signed ? arch::dp4a(static_cast<std::int32_t>(row[w]), 0x01010101, sum[s])
@@ -177,12 +174,12 @@ QMATH_DEVICE void imma_warp_tile(const std::uint32_t* as, const std::uint32_t* b
     for (int mi = 0; mi < kTilesM; ++mi) {
       // Matrix ia of the fragment: rows 8 * (ia % kRowBlocksA) .. + 7, bytes 16 * (ia / kRowBlocksA) .. + 15.
       const int row = warp_m0 + mi * Mma::kM + 8 * (ia % kRowBlocksA) + j;
-      arch::ldmatrix<Mma::kRegsA>(a[mi], as + row * imma_row_words<Tile>() + (kk + 16 * (ia / kRowBlocksA)) / 4);
+      arch::ldmatrix<Mma::kRegsA>(a[mi], as + row * Tile::kRowWords + (kk + 16 * (ia / kRowBlocksA)) / 4);
     }
     QMATH_UNROLL
     for (int ni = 0; ni < kTilesN; ++ni) {
       const int row = warp_n0 + ni * Mma::kN + j;
-      arch::ldmatrix<Mma::kRegsB>(b[ni], bs + row * imma_row_words<Tile>() + (kk + 16 * ib) / 4);
+      arch::ldmatrix<Mma::kRegsB>(b[ni], bs + row * Tile::kRowWords + (kk + 16 * ib) / 4);
     }
     QMATH_UNROLL
     for (int mi = 0; mi < kTilesM; ++mi) {
@@ -194,12 +191,11 @@ QMATH_DEVICE void imma_warp_tile(const std::uint32_t* as, const std::uint32_t* b
 
 template <class Tile, class Mma, class TA, class TB, class OutT>
 __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_imma_kernel(GemmImmaParams<OutT> p) {
-  constexpr int kRowWords = imma_row_words<Tile>();
   constexpr int kBuffers = std::is_same<Mma, ImmaSm80>::value ? Tile::kStages : 2;
   constexpr int kTilesM = Tile::kWarpM / Mma::kM, kTilesN = Tile::kWarpN / Mma::kN;
   constexpr int kSumSlots = (Tile::kM + Tile::kN + Tile::kThreads - 1) / Tile::kThreads;
-  QMATH_SHARED(std::uint32_t, as, kBuffers * Tile::kM * kRowWords);
-  QMATH_SHARED(std::uint32_t, bs, kBuffers * Tile::kN * kRowWords);
+  QMATH_SHARED(std::uint32_t, as, kBuffers * Tile::kM * Tile::kRowWords);
+  QMATH_SHARED(std::uint32_t, bs, kBuffers * Tile::kN * Tile::kRowWords);
   QMATH_SHARED(std::int32_t, sums, Tile::kM + Tile::kN);
 
   const int tid = static_cast<int>(threadIdx.x), lane = tid % 32, warp = tid / 32;
@@ -222,8 +218,8 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_imma_kernel(GemmImmaPa
   QMATH_UNROLL
   for (int s = 0; s < kSumSlots; ++s) sum[s] = 0;
 
-  auto a_buf = [&](int i) { return as + i * Tile::kM * kRowWords; };
-  auto b_buf = [&](int i) { return bs + i * Tile::kN * kRowWords; };
+  auto a_buf = [&](int i) { return as + i * Tile::kM * Tile::kRowWords; };
+  auto b_buf = [&](int i) { return bs + i * Tile::kN * Tile::kRowWords; };
   auto multiply = [&](int i) {
     if (need_sums) imma_accumulate_sums<Tile, TA, TB>(a_buf(i), b_buf(i), tid, sum);
     imma_warp_tile<Tile, Mma, TA, TB>(a_buf(i), b_buf(i), warp_m0, warp_n0, lane, acc);
