@@ -22,7 +22,6 @@ namespace qmath_test {
 using qmath::Epilogue;
 using qmath::GemmShape;
 using qmath::Scaling;
-using qmath_test::DeviceBuffer;
 
 // Values in T's range: mostly uniform, with a share of the extremes (min, max, 0, +-1).
 template <class T>
