@@ -20,7 +20,8 @@ fi
 
 # With nvcc: NVIDIA's pip wheels in .venv at the repository root (gitignored). cuobjdump / nvdisasm (the SASS steps of
 # tests/cuda/static_checks.sh and scripts/sass_model.py; a minimal toolkit has neither) and nvidia-cutlass (only its
-# C++ headers: CUTLASS's reference kernels in scripts/sass_model.py; --no-deps skips its Python runtime).
+# C++ headers: CUTLASS's reference kernels in scripts/sass_model.py and CuTe's MMA traits for
+# tests/cuda/shim_cute_test.cpp; --no-deps skips its Python runtime).
 nvcc_bin=$(command -v nvcc || true)
 [ -n "$nvcc_bin" ] || { [ -x /usr/local/cuda/bin/nvcc ] && nvcc_bin=/usr/local/cuda/bin/nvcc; } || true
 if [ -n "$nvcc_bin" ]; then

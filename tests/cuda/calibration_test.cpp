@@ -264,7 +264,7 @@ TEST_CASE("cuda accumulate_histogram equals the host binning loop under every ra
   }
 }
 
-#if QMATH_CUDA_EMULATED
+#if defined(QMATH_CUDA_HOST_SHIM)
 TEST_CASE("cuda kernels under the adversarial serial schedules (a missing barrier reads stale shared memory)",
           "[cuda][calibration]") {
   using qmath::cuda::emu::Schedule;
@@ -296,7 +296,7 @@ TEST_CASE("cuda kernels under the adversarial serial schedules (a missing barrie
     check_same_range(got[c], want_c);
   }
 }
-#endif  // QMATH_CUDA_EMULATED
+#endif  // QMATH_CUDA_HOST_SHIM
 
 TEST_CASE("cuda CalibrationWorkspace::collect gives the same Histogram as Histogram::collect", "[cuda][calibration]") {
   struct Setup {

@@ -1,4 +1,4 @@
-// Tests of the test-only host execution layer (qmath/cuda/emulation/): indexing, barriers, shared memory, atomics,
+// Tests of the tests' host shim (tests/cuda/shim): indexing, barriers, shared memory, atomics,
 // launch checks. Kernels here are written exactly as device code would be.
 #include <qmath/cuda/launch.cuh>
 

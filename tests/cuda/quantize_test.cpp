@@ -4,8 +4,7 @@
 // around the vector width and input / output offsets that exercise the scalar head, the vector body, the scalar
 // tail and the all-scalar path (input and output misaligned differently); the quantize rules (PyTorch's
 // multiply-by-reciprocal against torch 1.13's own outputs from tests/pytorch/data, pytorch-quantization's
-// bound-over-amax against the host). Runs through the host execution layer in
-// CI (QMATH_CUDA_HOST_EMULATION) and unchanged on a GPU.
+// bound-over-amax against the host). Runs in CI through the host shim (tests/cuda/shim) and unchanged on a GPU.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
@@ -35,24 +34,12 @@ template <class T>
 class DeviceArray {
  public:
   explicit DeviceArray(std::size_t n, std::size_t pad = 4) : n_(n + 2 * pad), pad_(pad) {
-#if QMATH_CUDA_EMULATED
-    host_.assign(n_ * sizeof(T) + 16, 0);
-    // 16-byte aligned base, like cudaMalloc (which aligns to 256).
-    const auto addr = reinterpret_cast<std::uintptr_t>(host_.data());
-    p_ = reinterpret_cast<T*>(host_.data() + (16 - addr % 16) % 16);
-    std::memset(static_cast<void*>(p_), 0x5A, n_ * sizeof(T));
-#else
     ok(cudaMalloc(reinterpret_cast<void**>(&p_), n_ * sizeof(T)));
     ok(cudaMemset(p_, 0x5A, n_ * sizeof(T)));
-#endif
   }
   DeviceArray(const DeviceArray&) = delete;
   DeviceArray& operator=(const DeviceArray&) = delete;
-  ~DeviceArray() {
-#if !QMATH_CUDA_EMULATED
-    cudaFree(p_);
-#endif
-  }
+  ~DeviceArray() { cudaFree(p_); }
   // Pointer to element 0 of the usable part, shifted by `offset` elements (offset <= pad).
   T* at(std::size_t offset) { return p_ + pad_ + offset; }
   void upload(const std::vector<T>& v, std::size_t offset) { copy(at(offset), v.data(), v.size(), true); }
@@ -71,24 +58,14 @@ class DeviceArray {
  private:
   static void copy(T* dst, const T* src, std::size_t n, bool to_device) {
     if (n == 0) return;
-#if QMATH_CUDA_EMULATED
-    (void)to_device;
-    std::memcpy(static_cast<void*>(dst), static_cast<const void*>(src), n * sizeof(T));
-#else
     ok(cudaDeviceSynchronize());
     ok(cudaMemcpy(dst, src, n * sizeof(T), to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost));
-#endif
   }
-#if !QMATH_CUDA_EMULATED
   static void ok(cudaError_t e) {
     if (e != cudaSuccess) FAIL("CUDA error: " << cudaGetErrorString(e));
   }
-#endif
   std::size_t n_, pad_;
   T* p_ = nullptr;
-#if QMATH_CUDA_EMULATED
-  std::vector<unsigned char> host_;
-#endif
 };
 
 template <class T>

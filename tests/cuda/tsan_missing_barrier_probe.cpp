@@ -1,7 +1,8 @@
-// Proof that the host emulation makes a missing __syncthreads visible to ThreadSanitizer: the kernel below writes
-// shared memory and reads a neighbour's slot without a barrier. Built with -fsanitize=thread and registered so that
-// the CTest passes only if TSan reports "data race" (see CMakeLists.txt). With the barrier (argument "fixed") the
-// same program must report nothing: cuda_emulation_tsan_test runs the correct kernels race-free.
+// Proof that the host shim (tests/cuda/shim) makes a missing __syncthreads visible to ThreadSanitizer: the kernel
+// below writes shared memory and reads a neighbour's slot without a barrier. Built with -fsanitize=thread and
+// registered so that the CTest passes only if TSan reports "data race" (see CMakeLists.txt). With the barrier
+// (argument "fixed") the same program must report nothing: cuda_emulation_tsan_test runs the correct kernels
+// race-free.
 #include <qmath/cuda/launch.cuh>
 
 #include <cstdio>

@@ -8,7 +8,7 @@
 #pragma once
 
 #if !defined(__CUDACC__)
-#error "qmath/cuda/cublas.cuh needs nvcc and cuBLAS (it has no host emulation)"
+#error "qmath/cuda/cublas.cuh needs nvcc and cuBLAS (no host definitions exist for it)"
 #endif
 
 #include <cstddef>

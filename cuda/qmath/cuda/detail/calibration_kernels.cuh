@@ -8,6 +8,7 @@
 
 #include <qmath/calibration/histogram_bin.hpp>
 #include <qmath/config.hpp>
+#include <qmath/cuda/arch/barrier.cuh>
 #include <qmath/cuda/launch.cuh>
 #include <qmath/cuda/platform.cuh>
 #include <qmath/error.hpp>
@@ -103,15 +104,9 @@ QMATH_DEVICE void calibration_for_each(const float* x, CalibrationSplit s, F& f)
 
 inline constexpr unsigned kCalibrationBlock = 256;  // a power of two (tree reduction)
 // Grid caps (grid-stride beyond). Histogram blocks each flush up to `bins` atomics at the end, so they use fewer,
-// fuller blocks. The host execution layer runs blocks one after another: a small grid keeps tests quick and makes
-// every thread take several grid-stride steps.
-#if QMATH_CUDA_EMULATED
-inline constexpr std::size_t kCalibrationMaxBlocks = 3;
-inline constexpr std::size_t kCalibrationHistogramMaxBlocks = 3;
-#else
+// fuller blocks.
 inline constexpr std::size_t kCalibrationMaxBlocks = 1024;
 inline constexpr std::size_t kCalibrationHistogramMaxBlocks = 256;
-#endif
 // Largest privatised histogram: 48 KiB of dynamic shared memory (the default limit without the opt-in attribute),
 // i.e. 12288 bins of 32-bit counters.
 inline constexpr std::size_t kCalibrationMaxHistogramShared = 48 * 1024;
@@ -147,7 +142,7 @@ QMATH_DEVICE void calibration_merge_range(const CalibrationRangeAcc& acc, unsign
   s_count[kCalibrationBlock + t] = acc.nan;
   s_count[2 * kCalibrationBlock + t] = acc.pos_inf;
   s_count[3 * kCalibrationBlock + t] = acc.neg_inf;
-  __syncthreads();
+  arch::sync_block();
   for (unsigned half = kCalibrationBlock / 2; half > 0; half /= 2) {
     if (t < half) {
       for (unsigned f = 0; f < 2; ++f) {
@@ -156,7 +151,7 @@ QMATH_DEVICE void calibration_merge_range(const CalibrationRangeAcc& acc, unsign
       }
       for (unsigned f = 0; f < 4; ++f) s_count[f * kCalibrationBlock + t] += s_count[f * kCalibrationBlock + t + half];
     }
-    __syncthreads();
+    arch::sync_block();
   }
   if (t == 0) {
     if (s_key[0] != 0u) atomicMax(&state->max_key, s_key[0]);
@@ -189,7 +184,7 @@ __global__ void calibration_channel_range_kernel(const float* x, ChannelLayout l
     const float* r = x + row * layout.inner;
     for (std::size_t i = threadIdx.x; i < layout.inner; i += blockDim.x) acc(r[i]);
     calibration_merge_range(acc, s_key, s_count, states + row % layout.channels);
-    __syncthreads();  // s_key / s_count are reused by the next row
+    arch::sync_block();  // s_key / s_count are reused by the next row
   }
 }
 
@@ -204,7 +199,7 @@ __global__ void calibration_histogram_kernel(const float* x, CalibrationSplit s,
   const unsigned bins = static_cast<unsigned>(r.bins);
   if (kPrivatised) {
     for (unsigned b = threadIdx.x; b < bins; b += blockDim.x) s_hist[b] = 0u;
-    __syncthreads();
+    arch::sync_block();
   }
   struct Bin {
     HistogramRange r;
@@ -221,7 +216,7 @@ __global__ void calibration_histogram_kernel(const float* x, CalibrationSplit s,
   } bin{r, s_hist, counts};
   calibration_for_each(x, s, bin);
   if (kPrivatised) {
-    __syncthreads();
+    arch::sync_block();
     for (unsigned b = threadIdx.x; b < bins; b += blockDim.x) {
       const unsigned int c = s_hist[b];
       if (c != 0u) atomicAdd(&counts[b], static_cast<unsigned long long>(c));
@@ -229,48 +224,27 @@ __global__ void calibration_histogram_kernel(const float* x, CalibrationSplit s,
   }
 }
 
-// ---- runtime calls of the synchronous helpers (host memory stands in for device memory when emulated) ----------
+// ---- runtime calls of the synchronous helpers -------------------------------------------------------------------
 
 inline void calibration_memset_async(void* p, std::size_t bytes, cudaStream_t stream, const char* where) {
-#if QMATH_CUDA_EMULATED
-  (void)stream;
-  (void)where;
-  std::memset(p, 0, bytes);
-#else
   check_cuda(cudaMemsetAsync(p, 0, bytes, stream), where);
-#endif
 }
 
 // Copies device memory to host memory and waits for `stream` (and so for every kernel queued before the copy).
 inline void calibration_copy_to_host_sync(void* dst, const void* src, std::size_t bytes, cudaStream_t stream,
                                           const char* where) {
-#if QMATH_CUDA_EMULATED
-  (void)stream;
-  (void)where;
-  std::memcpy(dst, src, bytes);
-#else
   check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream), where);
   check_cuda(cudaStreamSynchronize(stream), where);
-#endif
 }
 
 inline void* calibration_malloc(std::size_t bytes, const char* where) {
-#if QMATH_CUDA_EMULATED
-  (void)where;
-  return ::operator new(bytes);
-#else
   void* p = nullptr;
   check_cuda(cudaMalloc(&p, bytes), where);
   return p;
-#endif
 }
 
 inline void calibration_free(void* p) noexcept {
-#if QMATH_CUDA_EMULATED
-  ::operator delete(p);
-#else
   if (p) cudaFree(p);
-#endif
 }
 
 }  // namespace detail

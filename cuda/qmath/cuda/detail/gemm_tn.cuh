@@ -26,7 +26,8 @@
 #include <type_traits>
 
 #include <qmath/config.hpp>
-#include <qmath/cuda/dp4a.cuh>
+#include <qmath/cuda/arch/barrier.cuh>
+#include <qmath/cuda/arch/dp4a.cuh>
 #include <qmath/cuda/platform.cuh>
 #include <qmath/epilogue.hpp>
 #include <qmath/gemm_reference.hpp>
@@ -70,7 +71,7 @@ struct Int8Math {
   using Acc = std::int32_t;
   static constexpr int kElemsPerWord = 4;
   static constexpr int kWordsPerChunk = 1;
-  QMATH_HOST_DEVICE static Acc mac(Word a, Word b, Acc c) { return dp4a(a, b, c); }
+  QMATH_DEVICE static Acc mac(Word a, Word b, Acc c) { return arch::dp4a(a, b, c); }
 };
 
 struct Fp32Math {
@@ -79,7 +80,7 @@ struct Fp32Math {
   using Acc = float;
   static constexpr int kElemsPerWord = 1;
   static constexpr int kWordsPerChunk = 4;
-  QMATH_HOST_DEVICE static Acc mac(Word a, Word b, Acc c) { return fmaf(a, b, c); }
+  QMATH_DEVICE static Acc mac(Word a, Word b, Acc c) { return fmaf(a, b, c); }
 };
 
 // Loads the 4-element K chunk at p as kWordsPerChunk words: one aligned 4-byte (int8, xor xr) or 16-byte (float)
@@ -294,7 +295,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
   }
   stage_a.store(As);
   stage_b.store(Bs);
-  __syncthreads();
+  arch::sync_block();
 
   const int tiles = (p.k + Tile::kK - 1) / Tile::kK;
   for (int t = 0; t < tiles; ++t) {
@@ -317,10 +318,11 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
         for (int s = 0; s < kSumSlots; ++s) {
           const int r = tid + s * Tile::kThreads;
           if (r < Tile::kM) {
-            for (int kw = 0; kw < kWords; ++kw) sum[s] = dp4a(a_tile[kw * LayoutA::kPitch + r], 0x01010101, sum[s]);
+            for (int kw = 0; kw < kWords; ++kw)
+              sum[s] = arch::dp4a(a_tile[kw * LayoutA::kPitch + r], 0x01010101, sum[s]);
           } else if (r < Tile::kM + Tile::kN) {
             for (int kw = 0; kw < kWords; ++kw)
-              sum[s] = dp4a(b_tile[kw * LayoutB::kPitch + r - Tile::kM], 0x01010101, sum[s]);
+              sum[s] = arch::dp4a(b_tile[kw * LayoutB::kPitch + r - Tile::kM], 0x01010101, sum[s]);
           }
         }
       }
@@ -351,10 +353,10 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
     }
 
     // Unconditional: after the last tile this stores stale registers into a stage that is never read again.
-    if constexpr (kStages == 1) __syncthreads();  // everyone is done reading the only stage
+    if constexpr (kStages == 1) arch::sync_block();  // everyone is done reading the only stage
     stage_a.store(As + (kStages == 2 ? stage ^ 1 : 0) * LayoutA::kStageWords);
     stage_b.store(Bs + (kStages == 2 ? stage ^ 1 : 0) * LayoutB::kStageWords);
-    __syncthreads();
+    arch::sync_block();
   }
 
   if constexpr (kInt8) {
@@ -364,7 +366,7 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) gemm_tn_kernel(GemmTnParams
         const int r = tid + s * Tile::kThreads;
         if (r < Tile::kM + Tile::kN) sums[r] = sum[s];
       }
-      __syncthreads();
+      arch::sync_block();
     }
   }
 

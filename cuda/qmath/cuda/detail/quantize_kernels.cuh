@@ -226,13 +226,7 @@ __global__ void quantize_elementwise_kernel(const typename Op::In* in, typename 
 
 inline constexpr unsigned kQuantizeBlock = 256;
 // Grid cap: enough blocks to fill the largest GPUs (16 per SM on 132 SMs, 2 waves of them), grid-stride beyond.
-// The host execution layer runs blocks one after another, so tests use a small cap there, which also makes every
-// thread walk several grid-stride steps.
-#if QMATH_CUDA_EMULATED
-inline constexpr std::size_t kQuantizeMaxBlocks = 3;
-#else
 inline constexpr std::size_t kQuantizeMaxBlocks = 4096;
-#endif
 
 template <class Op>
 void quantize_run(const typename Op::In* in, typename Op::Out* out, std::size_t n, Op op, cudaStream_t stream,

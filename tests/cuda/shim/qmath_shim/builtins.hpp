@@ -1,18 +1,18 @@
-// qmath/cuda/emulation/intrinsics.hpp - TEST-ONLY host versions of the CUDA built-ins the qmath kernels use.
+// qmath_shim/builtins.hpp - TEST-ONLY host definitions of the CUDA built-ins the qmath kernels use (tests/cuda/shim).
 //
-// Included through <qmath/cuda/platform.cuh> when QMATH_CUDA_HOST_EMULATION is defined (host compiler only).
-// Provides: the execution-space keywords as macros (__global__, __device__, __host__, __forceinline__,
-// __launch_bounds__, __align__), threadIdx / blockIdx / blockDim / gridDim, warpSize, __syncthreads, __threadfence*,
-// __ldg, vector types (char4, uchar4, int2, int4, uint2, uint4, float2, float4) with make_*, __dp4a (the same scalar
-// fallback as qmath::cuda::dp4a), and atomics on int / unsigned / unsigned long long / float (relaxed, as CUDA's).
-// `__shared__` is deliberately NOT defined: kernels declare shared memory with QMATH_SHARED / QMATH_SHARED_2D /
-// QMATH_DYNAMIC_SHARED (platform.cuh), which map to the per-block arena here and to __shared__ under nvcc.
+// The execution-space keywords as macros (__global__, __device__, __host__, __forceinline__, __launch_bounds__,
+// __align__), threadIdx / blockIdx / blockDim / gridDim, warpSize, __syncthreads, __syncwarp, __shfl*_sync,
+// __ballot_sync / __any_sync / __all_sync, __threadfence*, __ldg, __trap, vector types (char4, uchar4, short2, int2,
+// uint2, float2, int4, uint4, float4) with make_*, __dp4a, and atomics on int / unsigned / unsigned long long /
+// float (relaxed, as CUDA's). `__shared__` is deliberately not defined: kernels declare shared memory with
+// QMATH_SHARED / QMATH_SHARED_2D / QMATH_DYNAMIC_SHARED (this shim's qmath/cuda/arch/runtime.cuh maps them to the
+// per-block arena).
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 
-#include <qmath/cuda/emulation/runtime.hpp>
+#include <qmath_shim/engine.hpp>
 
 #define __global__ inline
 #define __device__
@@ -22,16 +22,104 @@
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
 
-#define threadIdx (::qmath::cuda::emu::context().thread_idx)
-#define blockIdx (::qmath::cuda::emu::context().block_idx)
-#define blockDim (::qmath::cuda::emu::context().block_dim)
-#define gridDim (::qmath::cuda::emu::context().grid_dim)
 constexpr int warpSize = 32;
 
 inline void __syncthreads() {
   ::qmath::cuda::emu::ThreadContext& c = ::qmath::cuda::emu::context();
   c.launch->sync(c.linear_tid);
 }
+// ---- warp collectives (exact per-lane semantics, see engine.hpp) -----------------------------------------------
+namespace qmath {
+namespace cuda {
+namespace emu {
+
+inline unsigned lane_id() { return context().linear_tid % kWarpSize; }
+
+template <class T>
+struct ShflIn {
+  T value;
+  unsigned src;  // lane to read, or kOwn for the caller's own value
+};
+constexpr unsigned kOwn = 0xFFFFFFFFu;
+
+template <class T>
+void shfl_op(const unsigned char* in, unsigned mask, unsigned char* out) {
+  for (unsigned l = 0; l < kWarpSize; ++l) {
+    if (!(mask >> l & 1u)) continue;
+    ShflIn<T> me;
+    std::memcpy(&me, in + l * kWarpSlotBytes, sizeof me);
+    T v = me.value;
+    if (me.src != kOwn) {
+      if (mask >> me.src & 1u) {
+        ShflIn<T> other;
+        std::memcpy(&other, in + me.src * kWarpSlotBytes, sizeof other);
+        v = other.value;
+      } else {
+        // The source lane is not in the mask: undefined on the GPU; here the fill pattern, and counted.
+        std::memset(&v, 0xA5, sizeof v);
+        ++inactive_lane_reads();
+      }
+    }
+    std::memcpy(out + l * kWarpSlotBytes, &v, sizeof v);
+  }
+}
+
+template <class T>
+T shuffle(unsigned mask, T v, unsigned src) {
+  static_assert(sizeof(T) <= 8, "__shfl*_sync takes 32- or 64-bit values");
+  return warp_collective<T>(mask, &shfl_op<T>, ShflIn<T>{v, src});
+}
+
+inline void ballot_op(const unsigned char* in, unsigned mask, unsigned char* out) {
+  unsigned bits = 0;
+  for (unsigned l = 0; l < kWarpSize; ++l)
+    if ((mask >> l & 1u) && in[l * kWarpSlotBytes] != 0) bits |= 1u << l;
+  for (unsigned l = 0; l < kWarpSize; ++l)
+    if (mask >> l & 1u) std::memcpy(out + l * kWarpSlotBytes, &bits, sizeof bits);
+}
+
+inline void syncwarp_op(const unsigned char*, unsigned, unsigned char*) {}
+
+}  // namespace emu
+}  // namespace cuda
+}  // namespace qmath
+
+// srcLane / delta / laneMask select a lane within segments of `width` lanes (a power of two <= 32), as in CUDA.
+template <class T>
+inline T __shfl_sync(unsigned mask, T v, int src, int width = 32) {
+  const unsigned lane = ::qmath::cuda::emu::lane_id(), w = static_cast<unsigned>(width);
+  return ::qmath::cuda::emu::shuffle(mask, v, (lane & ~(w - 1)) + (static_cast<unsigned>(src) & (w - 1)));
+}
+template <class T>
+inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = 32) {
+  const unsigned lane = ::qmath::cuda::emu::lane_id(), w = static_cast<unsigned>(width);
+  const unsigned src = lane ^ static_cast<unsigned>(lane_mask);
+  return ::qmath::cuda::emu::shuffle(mask, v, (src & ~(w - 1)) == (lane & ~(w - 1)) ? src : ::qmath::cuda::emu::kOwn);
+}
+template <class T>
+inline T __shfl_down_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  const unsigned lane = ::qmath::cuda::emu::lane_id(), w = static_cast<unsigned>(width);
+  const unsigned src = lane + delta;
+  return ::qmath::cuda::emu::shuffle(mask, v, (lane & (w - 1)) + delta < w ? src : ::qmath::cuda::emu::kOwn);
+}
+template <class T>
+inline T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = 32) {
+  const unsigned lane = ::qmath::cuda::emu::lane_id(), w = static_cast<unsigned>(width);
+  return ::qmath::cuda::emu::shuffle(mask, v, (lane & (w - 1)) >= delta ? lane - delta : ::qmath::cuda::emu::kOwn);
+}
+inline unsigned __ballot_sync(unsigned mask, int pred) {
+  const unsigned char p = pred != 0;
+  return ::qmath::cuda::emu::warp_collective<unsigned>(mask, &::qmath::cuda::emu::ballot_op, p);
+}
+inline int __any_sync(unsigned mask, int pred) { return __ballot_sync(mask, pred) != 0; }
+inline int __all_sync(unsigned mask, int pred) { return __ballot_sync(mask, pred) == mask; }
+inline void __syncwarp(unsigned mask = 0xFFFFFFFFu) {
+  (void)::qmath::cuda::emu::warp_collective<unsigned char>(mask, &::qmath::cuda::emu::syncwarp_op,
+                                                           static_cast<unsigned char>(0));
+}
+
+[[noreturn]] inline void __trap() { qmath::detail::fail("cuda shim", "__trap() executed"); }
+
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 template <class T>
