@@ -84,7 +84,30 @@ inline void splat_stream(const std::int32_t* a, std::int32_t s, const float* b, 
   }
 }
 
+inline void arith_f32(ArithF32 op, const float* a, const float* b, float* out, int n) {
+  for (int i = 0; i < n; i += kLanes) {
+    const F32 x = load_f32(a + i), y = load_f32(b + i);
+    F32 r = x;
+    switch (op) {
+      case ArithF32::kAdd: r = add_f32(x, y); break;
+      case ArithF32::kSub: r = sub_f32(x, y); break;
+      case ArithF32::kDiv: r = div_f32(x, y); break;
+      case ArithF32::kTrunc: r = trunc_f32(x); break;
+    }
+    store_f32(out + i, r);
+  }
+}
+
+inline void widen_i8(const std::int8_t* a, std::int32_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_i32(out + i, load_widen_i32(a + i));
+}
+inline void widen_u8(const std::uint8_t* a, std::int32_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_i32(out + i, load_widen_i32(a + i));
+}
+
 inline Backend backend() {
-  return {kName,   kLanes,   &binary_i32, &mul_round_shift, &convert_to_f32, &truncate, &round_even,
-          &binary_f32, &decrement_where_less, &saturate_integral, &narrow_i8, &narrow_u8, &splat_stream};
+  return {kName,      kLanes,    &binary_i32,           &mul_round_shift,   &convert_to_f32,
+          &truncate,  &round_even, &binary_f32,         &decrement_where_less, &saturate_integral,
+          &narrow_i8, &narrow_u8, &splat_stream,        &arith_f32,         &widen_i8,
+          &widen_u8};
 }

@@ -25,6 +25,7 @@ enum class BinaryI32 { kAdd, kSub, kAddSaturate, kMin, kMax, kSrdhm, kRoundingDi
 enum class BinaryF32 {
   kMul, kMin, kMax, kSelectLess, kSelectGreater, kSelectLessOrEqual, kSelectBetween, kAbs
 };
+enum class ArithF32 { kAdd, kSub, kDiv, kTrunc };
 
 // The array-level entry points of one backend (tests/lanes_test-inl.hpp).
 struct Backend {
@@ -41,6 +42,9 @@ struct Backend {
   void (*narrow_i8)(const std::int32_t*, std::int8_t*, int);
   void (*narrow_u8)(const std::int32_t*, std::uint8_t*, int);
   void (*splat_stream)(const std::int32_t*, std::int32_t, const float*, float, std::int32_t*, float*, int);
+  void (*arith_f32)(ArithF32, const float*, const float*, float*, int);
+  void (*widen_i8)(const std::int8_t*, std::int32_t*, int);
+  void (*widen_u8)(const std::uint8_t*, std::int32_t*, int);
 };
 
 }  // namespace
@@ -359,4 +363,52 @@ TEST_CASE("lane primitives: compares, masks and abs with NaN; decrement where", 
     INFO(be.name << " decrement_where");
     CHECK(first_difference(got, expect) == -1);
   }
+}
+
+TEST_CASE("lane primitives: float sum, difference, quotient and truncation; widening byte loads", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  std::vector<float> values = systematic_f32_in_int32();
+  for (float f : {1e30f, -1e30f, std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(), 1e-38f,
+                  -3e-39f, 1e-45f, 0.37f, -0.37f, 0.1f, 3.0f, 7.0f, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity()})
+    values.push_back(f);
+  std::vector<float> a, b;
+  for (float x : values)
+    for (float y : values) a.push_back(x), b.push_back(y);
+  pad(a);
+  pad(b);
+  const char* names[] = {"add", "sub", "div", "trunc"};
+  for (const Backend& be : vector_backends())
+    for (ArithF32 op : {ArithF32::kAdd, ArithF32::kSub, ArithF32::kDiv, ArithF32::kTrunc}) {
+      std::vector<float> expect(a.size()), got(a.size());
+      ref.arith_f32(op, a.data(), b.data(), expect.data(), int(a.size()));
+      be.arith_f32(op, a.data(), b.data(), got.data(), int(a.size()));
+      long i = -1;
+      for (std::size_t k = 0; k < a.size() && i < 0; ++k) {
+        // inf - inf, 0 / 0, inf / inf: NaN, whose payload no primitive promises
+        const bool nan = std::isnan(expect[k]);
+        if (nan ? !std::isnan(got[k]) : !same_bits(got[k], expect[k])) i = static_cast<long>(k);
+      }
+      INFO(be.name << " " << names[static_cast<int>(op)] << " at " << i << ": (" << (i < 0 ? 0.0f : a[i]) << ", "
+                   << (i < 0 ? 0.0f : b[i]) << ") gives " << (i < 0 ? 0.0f : got[i]) << ", expected "
+                   << (i < 0 ? 0.0f : expect[i]));
+      CHECK(i == -1);
+    }
+  // Every int8 and uint8 value, at every offset modulo the widest vector.
+  std::vector<std::int8_t> s8;
+  std::vector<std::uint8_t> u8;
+  for (int v = -128; v <= 127; ++v) s8.push_back(static_cast<std::int8_t>(v));
+  for (int v = 0; v <= 255; ++v) u8.push_back(static_cast<std::uint8_t>(v));
+  for (const Backend& be : vector_backends())
+    for (int off = 0; off < kPad; ++off) {
+      INFO(be.name << " widening loads at offset " << off);
+      const int n = 256 - kPad;
+      std::vector<std::int32_t> e(n), g(n);
+      ref.widen_i8(s8.data() + off, e.data(), n);
+      be.widen_i8(s8.data() + off, g.data(), n);
+      CHECK(g == e);
+      ref.widen_u8(u8.data() + off, e.data(), n);
+      be.widen_u8(u8.data() + off, g.data(), n);
+      CHECK(g == e);
+    }
 }

@@ -6,7 +6,9 @@
 // (power-of-two, short-significand and random), scales at and beyond the edges of the fast path's range, blocks that
 // mix ties with random values and long tie runs (back-off), and, labelled slow, a dense sweep of the float bit
 // patterns whose quotient lies in the quantization range plus a sparse one of all 2^32. Bytes outside [0, n) must
-// stay untouched.
+// stay untouched. The lane body (detail/quantize_lanes-inl.hpp) is checked the same way on every lane backend this
+// machine runs: on AArch64 it is the kNeon kernel itself; on x86 its AVX2 / AVX-512 copies run as a third kernel
+// next to the hand-written ones, and its scalar copy runs everywhere.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include <qmath/detail/quantize_lanes.hpp>
 #include <qmath/quantize_array.hpp>
 
 #include "quantize_case.hpp"
@@ -30,16 +33,69 @@ using qmath::Round;
 using SimdIsa = qmath::Isa;
 
 constexpr Round kModes[] = {Round::kHalfToEven, Round::kHalfAwayFromZero, Round::kHalfUp, Round::kTowardZero};
+// The vector paths of this architecture's build.
+#if QMATH_NEON_SIMD
+constexpr SimdIsa kVectorIsas[] = {SimdIsa::kNeon};
+#else
 constexpr SimdIsa kVectorIsas[] = {SimdIsa::kAvx2, SimdIsa::kAvx512};
+#endif
 
-const char* vector_isa_name(SimdIsa isa) { return isa == SimdIsa::kAvx512 ? "AVX-512" : "AVX2"; }
+const char* vector_isa_name(SimdIsa isa) {
+  switch (isa) {
+    case SimdIsa::kAvx512: return "AVX-512";
+    case SimdIsa::kAvx2: return "AVX2";
+    case SimdIsa::kNeon: return "NEON";
+    case SimdIsa::kScalar: return "scalar lanes";
+    default: return "?";
+  }
+}
 
-// The two quantize kernels of each instruction set: kFast is what quantize_array_simd runs (reciprocal fast path,
-// division fallback); kDivision is the division-only kernel it falls back to.
-enum class Kernel { kFast, kDivision };
-constexpr Kernel kKernels[] = {Kernel::kFast, Kernel::kDivision};
+// The quantize kernels of each instruction set: kFast is what quantize_array_simd runs (x86: reciprocal fast path,
+// division fallback; AArch64: the lane body); kDivision is the x86 division-only kernel it falls back to; kLanes is
+// the lane body of detail/quantize_lanes-inl.hpp on that ISA's lane backend (x86 only: on AArch64 kFast is it).
+enum class Kernel { kFast, kDivision, kLanes };
+#if QMATH_X86_SIMD
+constexpr Kernel kKernels[] = {Kernel::kFast, Kernel::kDivision, Kernel::kLanes};
+#else
+constexpr Kernel kKernels[] = {Kernel::kFast};
+#endif
 
-const char* kernel_name(Kernel k) { return k == Kernel::kFast ? "fast" : "division"; }
+const char* kernel_name(Kernel k) {
+  return k == Kernel::kFast ? "dispatched" : k == Kernel::kDivision ? "division" : "lane body";
+}
+
+// The lane body on the lane backend of `isa` (kScalar: lanes_scalar, one lane); false when this build has none.
+template <class T>
+bool run_lanes(SimdIsa isa, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode,
+               qmath::QuantizeRule rule = qmath::QuantizeRule::kDivide) {
+  namespace d = qmath::detail;
+  switch (isa) {
+    case SimdIsa::kScalar: d::lanes_scalar::quantize_lanes(x, n, q, p, range, mode, rule); return true;
+#if QMATH_CPU_X86
+    case SimdIsa::kAvx2: d::lanes_avx2::quantize_lanes(x, n, q, p, range, mode, rule); return true;
+    case SimdIsa::kAvx512: d::lanes_avx512::quantize_lanes(x, n, q, p, range, mode, rule); return true;
+#endif
+#if QMATH_LANES_NEON
+    case SimdIsa::kNeon: d::lanes_neon::quantize_lanes(x, n, q, p, range, mode, rule); return true;
+#endif
+    default: return false;
+  }
+}
+template <class T>
+bool run_dequantize_lanes(SimdIsa isa, const T* q, std::size_t n, float* x, QuantParams p) {
+  namespace d = qmath::detail;
+  switch (isa) {
+    case SimdIsa::kScalar: d::lanes_scalar::dequantize_lanes(q, n, x, p); return true;
+#if QMATH_CPU_X86
+    case SimdIsa::kAvx2: d::lanes_avx2::dequantize_lanes(q, n, x, p); return true;
+    case SimdIsa::kAvx512: d::lanes_avx512::dequantize_lanes(q, n, x, p); return true;
+#endif
+#if QMATH_LANES_NEON
+    case SimdIsa::kNeon: d::lanes_neon::dequantize_lanes(q, n, x, p); return true;
+#endif
+    default: return false;
+  }
+}
 
 template <class T>
 void run_quantize(SimdIsa isa, Kernel kernel, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range,
@@ -48,13 +104,17 @@ void run_quantize(SimdIsa isa, Kernel kernel, const float* x, std::size_t n, T* 
     REQUIRE(qmath::detail::quantize_array_simd(isa, x, n, q, p, range, mode));
     return;
   }
+  if (kernel == Kernel::kLanes) {
+    REQUIRE(run_lanes(isa, x, n, q, p, range, mode));
+    return;
+  }
 #if QMATH_X86_SIMD
   if (isa == SimdIsa::kAvx512)
     qmath::detail::avx512::quantize_division(x, n, q, p, range, mode);
   else
     qmath::detail::avx2::quantize_division(x, n, q, p, range, mode);
 #else
-  FAIL("no vector kernels in this build");
+  FAIL("no division kernel in this build");
 #endif
 }
 
@@ -155,15 +215,24 @@ void check_dequantize(SimdIsa isa, const std::vector<T>& q, QuantParams p, std::
   for (std::size_t i = 0; i < n; ++i) qbuf[qo + i] = q[i];
   std::vector<float> expected(n + 32, -7.0f), actual(n + 32, -7.0f);
   qmath::detail::dequantize_array_scalar(qbuf.data() + qo, n, expected.data() + xo, p);
-  REQUIRE(qmath::detail::dequantize_array_simd(isa, qbuf.data() + qo, n, actual.data() + xo, p));
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    std::uint32_t e, a;
-    std::memcpy(&e, &expected[i], 4);
-    std::memcpy(&a, &actual[i], 4);
-    if (e != a) {
-      INFO(vector_isa_name(isa) << " scale " << p.scale << " zp " << p.zero_point << " n " << n << " index " << i);
-      CHECK(e == a);
-      return;
+  for (bool lanes : {false, true}) {
+    std::fill(actual.begin(), actual.end(), -7.0f);
+    if (lanes)
+      REQUIRE(run_dequantize_lanes(isa, qbuf.data() + qo, n, actual.data() + xo, p));
+    else if (isa != SimdIsa::kScalar)
+      REQUIRE(qmath::detail::dequantize_array_simd(isa, qbuf.data() + qo, n, actual.data() + xo, p));
+    else
+      continue;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      std::uint32_t e, a;
+      std::memcpy(&e, &expected[i], 4);
+      std::memcpy(&a, &actual[i], 4);
+      if (e != a) {
+        INFO(vector_isa_name(isa) << (lanes ? " lane body" : "") << " scale " << p.scale << " zp " << p.zero_point
+                                  << " n " << n << " index " << i);
+        CHECK(e == a);
+        return;
+      }
     }
   }
 }
@@ -236,6 +305,15 @@ std::vector<std::int32_t> zero_points() {
 
 TEST_CASE("the resolved path is available and the portable path has no vector kernel", "[quantize_simd]") {
   CHECK(qmath::isa_available(qmath::resolved_isa_for_quantize()));
+#if QMATH_NEON_SIMD
+  // AArch64: the NEON kernel serves every NEON level (no cap set: QMATH_MAX_ISA unset in the test runs).
+  if (qmath::max_isa() == SimdIsa::kAuto) CHECK(qmath::resolved_isa_for_quantize() == SimdIsa::kNeon);
+  CHECK(qmath::resolved_isa_for_quantize(SimdIsa::kNeon) == SimdIsa::kNeon);
+  if (qmath::isa_available(SimdIsa::kNeonDotprod))
+    CHECK(qmath::resolved_isa_for_quantize(SimdIsa::kNeonDotprod) == SimdIsa::kNeon);
+  if (qmath::isa_available(SimdIsa::kNeonI8mm))
+    CHECK(qmath::resolved_isa_for_quantize(SimdIsa::kNeonI8mm) == SimdIsa::kNeon);
+#endif
   std::int8_t q = 0;
   const float x = 1.0f;
   CHECK_FALSE(qmath::detail::quantize_array_simd(SimdIsa::kScalar, &x, 1, &q, QuantParams{1.0f, 0},
@@ -585,17 +663,26 @@ void check_rule(SimdIsa isa, const std::vector<float>& x, QuantParams p, QuantRa
   for (std::size_t i = 0; i < n; ++i) xbuf[xo + i] = x[i];
   std::vector<T> expected(n + 64, T(0x5A)), actual(n + 64, T(0x5A));
   qmath::detail::quantize_array_scalar(xbuf.data() + xo, n, expected.data() + qo, p, range, mode, rule);
-  REQUIRE(qmath::detail::quantize_array_simd(isa, xbuf.data() + xo, n, actual.data() + qo, p, range, mode, rule));
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    if (expected[i] != actual[i]) {
-      const bool inside = i >= qo && i < qo + n;
-      INFO(vector_isa_name(isa) << " rule " << static_cast<int>(rule) << " mode " << static_cast<int>(mode)
-                                << " scale " << std::hexfloat << p.scale << " zp " << p.zero_point << " n " << n
-                                << " index " << i << (inside ? "" : " (guard byte)") << " x "
-                                << (inside ? xbuf[xo + i - qo] : 0.0f));
-      CHECK(int(expected[i]) == int(actual[i]));
-      return;
-    }
+  for (bool lanes : {false, true}) {
+    std::fill(actual.begin(), actual.end(), T(0x5A));
+    if (lanes)
+      REQUIRE(run_lanes(isa, xbuf.data() + xo, n, actual.data() + qo, p, range, mode, rule));
+    else if (isa != SimdIsa::kScalar)
+      REQUIRE(qmath::detail::quantize_array_simd(isa, xbuf.data() + xo, n, actual.data() + qo, p, range, mode, rule));
+    else
+      continue;
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      if (expected[i] != actual[i]) {
+        const bool inside = i >= qo && i < qo + n;
+        INFO(vector_isa_name(isa) << (lanes ? " lane body" : "") << " rule " << static_cast<int>(rule) << " mode "
+                                  << static_cast<int>(mode)
+                                  << " scale " << std::hexfloat << p.scale << " zp " << p.zero_point << " n " << n
+                                  << " index " << i << (inside ? "" : " (guard byte)") << " x "
+                                  << (inside ? xbuf[xo + i - qo] : 0.0f));
+        CHECK(int(expected[i]) == int(actual[i]));
+        return;
+      }
+  }
 }
 
 // Parameters of each rule: the cases above whose reciprocal is finite (kMultiplyReciprocal), and amax values for
@@ -650,8 +737,8 @@ TEST_CASE("public entry points under the multiply rules agree with the portable 
   const qmath::ChannelLayout layout{3, 2, 50};
   const QuantParams pt[2] = {{0.3f, 128}, {0.07f, 3}};
   const QuantParams amax[2] = {{2.7f, 0}, {0.3f, 0}};
-  for (SimdIsa isa : {SimdIsa::kScalar, SimdIsa::kAvx2, SimdIsa::kAvx512}) {
-    if (!qmath::isa_available(isa)) continue;
+  for (SimdIsa isa : {SimdIsa::kScalar, SimdIsa::kAvx2, SimdIsa::kAvx512, SimdIsa::kNeon}) {
+    if (!qmath::isa_built(isa) || !qmath::isa_available(isa)) continue;
     for (QuantizeRule rule : {QuantizeRule::kMultiplyReciprocal, QuantizeRule::kMultiplyBoundOverAmax}) {
       const QuantParams* params = rule == QuantizeRule::kMultiplyReciprocal ? pt : amax;
       std::vector<std::uint8_t> q(x.size()), e(x.size());
@@ -672,6 +759,25 @@ TEST_CASE("public entry points under the multiply rules agree with the portable 
       CHECK(q8 == e8);
     }
   }
+}
+
+TEMPLATE_TEST_CASE("the lane body on the scalar lane backend matches the portable loops", "[quantize_simd][lanes]",
+                   std::int8_t, std::uint8_t) {
+  // One lane: the body's arithmetic itself (every mode, every rule, ties, NaN, infinities), on every machine.
+  for (const Case& c : cases<TestType>())
+    for (Round mode : kModes) {
+      check_rule<TestType>(SimdIsa::kScalar, systematic_values(c.p.scale), c.p, c.range, mode, QuantizeRule::kDivide);
+      check_rule<TestType>(SimdIsa::kScalar, tie_values(c.p.scale, 300), c.p, c.range, mode, QuantizeRule::kDivide);
+    }
+  for (QuantizeRule rule : {QuantizeRule::kMultiplyReciprocal, QuantizeRule::kMultiplyBoundOverAmax})
+    for (const Case& c : rule_cases<TestType>(rule))
+      for (Round mode : kModes) check_rule<TestType>(SimdIsa::kScalar, systematic_values(0.1f), c.p, c.range, mode, rule);
+  std::vector<TestType> all;
+  for (int v = qmath::full_range<TestType>().qmin; v <= qmath::full_range<TestType>().qmax; ++v)
+    all.push_back(static_cast<TestType>(v));
+  for (float scale : {1.0f, 0.1f, 1e-40f, 3.0e38f})
+    for (std::int32_t zp : {qmath::full_range<TestType>().qmin, 0, qmath::full_range<TestType>().qmax})
+      check_dequantize<TestType>(SimdIsa::kScalar, all, QuantParams{scale, zp}, 1, 2);
 }
 
 TEST_CASE("vector quantize: dense sweep of the decisive binades and sparse sweep of all floats",

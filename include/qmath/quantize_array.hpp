@@ -8,9 +8,10 @@
 // integer grid; every path, SIMD kernels included, computes the rule's operand once per tensor (per channel) with
 // rule_operand() and is bit-exact with quantize_value(x, p, range, mode, rule).
 //
-// Paths: int8/uint8 arrays have AVX2 and AVX-512 kernels (detail/quantize_simd.hpp), chosen per call by the trailing
-// `isa` argument: kAuto (default) = the best kernel at or below the process cap (QMATH_MAX_ISA / set_max_isa); a
-// named path runs the best kernel at or below it (kAvxVnni and kAvx512Vnni run the AVX2 / AVX-512 kernels) and
+// Paths: int8/uint8 arrays have AVX2, AVX-512 and (AArch64) NEON kernels (detail/quantize_simd.hpp), chosen per call
+// by the trailing `isa` argument: kAuto (default) = the best kernel at or below the process cap (QMATH_MAX_ISA /
+// set_max_isa); a named path runs the best kernel at or below it (kAvxVnni and kAvx512Vnni run the AVX2 / AVX-512
+// kernels, kNeonDotprod and kNeonI8mm the NEON kernel) and
 // throws if the path is unavailable or above the cap. Other output types, per-channel rows shorter than 16
 // elements, and kScalar run the portable loops below, the normative reference the kernels are tested against.
 // QMATH_DISABLE_SIMD, or a CUDA translation unit, compiles the kernels out: every available path then runs the

@@ -17,7 +17,10 @@
 //   add_i32 sub_i32                                          wrapping (modulo 2^32)
 //   add_saturate_i32(a, b)                                   saturate_to_int32(int64(a) + b)
 //   min_i32 max_i32
+//   load_widen_i32(const int8_t* / const uint8_t* p)          kLanes bytes, each widened exactly to an int32 lane
 //   to_f32(I32)                                              int32 -> float, round to nearest even
+//   add_f32 sub_f32 div_f32                                  float sum, difference, quotient, round to nearest even
+//   trunc_f32(x)                                             round_to_integral(x, Round::kTowardZero); keeps +-inf
 //   mul_f32(a, b)                                            float product, round to nearest even
 //   round_even_f32(x)                                        round_to_integral(x, Round::kHalfToEven)
 //   min_f32 max_f32                                          for ordered lanes; which zero a pair of zeros of

@@ -42,6 +42,14 @@ inline void store_narrow(std::uint8_t* p, I32 v) {
   _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(w, w));
 }
 
+// VPMOVSXBD / VPMOVZXBD of 8 bytes.
+inline I32 load_widen_i32(const std::int8_t* p) {
+  return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+inline I32 load_widen_i32(const std::uint8_t* p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+
 inline I32 add_i32(I32 a, I32 b) { return _mm256_add_epi32(a, b); }
 inline I32 sub_i32(I32 a, I32 b) { return _mm256_sub_epi32(a, b); }
 // Overflow where a and b have one sign and the wrapped sum the other; it saturates toward a's sign.
@@ -57,6 +65,10 @@ inline I32 max_i32(I32 a, I32 b) { return _mm256_max_epi32(a, b); }
 // MXCSR rounding, as the scalar C++ conversion and product (round to nearest even by default).
 inline F32 to_f32(I32 v) { return _mm256_cvtepi32_ps(v); }
 inline F32 mul_f32(F32 a, F32 b) { return _mm256_mul_ps(a, b); }
+inline F32 add_f32(F32 a, F32 b) { return _mm256_add_ps(a, b); }
+inline F32 sub_f32(F32 a, F32 b) { return _mm256_sub_ps(a, b); }
+inline F32 div_f32(F32 a, F32 b) { return _mm256_div_ps(a, b); }
+inline F32 trunc_f32(F32 x) { return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
 inline F32 round_even_f32(F32 x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 inline F32 min_f32(F32 a, F32 b) { return _mm256_min_ps(a, b); }
 inline F32 max_f32(F32 a, F32 b) { return _mm256_max_ps(a, b); }

@@ -44,6 +44,14 @@ inline void store_narrow(std::uint8_t* p, I32 v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_maskz_cvtepi32_epi8(kAll, v));
 }
 
+// VPMOVSXBD / VPMOVZXBD of 16 bytes.
+inline I32 load_widen_i32(const std::int8_t* p) {
+  return _mm512_maskz_cvtepi8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline I32 load_widen_i32(const std::uint8_t* p) {
+  return _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
 inline I32 add_i32(I32 a, I32 b) { return _mm512_add_epi32(a, b); }
 inline I32 sub_i32(I32 a, I32 b) { return _mm512_sub_epi32(a, b); }
 // Overflow where a and b have one sign and the wrapped sum the other; it saturates toward a's sign.
@@ -58,6 +66,10 @@ inline I32 max_i32(I32 a, I32 b) { return _mm512_maskz_max_epi32(kAll, a, b); }
 
 inline F32 to_f32(I32 v) { return _mm512_maskz_cvt_roundepi32_ps(kAll, v, kRn); }
 inline F32 mul_f32(F32 a, F32 b) { return _mm512_maskz_mul_round_ps(kAll, a, b, kRn); }
+inline F32 add_f32(F32 a, F32 b) { return _mm512_maskz_add_round_ps(kAll, a, b, kRn); }
+inline F32 sub_f32(F32 a, F32 b) { return _mm512_maskz_sub_round_ps(kAll, a, b, kRn); }
+inline F32 div_f32(F32 a, F32 b) { return _mm512_maskz_div_round_ps(kAll, a, b, kRn); }
+inline F32 trunc_f32(F32 x) { return _mm512_maskz_roundscale_ps(kAll, x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
 // VRNDSCALEPS imm 0: round half to even for every finite float, keeps +-inf.
 inline F32 round_even_f32(F32 x) { return _mm512_maskz_roundscale_ps(kAll, x, kRn); }
 inline F32 min_f32(F32 a, F32 b) { return _mm512_maskz_min_ps(kAll, a, b); }

@@ -38,6 +38,18 @@ inline void store_narrow(std::int8_t* p, I32 v) {
 }
 inline void store_narrow(std::uint8_t* p, I32 v) { store_narrow(reinterpret_cast<std::int8_t*>(p), v); }
 
+// 4 bytes, SXTL / UXTL twice.
+inline I32 load_widen_i32(const std::int8_t* p) {
+  std::int32_t bytes;
+  std::memcpy(&bytes, p, sizeof(bytes));
+  return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(bytes)))));
+}
+inline I32 load_widen_i32(const std::uint8_t* p) {
+  std::int32_t bytes;
+  std::memcpy(&bytes, p, sizeof(bytes));
+  return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(vreinterpret_u8_s32(vdup_n_s32(bytes))))));
+}
+
 inline I32 add_i32(I32 a, I32 b) { return vaddq_s32(a, b); }
 inline I32 sub_i32(I32 a, I32 b) { return vsubq_s32(a, b); }
 inline I32 add_saturate_i32(I32 a, I32 b) { return vqaddq_s32(a, b); }  // SQADD
@@ -46,6 +58,10 @@ inline I32 max_i32(I32 a, I32 b) { return vmaxq_s32(a, b); }
 
 inline F32 to_f32(I32 v) { return vcvtq_f32_s32(v); }
 inline F32 mul_f32(F32 a, F32 b) { return vmulq_f32(a, b); }
+inline F32 add_f32(F32 a, F32 b) { return vaddq_f32(a, b); }
+inline F32 sub_f32(F32 a, F32 b) { return vsubq_f32(a, b); }
+inline F32 div_f32(F32 a, F32 b) { return vdivq_f32(a, b); }  // FDIV (AArch64)
+inline F32 trunc_f32(F32 x) { return vrndq_f32(x); }         // FRINTZ
 inline F32 round_even_f32(F32 x) { return vrndnq_f32(x); }  // FRINTN
 inline F32 min_f32(F32 a, F32 b) { return vminq_f32(a, b); }
 inline F32 max_f32(F32 a, F32 b) { return vmaxq_f32(a, b); }

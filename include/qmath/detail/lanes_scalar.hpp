@@ -32,6 +32,8 @@ inline void stream_i32(std::int32_t* p, I32 v) { *p = v; }
 inline void stream_f32(float* p, F32 v) { *p = v; }
 inline void store_narrow(std::int8_t* p, I32 v) { *p = static_cast<std::int8_t>(v); }
 inline void store_narrow(std::uint8_t* p, I32 v) { *p = static_cast<std::uint8_t>(v); }
+inline I32 load_widen_i32(const std::int8_t* p) { return *p; }
+inline I32 load_widen_i32(const std::uint8_t* p) { return *p; }
 
 inline I32 add_i32(I32 a, I32 b) { return static_cast<I32>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b)); }
 inline I32 sub_i32(I32 a, I32 b) { return static_cast<I32>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b)); }
@@ -41,6 +43,10 @@ inline I32 max_i32(I32 a, I32 b) { return a > b ? a : b; }
 
 inline F32 to_f32(I32 v) { return static_cast<float>(v); }
 inline F32 mul_f32(F32 a, F32 b) { return a * b; }
+inline F32 add_f32(F32 a, F32 b) { return a + b; }
+inline F32 sub_f32(F32 a, F32 b) { return a - b; }
+inline F32 div_f32(F32 a, F32 b) { return a / b; }
+inline F32 trunc_f32(F32 x) { return round_to_integral(x, Round::kTowardZero); }
 inline F32 round_even_f32(F32 x) { return round_to_integral(x, Round::kHalfToEven); }
 inline F32 min_f32(F32 a, F32 b) { return a < b ? a : b; }
 inline F32 max_f32(F32 a, F32 b) { return a > b ? a : b; }
