@@ -1,7 +1,8 @@
 // Array quantize (fp32 -> int8, per tensor, half to even) and dequantize (int8 -> fp32): qmath's portable loop (the
 // normative reference), a plain loop as users write it (std::nearbyint under the default rounding mode, no NaN
 // rule: the "plain scalar loop" baseline), each vector kernel (the default reciprocal fast path with exact
-// fallback, and the division-only kernel it falls back to), the public dispatching entry point, and a memcpy of the
+// fallback, the division-only kernel it falls back to, and the lane body of detail/quantize_lanes-inl.hpp on that
+// ISA's lane backend, which divides every vector), the public dispatching entry point, and a memcpy of the
 // same input bytes, at sizes that live in L1, L2 and DRAM. The vector kernels also run on an adversarial input made
 // only of ties x = RN((k + 1/2) * scale), where the fast path falls back to division on every block. Reported as
 // elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and dequantize move 5 bytes per
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include <qmath/detail/quantize_lanes.hpp>
 #include <qmath/quantize_array.hpp>
 
 #include "bench_support.hpp"
@@ -79,7 +81,7 @@ void BM_QuantizePlainLoop(benchmark::State& state) {
   });
 }
 
-enum class Kernel { kFast, kDivision };
+enum class Kernel { kFast, kDivision, kLanes };
 enum class Data { kRandom, kTies };
 
 // Runs one vector kernel of detail/quantize_avx2.hpp or detail/quantize_avx512.hpp directly.
@@ -89,7 +91,12 @@ void run_kernel(const float* x, std::size_t n, std::int8_t* q) {
   namespace d = qmath::detail;
   const qmath::QuantRange range = qmath::full_range<std::int8_t>();
   constexpr qmath::Round mode = qmath::Round::kHalfToEven;
-  if constexpr (kIsa == SimdIsa::kAvx512) {
+  if constexpr (kKernel == Kernel::kLanes) {
+    if constexpr (kIsa == SimdIsa::kAvx512)
+      d::lanes_avx512::quantize_lanes(x, n, q, kParams, range, mode, qmath::QuantizeRule::kDivide);
+    else
+      d::lanes_avx2::quantize_lanes(x, n, q, kParams, range, mode, qmath::QuantizeRule::kDivide);
+  } else if constexpr (kIsa == SimdIsa::kAvx512) {
     if constexpr (kKernel == Kernel::kFast)
       d::avx512::quantize(x, n, q, kParams, range, mode);
     else
@@ -143,6 +150,26 @@ void BM_DequantizeScalar(benchmark::State& state) {
   }, 5);
 }
 
+// The lane body's dequantize on the lane backend of kIsa.
+template <SimdIsa kIsa>
+void BM_DequantizeLanes(benchmark::State& state) {
+  if (!QMATH_X86_SIMD || !qmath::isa_available(kIsa)) {
+    state.SkipWithError("instruction set not supported by this CPU");
+    return;
+  }
+  const QuantizedInput in(state);
+  std::vector<float> x(in.q.size());
+  time_elements(state, x.size(), [&] {
+#if QMATH_X86_SIMD
+    if constexpr (kIsa == SimdIsa::kAvx512)
+      qmath::detail::lanes_avx512::dequantize_lanes(in.q.data(), x.size(), x.data(), kParams);
+    else
+      qmath::detail::lanes_avx2::dequantize_lanes(in.q.data(), x.size(), x.data(), kParams);
+#endif
+    benchmark::ClobberMemory();
+  }, 5);
+}
+
 template <SimdIsa kIsa>
 void BM_DequantizeSimd(benchmark::State& state) {
   if (!qmath::isa_available(kIsa)) {
@@ -168,10 +195,14 @@ BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDivision, Data::kTi
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kTies)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDivision, Data::kTies)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kFast, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanes, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kLanes, Data::kRandom)->Apply(sizes);
 BENCHMARK(BM_QuantizeArray)->Apply(sizes);
 BENCHMARK(BM_DequantizeScalar)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_DequantizeSimd, SimdIsa::kAvx2)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_DequantizeSimd, SimdIsa::kAvx512)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_DequantizeLanes, SimdIsa::kAvx2)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_DequantizeLanes, SimdIsa::kAvx512)->Apply(sizes);
 
 }  // namespace
 
