@@ -13,6 +13,8 @@
 //  * quantize_multiply(): the multiply rules (QuantizeRule::kMultiplyReciprocal, kMultiplyBoundOverAmax): v = x * m
 //    by vmulps (never fused with anything), m = rule_operand() computed once by the caller; then the division
 //    kernel's rounding, clamp and NaN handling. Exact by construction: no fast path is needed.
+//  * dequantize(): the lane body (detail/quantize_lanes-inl.hpp) on lanes_avx2. quantize stays hand-written here:
+//    the lane body divides every vector and was slower than quantize() (docs/simd.md).
 // AVX2 has no embedded rounding, so the division and multiplications use MXCSR's rounding mode, which must be the
 // default round-to-nearest, exactly as the portable loop's `x / scale` assumes. Main loop: 32 elements; the
 // remainder (< 32 elements) runs the portable loop, which is the reference itself.
@@ -24,6 +26,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <qmath/detail/quantize_lanes.hpp>
 #include <qmath/detail/quantize_simd_common.hpp>
 #include <qmath/qparams.hpp>
 #include <qmath/quantize.hpp>
@@ -232,19 +235,12 @@ QMATH_QUANTIZE_TARGET_AVX2 void quantize(const float* x, std::size_t n, T* q, Qu
   with_round(mode, [&](auto m) { fast_loop<decltype(m)::value>(x, n, q, c, f, p, range); });
 }
 
-// dequantize_array for T = int8 / uint8: x = scale * float(q - zero_point).
+// dequantize_array for T = int8 / uint8: x = scale * float(q - zero_point), the lane body of
+// detail/quantize_lanes-inl.hpp on the AVX2 lane backend (at least as fast as the hand-written loop it replaced;
+// docs/simd.md).
 template <class T>
-QMATH_QUANTIZE_TARGET_AVX2 void dequantize(const T* q, std::size_t n, float* x, QuantParams p) {
-  static_assert(sizeof(T) == 1, "int8 / uint8 only");
-  const __m256 scale = _mm256_set1_ps(p.scale);
-  const __m256i zp = _mm256_set1_epi32(p.zero_point);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i));
-    const __m256i w = std::is_signed<T>::value ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
-    _mm256_storeu_ps(x + i, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_sub_epi32(w, zp))));
-  }
-  for (; i < n; ++i) x[i] = p.scale * static_cast<float>(static_cast<std::int32_t>(q[i]) - p.zero_point);
+inline void dequantize(const T* q, std::size_t n, float* x, QuantParams p) {
+  lanes_avx2::dequantize_lanes(q, n, x, p);
 }
 
 }  // namespace avx2
