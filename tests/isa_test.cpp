@@ -418,7 +418,7 @@ TEST_CASE("every dispatcher under every path: bit-exact where allowed, an error 
         CHECK(qmath::resolved_isa_for_quantize(isa) == isa);
       if (isa != Isa::kAvx512) CHECK(qmath::cpu::resolved_isa_for_gemm(isa) == isa);
       if (qmath::isa_family(isa) == qmath::IsaFamily::kAarch64) {
-        CHECK(qmath::resolved_isa_for_quantize(isa) == Isa::kScalar);
+        CHECK(qmath::resolved_isa_for_quantize(isa) == (QMATH_NEON_SIMD ? Isa::kNeon : Isa::kScalar));
         CHECK(qmath::resolved_isa_for_histogram_fill(isa) == Isa::kNeon);
       }
       if (isa == Isa::kAvx512) CHECK(qmath::resolved_isa_for_histogram_fill(isa) == Isa::kAvx512);
