@@ -124,8 +124,11 @@ struct ImmaRegisterTile {
       if (ch.bytes == 16) {
         v[i] = arch::load_16(ch.src);
       } else {
+        // Byte-wise K tail; j runs over all 16 (unrolled) so that w is indexed by constants and stays in registers.
         std::uint32_t w[4] = {0u, 0u, 0u, 0u};
-        for (int j = 0; j < ch.bytes; ++j) w[j / 4] |= std::uint32_t(ch.src[j]) << (8 * (j % 4));
+        QMATH_UNROLL
+        for (int j = 0; j < 16; ++j)
+          if (j < ch.bytes) w[j / 4] |= std::uint32_t(ch.src[j]) << (8 * (j % 4));
         v[i] = make_uint4(w[0], w[1], w[2], w[3]);
       }
     }
