@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Static main-loop model of GEMM kernels from their SASS: qmath's DP4A / FP32 kernels beside CUTLASS's defaults.
+"""Static main-loop model of GEMM kernels from their SASS: qmath's DP4A / FP32 / IMMA kernels beside CUTLASS's defaults.
 
 What it does (no GPU needed; nvcc, cuobjdump and CUTLASS's headers from the nvidia-cutlass wheel in .venv):
-  1. compiles tests/cuda/static_check_kernels.cu (every qmath preset kernel) with nvcc -cubin for --arch (sm_86),
-     and scripts/sass_model/cutlass_reference_kernels.cu twice: CUTLASS's default SIMT IGEMM and SGEMM for --arch,
-     its default tensor-op IGEMM for sm_80;
+  1. compiles tests/cuda/static_check_kernels.cu (every qmath DP4A / FP32 preset kernel) with nvcc -cubin for
+     --arch (sm_86), tests/cuda/static_check_imma_kernels.cu (qmath's gemm_imma kernels; the sm_80 path, mma
+     m16n8k32, is modelled) for sm_80, and scripts/sass_model/cutlass_reference_kernels.cu twice: CUTLASS's default
+     SIMT IGEMM and SGEMM for --arch, its default tensor-op IGEMM for sm_80;
   2. disassembles them with cuobjdump -sass;
   3. for each modelled kernel, finds the main k loop and the steady-state path through one of its iterations,
      counts that path's instructions by class and prints one table row.
@@ -17,7 +18,8 @@ instructions that multiply two tile operands (the "MACs": IDP.4A / FFMA / IMMA /
 in any loop. Loops nested inside it (e.g. a staging loop that ptxas did not unroll) are collapsed into one node whose
 cost is the model of their own steady-state path times their trip count. The trip count cannot be read from the
 SASS (it depends on threadIdx), so it comes from the tile shape: for a qmath kernel, the bytes each thread stages per
-operand and k tile, divided by the bytes one iteration of the nested loop's steady-state path loads (this also
+operand and k tile (gemm_imma: 32 threads per warp tile), divided by the bytes one iteration of the nested loop's
+steady-state path loads (this also
 covers ptxas unrolling the staging loop). A nested loop with no such trip count (deeper loops, CUTLASS) is never
 taken as steady state, and if it is the only way round the loop the model fails.
 
@@ -387,14 +389,24 @@ def qmath_tile(dem):
     return tuple(int(x) for x in m.groups()) if m else None
 
 
+def imma_tile(dem):
+    """(M, N, K, warp M, warp N, stages) of a gemm_imma kernel's ImmaTile."""
+    m = re.search(r"ImmaTile<(\d+), (\d+), (\d+), (\d+), (\d+), (\d+)>", dem)
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
 # Rows of the table: (label, source, predicate on the demangled name, trip counts of nested k-loop loops or None).
 def qmath_stage_trips(tile, kind, body):
     """Trip count of a staging loop nested in a qmath k loop (the kernels before the main loop was unrolled): each
     thread stages kM * kK (= kN * kK, square presets) elements of each operand per k tile, and one iteration of the
     loop's steady-state path loads body["gbytes"] of them. None (unknown) when that does not divide."""
-    m, n, k, tm, tn = tile
-    threads = (m // tm) * (n // tn)
-    per_thread = m * k * (1 if kind == "DP4A" else 4) // threads
+    if kind == "TC":  # ImmaTile: one warp per warp tile, int8 operands
+        m, n, k, wm, wn, _ = tile
+        threads = 32 * (m // wm) * (n // wn)
+    else:
+        m, n, k, tm, tn = tile
+        threads = (m // tm) * (n // tn)
+    per_thread = m * k * (1 if kind in ("DP4A", "TC") else 4) // threads
     if m != n or not body["gbytes"] or per_thread % body["gbytes"]:
         return None
     return per_thread // body["gbytes"]
@@ -406,7 +418,14 @@ def rows_for(funcs_by_source):
         dem = demangle(list(funcs))
         for name, d in dem.items():
             label = None
-            if source == "qmath":
+            if source == "qmath" and imma_tile(d):
+                tile = imma_tile(d)
+                # the sm_80 path (mma m16n8k32, cp.async) with the int32 output: the epilogues share the main loop
+                if "ImmaSm80" not in d or not re.search(r"signed char, int>", d):
+                    continue
+                label = f"qmath IMMA {tile[0]}x{tile[1]}x{tile[2]} ({tile[3]}x{tile[4]}/warp)"
+                rows.append((20 + {128: 0, 64: 1, 32: 2}.get(tile[0], 3), label, source, name, "TC", tile))
+            elif source == "qmath":
                 tile = qmath_tile(d)
                 if tile is None:
                     continue
@@ -438,6 +457,8 @@ def compile_all(work, arch):
     jobs = {
         "qmath": [nvcc, "-std=c++17", f"-I{ROOT}/cuda", f"-I{ROOT}/include", f"-arch=sm_{arch}", "-cubin", "-o",
                   f"{work}/qmath.cubin", f"{ROOT}/tests/cuda/static_check_kernels.cu"],
+        "qmath_imma": [nvcc, "-std=c++17", f"-I{ROOT}/cuda", f"-I{ROOT}/include", "-arch=sm_80", "-cubin", "-o",
+                       f"{work}/qmath_imma.cubin", f"{ROOT}/tests/cuda/static_check_imma_kernels.cu"],
         "cutlass_simt": [nvcc, "-std=c++17", f"-I{inc}", "--expt-relaxed-constexpr", "-DQMATH_CUTLASS_SIMT",
                          f"-arch=sm_{arch}", "-cubin", "-o", f"{work}/cutlass_simt.cubin",
                          f"{ROOT}/scripts/sass_model/cutlass_reference_kernels.cu"],
@@ -471,7 +492,8 @@ def main():
                     help="model existing cuobjdump -sass files instead of compiling (SOURCE: qmath or cutlass)")
     ap.add_argument("--explain", action="store_true", help="print each k loop's header and chosen path")
     ap.add_argument("--check", action="store_true",
-                    help="fail unless the issue's targets hold (DP4A and FP32 share >= 1.0x CUTLASS SIMT)")
+                    help="fail unless the issue's targets hold (DP4A and FP32 share >= 1.0x CUTLASS SIMT; the IMMA "
+                         "MACs-per-instruction ratio vs CUTLASS tensor-op is printed, not enforced)")
     args = ap.parse_args()
     t0 = time.time()
     os.makedirs(args.work, exist_ok=True)
@@ -487,7 +509,8 @@ def main():
         src = "qmath" if key.startswith("qmath") else "cutlass"
         funcs_by_source.setdefault(src, {}).update(parse_sass(text))
     rows = rows_for(funcs_by_source)
-    print(f"static main-loop model: qmath + CUTLASS SIMT on sm_{args.arch}, CUTLASS tensor-op on sm_80; {ver}")
+    print(f"static main-loop model: qmath DP4A / FP32 + CUTLASS SIMT on sm_{args.arch}, qmath IMMA + CUTLASS "
+          f"tensor-op on sm_80; {ver}")
     hdr = (f"{'kernel':<40} {'insns':>6} {'mac':>5} {'lds':>4} {'LDS bits':>8} {'sts':>4} {'ldg':>4} {'bar':>3} "
            f"{'int':>5} {'ctl':>4} {'oth':>4} {'share':>6} {'mac/lds':>7} {'MAC/insn':>8} {'body share':>10} local")
     print(hdr)
@@ -531,8 +554,11 @@ def main():
         ref_label, (_, ref_share, ref_macs) = refs[kind]
         ratio = macs / ref_macs if kind == "TC" else share / ref_share
         target = {"DP4A": 1.0, "FP32": 1.0, "TC": 0.9}[kind]
-        print(f"  {label:<40} / {ref_label:<32} {ratio:5.2f}x  (target >= {target}x)")
-        if args.check and "128x128" in label and ratio < target:
+        # --check enforces the DP4A and FP32 targets; the IMMA ratio is printed, not enforced (docs/cuda.md: the
+        # per-tile copy address math of gemm_imma's sm_80 path keeps it below 0.9x).
+        enforced = kind != "TC"
+        print(f"  {label:<40} / {ref_label:<32} {ratio:5.2f}x  (target >= {target}x{'' if enforced else ', not enforced'})")
+        if args.check and enforced and "128x128" in label and ratio < target:
             failed = True
     print(f"sass_model: {time.time() - t0:.0f} s")
     return 1 if failed else 0

@@ -98,8 +98,13 @@ QMATH_DEVICE ImmaChunk imma_chunk(const std::uint8_t* base, std::int64_t ld, std
 template <class Tile, int kRows>
 QMATH_DEVICE void imma_copy_async(const std::uint8_t* base, std::int64_t ld, std::int64_t row0, std::int64_t rows,
                                   int k0, int kend, int tid, std::uint32_t* tile) {
-  constexpr int kChunksPerRow = Tile::kK / 16;
-  for (int c = tid; c < kRows * kChunksPerRow; c += Tile::kThreads) {
+  constexpr int kChunksPerRow = Tile::kK / 16, kChunks = kRows * kChunksPerRow;
+  // A compile-time trip count (chunk i of this thread: c = tid + i * kThreads), so that the loop unrolls and the
+  // row address math that does not depend on k0 can leave the k loop.
+  QMATH_UNROLL
+  for (int i = 0; i < (kChunks + Tile::kThreads - 1) / Tile::kThreads; ++i) {
+    const int c = tid + i * Tile::kThreads;
+    if (kChunks % Tile::kThreads != 0 && c >= kChunks) break;
     const int r = c / kChunksPerRow, kc = c % kChunksPerRow;
     const ImmaChunk ch = imma_chunk(base, ld, row0 + r, rows, k0 + 16 * kc, kend);
     arch::cp_async_16(tile + r * Tile::kRowWords + 4 * kc, ch.src, ch.bytes);
@@ -124,8 +129,11 @@ struct ImmaRegisterTile {
       if (ch.bytes == 16) {
         v[i] = arch::load_16(ch.src);
       } else {
+        // Byte-wise K tail; j runs over all 16 (unrolled) so that w is indexed by constants and stays in registers.
         std::uint32_t w[4] = {0u, 0u, 0u, 0u};
-        for (int j = 0; j < ch.bytes; ++j) w[j / 4] |= std::uint32_t(ch.src[j]) << (8 * (j % 4));
+        QMATH_UNROLL
+        for (int j = 0; j < 16; ++j)
+          if (j < ch.bytes) w[j / 4] |= std::uint32_t(ch.src[j]) << (8 * (j % 4));
         v[i] = make_uint4(w[0], w[1], w[2], w[3]);
       }
     }
