@@ -19,6 +19,9 @@
 //   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
 //   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
 //   qmath_fused_i8_fixed    the same with the per-channel scale as gemmlowp fixed-point multipliers (double rounding)
+//   qmath_dynquant_f32      ONNX Runtime's DynamicQuantizeMatMul composed from qmath (dynamic_quant_matmul.hpp): float
+//                           A quantized in every call, per-column weight scales, float output (fully connected shapes)
+//   qmath_u8s8_f32out       the same from uint8 A (MatMulIntegerToFloat)
 //   onednn_s8s8, onednn_u8s8         dnnl_gemm_*s32, int32 output
 //   onednn_s8s8_plus_requant         dnnl_gemm_s8s8s32 then a separate vectorised requantization pass (same math)
 //   eigen_f32               Eigen GEMM in float
@@ -47,6 +50,8 @@
 #include <qmath/cpu/gemm.hpp>
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
+
+#include "dynamic_quant_matmul.hpp"
 
 #if QMATH_BENCH_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
@@ -268,6 +273,51 @@ void bm_qmath_i32_scaled(benchmark::State& state, Shape s, Isa isa) {
   set_counters(state, s);
 }
 
+// ONNX Runtime's dynamic-quantization MatMuls composed from qmath's API (dynamic_quant_matmul.hpp): float output
+// with per-column weight scales, full-range int8 weights pre-packed (zero point 0), no bias, default (exact) path.
+// dynquant: float A, quantized inside every call (min/max, DynamicQuantizeLinear parameters, quantize_array) as in
+// DynamicQuantizeMatMul; u8s8_f32out: uint8 A already quantized (zero point 128), as in MatMulIntegerToFloat.
+struct DynamicQuantOperands {
+  std::vector<float> x, b_scale;
+  std::vector<std::uint8_t> a_q;
+  std::vector<std::int8_t> b;
+  qmath_bench::QuantizedWeights w;
+  explicit DynamicQuantOperands(const Shape& s) : x(std::size_t(s.m) * s.k), b_scale(s.n) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> dx(-1.75f, 4.5f), ds(1e-3f, 2e-2f);
+    for (float& v : x) v = dx(rng);
+    for (float& v : b_scale) v = ds(rng);
+    a_q = random_vector<std::uint8_t>(std::size_t(s.m) * s.k, 1);
+    b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
+    w = qmath_bench::prepare_weights(qmath::col_major(static_cast<const std::int8_t*>(b.data()), s.k, s.n), b_scale);
+  }
+};
+
+void bm_qmath_dynquant_f32(benchmark::State& state, Shape s) {
+  DynamicQuantOperands o(s);
+  OutputVector<float> y(std::size_t(s.m) * s.n);
+  for (auto _ : state) {
+    qmath_bench::dynamic_quantize_matmul(qmath::row_major(static_cast<const float*>(o.x.data()), s.m, s.k), o.w, o.a_q,
+                                         qmath::row_major(y.data(), s.m, s.n));
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
+void bm_qmath_u8s8_f32out(benchmark::State& state, Shape s) {
+  DynamicQuantOperands o(s);
+  OutputVector<float> y(std::size_t(s.m) * s.n);
+  const qmath::QuantParams a{0.02f, 128};
+  for (auto _ : state) {
+    qmath_bench::matmul_integer_to_float(qmath::row_major(static_cast<const std::uint8_t*>(o.a_q.data()), s.m, s.k),
+                                         a, o.w, qmath::row_major(y.data(), s.m, s.n));
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, s);
+}
+
 void bm_eigen(benchmark::State& state, Shape s) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
@@ -469,6 +519,17 @@ void register_all() {
           ->MinTime(kMinTime)
           ->Unit(benchmark::kMicrosecond);
     }
+  }
+  // ONNX Runtime's dynamic-quantization MatMuls (bench/compare_onnxruntime.py), fully connected shapes.
+  for (const Shape& s : inference) {
+    if (s.m > 64) continue;
+    const std::string shape = "/" + s.name();
+    benchmark::RegisterBenchmark(("qmath_dynquant_f32" + shape).c_str(), bm_qmath_dynquant_f32, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("qmath_u8s8_f32out" + shape).c_str(), bm_qmath_u8s8_f32out, s)
+        ->MinTime(kMinTime)
+        ->Unit(benchmark::kMicrosecond);
   }
   std::vector<Shape> fused = inference;
   fused.push_back({1024, 1024, 1024});
