@@ -31,27 +31,30 @@
 
 namespace qmath_bench {
 
-// B packed once with its zero point, and its scales (1 or N).
+// B packed once with its zero point, and the float-output layer of its scales (1 or N), built once: a call only sets
+// the input scale.
 struct QuantizedWeights {
   qmath::cpu::PackedB<std::int8_t> packed;
-  std::vector<float> scale;
+  qmath::LinearLayerArgs layer;  // n, weight scales, float_output
 };
 
-inline QuantizedWeights prepare_weights(qmath::MatrixView<const std::int8_t> b, std::vector<float> b_scale,
+inline QuantizedWeights prepare_weights(qmath::MatrixView<const std::int8_t> b, const std::vector<float>& b_scale,
                                         std::int32_t b_zero_point = 0) {
   const std::size_t n = static_cast<std::size_t>(b.cols);
   qmath::detail::require(b_scale.size() == 1 || b_scale.size() == n, "prepare_weights", "b_scale has ",
                          b_scale.size(), " entries, expected 1 or N = ", n);
-  return {qmath::cpu::pack_b(b, b_zero_point), std::move(b_scale)};
+  QuantizedWeights w{qmath::cpu::pack_b(b, b_zero_point), {}};
+  w.layer.n = b.cols;
+  w.layer.weight.reserve(b_scale.size());
+  for (float s : b_scale) w.layer.weight.push_back({s, 0});
+  w.layer.float_output = true;
+  return w;
 }
 
 // The float-output epilogue's multipliers f32(a_scale * b_scale[n]) (make_linear_requantization, float output).
 inline qmath::LinearRequantization float_output_scales(float a_scale, const QuantizedWeights& w) {
-  qmath::LinearLayerArgs layer;
-  layer.n = w.packed.n();
+  qmath::LinearLayerArgs layer = w.layer;
   layer.input = {a_scale, 0};
-  for (float s : w.scale) layer.weight.push_back({s, 0});
-  layer.float_output = true;
   return qmath::make_linear_requantization(layer);
 }
 
