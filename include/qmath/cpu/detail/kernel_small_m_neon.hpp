@@ -111,22 +111,32 @@ inline void small_m_rows_neon(int kgroups, const std::int8_t* a, std::int64_t ld
     for (int c = 0; c < C; ++c) vst1q_s32(tile + r * kNr + 4 * c, vpaddq_s32(acc[r][2 * c], acc[r][2 * c + 1]));
 }
 
-// Columns [0, 32) of rows [0, R) in 32 / (4C) chunks of 4C columns.
+// Columns [0, 32) of rows [0, R) in 32 / (4C) chunks of 4C columns; R > 4 rows as 4 + (R - 4), the second
+// group reading the chunk of B again from L1. The sub-tile functions small_m_chunks_* are called once per panel and
+// kept out of line: each (R, C) is then one function of the binary, whose inner loop scripts/arm_kernel_cost.py
+// reads.
 template <int R, int C>
-inline void small_m_chunks_neon(int kgroups, const std::int8_t* a, std::int64_t lda, const std::int8_t* b,
-                                std::int32_t* tile) {
-  for (int c0 = 0; c0 < kNr; c0 += 4 * C)
-    small_m_rows_neon<R, C>(kgroups, a, lda, b + c0 * kKGroup, tile + c0);
+__attribute__((noinline)) void small_m_chunks_neon(int kgroups, const std::int8_t* a, std::int64_t lda,
+                                                   const std::int8_t* b, std::int32_t* tile) {
+  for (int c0 = 0; c0 < kNr; c0 += 4 * C) {
+    if constexpr (R <= 4) {
+      small_m_rows_neon<R, C>(kgroups, a, lda, b + c0 * kKGroup, tile + c0);
+    } else {
+      small_m_rows_neon<4, C>(kgroups, a, lda, b + c0 * kKGroup, tile + c0);
+      small_m_rows_neon<R - 4, C>(kgroups, a + 4 * lda, lda, b + c0 * kKGroup, tile + 4 * kNr + c0);
+    }
+  }
 }
 
-// kNeon SmallMKernelI8Fn (kInt8K4 B, a = A' - 128): 16 accumulators at most.
+// kNeon SmallMKernelI8Fn (kInt8K4 B, a = A' - 128): 8 accumulators per group of rows, so that the 8 int16 products
+// of a step and the operands fit the 32 registers beside them (more accumulators made GCC spill).
 inline void small_m_kernel_neon(int rows, int kgroups, const std::int8_t* a, std::int64_t lda, const std::int8_t* b,
                                 std::int32_t* tile) {
   switch (rows) {
-    case 1: small_m_chunks_neon<1, 8>(kgroups, a, lda, b, tile); break;
-    case 2: small_m_chunks_neon<2, 4>(kgroups, a, lda, b, tile); break;
-    case 3: small_m_chunks_neon<3, 2>(kgroups, a, lda, b, tile); break;
-    case 4: small_m_chunks_neon<4, 2>(kgroups, a, lda, b, tile); break;
+    case 1: small_m_chunks_neon<1, 4>(kgroups, a, lda, b, tile); break;
+    case 2: small_m_chunks_neon<2, 2>(kgroups, a, lda, b, tile); break;
+    case 3: small_m_chunks_neon<3, 1>(kgroups, a, lda, b, tile); break;
+    case 4: small_m_chunks_neon<4, 1>(kgroups, a, lda, b, tile); break;
     case 5: small_m_chunks_neon<5, 1>(kgroups, a, lda, b, tile); break;
     case 6: small_m_chunks_neon<6, 1>(kgroups, a, lda, b, tile); break;
     case 7: small_m_chunks_neon<7, 1>(kgroups, a, lda, b, tile); break;
@@ -189,8 +199,9 @@ QMATH_TARGET_ARM_DOTPROD inline void small_m_rows_dotprod(int kgroups, const std
 }
 
 template <int R, int C>
-QMATH_TARGET_ARM_DOTPROD inline void small_m_chunks_dotprod(int kgroups, const std::int8_t* a, std::int64_t lda,
-                                                            const std::int8_t* b, std::int32_t* tile) {
+QMATH_TARGET_ARM_DOTPROD __attribute__((noinline)) void small_m_chunks_dotprod(int kgroups, const std::int8_t* a,
+                                                                              std::int64_t lda, const std::int8_t* b,
+                                                                              std::int32_t* tile) {
   for (int c0 = 0; c0 < kNr; c0 += 4 * C)
     small_m_rows_dotprod<R, C>(kgroups, a, lda, b + c0 * kKGroup, tile + c0);
 }
@@ -270,8 +281,9 @@ QMATH_TARGET_ARM_I8MM inline void small_m_rows_i8mm(int rows, int kgroups, const
 // kNeonI8mm SmallMKernelI8Fn (kInt8K8 B, a = A' as uint8): the panel in chunks of 2 CP columns, 8 or 16
 // accumulators.
 template <int RP, int CP>
-QMATH_TARGET_ARM_I8MM inline void small_m_chunks_i8mm(int rows, int kgroups, const std::uint8_t* a, std::int64_t lda,
-                                                      const std::int8_t* b, std::int32_t* tile) {
+QMATH_TARGET_ARM_I8MM __attribute__((noinline)) void small_m_chunks_i8mm(int rows, int kgroups, const std::uint8_t* a,
+                                                                        std::int64_t lda, const std::int8_t* b,
+                                                                        std::int32_t* tile) {
   for (int c0 = 0; c0 < kNr; c0 += 2 * CP) small_m_rows_i8mm<RP, CP>(rows, kgroups, a, lda, b, c0, tile);
 }
 
