@@ -223,6 +223,7 @@ TEST_CASE("small-M kernels (AArch64): chosen for M <= kSmallMMaxNeon on the AArc
   for (Isa isa : {Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm}) {
     REQUIRE(cd::small_m_kernel_for(isa, 1) == nullptr);  // the x86 / scalar kernels never run on these paths
     REQUIRE(cd::small_m_kernel_i8_for(isa, cd::kSmallMMaxNeon + 1).fn == nullptr);
+    REQUIRE(cd::small_m_kernel_i8_for(isa, 0).fn == nullptr);
   }
   for (int m = 1; m <= cd::kSmallMMaxNeon; ++m) {
     INFO("M " << m);

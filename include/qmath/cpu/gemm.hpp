@@ -34,6 +34,8 @@
 // for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
 // int16 layout keeps an int8 copy of its panels for them (PackedB::int8_data(), 1 more byte per weight), so a
 // batch-1 call reads 1 byte per weight instead of 2. The fused epilogue is the path's own.
+// On the AArch64 paths M <= detail::kSmallMMaxNeon runs detail/kernel_small_m_neon.hpp instead (SMULL, SDOT over
+// kInt8K4; USMMLA over the kInt8K8 panels that a PackedB of the I8MM path holds), through run_small_m_i8.
 //
 // Threading: GemmOptions::threads (default 1) std::threads are started for this call and joined before it returns
 // (no global pool); the work is split over 32-column panels of B, or over rows of A when N is narrow. Results do

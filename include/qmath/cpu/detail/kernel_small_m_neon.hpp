@@ -301,9 +301,9 @@ QMATH_TARGET_ARM_I8MM inline void small_m_kernel_neon_i8mm(int rows, int kgroups
 #endif  // QMATH_CPU_HAS_ARM_I8MM_TARGET
 
 // The small-M kernel of a resolved AArch64 path for an exact GEMM of M rows; {} (fn null) for the other paths and
-// for M > kSmallMMaxNeon.
+// for M outside [1, kSmallMMaxNeon] (an empty A has nothing to run).
 inline SmallMKernelI8 small_m_kernel_i8_for(Isa isa, int m) {
-  if (m > kSmallMMaxNeon) return {};
+  if (m < 1 || m > kSmallMMaxNeon) return {};
   switch (isa) {
 #if QMATH_CPU_AARCH64
     case Isa::kNeon: return {small_m_kernel_neon, 128, BPackLayout::kInt8K4};
