@@ -19,7 +19,8 @@
 //   kNeonI8mm    USMMLA over kInt8K8, the layout a PackedB of this path holds (so a batch-1 call converts nothing):
 //                per 16 bytes of B (2 columns x 8 k) one USMMLA per row pair (2 x 2 x 8 MACs; an odd last row is a
 //                zero row); an odd last k group (4-k form) is widened to 8 k with zeros, as kernel_neon_i8mm does.
-// Every sub-tile keeps at least 8 independent accumulators, which covers the latency of the multiply-accumulate.
+// The sub-tiles keep 8 to 16 independent accumulators (kNeon: 6 at M = 3, and 2 to 6 for the rows beyond 4 of
+// M = 5..7), so that consecutive multiply-accumulates seldom wait on each other's result.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +47,8 @@ struct SmallMKernelI8 {
   BPackLayout b_layout = BPackLayout::kInt8K4;
 };
 
-// The largest M that runs the AArch64 small-M kernels; larger M packs A and runs the 12-row blocked kernels, which
-// then leave at most a third of a tile's rows idle.
+// The largest M that runs the AArch64 small-M kernels; larger M packs A and runs the 12-row blocked kernels. Not
+// measured (no AArch64 hardware): see docs/cpu-gemm.md, "Small batch on AArch64".
 constexpr int kSmallMMaxNeon = 8;
 
 // The row stride of copy_a_rows_i8 for K: 16 * ceil(K / 16) bytes.
