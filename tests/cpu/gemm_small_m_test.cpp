@@ -55,20 +55,7 @@ std::vector<std::int32_t> contract(int rows, int kgroups, const std::vector<std:
 }
 
 
-// The packed B layouts every path must run: the AArch64 I8MM path's 8-k form too on AArch64.
-std::vector<BPackLayout> packed_layouts() {
-  std::vector<BPackLayout> l{BPackLayout::kInt8K4, BPackLayout::kInt16K2};
-#if QMATH_CPU_AARCH64
-  l.push_back(BPackLayout::kInt8K8);
-#endif
-  return l;
-}
-
-const char* layout_name(BPackLayout l) {
-  return l == BPackLayout::kInt8K4 ? "int8" : l == BPackLayout::kInt8K8 ? "int8-k8" : "int16";
-}
-
-// Pre-packed B in every layout and the one-shot API, every runnable path, 1 and 2 threads, against the reference.
+// Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference.
 template <class TA, class TB, class TC>
 void check_all(GemmShape s, const std::vector<TA>& a, std::int32_t za, const std::vector<TB>& b, BLayout bl,
                std::int32_t zb, const Epilogue& e) {
@@ -76,14 +63,12 @@ void check_all(GemmShape s, const std::vector<TA>& a, std::int32_t za, const std
   std::vector<TC> expect(std::size_t(s.m) * s.n, TC(7));
   const auto args = qtest::gemm_args(s, a.data(), s.k, za, b.data(), ldb, bl, zb, expect.data(), s.n, e);
   qmath::gemm_reference(args);
-  for (BPackLayout layout : packed_layouts()) {
+  for (BPackLayout layout : {BPackLayout::kInt8K4, BPackLayout::kInt16K2}) {
     const auto packed = cd::pack_b_for(Isa::kAuto, qtest::b_view(s.k, s.n, b.data(), ldb, bl), zb, &layout);
     for (Isa isa : runnable_paths())
       for (int threads : {1, 2}) {
-        INFO("path " << qmath::isa_name(isa) << " layout " << layout_name(layout)
-                     << " small-M " << (cd::small_m_kernel_for(isa, s.m) != nullptr)
-                     << " AArch64 small-M " << (cd::small_m_kernel_i8_for(isa, s.m).fn != nullptr) << " threads "
-                     << threads
+        INFO("path " << qmath::isa_name(isa) << " layout " << (layout == BPackLayout::kInt8K4 ? "int8" : "int16")
+                     << " small-M " << (cd::small_m_kernel_for(isa, s.m) != nullptr) << " threads " << threads
                      << " M=" << s.m << " N=" << s.n << " K=" << s.k << " za=" << za << " zb=" << zb);
         std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
         qmath::cpu::gemm(qtest::packed_args(s, a.data(), s.k, za, packed, got.data(), s.n, e), {isa, threads});
