@@ -11,7 +11,14 @@ of the path's instruction on 128-bit vectors:
   SMMLA / UMMLA / USMMLA: a 2x8 by 8x2 product = 32 MACs per instruction;
   SMULL / SMULL2 .8H + SADALP .4S (the kNeon baseline): 8 products per multiply, each added by one SADALP
   (8 int16 -> 4 int32 pairs), so 16 MACs take 4 instructions: 4 MACs per instruction.
-The ideal counts only the arithmetic; a real loop also loads operands and advances pointers.
+The ideal counts only the arithmetic; a real loop also loads operands and advances pointers. Loads per MAC counts
+load instructions (an LDP or a multi-register LD1 is one) per multiply-accumulate of the loop.
+
+The small-M kernels (detail/kernel_small_m_neon.hpp) are reported one sub-tile at a time: each
+small_m_chunks_<path><R, C> (or the small_m_rows_<path><R, C> it calls) is a function of its own (R rows, or R row
+pairs for USMMLA, by C column chunks of 4, or column pairs for USMMLA). A
+USMMLA row pair of an odd M carries a zero row: for M = 2R - 1 only (2R - 1) / 2R of its MACs are useful, which the
+"useful" figure states.
 
 Usage: scripts/arm_kernel_cost.py [BINARY] [--markdown]
 """
@@ -74,7 +81,7 @@ def macs_of(op, args):
 def analyse(binary):
     rows = []
     for name, insns in disassemble(binary).items():
-        if "kernel_neon" not in name:
+        if not any(key in name for key in ("kernel_neon", "small_m_chunks_", "small_m_rows_")):
             continue
         with_macs = []
         for s, e in loops(insns):
@@ -95,9 +102,12 @@ def analyse(binary):
             loads = sum(1 for _, op, _ in body if op.startswith("ld"))
             stack = sum(1 for _, op, a in body if (op.startswith("ld") or op.startswith("st")) and "sp" in a)
             ideal = next(((v, label) for key, v, label in IDEAL if key in kinds), (0, "?"))
+            # USMMLA small-M sub-tiles of R row pairs also run M = 2R - 1 rows (one zero row).
+            pair = re.search(r"small_m_(?:chunks|rows)_i8mm<(\d+), *\d+>", name)
+            useful = (2 * int(pair.group(1)) - 1) / (2 * int(pair.group(1))) if pair else None
             rows.append({"function": name, "instructions": len(body), "macs": macs, "kinds": dict(kinds),
                          "loads": loads, "stack": stack, "per_insn": macs / len(body), "ideal": ideal[0],
-                         "ideal_label": ideal[1]})
+                         "ideal_label": ideal[1], "loads_per_mac": loads / macs, "useful_odd": useful})
     return rows
 
 
@@ -117,17 +127,20 @@ def main(argv):
     rows.sort(key=lambda r: (r["ideal_label"], r["function"]))
     if markdown:
         print("| kernel (inner loop) | instructions / iteration | multiply-class instructions | loads | spills "
-              "| MACs / iteration | MACs / instruction | ideal |")
-        print("|---|---|---|---|---|---|---|---|")
+              "| MACs / iteration | MACs / instruction | loads / MAC | ideal |")
+        print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         kinds = ", ".join(f"{v} {k}" for k, v in sorted(r["kinds"].items()))
+        useful = r["useful_odd"]
+        odd = (f" (odd M: {r['per_insn'] * useful:.1f} useful)" if useful is not None else "")
         if markdown:
             print(f"| `{short(r['function'])}` | {r['instructions']} | {kinds} | {r['loads']} | {r['stack']} "
-                  f"| {r['macs']} | {r['per_insn']:.1f} | {r['ideal']} ({r['ideal_label']}) |")
+                  f"| {r['macs']} | {r['per_insn']:.1f}{odd} | {r['loads_per_mac']:.3f} "
+                  f"| {r['ideal']} ({r['ideal_label']}) |")
         else:
             print(f"{short(r['function'])}: {r['instructions']} instructions/iteration ({kinds}; {r['loads']} loads, "
-                  f"{r['stack']} stack accesses), {r['macs']} MACs/iteration = {r['per_insn']:.1f} MACs/instruction; "
-                  f"ideal {r['ideal']} ({r['ideal_label']})")
+                  f"{r['stack']} stack accesses), {r['macs']} MACs/iteration = {r['per_insn']:.1f} MACs/instruction"
+                  f"{odd}, {r['loads_per_mac']:.3f} loads/MAC; ideal {r['ideal']} ({r['ideal_label']})")
     return 0
 
 

@@ -4,9 +4,10 @@
 #   -cpu max         Advanced SIMD + DotProd + I8MM: the kNeon, kNeonDotprod and kNeonI8mm GEMM paths all run;
 #   -cpu cortex-a57  Advanced SIMD only (Armv8.0): kNeon runs, the DotProd and I8MM paths must be unavailable.
 # QMATH_TEST_EXPECT_GEMM_PATH tells cpu_gemm_neon_test which path the model must resolve to. Shapes are sized for
-# the emulator; the full random sweeps stay for native runs. Then the AArch64 kernels' machine code must hold SDOT
-# and USMMLA (scripts/arm_kernel_cost.py reports their inner loops), and the benchmark sources must compile for
-# AArch64 (compiled, not linked: Google Benchmark is installed for the host only).
+# the emulator; the full random sweeps stay for native runs (cpu_gemm_small_m_test runs the AArch64 small-M kernels,
+# M <= 8). Then the AArch64 kernels' machine code must hold SDOT and USMMLA (scripts/arm_kernel_cost.py reports their
+# inner loops, the small-M sub-tiles' among them), and the benchmark sources must compile for AArch64 (compiled, not
+# linked: Google Benchmark is installed for the host only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -36,7 +37,11 @@ dis=$(aarch64-linux-gnu-objdump -d -C --no-show-raw-insn "$bin")
 for insn in sdot usmmla; do
   grep -qE "^\s+[0-9a-f]+:\s+$insn\s" <<<"$dis" || { echo "qmath: no $insn in $bin" >&2; exit 1; }
 done
-python3 scripts/arm_kernel_cost.py "$bin"
+report=$(python3 scripts/arm_kernel_cost.py "$bin")
+echo "$report"
+for kernel in neon dotprod i8mm; do
+  grep -qE "small_m_(chunks|rows)_$kernel<" <<<"$report" || { echo "qmath: no small-M $kernel loop in $bin" >&2; exit 1; }
+done
 
 # Benchmarks: every source compiles to an AArch64 object (Google Benchmark's headers are architecture-independent;
 # its library is not installed for arm64, so nothing is linked).

@@ -220,7 +220,7 @@ TEST_CASE("AArch64: a PackedB of every layout runs on every path", "[cpu][gemm][
       CHECK(probe.int8_data() == nullptr);  // the small-M kernels convert it per call
     }
     for (Isa isa : paths)
-      for (int m : {1, 3, 14}) {  // 1 and 3: the small-M kernels on the scalar path
+      for (int m : {1, 3, 14}) {  // 1 and 3: the small-M kernels (scalar and AArch64 paths), 14: the blocked ones
         const GemmShape s{m, 45, 29};
         check_gemm(s, random_vector<std::uint8_t>(std::size_t(m) * 29, rng), 9,
                    random_vector<std::uint8_t>(29 * 45, rng), 77, isa, pack_for, m == 14 ? 2 : 1);

@@ -1,8 +1,11 @@
 // Tests for the small-M kernels of qmath/cpu/detail/kernel_small_m.hpp and their dispatch in qmath/cpu/gemm.hpp:
 // each kernel against its contract on random and extreme data; cpu::gemm bit for bit against qmath::gemm_reference
 // for M = 1..9, 16, 33, 64 (both sides of kSmallMMax) with odd N and K, every operand / output type, both packed B
-// layouts, both APIs, one and two threads, extreme operands and zero points.
+// layouts, both APIs, one and two threads, extreme operands and zero points. The AArch64 small-M kernels
+// (detail/kernel_small_m_neon.hpp) likewise: their selection, their contract for 1..8 rows and every K tail, and
+// cpu::gemm on each AArch64 path for M = 1..9 on extreme data (run under qemu by scripts/test-arm.sh).
 #include <qmath/cpu/detail/kernel_small_m.hpp>  // first: the header under test is self-contained
+#include <qmath/cpu/detail/kernel_small_m_neon.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -195,3 +198,159 @@ TEST_CASE("small-M gemm: extreme operands and zero points", "[cpu][gemm][small_m
     }
   }
 }
+
+// The AArch64 small-M kernels (detail/kernel_small_m_neon.hpp).
+
+TEST_CASE("small-M kernels (AArch64): chosen for M <= kSmallMMaxNeon on the AArch64 paths only",
+          "[cpu][gemm][small_m]") {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni})
+    REQUIRE(cd::small_m_kernel_i8_for(isa, 1).fn == nullptr);
+  for (Isa isa : {Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm}) {
+    REQUIRE(cd::small_m_kernel_for(isa, 1) == nullptr);  // the x86 / scalar kernels never run on these paths
+    REQUIRE(cd::small_m_kernel_i8_for(isa, cd::kSmallMMaxNeon + 1).fn == nullptr);
+    REQUIRE(cd::small_m_kernel_i8_for(isa, 0).fn == nullptr);
+  }
+  for (int m = 1; m <= cd::kSmallMMaxNeon; ++m) {
+    INFO("M " << m);
+#if QMATH_CPU_AARCH64
+    const cd::SmallMKernelI8 neon = cd::small_m_kernel_i8_for(Isa::kNeon, m);
+    REQUIRE(neon.fn == &cd::small_m_kernel_neon);
+    REQUIRE(neon.a_shift == 128);
+    REQUIRE(neon.b_layout == BPackLayout::kInt8K4);
+#else
+    REQUIRE(cd::small_m_kernel_i8_for(Isa::kNeon, m).fn == nullptr);
+#endif
+#if QMATH_CPU_HAS_ARM_I8MM_TARGET
+    const cd::SmallMKernelI8 dot = cd::small_m_kernel_i8_for(Isa::kNeonDotprod, m);
+    REQUIRE(dot.fn == &cd::small_m_kernel_neon_dotprod);
+    REQUIRE(dot.a_shift == 128);
+    REQUIRE(dot.b_layout == BPackLayout::kInt8K4);
+    // The I8MM path reads the 8-k form its PackedB holds (pack_b on an I8MM CPU), so no call converts B.
+    const cd::SmallMKernelI8 mm = cd::small_m_kernel_i8_for(Isa::kNeonI8mm, m);
+    REQUIRE(mm.fn == &cd::small_m_kernel_neon_i8mm);
+    REQUIRE(mm.a_shift == 0);
+    REQUIRE(mm.b_layout == BPackLayout::kInt8K8);
+    REQUIRE(mm.b_layout == cd::preferred_b_layout(Isa::kNeonI8mm, false));
+#else
+    REQUIRE(cd::small_m_kernel_i8_for(Isa::kNeonDotprod, m).fn == nullptr);
+    REQUIRE(cd::small_m_kernel_i8_for(Isa::kNeonI8mm, m).fn == nullptr);
+#endif
+  }
+}
+
+TEST_CASE("small-M kernels (AArch64): the contract, every row count, K tails, extreme operands",
+          "[cpu][gemm][small_m]") {
+  std::mt19937 rng(17);
+  int kernels_run = 0;
+  for (Isa isa : runnable_paths()) {
+    const cd::SmallMKernelI8 km = cd::small_m_kernel_i8_for(isa, 1);
+    if (km.fn == nullptr) continue;
+    // kgroups: every remainder mod 4 (the SDOT kernel's 4-group loads) and both parities (the 8-k form's tail).
+    for (int kgroups : {1, 2, 3, 4, 5, 7, 18, 301}) {
+      const int k = kgroups * cd::kKGroup, ld = cd::small_m_i8_row_stride(k);
+      // 0: random; 1, 2: A' = 255 against B' = -128, +127; 3: A' = 0 against B' = -128 (A' - 128 = -128: the
+      // largest positive int8 product, 16384, for the signed kernels).
+      for (int data = 0; data < 4; ++data) {
+        std::vector<std::int8_t> b = random_vector<std::int8_t>(std::size_t(kgroups) * 128, rng, -128, 127);
+        std::vector<std::uint8_t> a = random_vector<std::uint8_t>(std::size_t(cd::kSmallMMaxNeon) * k, rng, 0, 255);
+        if (data) {
+          std::fill(a.begin(), a.end(), std::uint8_t(data == 3 ? 0 : 255));
+          std::fill(b.begin(), b.end(), std::int8_t(data == 2 ? 127 : -128));
+        }
+        cd::AlignedBuffer panel(b.size());
+        std::memcpy(panel.as<std::int8_t>(), b.data(), b.size());  // kInt8K4
+        if (km.b_layout == BPackLayout::kInt8K8) cd::groups_k4_to_k8(cd::kNr, kgroups, panel.as<std::int8_t>());
+        cd::AlignedBuffer rows_i8(std::size_t(cd::kSmallMMaxNeon) * ld);
+        std::vector<std::int32_t> row_sum(cd::kSmallMMaxNeon);
+        cd::copy_a_rows_i8(cd::kSmallMMaxNeon, k, a.data(), k, km.a_shift, rows_i8.as<std::int8_t>(), row_sum.data());
+        // The contract's A: A' - a_shift, as int16 rows of stride k; its B: the kInt8K4 panel b.
+        std::vector<std::int16_t> shifted(a.size());
+        for (std::size_t i = 0; i < a.size(); ++i) shifted[i] = static_cast<std::int16_t>(a[i] - km.a_shift);
+        for (int r = 0; r < cd::kSmallMMaxNeon; ++r) {
+          std::int32_t sum = 0;
+          for (int kk = 0; kk < k; ++kk) sum += a[std::size_t(r) * k + kk];
+          REQUIRE(row_sum[r] == sum);
+        }
+        for (int rows = 1; rows <= cd::kSmallMMaxNeon; ++rows) {
+          INFO("path " << qmath::isa_name(isa) << " kgroups " << kgroups << " data " << data << " rows " << rows);
+          const auto expect = contract(rows, kgroups, shifted, k, b.data());
+          std::vector<std::int32_t> got(expect.size(), 7);
+          km.fn(rows, kgroups, rows_i8.as<const std::int8_t>(), ld, panel.as<const std::int8_t>(), got.data());
+          REQUIRE(got == expect);
+        }
+      }
+    }
+    ++kernels_run;
+  }
+#if QMATH_CPU_AARCH64
+  REQUIRE(kernels_run >= 1);  // kNeon runs on every AArch64 CPU
+#else
+  REQUIRE(kernels_run == 0);
+#endif
+}
+
+#if QMATH_CPU_AARCH64
+
+namespace {
+
+// cpu::gemm on every runnable AArch64 path against the reference: B packed as pack_b packs it for that path (the
+// layout its kernels read), 1 and 2 threads, and the one-shot API; asserts which kernel family the path takes.
+template <class TA, class TB, class TC>
+void check_arm(GemmShape s, const std::vector<TA>& a, std::int32_t za, const std::vector<TB>& b, std::int32_t zb,
+               const Epilogue& e) {
+  std::vector<TC> expect(std::size_t(s.m) * s.n, TC(7));
+  const auto args = qtest::gemm_args(s, a.data(), s.k, za, b.data(), s.k, BLayout::kNxK, zb, expect.data(), s.n, e);
+  qmath::gemm_reference(args);
+  for (Isa isa : runnable_paths()) {
+    if (qmath::isa_family(isa) != qmath::IsaFamily::kAarch64) continue;
+    REQUIRE((cd::small_m_kernel_i8_for(isa, s.m).fn != nullptr) == (s.m <= cd::kSmallMMaxNeon));
+    const auto packed = cd::pack_b_for(isa, qtest::b_view(s.k, s.n, b.data(), s.k, BLayout::kNxK), zb);
+    for (int threads : {1, 2}) {
+      INFO("path " << qmath::isa_name(isa) << " threads " << threads << " M=" << s.m << " za=" << za << " zb=" << zb);
+      std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
+      qmath::cpu::gemm(qtest::packed_args(s, a.data(), s.k, za, packed, got.data(), s.n, e), {isa, threads});
+      REQUIRE(same_bits(got, expect));
+    }
+    INFO("one-shot, path " << qmath::isa_name(isa) << " M=" << s.m);
+    std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
+    auto one_shot = args;
+    one_shot.c = qmath::row_major(got.data(), s.m, s.n, s.n);
+    qmath::cpu::gemm(one_shot, {isa, 1});
+    REQUIRE(same_bits(got, expect));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("small-M gemm (AArch64): M = 1..9, extreme operands and zero points, every output type",
+          "[cpu][gemm][small_m]") {
+  // A' = 255 or 0 everywhere against B' = +127 / -128 / alternating, zero points at both ends, K = 203 (odd: a tail
+  // of 3 k in the last 4-k group, an odd group count for the 8-k form), N = 37 (a partial panel).
+  std::mt19937 rng(23);
+  for (int m = 1; m <= cd::kSmallMMaxNeon + 1; ++m) {
+    const GemmShape s{m, 37, 203};
+    for (int b_case = 0; b_case < 3; ++b_case) {
+      std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : (i % 2 ? -128 : 127);
+      for (int a_case = 0; a_case < 2; ++a_case) {
+        const std::vector<std::uint8_t> a_u8(std::size_t(s.m) * s.k, a_case ? 0 : 255);
+        const std::vector<std::int8_t> a_s8(std::size_t(s.m) * s.k, a_case ? -128 : 127);
+        for (std::int32_t zb : {-128, 127}) {
+          INFO("M " << m << " b case " << b_case << " a case " << a_case << " zb " << zb);
+          check_arm<std::uint8_t, std::int8_t, std::int32_t>(s, a_u8, a_case ? 255 : 0, b, zb, Epilogue{});
+          check_arm<std::int8_t, std::int8_t, std::int32_t>(s, a_s8, a_case ? 127 : -128, b, zb, Epilogue{});
+        }
+      }
+      // The requantizing outputs on the same extreme data, with random epilogue parameters.
+      const std::vector<std::uint8_t> a_u8(std::size_t(s.m) * s.k, 255);
+      const OutputStage<std::int8_t> out8(s.n, s.k, rng);
+      check_arm<std::uint8_t, std::int8_t, std::int8_t>(s, a_u8, 0, b, -128, out8.e);
+      const OutputStage<std::uint8_t> outu8(s.n, s.k, rng);
+      check_arm<std::uint8_t, std::int8_t, std::uint8_t>(s, a_u8, 0, b, 127, outu8.e);
+      const OutputStage<float> outf(s.n, s.k, rng);
+      check_arm<std::uint8_t, std::int8_t, float>(s, a_u8, 0, b, 127, outf.e);
+    }
+  }
+}
+
+#endif  // QMATH_CPU_AARCH64

@@ -34,6 +34,8 @@
 // for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
 // int16 layout keeps an int8 copy of its panels for them (PackedB::int8_data(), 1 more byte per weight), so a
 // batch-1 call reads 1 byte per weight instead of 2. The fused epilogue is the path's own.
+// On the AArch64 paths M <= detail::kSmallMMaxNeon runs detail/kernel_small_m_neon.hpp instead (SMULL, SDOT over
+// kInt8K4; USMMLA over the kInt8K8 panels that a PackedB of the I8MM path holds), through run_small_m_i8.
 //
 // Threading: GemmOptions::threads (default 1) std::threads are started for this call and joined before it returns
 // (no global pool); the work is split over 32-column panels of B, or over rows of A when N is narrow. Results do
@@ -62,6 +64,7 @@
 #include <qmath/cpu/detail/kernel_neon_i8mm.hpp>
 #include <qmath/cpu/detail/kernel_scalar.hpp>
 #include <qmath/cpu/detail/kernel_small_m.hpp>
+#include <qmath/cpu/detail/kernel_small_m_neon.hpp>
 #include <qmath/cpu/detail/pack.hpp>
 #include <qmath/cpu/detail/saturating.hpp>
 #include <qmath/epilogue.hpp>
@@ -331,6 +334,7 @@ struct GemmJob {
   bool stream;  // C is written with ops.epilogue_stream (see streams_output): fence before returning
   SmallMKernelFn small_m_kernel;  // not null: run_small_m over a kInt8K4 b_packed instead of run_block
   SmallMKernelU8Fn small_m_u8_kernel;  // not null (with small_m_kernel): 7-bit uint8 A, run by this kernel instead
+  SmallMKernelI8 small_m_i8;  // fn not null: run_small_m_i8 (AArch64) over b_packed in its b_layout
 };
 
 // Whether C is written with non-temporal stores: 4-byte outputs (whole 64-byte lines per 16-lane chunk) and a C of at
@@ -407,6 +411,26 @@ void run_small_m(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
       j.small_m_u8_kernel(rows, kgroups, a_rows.as<const std::uint8_t>(), kpad, bp, tile.as<std::int32_t>());
     else
       j.small_m_kernel(rows, kgroups, a_rows.as<const std::int16_t>(), kpad, bp, tile.as<std::int32_t>());
+    const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
+    j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, j.col_comp + n0, n0, cols,
+                   j.c + std::int64_t(m0) * j.ldc + n0, j.ldc);
+  }
+}
+
+// The AArch64 small-M path (detail/kernel_small_m_neon.hpp): rows [m0, m1) (at most kSmallMMaxNeon) x panels
+// [p0, p1), A copied once as A' - a_shift in 8 bits, each panel read once for all rows, then the path's epilogue.
+template <class TA, class TC>
+void run_small_m_i8(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
+  const int kgroups = ceil_div(j.s.k, kKGroup), rows = m1 - m0, ld = small_m_i8_row_stride(j.s.k);
+  AlignedBuffer a_rows(std::size_t(rows) * ld);
+  AlignedBuffer tile(sizeof(std::int32_t) * std::size_t(rows) * kNr);
+  std::vector<std::int32_t> row_comp(rows);
+  copy_a_rows_i8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, j.small_m_i8.a_shift, a_rows.as<std::int8_t>(),
+                 row_comp.data());
+  for (std::int32_t& rc : row_comp) rc = qmath::detail::wrap_mul(-j.zb_prime, rc);
+  for (int p = p0; p < p1; ++p) {
+    const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;  // both layouts: same panel size
+    j.small_m_i8.fn(rows, kgroups, a_rows.as<const std::int8_t>(), ld, bp, tile.as<std::int32_t>());
     const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
     j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, j.col_comp + n0, n0, cols,
                    j.c + std::int64_t(m0) * j.ldc + n0, j.ldc);
@@ -490,9 +514,10 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const PathOps<TA, TC> ops =
       saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb, a7));
   const SmallMKernelFn small_m = saturate ? nullptr : small_m_kernel_for(isa, s.m);
+  const SmallMKernelI8 small_m_i8 = saturate ? SmallMKernelI8{} : small_m_kernel_i8_for(isa, s.m);  // AArch64
   // A PackedB in another layout than the kernel reads is converted for this call; the small-M kernels read the
-  // kInt8K4 panels that a PackedB keeps unless it is in the 8-k form.
-  const BPackLayout want = small_m ? BPackLayout::kInt8K4 : ops.b_layout;
+  // kInt8K4 panels that a PackedB keeps unless it is in the 8-k form (the AArch64 ones: their path's layout).
+  const BPackLayout want = small_m ? BPackLayout::kInt8K4 : small_m_i8.fn ? small_m_i8.b_layout : ops.b_layout;
   const std::int8_t* b_packed =
       pb.layout() == want ? pb.data() : want == BPackLayout::kInt8K4 ? pb.int8_data() : nullptr;
   AlignedBuffer converted;
@@ -503,16 +528,19 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const int panels = ceil_div(s.n, kNr);
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
-  const std::int32_t a_shift = small_m ? 0 : ops.a_shift;  // the small-M kernels take A' itself
+  // The x86 small-M kernels take A' itself, the AArch64 ones A' - small_m_i8.a_shift.
+  const std::int32_t a_shift = small_m ? 0 : small_m_i8.fn ? small_m_i8.a_shift : ops.a_shift;
   for (std::size_t n = 0; n < col_comp.size(); ++n)
     col_comp[n] = wrap_add(wrap_mul(a_shift - za_p, col_sum[n]), kzz);
   const SmallMKernelU8Fn small_m_u8 = small_m && a7 ? small_m_u8_kernel_for<TA>(isa, s.m) : nullptr;
   GemmJob<TA, TC> job{s,   a,   lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc),
-                      small_m, small_m_u8};
+                      small_m, small_m_u8, small_m_i8};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.small_m_kernel)
       run_small_m(job, m0, m1, p0, p1);
+    else if (job.small_m_i8.fn)
+      run_small_m_i8(job, m0, m1, p0, p1);
     else if (job.ops.a_elem_bytes == 2)
       run_block<std::int16_t>(job, m0, m1, p0, p1);
     else
