@@ -101,31 +101,24 @@ TEST_CASE("fp8: the ONNX Cast table's rows", "[fp8]") {
 TEST_CASE("fp8 QuantizeLinear / DequantizeLinear per tensor match the ONNX reference, scalar and array", "[fp8]") {
   // The records grouped by (format, saturate, scale) so that the array forms see the same inputs.
   const auto groups = qmath_test::read_fp8_quant_groups();
-  const auto& q_groups = groups.quantize;
-  const auto& dq_groups = groups.dequantize;
-  REQUIRE(q_groups.size() == 4 * 2 * 3);
-  REQUIRE(dq_groups.size() == 4 * 2);
-  for (const auto& [key, g] : q_groups) {
-    const Fp8Format f = kFp8Formats[std::get<0>(key)];
-    const bool sat = std::get<1>(key) != 0;
-    const float scale = as_float(std::get<2>(key));
-    std::vector<std::uint8_t> arr(g.first.size());
-    qmath::fp8_quantize_array(g.first.data(), g.first.size(), arr.data(), scale, f, sat);
-    for (std::size_t i = 0; i < g.first.size(); ++i) {
-      INFO("format " << std::get<0>(key) << " saturate " << sat << " scale " << scale << " x " << g.first[i]);
-      CHECK(qmath::fp8_quantize(g.first[i], scale, f, sat) == g.second[i]);
-      CHECK(arr[i] == g.second[i]);
+  REQUIRE(groups.quantize.size() == 4 * 2 * 3);
+  REQUIRE(groups.dequantize.size() == 4 * 2);
+  for (const auto& g : groups.quantize) {
+    std::vector<std::uint8_t> arr(g.x.size());
+    qmath::fp8_quantize_array(g.x.data(), g.x.size(), arr.data(), g.scale, g.format, g.saturate);
+    for (std::size_t i = 0; i < g.x.size(); ++i) {
+      INFO("format " << g.format_index << " saturate " << g.saturate << " scale " << g.scale << " x " << g.x[i]);
+      CHECK(qmath::fp8_quantize(g.x[i], g.scale, g.format, g.saturate) == g.want[i]);
+      CHECK(arr[i] == g.want[i]);
     }
   }
-  for (const auto& [key, g] : dq_groups) {
-    const Fp8Format f = kFp8Formats[key.first];
-    const float scale = as_float(key.second);
-    std::vector<float> arr(g.first.size());
-    qmath::fp8_dequantize_array(g.first.data(), g.first.size(), arr.data(), scale, f);
-    for (std::size_t i = 0; i < g.first.size(); ++i) {
-      INFO("format " << key.first << " scale " << scale << " code " << int(g.first[i]));
-      CHECK(same_float(qmath::fp8_dequantize(g.first[i], scale, f), g.second[i]));
-      CHECK(same_float(arr[i], g.second[i]));
+  for (const auto& g : groups.dequantize) {
+    std::vector<float> arr(g.codes.size());
+    qmath::fp8_dequantize_array(g.codes.data(), g.codes.size(), arr.data(), g.scale, g.format);
+    for (std::size_t i = 0; i < g.codes.size(); ++i) {
+      INFO("format " << g.format_index << " scale " << g.scale << " code " << int(g.codes[i]));
+      CHECK(same_float(qmath::fp8_dequantize(g.codes[i], g.scale, g.format), g.want[i]));
+      CHECK(same_float(arr[i], g.want[i]));
     }
   }
 }

@@ -81,34 +81,27 @@ std::size_t bit_differences(const std::vector<float>& a, const std::vector<float
 TEST_CASE("cuda::fp8_quantize / fp8_dequantize: ONNX vectors and the host arrays, bit for bit, every offset",
           "[cuda][fp8]" QMATH_CUDA_TEST_TAG) {
   const auto groups = qmath_test::read_fp8_quant_groups();
-  const auto& q_groups = groups.quantize;
-  const auto& dq_groups = groups.dequantize;
-  REQUIRE(q_groups.size() == 4 * 2 * 3);
-  REQUIRE(dq_groups.size() == 4 * 2);
-  for (const auto& [key, g] : q_groups) {
-    const Fp8Format f = kFp8Formats[std::get<0>(key)];
-    const bool sat = std::get<1>(key) != 0;
-    const float scale = as_float(std::get<2>(key));
-    std::vector<std::uint8_t> host(g.first.size());
-    qmath::fp8_quantize_array(g.first.data(), g.first.size(), host.data(), scale, f, sat);
+  REQUIRE(groups.quantize.size() == 4 * 2 * 3);
+  REQUIRE(groups.dequantize.size() == 4 * 2);
+  for (const auto& g : groups.quantize) {
+    std::vector<std::uint8_t> host(g.x.size());
+    qmath::fp8_quantize_array(g.x.data(), g.x.size(), host.data(), g.scale, g.format, g.saturate);
     for (const auto& off : kOffsets) {
-      INFO("format " << std::get<0>(key) << " saturate " << sat << " scale " << scale << " offsets " << off.first
-                     << ", " << off.second);
-      const auto got = device_quantize(g.first, scale, f, sat, off);
-      CHECK(got == g.second);
+      INFO("format " << g.format_index << " saturate " << g.saturate << " scale " << g.scale << " offsets "
+                     << off.first << ", " << off.second);
+      const auto got = device_quantize(g.x, g.scale, g.format, g.saturate, off);
+      CHECK(got == g.want);
       CHECK(got == host);
     }
   }
-  for (const auto& [key, g] : dq_groups) {
-    const Fp8Format f = kFp8Formats[key.first];
-    const float scale = as_float(key.second);
-    std::vector<float> host(g.first.size());
-    qmath::fp8_dequantize_array(g.first.data(), g.first.size(), host.data(), scale, f);
+  for (const auto& g : groups.dequantize) {
+    std::vector<float> host(g.codes.size());
+    qmath::fp8_dequantize_array(g.codes.data(), g.codes.size(), host.data(), g.scale, g.format);
     for (const auto& off : kOffsets) {
-      INFO("format " << key.first << " scale " << scale << " offsets " << off.first << ", " << off.second);
-      const auto got = device_dequantize(g.first, scale, f, off);
+      INFO("format " << g.format_index << " scale " << g.scale << " offsets " << off.first << ", " << off.second);
+      const auto got = device_dequantize(g.codes, g.scale, g.format, off);
       CHECK(bit_differences(got, host) == 0);
-      for (std::size_t i = 0; i < got.size(); ++i) CHECK(qmath_test::same_float(got[i], g.second[i]));
+      for (std::size_t i = 0; i < got.size(); ++i) CHECK(qmath_test::same_float(got[i], g.want[i]));
     }
   }
 }

@@ -18,29 +18,48 @@ namespace qmath_test {
 inline constexpr qmath::Fp8Format kFp8Formats[] = {qmath::Fp8Format::kE4M3FN, qmath::Fp8Format::kE5M2,
                                                    qmath::Fp8Format::kE4M3FNUZ, qmath::Fp8Format::kE5M2FNUZ};
 
-// Per-tensor records: `q` grouped by (format, saturate, scale bits) into (inputs, expected codes); `dq` grouped by
-// (format, scale bits) into (codes, expected float bits). Each group keeps file order.
+// Per-tensor QuantizeLinear records (`q format saturate scale x code`) of one (format, saturate, scale), in file order.
+struct Fp8QuantizeGroup {
+  std::uint32_t format_index;
+  qmath::Fp8Format format;
+  bool saturate;
+  float scale;
+  std::vector<float> x;
+  std::vector<std::uint8_t> want;
+};
+// Per-tensor DequantizeLinear records (`dq format scale code float-bits`) of one (format, scale), in file order.
+struct Fp8DequantizeGroup {
+  std::uint32_t format_index;
+  qmath::Fp8Format format;
+  float scale;
+  std::vector<std::uint8_t> codes;
+  std::vector<std::uint32_t> want;  // float bits
+};
 struct Fp8QuantGroups {
-  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>,
-           std::pair<std::vector<float>, std::vector<std::uint8_t>>>
-      quantize;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::pair<std::vector<std::uint8_t>, std::vector<std::uint32_t>>>
-      dequantize;
+  std::vector<Fp8QuantizeGroup> quantize;
+  std::vector<Fp8DequantizeGroup> dequantize;
 };
 
 inline Fp8QuantGroups read_fp8_quant_groups() {
-  Fp8QuantGroups out;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>, Fp8QuantizeGroup> q;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, Fp8DequantizeGroup> dq;
   for (const auto& r : read_vectors("fp8_quant.txt")) {
+    const auto& w = r.words;
     if (r.tag == "q") {
-      auto& g = out.quantize[{r.words[0], r.words[1], r.words[2]}];
-      g.first.push_back(as_float(r.words[3]));
-      g.second.push_back(static_cast<std::uint8_t>(r.words[4]));
+      auto [it, fresh] = q.try_emplace({w[0], w[1], w[2]});
+      if (fresh) it->second = {w[0], kFp8Formats[w[0]], w[1] != 0, as_float(w[2]), {}, {}};
+      it->second.x.push_back(as_float(w[3]));
+      it->second.want.push_back(static_cast<std::uint8_t>(w[4]));
     } else if (r.tag == "dq") {
-      auto& g = out.dequantize[{r.words[0], r.words[1]}];
-      g.first.push_back(static_cast<std::uint8_t>(r.words[2]));
-      g.second.push_back(r.words[3]);
+      auto [it, fresh] = dq.try_emplace({w[0], w[1]});
+      if (fresh) it->second = {w[0], kFp8Formats[w[0]], as_float(w[1]), {}, {}};
+      it->second.codes.push_back(static_cast<std::uint8_t>(w[2]));
+      it->second.want.push_back(w[3]);
     }
   }
+  Fp8QuantGroups out;
+  for (auto& kv : q) out.quantize.push_back(std::move(kv.second));
+  for (auto& kv : dq) out.dequantize.push_back(std::move(kv.second));
   return out;
 }
 
