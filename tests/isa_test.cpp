@@ -266,20 +266,31 @@ TEST_CASE("isa_available: build and CPU", "[isa]") {
 #endif
 }
 
+#if (QMATH_CPU_X86 || QMATH_CPU_AARCH64) && defined(__linux__)
+namespace {
+// The flags after the first /proc/cpuinfo line that starts with `key`, with a space at each end (so that " flag "
+// finds a whole flag); empty when there is no such line.
+std::string cpuinfo_flags(const char* key) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind(key, 0) == 0) return " " + line.substr(line.find(':') + 1) + " ";
+  return {};
+}
+bool has_flag(const std::string& flags, const char* flag) {
+  return flags.find(" " + std::string(flag) + " ") != std::string::npos;
+}
+}  // namespace
+#endif
+
 TEST_CASE("the detected features agree with the Linux kernel's /proc/cpuinfo flags", "[isa]") {
 #if QMATH_CPU_X86 && defined(__linux__)
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, flags;
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("flags", 0) == 0) {
-      flags = " " + line.substr(line.find(':') + 1) + " ";
-      break;
-    }
+  const std::string flags = cpuinfo_flags("flags");
   if (flags.empty()) {
     WARN("/proc/cpuinfo has no flags line: detection NOT cross-checked");
     return;
   }
-  auto has = [&flags](const char* flag) { return flags.find(" " + std::string(flag) + " ") != std::string::npos; };
+  auto has = [&flags](const char* flag) { return has_flag(flags, flag); };
   const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
   // The kernel lists AVX / AVX-512 flags only when it enables their state in XCR0, as the detection requires.
   CHECK(f.avx2 == has("avx2"));
@@ -292,18 +303,12 @@ TEST_CASE("the detected features agree with the Linux kernel's /proc/cpuinfo fla
   CHECK(f.avxvnni == has("avx_vnni"));
 #elif QMATH_CPU_AARCH64 && defined(__linux__)
   // The kernel's "Features" line lists asimd, asimddp and i8mm from the same hardware capability bits.
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, flags;
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("Features", 0) == 0) {
-      flags = " " + line.substr(line.find(':') + 1) + " ";
-      break;
-    }
+  const std::string flags = cpuinfo_flags("Features");
   if (flags.empty()) {
     WARN("/proc/cpuinfo has no Features line (e.g. under qemu-user): detection NOT cross-checked");
     return;
   }
-  auto has = [&flags](const char* flag) { return flags.find(" " + std::string(flag) + " ") != std::string::npos; };
+  auto has = [&flags](const char* flag) { return has_flag(flags, flag); };
   const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
   CHECK(f.neon == has("asimd"));
   CHECK(f.arm_dotprod == has("asimddp"));
