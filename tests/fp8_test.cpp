@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "float_specials.hpp"
+#include "formats/fp8_vectors.hpp"
 #include "formats/vector_file.hpp"
 
 using qmath_test::kInf;
@@ -22,15 +23,12 @@ using qmath::Fp8Format;
 using qmath_test::as_float;
 using qmath_test::read_vectors;
 using qmath_test::same_float;
-
-namespace {
-const Fp8Format kFormats[] = {Fp8Format::kE4M3FN, Fp8Format::kE5M2, Fp8Format::kE4M3FNUZ, Fp8Format::kE5M2FNUZ};
-}  // namespace
+using qmath_test::kFp8Formats;
 
 TEST_CASE("fp8_to_float decodes every code as ml_dtypes does", "[fp8]") {
   std::size_t n = 0;
   for (const auto& r : read_vectors("fp8_cast.txt", "dec")) {
-    const Fp8Format f = kFormats[r.words[0]];
+    const Fp8Format f = kFp8Formats[r.words[0]];
     const float got = qmath::fp8_to_float(static_cast<std::uint8_t>(r.words[1]), f);
     INFO("format " << r.words[0] << " code " << r.words[1]);
     CHECK(same_float(got, r.words[2]));
@@ -43,7 +41,7 @@ TEST_CASE("fp8_from_float matches ONNX Cast (ties, subnormals, max and beyond, s
           "[fp8]") {
   std::size_t n = 0;
   for (const auto& r : read_vectors("fp8_cast.txt", "c")) {
-    const Fp8Format f = kFormats[r.words[0]];
+    const Fp8Format f = kFp8Formats[r.words[0]];
     const bool sat = r.words[1] != 0;
     const float x = as_float(r.words[2]);
     INFO("format " << r.words[0] << " saturate " << sat << " x " << x << " (bits " << std::hex << r.words[2] << ")");
@@ -54,7 +52,7 @@ TEST_CASE("fp8_from_float matches ONNX Cast (ties, subnormals, max and beyond, s
 }
 
 TEST_CASE("fp8: every finite code survives decode then encode", "[fp8]") {
-  for (Fp8Format f : kFormats)
+  for (Fp8Format f : kFp8Formats)
     for (int c = 0; c < 256; ++c) {
       const float v = qmath::fp8_to_float(static_cast<std::uint8_t>(c), f);
       if (std::isnan(v) || std::isinf(v)) continue;
@@ -101,72 +99,43 @@ TEST_CASE("fp8: the ONNX Cast table's rows", "[fp8]") {
 }
 
 TEST_CASE("fp8 QuantizeLinear / DequantizeLinear per tensor match the ONNX reference, scalar and array", "[fp8]") {
-  // Group the records by (format, saturate, scale) so that the array forms see the same inputs.
-  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>, std::pair<std::vector<float>,
-                                                                           std::vector<std::uint8_t>>> q_groups;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::pair<std::vector<std::uint8_t>, std::vector<std::uint32_t>>>
-      dq_groups;
-  for (const auto& r : read_vectors("fp8_quant.txt")) {
-    if (r.tag == "q") {
-      auto& g = q_groups[{r.words[0], r.words[1], r.words[2]}];
-      g.first.push_back(as_float(r.words[3]));
-      g.second.push_back(static_cast<std::uint8_t>(r.words[4]));
-    } else if (r.tag == "dq") {
-      auto& g = dq_groups[{r.words[0], r.words[1]}];
-      g.first.push_back(static_cast<std::uint8_t>(r.words[2]));
-      g.second.push_back(r.words[3]);
+  // The records grouped by (format, saturate, scale) so that the array forms see the same inputs.
+  const auto groups = qmath_test::read_fp8_quant_groups();
+  REQUIRE(groups.quantize.size() == 4 * 2 * 3);
+  REQUIRE(groups.dequantize.size() == 4 * 2);
+  for (const auto& g : groups.quantize) {
+    std::vector<std::uint8_t> arr(g.x.size());
+    qmath::fp8_quantize_array(g.x.data(), g.x.size(), arr.data(), g.scale, g.format, g.saturate);
+    for (std::size_t i = 0; i < g.x.size(); ++i) {
+      INFO("format " << g.format_index << " saturate " << g.saturate << " scale " << g.scale << " x " << g.x[i]);
+      CHECK(qmath::fp8_quantize(g.x[i], g.scale, g.format, g.saturate) == g.want[i]);
+      CHECK(arr[i] == g.want[i]);
     }
   }
-  REQUIRE(q_groups.size() == 4 * 2 * 3);
-  REQUIRE(dq_groups.size() == 4 * 2);
-  for (const auto& [key, g] : q_groups) {
-    const Fp8Format f = kFormats[std::get<0>(key)];
-    const bool sat = std::get<1>(key) != 0;
-    const float scale = as_float(std::get<2>(key));
-    std::vector<std::uint8_t> arr(g.first.size());
-    qmath::fp8_quantize_array(g.first.data(), g.first.size(), arr.data(), scale, f, sat);
-    for (std::size_t i = 0; i < g.first.size(); ++i) {
-      INFO("format " << std::get<0>(key) << " saturate " << sat << " scale " << scale << " x " << g.first[i]);
-      CHECK(qmath::fp8_quantize(g.first[i], scale, f, sat) == g.second[i]);
-      CHECK(arr[i] == g.second[i]);
-    }
-  }
-  for (const auto& [key, g] : dq_groups) {
-    const Fp8Format f = kFormats[key.first];
-    const float scale = as_float(key.second);
-    std::vector<float> arr(g.first.size());
-    qmath::fp8_dequantize_array(g.first.data(), g.first.size(), arr.data(), scale, f);
-    for (std::size_t i = 0; i < g.first.size(); ++i) {
-      INFO("format " << key.first << " scale " << scale << " code " << int(g.first[i]));
-      CHECK(same_float(qmath::fp8_dequantize(g.first[i], scale, f), g.second[i]));
-      CHECK(same_float(arr[i], g.second[i]));
+  for (const auto& g : groups.dequantize) {
+    std::vector<float> arr(g.codes.size());
+    qmath::fp8_dequantize_array(g.codes.data(), g.codes.size(), arr.data(), g.scale, g.format);
+    for (std::size_t i = 0; i < g.codes.size(); ++i) {
+      INFO("format " << g.format_index << " scale " << g.scale << " code " << int(g.codes[i]));
+      CHECK(same_float(qmath::fp8_dequantize(g.codes[i], g.scale, g.format), g.want[i]));
+      CHECK(same_float(arr[i], g.want[i]));
     }
   }
 }
 
 TEST_CASE("fp8 per-axis QuantizeLinear / DequantizeLinear match the ONNX reference", "[fp8]") {
-  const auto recs = read_vectors("fp8_quant.txt");
-  std::size_t cases = 0;
-  for (std::size_t i = 0; i < recs.size(); ++i) {
-    if (recs[i].tag != "pa") continue;
-    const Fp8Format f = kFormats[recs[i].words[0]];
-    const auto& w = recs[i].words;
-    const auto layout = qmath::channel_layout({w[1], w[2], w[3]}, static_cast<int>(w[4]));
-    const auto x = qmath_test::floats(recs[i + 1].words);
-    const auto s = qmath_test::floats(recs[i + 2].words);
-    const auto& want_q = recs[i + 3].words;
-    const auto& want_d = recs[i + 4].words;
-    std::vector<std::uint8_t> q(x.size());
-    std::vector<float> d(x.size());
-    qmath::fp8_quantize_per_axis(x.data(), layout, s.data(), q.data(), f);
-    qmath::fp8_dequantize_per_axis(q.data(), layout, s.data(), d.data(), f);
-    for (std::size_t k = 0; k < x.size(); ++k) {
-      CHECK(q[k] == want_q[k]);
-      CHECK(same_float(d[k], want_d[k]));
+  const auto cases = qmath_test::read_fp8_per_axis_cases();
+  CHECK(cases.size() == 4);
+  for (const auto& c : cases) {
+    std::vector<std::uint8_t> q(c.x.size());
+    std::vector<float> d(c.x.size());
+    qmath::fp8_quantize_per_axis(c.x.data(), c.layout, c.scales.data(), q.data(), c.format);
+    qmath::fp8_dequantize_per_axis(q.data(), c.layout, c.scales.data(), d.data(), c.format);
+    for (std::size_t k = 0; k < c.x.size(); ++k) {
+      CHECK(q[k] == c.want_q[k]);
+      CHECK(same_float(d[k], c.want_d[k]));
     }
-    ++cases;
   }
-  CHECK(cases == 4);
 }
 
 TEST_CASE("fp8 per-axis rows long enough for the vector kernel equal the scalar functions", "[fp8]") {
@@ -178,7 +147,7 @@ TEST_CASE("fp8 per-axis rows long enough for the vector kernel equal the scalar 
   x[7] = kNaN;
   x[50] = -kInf;
   const float scales[3] = {0.25f, 1.5f, 40.0f};
-  for (Fp8Format f : kFormats)
+  for (Fp8Format f : kFp8Formats)
     for (bool sat : {true, false}) {
       std::vector<std::uint8_t> q(x.size());
       qmath::fp8_quantize_per_axis(x.data(), layout, scales, q.data(), f, sat);
@@ -215,7 +184,7 @@ TEST_CASE("fp8: bad scales and amax throw qmath::error before anything is writte
 namespace {
 // Kernel vs portable loop over x (several lengths, so that the scalar remainder runs too).
 void check_kernel(const std::vector<float>& x, float scale) {
-  for (Fp8Format f : kFormats)
+  for (Fp8Format f : kFp8Formats)
     for (bool sat : {true, false}) {
       std::vector<std::uint8_t> got(x.size()), want(x.size());
       qmath::detail::fp8_avx2::quantize(x.data(), x.size(), got.data(), scale, qmath::fp8_spec(f), sat);
@@ -261,7 +230,7 @@ TEST_CASE("fp8 AVX2 kernel equals the scalar reference on every float32 bit patt
   std::size_t bad = 0;
   for (std::uint64_t base = 0; base < (std::uint64_t(1) << 32); base += x.size()) {
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = as_float(static_cast<std::uint32_t>(base + i));
-    for (Fp8Format f : kFormats)
+    for (Fp8Format f : kFp8Formats)
       for (bool sat : {true, false}) {
         qmath::detail::fp8_avx2::quantize(x.data(), x.size(), got.data(), 1.0f, qmath::fp8_spec(f), sat);
         qmath::detail::fp8_quantize_array_scalar(x.data(), x.size(), want.data(), 1.0f, f, sat);

@@ -12,10 +12,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <qmath/calibration/histogram.hpp>
@@ -266,48 +268,49 @@ TEST_CASE("isa_available: build and CPU", "[isa]") {
 #endif
 }
 
+#if (QMATH_CPU_X86 || QMATH_CPU_AARCH64) && defined(__linux__)
+namespace {
+// Checks each detected feature against its flag on the first /proc/cpuinfo line that starts with `key`; when there
+// is no such line, warns (naming `line`) and checks nothing.
+void check_against_cpuinfo(const char* key, const char* line,
+                           std::initializer_list<std::pair<bool, const char*>> features) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string text, flags;
+  while (std::getline(cpuinfo, text))
+    if (text.rfind(key, 0) == 0) {
+      flags = " " + text.substr(text.find(':') + 1) + " ";  // " flag " then finds a whole flag
+      break;
+    }
+  if (flags.empty()) {
+    WARN("/proc/cpuinfo has no " << line << ": detection NOT cross-checked");
+    return;
+  }
+  for (const auto& [detected, flag] : features) {
+    INFO("flag " << flag);
+    CHECK(detected == (flags.find(" " + std::string(flag) + " ") != std::string::npos));
+  }
+}
+}  // namespace
+#endif
+
 TEST_CASE("the detected features agree with the Linux kernel's /proc/cpuinfo flags", "[isa]") {
 #if QMATH_CPU_X86 && defined(__linux__)
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, flags;
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("flags", 0) == 0) {
-      flags = " " + line.substr(line.find(':') + 1) + " ";
-      break;
-    }
-  if (flags.empty()) {
-    WARN("/proc/cpuinfo has no flags line: detection NOT cross-checked");
-    return;
-  }
-  auto has = [&flags](const char* flag) { return flags.find(" " + std::string(flag) + " ") != std::string::npos; };
   const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
   // The kernel lists AVX / AVX-512 flags only when it enables their state in XCR0, as the detection requires.
-  CHECK(f.avx2 == has("avx2"));
-  CHECK(f.fma == has("fma"));
-  CHECK(f.avx512f == has("avx512f"));
-  CHECK(f.avx512bw == has("avx512bw"));
-  CHECK(f.avx512dq == has("avx512dq"));
-  CHECK(f.avx512vl == has("avx512vl"));
-  CHECK(f.avx512vnni == has("avx512_vnni"));
-  CHECK(f.avxvnni == has("avx_vnni"));
+  check_against_cpuinfo("flags", "flags line",
+                        {{f.avx2, "avx2"},
+                         {f.fma, "fma"},
+                         {f.avx512f, "avx512f"},
+                         {f.avx512bw, "avx512bw"},
+                         {f.avx512dq, "avx512dq"},
+                         {f.avx512vl, "avx512vl"},
+                         {f.avx512vnni, "avx512_vnni"},
+                         {f.avxvnni, "avx_vnni"}});
 #elif QMATH_CPU_AARCH64 && defined(__linux__)
   // The kernel's "Features" line lists asimd, asimddp and i8mm from the same hardware capability bits.
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, flags;
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("Features", 0) == 0) {
-      flags = " " + line.substr(line.find(':') + 1) + " ";
-      break;
-    }
-  if (flags.empty()) {
-    WARN("/proc/cpuinfo has no Features line (e.g. under qemu-user): detection NOT cross-checked");
-    return;
-  }
-  auto has = [&flags](const char* flag) { return flags.find(" " + std::string(flag) + " ") != std::string::npos; };
   const qmath::detail::CpuFeatures& f = qmath::detail::cpu_features();
-  CHECK(f.neon == has("asimd"));
-  CHECK(f.arm_dotprod == has("asimddp"));
-  CHECK(f.arm_i8mm == has("i8mm"));
+  check_against_cpuinfo("Features", "Features line (e.g. under qemu-user)",
+                        {{f.neon, "asimd"}, {f.arm_dotprod, "asimddp"}, {f.arm_i8mm, "i8mm"}});
 #else
   WARN("not x86-64 or AArch64 Linux: detection NOT cross-checked");
 #endif

@@ -4,22 +4,30 @@
 // unqualified and kName names it, between QMATH_LANES_PUSH_TARGET / QMATH_LANES_POP_TARGET for the x86 backends.
 // Every array holds n elements, n a multiple of kLanes.
 
+// out[k] = f(a[k], b[k]), one vector of lanes at a time.
+template <class F>
+inline void map_i32(const std::int32_t* a, const std::int32_t* b, std::int32_t* out, int n, F f) {
+  for (int i = 0; i < n; i += kLanes) store_i32(out + i, f(load_i32(a + i), load_i32(b + i)));
+}
+template <class F>
+inline void map_f32(const float* a, const float* b, float* out, int n, F f) {
+  for (int i = 0; i < n; i += kLanes) store_f32(out + i, f(load_f32(a + i), load_f32(b + i)));
+}
+
 inline void binary_i32(BinaryI32 op, const std::int32_t* a, const std::int32_t* b, std::int32_t* out, int n) {
-  for (int i = 0; i < n; i += kLanes) {
-    const I32 x = load_i32(a + i), y = load_i32(b + i);
-    I32 r = x;
+  map_i32(a, b, out, n, [op](I32 x, I32 y) {
     switch (op) {
-      case BinaryI32::kAdd: r = add_i32(x, y); break;
-      case BinaryI32::kSub: r = sub_i32(x, y); break;
-      case BinaryI32::kAddSaturate: r = add_saturate_i32(x, y); break;
-      case BinaryI32::kMin: r = min_i32(x, y); break;
-      case BinaryI32::kMax: r = max_i32(x, y); break;
-      case BinaryI32::kSrdhm: r = srdhm_i32(x, y); break;
-      case BinaryI32::kRoundingDivideByPot: r = rounding_divide_by_pot_i32(x, y); break;
-      case BinaryI32::kShiftLeftSaturate: r = shift_left_saturate_i32(x, y); break;
+      case BinaryI32::kAdd: return add_i32(x, y);
+      case BinaryI32::kSub: return sub_i32(x, y);
+      case BinaryI32::kAddSaturate: return add_saturate_i32(x, y);
+      case BinaryI32::kMin: return min_i32(x, y);
+      case BinaryI32::kMax: return max_i32(x, y);
+      case BinaryI32::kSrdhm: return srdhm_i32(x, y);
+      case BinaryI32::kRoundingDivideByPot: return rounding_divide_by_pot_i32(x, y);
+      case BinaryI32::kShiftLeftSaturate: return shift_left_saturate_i32(x, y);
     }
-    store_i32(out + i, r);
-  }
+    return x;
+  });
 }
 
 inline void mul_round_shift(const std::int32_t* x, const std::int32_t* m, const std::int32_t* t, std::int32_t* out,
@@ -40,21 +48,19 @@ inline void round_even(const float* a, float* out, int n) {
 }
 
 inline void binary_f32(BinaryF32 op, const float* a, const float* b, float* out, int n) {
-  for (int i = 0; i < n; i += kLanes) {
-    const F32 x = load_f32(a + i), y = load_f32(b + i);
-    F32 r = x;
+  map_f32(a, b, out, n, [op](F32 x, F32 y) {
     switch (op) {
-      case BinaryF32::kMul: r = mul_f32(x, y); break;
-      case BinaryF32::kMin: r = min_f32(x, y); break;
-      case BinaryF32::kMax: r = max_f32(x, y); break;
-      case BinaryF32::kSelectLess: r = select_f32(lt_f32(x, y), x, y); break;
-      case BinaryF32::kSelectGreater: r = select_f32(gt_f32(x, y), x, y); break;
-      case BinaryF32::kSelectLessOrEqual: r = select_f32(or_mf(lt_f32(x, y), eq_f32(x, y)), x, y); break;
-      case BinaryF32::kSelectBetween: r = select_f32(and_mf(gt_f32(x, splat_f32(-1.0f)), lt_f32(x, y)), x, y); break;
-      case BinaryF32::kAbs: r = abs_f32(x); break;
+      case BinaryF32::kMul: return mul_f32(x, y);
+      case BinaryF32::kMin: return min_f32(x, y);
+      case BinaryF32::kMax: return max_f32(x, y);
+      case BinaryF32::kSelectLess: return select_f32(lt_f32(x, y), x, y);
+      case BinaryF32::kSelectGreater: return select_f32(gt_f32(x, y), x, y);
+      case BinaryF32::kSelectLessOrEqual: return select_f32(or_mf(lt_f32(x, y), eq_f32(x, y)), x, y);
+      case BinaryF32::kSelectBetween: return select_f32(and_mf(gt_f32(x, splat_f32(-1.0f)), lt_f32(x, y)), x, y);
+      case BinaryF32::kAbs: return abs_f32(x);
     }
-    store_f32(out + i, r);
-  }
+    return x;
+  });
 }
 
 // out = decrement_where(v, a < b).
@@ -85,17 +91,15 @@ inline void splat_stream(const std::int32_t* a, std::int32_t s, const float* b, 
 }
 
 inline void arith_f32(ArithF32 op, const float* a, const float* b, float* out, int n) {
-  for (int i = 0; i < n; i += kLanes) {
-    const F32 x = load_f32(a + i), y = load_f32(b + i);
-    F32 r = x;
+  map_f32(a, b, out, n, [op](F32 x, F32 y) {
     switch (op) {
-      case ArithF32::kAdd: r = add_f32(x, y); break;
-      case ArithF32::kSub: r = sub_f32(x, y); break;
-      case ArithF32::kDiv: r = div_f32(x, y); break;
-      case ArithF32::kTrunc: r = trunc_f32(x); break;
+      case ArithF32::kAdd: return add_f32(x, y);
+      case ArithF32::kSub: return sub_f32(x, y);
+      case ArithF32::kDiv: return div_f32(x, y);
+      case ArithF32::kTrunc: return trunc_f32(x);
     }
-    store_f32(out + i, r);
-  }
+    return x;
+  });
 }
 
 inline void widen_i8(const std::int8_t* a, std::int32_t* out, int n) {

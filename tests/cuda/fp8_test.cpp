@@ -17,6 +17,7 @@
 #include <tuple>
 #include <vector>
 
+#include "../formats/fp8_vectors.hpp"
 #include "../formats/vector_file.hpp"
 #include "test_support.hpp"
 
@@ -26,9 +27,9 @@ using qmath::Fp8Format;
 using qmath_test::as_bits;
 using qmath_test::as_float;
 using qmath_test::DeviceBuffer;
+using qmath_test::kFp8Formats;
 using qmath_test::read_vectors;
 
-const Fp8Format kFormats[] = {Fp8Format::kE4M3FN, Fp8Format::kE5M2, Fp8Format::kE4M3FNUZ, Fp8Format::kE5M2FNUZ};
 constexpr std::size_t kPad = 5;
 constexpr std::uint8_t kCodeSentinel = 0xA5;
 const float kFloatSentinel = -12345.0f;
@@ -79,47 +80,28 @@ std::size_t bit_differences(const std::vector<float>& a, const std::vector<float
 
 TEST_CASE("cuda::fp8_quantize / fp8_dequantize: ONNX vectors and the host arrays, bit for bit, every offset",
           "[cuda][fp8]" QMATH_CUDA_TEST_TAG) {
-  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>,
-           std::pair<std::vector<float>, std::vector<std::uint8_t>>> q_groups;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::pair<std::vector<std::uint8_t>, std::vector<std::uint32_t>>>
-      dq_groups;
-  for (const auto& r : read_vectors("fp8_quant.txt")) {
-    if (r.tag == "q") {
-      auto& g = q_groups[{r.words[0], r.words[1], r.words[2]}];
-      g.first.push_back(as_float(r.words[3]));
-      g.second.push_back(static_cast<std::uint8_t>(r.words[4]));
-    } else if (r.tag == "dq") {
-      auto& g = dq_groups[{r.words[0], r.words[1]}];
-      g.first.push_back(static_cast<std::uint8_t>(r.words[2]));
-      g.second.push_back(r.words[3]);
-    }
-  }
-  REQUIRE(q_groups.size() == 4 * 2 * 3);
-  REQUIRE(dq_groups.size() == 4 * 2);
-  for (const auto& [key, g] : q_groups) {
-    const Fp8Format f = kFormats[std::get<0>(key)];
-    const bool sat = std::get<1>(key) != 0;
-    const float scale = as_float(std::get<2>(key));
-    std::vector<std::uint8_t> host(g.first.size());
-    qmath::fp8_quantize_array(g.first.data(), g.first.size(), host.data(), scale, f, sat);
+  const auto groups = qmath_test::read_fp8_quant_groups();
+  REQUIRE(groups.quantize.size() == 4 * 2 * 3);
+  REQUIRE(groups.dequantize.size() == 4 * 2);
+  for (const auto& g : groups.quantize) {
+    std::vector<std::uint8_t> host(g.x.size());
+    qmath::fp8_quantize_array(g.x.data(), g.x.size(), host.data(), g.scale, g.format, g.saturate);
     for (const auto& off : kOffsets) {
-      INFO("format " << std::get<0>(key) << " saturate " << sat << " scale " << scale << " offsets " << off.first
-                     << ", " << off.second);
-      const auto got = device_quantize(g.first, scale, f, sat, off);
-      CHECK(got == g.second);
+      INFO("format " << g.format_index << " saturate " << g.saturate << " scale " << g.scale << " offsets "
+                     << off.first << ", " << off.second);
+      const auto got = device_quantize(g.x, g.scale, g.format, g.saturate, off);
+      CHECK(got == g.want);
       CHECK(got == host);
     }
   }
-  for (const auto& [key, g] : dq_groups) {
-    const Fp8Format f = kFormats[key.first];
-    const float scale = as_float(key.second);
-    std::vector<float> host(g.first.size());
-    qmath::fp8_dequantize_array(g.first.data(), g.first.size(), host.data(), scale, f);
+  for (const auto& g : groups.dequantize) {
+    std::vector<float> host(g.codes.size());
+    qmath::fp8_dequantize_array(g.codes.data(), g.codes.size(), host.data(), g.scale, g.format);
     for (const auto& off : kOffsets) {
-      INFO("format " << key.first << " scale " << scale << " offsets " << off.first << ", " << off.second);
-      const auto got = device_dequantize(g.first, scale, f, off);
+      INFO("format " << g.format_index << " scale " << g.scale << " offsets " << off.first << ", " << off.second);
+      const auto got = device_dequantize(g.codes, g.scale, g.format, off);
       CHECK(bit_differences(got, host) == 0);
-      for (std::size_t i = 0; i < got.size(); ++i) CHECK(qmath_test::same_float(got[i], g.second[i]));
+      for (std::size_t i = 0; i < got.size(); ++i) CHECK(qmath_test::same_float(got[i], g.want[i]));
     }
   }
 }
@@ -135,7 +117,7 @@ TEST_CASE("cuda::fp8_quantize with scale 1 is ONNX Cast; fp8_dequantize with sca
   REQUIRE(casts.size() == 8);
   for (const auto& [key, g] : casts) {
     INFO("format " << key.first << " saturate " << key.second);
-    CHECK(device_quantize(g.first, 1.0f, kFormats[key.first], key.second != 0, {1, 1}) == g.second);
+    CHECK(device_quantize(g.first, 1.0f, kFp8Formats[key.first], key.second != 0, {1, 1}) == g.second);
   }
   std::map<std::uint32_t, std::pair<std::vector<std::uint8_t>, std::vector<std::uint32_t>>> decodes;
   for (const auto& r : read_vectors("fp8_cast.txt", "dec")) {
@@ -145,11 +127,11 @@ TEST_CASE("cuda::fp8_quantize with scale 1 is ONNX Cast; fp8_dequantize with sca
   REQUIRE(decodes.size() == 4);
   for (const auto& [fi, g] : decodes) {
     INFO("format " << fi);
-    const auto got = device_dequantize(g.first, 1.0f, kFormats[fi], {0, 0});
+    const auto got = device_dequantize(g.first, 1.0f, kFp8Formats[fi], {0, 0});
     REQUIRE(got.size() == 256);
     for (std::size_t i = 0; i < got.size(); ++i) {
       CHECK(qmath_test::same_float(got[i], g.second[i]));
-      CHECK(as_bits(got[i]) == as_bits(qmath::fp8_to_float(g.first[i], kFormats[fi])));  // NaN sign included
+      CHECK(as_bits(got[i]) == as_bits(qmath::fp8_to_float(g.first[i], kFp8Formats[fi])));  // NaN sign included
     }
   }
 }
@@ -166,7 +148,7 @@ TEST_CASE("cuda::fp8 on random bit patterns and subnormal scales equals the host
   std::vector<std::uint8_t> codes(1024);
   for (std::size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i);
   for (const float scale : {0.37f, 3.0e-39f, 1.0e-45f, 2.5e38f})  // scale 1: the Cast test
-    for (Fp8Format f : kFormats) {
+    for (Fp8Format f : kFp8Formats) {
       for (bool sat : {true, false}) {
         INFO("format " << int(f) << " saturate " << sat << " scale " << scale);
         std::vector<std::uint8_t> host(x.size());
@@ -181,33 +163,24 @@ TEST_CASE("cuda::fp8 on random bit patterns and subnormal scales equals the host
 }
 
 TEST_CASE("cuda::fp8 per axis matches the ONNX vectors and the host", "[cuda][fp8]" QMATH_CUDA_TEST_TAG) {
-  const auto recs = read_vectors("fp8_quant.txt");
-  std::size_t cases = 0;
-  for (std::size_t i = 0; i < recs.size(); ++i) {
-    if (recs[i].tag != "pa") continue;
-    const Fp8Format f = kFormats[recs[i].words[0]];
-    const auto& w = recs[i].words;
-    const auto layout = qmath::channel_layout({w[1], w[2], w[3]}, static_cast<int>(w[4]));
-    const auto x = qmath_test::floats(recs[i + 1].words);
-    const auto s = qmath_test::floats(recs[i + 2].words);
-    const auto& want_q = recs[i + 3].words;
-    std::vector<std::uint8_t> host_q(x.size());
-    std::vector<float> host_d(x.size());
-    qmath::fp8_quantize_per_axis(x.data(), layout, s.data(), host_q.data(), f);
-    qmath::fp8_dequantize_per_axis(host_q.data(), layout, s.data(), host_d.data(), f);
-    DeviceBuffer<float> dx(x), ds(s), dd(x.size());
-    DeviceBuffer<std::uint8_t> dq(x.size());
-    qmath::cuda::check_fp8_scales(s.data(), s.size());
-    qmath::cuda::fp8_quantize_per_axis(dx.get(), layout, ds.get(), dq.get(), f);
-    qmath::cuda::fp8_dequantize_per_axis(dq.get(), layout, ds.get(), dd.get(), f);
+  const auto cases = qmath_test::read_fp8_per_axis_cases();
+  CHECK(cases.size() == 4);
+  for (const auto& c : cases) {
+    std::vector<std::uint8_t> host_q(c.x.size());
+    std::vector<float> host_d(c.x.size());
+    qmath::fp8_quantize_per_axis(c.x.data(), c.layout, c.scales.data(), host_q.data(), c.format);
+    qmath::fp8_dequantize_per_axis(host_q.data(), c.layout, c.scales.data(), host_d.data(), c.format);
+    DeviceBuffer<float> dx(c.x), ds(c.scales), dd(c.x.size());
+    DeviceBuffer<std::uint8_t> dq(c.x.size());
+    qmath::cuda::check_fp8_scales(c.scales.data(), c.scales.size());
+    qmath::cuda::fp8_quantize_per_axis(dx.get(), c.layout, ds.get(), dq.get(), c.format);
+    qmath::cuda::fp8_dequantize_per_axis(dq.get(), c.layout, ds.get(), dd.get(), c.format);
     const auto q = dq.download();
     const auto d = dd.download();
-    for (std::size_t k = 0; k < x.size(); ++k) CHECK(q[k] == want_q[k]);
+    for (std::size_t k = 0; k < c.x.size(); ++k) CHECK(q[k] == c.want_q[k]);
     CHECK(q == host_q);
     CHECK(bit_differences(d, host_d) == 0);
-    ++cases;
   }
-  CHECK(cases == 4);
   // A longer tensor whose rows are not a multiple of the vector width: channels change inside a vector step.
   const auto layout = qmath::channel_layout({3, 5, 7}, 1);
   std::mt19937 rng(3);

@@ -1,86 +1,41 @@
 // Test-only reader of tests/pytorch/data/pytorch_vectors.txt (written by tests/pytorch/gen_pytorch_vectors.py from
-// torch 1.13): one record per line, `tag hex hex ...`; `#` lines are comments. The directory comes from CMake as
-// QMATH_PYTORCH_DATA_DIR. Used by tests/pytorch/pytorch_vectors_test.cpp (host paths) and tests/cuda/quantize_test.cpp
+// torch 1.13), in the record format of tests/record_file.hpp. The directory comes from CMake as QMATH_PYTORCH_DATA_DIR. Used by tests/pytorch/pytorch_vectors_test.cpp (host paths) and tests/cuda/quantize_test.cpp
 // (CUDA kernels through the host execution layer).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "../record_file.hpp"
 
 namespace qmath_test {
 namespace pytorch {
 
-struct Record {
-  std::string tag;
-  std::vector<std::uint32_t> words;
-};
+using qmath_test::as_bits;
+using qmath_test::as_float;
+using qmath_test::Record;
+using qmath_test::Words;
 
 // The records whose tag is `tag`, in file order; throws when the file is missing or holds none.
-inline std::vector<Record> read_records(const std::string& tag) {
-  const std::string path = std::string(QMATH_PYTORCH_DATA_DIR) + "/pytorch_vectors.txt";
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::vector<Record> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    Record r;
-    ls >> r.tag;
-    if (r.tag != tag) continue;
-    std::string w;
-    while (ls >> w) r.words.push_back(static_cast<std::uint32_t>(std::stoul(w, nullptr, 16)));
-    out.push_back(std::move(r));
+inline std::vector<Record> read_records(const char* tag) {
+  return read_record_file(std::string(QMATH_PYTORCH_DATA_DIR) + "/pytorch_vectors.txt", tag);
+}
+
+// parse(Words&) -> Case for every record tagged `tag`; throws when a record holds more words than parse reads.
+template <class Parse>
+auto parse_records(const char* tag, Parse parse) {
+  std::vector<decltype(parse(std::declval<Words&>()))> out;
+  for (const Record& r : read_records(tag)) {
+    Words w(r);
+    out.push_back(parse(w));
+    if (!w.done()) throw std::runtime_error(std::string("pytorch_vectors.txt: ") + tag + " record too long");
   }
-  if (out.empty()) throw std::runtime_error("no '" + tag + "' records in " + path);
   return out;
 }
-
-inline float as_float(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
-inline std::uint32_t as_bits(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
-
-// A sequential reader of one record's words.
-class Words {
- public:
-  explicit Words(const Record& r) : w_(r.words) {}
-  std::uint32_t u32() { return at(); }
-  std::int32_t i32() { return static_cast<std::int32_t>(at()); }
-  std::size_t size() { return static_cast<std::size_t>(at()); }
-  float f32() { return as_float(at()); }
-  std::vector<float> floats(std::size_t n) {
-    std::vector<float> v(n);
-    for (float& f : v) f = f32();
-    return v;
-  }
-  std::vector<std::int32_t> ints(std::size_t n) {
-    std::vector<std::int32_t> v(n);
-    for (std::int32_t& i : v) i = i32();
-    return v;
-  }
-  bool done() const { return i_ == w_.size(); }
-
- private:
-  std::uint32_t at() {
-    if (i_ >= w_.size()) throw std::runtime_error("pytorch_vectors.txt: record too short");
-    return w_[i_++];
-  }
-  const std::vector<std::uint32_t>& w_;
-  std::size_t i_ = 0;
-};
 
 // quantize_per_tensor (tag qt): dtype 0 qint8 / 1 quint8, scale, zero point, x, PyTorch's q.
 struct TensorCase {
@@ -91,9 +46,7 @@ struct TensorCase {
   std::vector<std::int32_t> q;
 };
 inline std::vector<TensorCase> tensor_cases() {
-  std::vector<TensorCase> out;
-  for (const Record& r : read_records("qt")) {
-    Words w(r);
+  return parse_records("qt", [](Words& w) {
     TensorCase c;
     c.dtype = w.i32();
     c.scale = w.f32();
@@ -101,10 +54,8 @@ inline std::vector<TensorCase> tensor_cases() {
     const std::size_t n = w.size();
     c.x = w.floats(n);
     c.q = w.ints(n);
-    if (!w.done()) throw std::runtime_error("pytorch_vectors.txt: qt record too long");
-    out.push_back(std::move(c));
-  }
-  return out;
+    return c;
+  });
 }
 
 // quantize_per_channel (tag qc) along axis 1 of [outer, channels, inner].
@@ -117,9 +68,7 @@ struct ChannelCase {
   std::vector<std::int32_t> q;
 };
 inline std::vector<ChannelCase> channel_cases() {
-  std::vector<ChannelCase> out;
-  for (const Record& r : read_records("qc")) {
-    Words w(r);
+  return parse_records("qc", [](Words& w) {
     ChannelCase c;
     c.dtype = w.i32();
     c.outer = w.size();
@@ -130,10 +79,8 @@ inline std::vector<ChannelCase> channel_cases() {
     const std::size_t n = c.outer * c.channels * c.inner;
     c.x = w.floats(n);
     c.q = w.ints(n);
-    if (!w.done()) throw std::runtime_error("pytorch_vectors.txt: qc record too long");
-    out.push_back(std::move(c));
-  }
-  return out;
+    return c;
+  });
 }
 
 // fake_quantize_per_tensor_affine (tag fq): [qmin, qmax], scale, zero point, x, PyTorch's y.
@@ -145,9 +92,7 @@ struct FakeCase {
   std::vector<std::uint32_t> y_bits;
 };
 inline std::vector<FakeCase> fake_cases() {
-  std::vector<FakeCase> out;
-  for (const Record& r : read_records("fq")) {
-    Words w(r);
+  return parse_records("fq", [](Words& w) {
     FakeCase c;
     c.qmin = w.i32();
     c.qmax = w.i32();
@@ -155,11 +100,9 @@ inline std::vector<FakeCase> fake_cases() {
     c.zero_point = w.i32();
     const std::size_t n = w.size();
     c.x = w.floats(n);
-    for (std::size_t i = 0; i < n; ++i) c.y_bits.push_back(w.u32());
-    if (!w.done()) throw std::runtime_error("pytorch_vectors.txt: fq record too long");
-    out.push_back(std::move(c));
-  }
-  return out;
+    c.y_bits = w.u32s(n);
+    return c;
+  });
 }
 
 }  // namespace pytorch

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,22 @@ long first_difference(const std::vector<std::int32_t>& a, const std::vector<std:
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
     if (a[i] != b[i]) return static_cast<long>(i);
   return a.size() == b.size() ? -1 : static_cast<long>(std::min(a.size(), b.size()));
+}
+
+// An observer setting as the ob and rf records hold it: dtype (0 qint8), qscheme (0 affine), reduce_range.
+struct ObserverSetting {
+  qmath::TorchDtype dtype;
+  qmath::TorchQScheme qscheme;
+  bool reduce_range;
+  explicit ObserverSetting(pt::Words& w)
+      : dtype(w.i32() == 0 ? qmath::TorchDtype::kQInt8 : qmath::TorchDtype::kQUInt8),
+        qscheme(w.i32() == 0 ? qmath::TorchQScheme::kAffine : qmath::TorchQScheme::kSymmetric),
+        reduce_range(w.i32() != 0) {}
+  qmath::PyTorchObserverSpec spec() const { return qmath::PyTorchObserverSpec(dtype, qscheme, reduce_range); }
+};
+std::ostream& operator<<(std::ostream& os, const ObserverSetting& s) {
+  return os << "dtype " << static_cast<int>(s.dtype) << " qscheme " << static_cast<int>(s.qscheme) << " reduce_range "
+            << s.reduce_range;
 }
 
 }  // namespace
@@ -131,19 +148,15 @@ TEST_CASE("fake_quantize_per_tensor_affine: kMultiplyReciprocal equals torch 1.1
 }
 
 TEST_CASE("MinMax observers with dtype, qscheme and reduce_range equal torch 1.13's calculate_qparams", "[pytorch]") {
-  using qmath::TorchDtype;
-  using qmath::TorchQScheme;
   std::size_t n = 0;
   for (const pt::Record& r : pt::read_records("ob")) {
     pt::Words w(r);
     const int observer = w.i32();
-    const TorchDtype dtype = w.i32() == 0 ? TorchDtype::kQInt8 : TorchDtype::kQUInt8;
-    const TorchQScheme qscheme = w.i32() == 0 ? TorchQScheme::kAffine : TorchQScheme::kSymmetric;
-    const bool reduce_range = w.i32() != 0;
+    const ObserverSetting setting(w);
     const std::size_t batches = w.size(), outer = w.size(), channels = w.size(), inner = w.size();
     const qmath::ChannelLayout layout{outer, channels, inner};
     const std::vector<float> x = w.floats(batches * layout.size());
-    const qmath::PyTorchObserverSpec spec(dtype, qscheme, reduce_range);
+    const qmath::PyTorchObserverSpec spec = setting.spec();
     std::vector<QuantParams> got;
     switch (observer) {
       case 0: {
@@ -175,8 +188,7 @@ TEST_CASE("MinMax observers with dtype, qscheme and reduce_range equal torch 1.1
     for (std::size_t k = 0; k < channels; ++k) {
       const std::uint32_t scale_bits = w.u32();
       const std::int32_t zero_point = w.i32();
-      INFO("observer " << observer << " dtype " << static_cast<int>(dtype) << " qscheme " << static_cast<int>(qscheme)
-                       << " reduce_range " << reduce_range << " channel " << k);
+      INFO("observer " << observer << " " << setting << " channel " << k);
       CHECK(pt::as_bits(got[k].scale) == scale_bits);
       CHECK(got[k].zero_point == zero_point);
     }
@@ -187,21 +199,16 @@ TEST_CASE("MinMax observers with dtype, qscheme and reduce_range equal torch 1.1
 }
 
 TEST_CASE("PyTorchObserverSpec refuses exactly what torch 1.13's MinMaxObserver refuses", "[pytorch]") {
-  using qmath::TorchDtype;
-  using qmath::TorchQScheme;
   std::size_t refused = 0;
   for (const pt::Record& r : pt::read_records("rf")) {
     pt::Words w(r);
-    const TorchDtype dtype = w.i32() == 0 ? TorchDtype::kQInt8 : TorchDtype::kQUInt8;
-    const TorchQScheme qscheme = w.i32() == 0 ? TorchQScheme::kAffine : TorchQScheme::kSymmetric;
-    const bool reduce_range = w.i32() != 0;
+    const ObserverSetting setting(w);
     const bool torch_refuses = w.i32() != 0;
-    INFO("dtype " << static_cast<int>(dtype) << " qscheme " << static_cast<int>(qscheme) << " reduce_range "
-                  << reduce_range);
+    INFO(setting);
     if (torch_refuses)
-      CHECK_THROWS_AS(qmath::PyTorchObserverSpec(dtype, qscheme, reduce_range), qmath::error);
+      CHECK_THROWS_AS(setting.spec(), qmath::error);
     else
-      CHECK_NOTHROW(qmath::PyTorchObserverSpec(dtype, qscheme, reduce_range));
+      CHECK_NOTHROW(setting.spec());
     refused += torch_refuses;
   }
   CHECK(refused == 1);

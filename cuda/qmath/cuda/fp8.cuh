@@ -41,7 +41,7 @@ inline void fp8_quantize(const float* x, std::size_t n, std::uint8_t* q, float s
   const char* where = "cuda::fp8_quantize";
   qmath::detail::check_fp8_scale(scale, where);
   detail::quantize_check_pointers(x, q, n, where);
-  detail::quantize_run(x, q, n, detail::Fp8TensorOp<detail::Fp8QuantizeElem>{scale, {fp8_spec(f), saturate}},
+  detail::quantize_run(x, q, n, detail::QuantizeTensorOp<detail::Fp8QuantizeElem>{scale, {fp8_spec(f), saturate}},
                        stream, where);
 }
 
@@ -51,7 +51,7 @@ inline void fp8_dequantize(const std::uint8_t* q, std::size_t n, float* x, float
   const char* where = "cuda::fp8_dequantize";
   qmath::detail::check_fp8_scale(scale, where);
   detail::quantize_check_pointers(q, x, n, where);
-  detail::quantize_run(q, x, n, detail::Fp8TensorOp<detail::Fp8DequantizeElem>{scale, {fp8_spec(f)}}, stream, where);
+  detail::quantize_run(q, x, n, detail::QuantizeTensorOp<detail::Fp8DequantizeElem>{scale, {fp8_spec(f)}}, stream, where);
 }
 
 // Checks host copies of per-axis scales (finite and > 0), throwing qmath::error naming the first bad one. Call it
@@ -67,10 +67,10 @@ inline void check_fp8_scales(const float* scales, std::size_t channels) {
 inline void fp8_quantize_per_axis(const float* x, ChannelLayout layout, const float* device_scales, std::uint8_t* q,
                                   Fp8Format f, bool saturate = true, cudaStream_t stream = 0) {
   const char* where = "cuda::fp8_quantize_per_axis";
-  const std::size_t n = detail::fp8_check_layout(layout, device_scales, where);
+  const std::size_t n = detail::quantize_check_layout(layout, device_scales, where, "null per-axis scale pointer");
   detail::quantize_check_pointers(x, q, n, where);
   detail::quantize_run(x, q, n,
-                       detail::Fp8AxisOp<detail::Fp8QuantizeElem>{device_scales, layout.channels, layout.inner,
+                       detail::QuantizeChannelOp<detail::Fp8QuantizeElem>{device_scales, layout.channels, layout.inner,
                                                                   {fp8_spec(f), saturate}},
                        stream, where);
 }
@@ -79,10 +79,10 @@ inline void fp8_quantize_per_axis(const float* x, ChannelLayout layout, const fl
 inline void fp8_dequantize_per_axis(const std::uint8_t* q, ChannelLayout layout, const float* device_scales, float* x,
                                     Fp8Format f, cudaStream_t stream = 0) {
   const char* where = "cuda::fp8_dequantize_per_axis";
-  const std::size_t n = detail::fp8_check_layout(layout, device_scales, where);
+  const std::size_t n = detail::quantize_check_layout(layout, device_scales, where, "null per-axis scale pointer");
   detail::quantize_check_pointers(q, x, n, where);
   detail::quantize_run(q, x, n,
-                       detail::Fp8AxisOp<detail::Fp8DequantizeElem>{device_scales, layout.channels, layout.inner,
+                       detail::QuantizeChannelOp<detail::Fp8DequantizeElem>{device_scales, layout.channels, layout.inner,
                                                                     {fp8_spec(f)}},
                        stream, where);
 }

@@ -57,7 +57,7 @@ void quantize(const float* x, std::size_t n, T* q, QuantParams p, QuantRange ran
   qmath::detail::check_params(p, range, "cuda::quantize", rule);
   qmath::detail::check_storage<T>(range, "cuda::quantize");
   detail::quantize_check_pointers(x, q, n, "cuda::quantize");
-  detail::quantize_run(x, q, n, detail::QuantizeTensorOp<detail::QuantizeElem<T>>{p, {range, mode, rule}}, stream,
+  detail::quantize_run(x, q, n, detail::QuantizeTensorOp<detail::QuantizeElem<T>>{p, {{range, mode, rule}}}, stream,
                        "cuda::quantize");
 }
 
@@ -77,7 +77,7 @@ inline void fake_quantize(const float* x, std::size_t n, float* y, QuantParams p
   qmath::detail::check_fake_quantize_rule(rule, "cuda::fake_quantize");
   qmath::detail::check_params(p, range, "cuda::fake_quantize", rule);
   detail::quantize_check_pointers(x, y, n, "cuda::fake_quantize");
-  detail::quantize_run(x, y, n, detail::QuantizeTensorOp<detail::FakeQuantizeElem>{p, {range, mode, rule}}, stream,
+  detail::quantize_run(x, y, n, detail::QuantizeTensorOp<detail::FakeQuantizeElem>{p, {{range, mode, rule}}}, stream,
                        "cuda::fake_quantize");
 }
 
@@ -104,7 +104,7 @@ void quantize_per_channel(const float* x, ChannelLayout layout, const QuantParam
   detail::quantize_check_pointers(x, q, n, "cuda::quantize_per_channel");
   detail::quantize_run(x, q, n,
                        detail::QuantizeChannelOp<detail::QuantizeElem<T>>{device_params, layout.channels, layout.inner,
-                                                                           {range, mode, rule}},
+                                                                           {{range, mode, rule}}},
                        stream, "cuda::quantize_per_channel");
 }
 
@@ -128,7 +128,7 @@ inline void fake_quantize_per_channel(const float* x, ChannelLayout layout, cons
                          range.qmin, ", ", range.qmax, "]");
   const std::size_t n = detail::quantize_check_layout(layout, device_params, "cuda::fake_quantize_per_channel");
   detail::quantize_check_pointers(x, y, n, "cuda::fake_quantize_per_channel");
-  detail::quantize_run(x, y, n, detail::QuantizeChannelOp<detail::FakeQuantizeElem>{device_params, layout.channels, layout.inner, {range, mode, rule}},
+  detail::quantize_run(x, y, n, detail::QuantizeChannelOp<detail::FakeQuantizeElem>{device_params, layout.channels, layout.inner, {{range, mode, rule}}},
                        stream, "cuda::fake_quantize_per_channel");
 }
 

@@ -5,7 +5,12 @@
 // written once with unqualified calls and included once into each namespace, between QMATH_LANES_PUSH_TARGET and
 // QMATH_LANES_POP_TARGET, so that every function of that copy is compiled for that ISA (the pattern of Highway's
 // foreach_target.h, without the library; see docs/simd.md). The program stays built with the baseline flags and
-// chooses a copy at run time (qmath/isa.hpp).
+// chooses a copy at run time (qmath/isa.hpp). lanes_body_<isa>.hpp does one such include: a user names its body once
+// and includes one line per backend,
+//   #define QMATH_LANES_BODY <qmath/detail/quantize_lanes-inl.hpp>
+//   #include <qmath/detail/lanes_body_scalar.hpp>
+//   #include <qmath/detail/lanes_body_avx2.hpp>  // and so on; each is empty where its ISA is not compiled
+//   #undef QMATH_LANES_BODY
 //
 // The primitives and their scalar definitions (lanes_scalar.hpp is normative; every backend matches it bit for bit,
 // tests/lanes_test.cpp). I32: kLanes int32 lanes, F32: kLanes float lanes, MF: a lane mask of F32 compares.

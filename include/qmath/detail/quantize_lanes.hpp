@@ -20,42 +20,11 @@
 #include <qmath/quantize.hpp>
 #include <qmath/rounding.hpp>
 
-namespace qmath {
-namespace detail {
-namespace lanes_scalar {
-#include <qmath/detail/quantize_lanes-inl.hpp>
-}  // namespace lanes_scalar
-}  // namespace detail
-}  // namespace qmath
-
-#if QMATH_CPU_X86 && !defined(__CUDACC__) && !defined(__CUDA__)
-QMATH_LANES_PUSH_TARGET(QMATH_LANES_AVX2_FEATURES)
-namespace qmath {
-namespace detail {
-namespace lanes_avx2 {
-#include <qmath/detail/quantize_lanes-inl.hpp>
-}  // namespace lanes_avx2
-}  // namespace detail
-}  // namespace qmath
-QMATH_LANES_POP_TARGET()
-
-QMATH_LANES_PUSH_TARGET(QMATH_LANES_AVX512_FEATURES)
-namespace qmath {
-namespace detail {
-namespace lanes_avx512 {
-#include <qmath/detail/quantize_lanes-inl.hpp>
-}  // namespace lanes_avx512
-}  // namespace detail
-}  // namespace qmath
-QMATH_LANES_POP_TARGET()
+#define QMATH_LANES_BODY <qmath/detail/quantize_lanes-inl.hpp>
+#include <qmath/detail/lanes_body_scalar.hpp>
+#if !defined(__CUDACC__) && !defined(__CUDA__)  // CUDA translation units compile the x86 kernels out (quantize_simd.hpp)
+#include <qmath/detail/lanes_body_avx2.hpp>
+#include <qmath/detail/lanes_body_avx512.hpp>
 #endif
-
-#if QMATH_LANES_NEON
-namespace qmath {
-namespace detail {
-namespace lanes_neon {
-#include <qmath/detail/quantize_lanes-inl.hpp>
-}  // namespace lanes_neon
-}  // namespace detail
-}  // namespace qmath
-#endif
+#include <qmath/detail/lanes_body_neon.hpp>
+#undef QMATH_LANES_BODY

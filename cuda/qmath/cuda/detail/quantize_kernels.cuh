@@ -43,15 +43,18 @@ void quantize_check_pointers(const In* in, const Out* out, std::size_t n, const 
                    "output pointer is not aligned to its element type");
 }
 
-// Returns layout.size() after checking that it does not overflow and that params exist when it is not empty.
-inline std::size_t quantize_check_layout(ChannelLayout layout, const QuantParams* params, const char* where) {
+// Returns layout.size() after checking that it does not overflow and that the per-channel array `params` (QuantParams
+// or FP8 scales) exists when it is not empty; `null_message` names that array in the error.
+template <class Param>
+std::size_t quantize_check_layout(ChannelLayout layout, const Param* params, const char* where,
+                                  const char* null_message = "null per-channel parameter pointer") {
   const std::size_t max = ~std::size_t(0);
   const bool overflow = (layout.outer != 0 && layout.channels > max / layout.outer) ||
                         (layout.outer * layout.channels != 0 && layout.inner > max / (layout.outer * layout.channels));
   quantize_require(!overflow, where, "layout ", layout.outer, " x ", layout.channels, " x ", layout.inner,
                    " overflows size_t");
   const std::size_t n = layout.size();
-  quantize_require(n == 0 || params != nullptr, where, "null per-channel parameter pointer");
+  quantize_require(n == 0 || params != nullptr, where, null_message);
   return n;
 }
 
@@ -113,43 +116,52 @@ QMATH_HOST_DEVICE void quantize_store4(T* p, const T (&v)[4]) {
 }
 
 // ---- per-element scalars (each one is the host function of the same name) ---------------------------------------
+//
+// An element operation names In, Out and Param (what one channel or the whole tensor supplies: QuantParams here, a
+// float scale for FP8 in detail/fp8_kernels.cuh) and maps (In, Param) to Out.
+
+// The rounding arguments shared by quantize_value and fake_quantize_value.
+struct QuantizeRounding {
+  QuantRange range;
+  Round mode;
+  QuantizeRule rule;
+};
 
 template <class T>
 struct QuantizeElem {
   using In = float;
   using Out = T;
-  QuantRange range;
-  Round mode;
-  QuantizeRule rule;
+  using Param = QuantParams;
+  QuantizeRounding r;
   QMATH_HOST_DEVICE T operator()(float v, QuantParams p) const {
-    return static_cast<T>(quantize_value(v, p, range, mode, rule));
+    return static_cast<T>(quantize_value(v, p, r.range, r.mode, r.rule));
   }
 };
 template <class T>
 struct DequantizeElem {
   using In = T;
   using Out = float;
+  using Param = QuantParams;
   QMATH_HOST_DEVICE float operator()(T v, QuantParams p) const { return dequantize_value(v, p); }
 };
 struct FakeQuantizeElem {
   using In = float;
   using Out = float;
-  QuantRange range;
-  Round mode;
-  QuantizeRule rule;
+  using Param = QuantParams;
+  QuantizeRounding r;
   QMATH_HOST_DEVICE float operator()(float v, QuantParams p) const {
-    return fake_quantize_value(v, p, range, mode, rule);
+    return fake_quantize_value(v, p, r.range, r.mode, r.rule);
   }
 };
 
 // ---- operations: which parameters each element uses -------------------------------------------------------------
 
-// One QuantParams for the whole array.
+// One Elem::Param for the whole array.
 template <class Elem>
 struct QuantizeTensorOp {
   using In = typename Elem::In;
   using Out = typename Elem::Out;
-  QuantParams p;
+  typename Elem::Param p;
   Elem elem;
   QMATH_HOST_DEVICE void operator()(const In* in, Out* out, int count, std::size_t /*first*/) const {
     for (int k = 0; k < count; ++k) out[k] = elem(in[k], p);
@@ -162,7 +174,8 @@ template <class Elem>
 struct QuantizeChannelOp {
   using In = typename Elem::In;
   using Out = typename Elem::Out;
-  const QuantParams* params;  // device memory, `channels` entries
+  using Param = typename Elem::Param;
+  const Param* params;  // device memory, `channels` entries
   std::size_t channels;
   std::size_t inner;
   Elem elem;
@@ -170,7 +183,7 @@ struct QuantizeChannelOp {
     const std::size_t row = first / inner;
     std::size_t i = first - row * inner;
     std::size_t c = row % channels;
-    QuantParams p = params[c];
+    Param p = params[c];
     for (int k = 0; k < count; ++k) {
       out[k] = elem(in[k], p);
       if (k + 1 < count && ++i == inner) {

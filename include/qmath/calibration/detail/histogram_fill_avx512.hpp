@@ -32,15 +32,9 @@
 // The kernel's target: the AVX-512 lane backend's (F + BW + DQ + VL, what Isa::kAvx512 requires).
 #define QMATH_HISTOGRAM_TARGET_AVX512 __attribute__((target(QMATH_LANES_AVX512_FEATURES)))
 
-QMATH_LANES_PUSH_TARGET(QMATH_LANES_AVX512_FEATURES)
-namespace qmath {
-namespace detail {
-namespace lanes_avx512 {
-#include <qmath/calibration/detail/histogram_bin_lanes-inl.hpp>
-}  // namespace lanes_avx512
-}  // namespace detail
-}  // namespace qmath
-QMATH_LANES_POP_TARGET()
+#define QMATH_LANES_BODY <qmath/calibration/detail/histogram_bin_lanes-inl.hpp>
+#include <qmath/detail/lanes_body_avx512.hpp>
+#undef QMATH_LANES_BODY
 #else
 #define QMATH_HISTOGRAM_AVX512 0
 #endif

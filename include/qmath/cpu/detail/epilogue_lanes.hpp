@@ -19,45 +19,12 @@
 #include <qmath/epilogue.hpp>
 #include <qmath/fixed_point.hpp>
 
-namespace qmath {
-namespace detail {
-namespace lanes_scalar {
-#include <qmath/cpu/detail/epilogue_lanes-inl.hpp>
-}  // namespace lanes_scalar
-}  // namespace detail
-}  // namespace qmath
-
-#if QMATH_CPU_X86
-QMATH_LANES_PUSH_TARGET(QMATH_LANES_AVX2_FEATURES)
-namespace qmath {
-namespace detail {
-namespace lanes_avx2 {
-#include <qmath/cpu/detail/epilogue_lanes-inl.hpp>
-}  // namespace lanes_avx2
-}  // namespace detail
-}  // namespace qmath
-QMATH_LANES_POP_TARGET()
-
-QMATH_LANES_PUSH_TARGET(QMATH_LANES_AVX512_FEATURES)
-namespace qmath {
-namespace detail {
-namespace lanes_avx512 {
-#include <qmath/cpu/detail/epilogue_lanes-inl.hpp>
-}  // namespace lanes_avx512
-}  // namespace detail
-}  // namespace qmath
-QMATH_LANES_POP_TARGET()
-#endif  // QMATH_CPU_X86
-
-#if QMATH_LANES_NEON
-namespace qmath {
-namespace detail {
-namespace lanes_neon {
-#include <qmath/cpu/detail/epilogue_lanes-inl.hpp>
-}  // namespace lanes_neon
-}  // namespace detail
-}  // namespace qmath
-#endif
+#define QMATH_LANES_BODY <qmath/cpu/detail/epilogue_lanes-inl.hpp>
+#include <qmath/detail/lanes_body_scalar.hpp>
+#include <qmath/detail/lanes_body_avx2.hpp>
+#include <qmath/detail/lanes_body_avx512.hpp>
+#include <qmath/detail/lanes_body_neon.hpp>
+#undef QMATH_LANES_BODY
 
 namespace qmath {
 namespace cpu {
