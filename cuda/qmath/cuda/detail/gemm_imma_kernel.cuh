@@ -9,7 +9,7 @@
 //   * Sm80: a kStages-deep cp.async pipeline (wait_group<kStages - 2>, one barrier per K tile). The partial K tile
 //     (K % kK bytes, zero-filled by the copy's src-size) is loaded first, then the whole K tiles in order (integer
 //     sums do not depend on the order): the main loop copies whole tiles only, through per-thread source pointers
-//     advanced by kK. Rows outside M / N copy a row inside the matrix instead (clamped once per block): they only
+//     computed once and a K offset advanced by kK. Rows outside M / N copy a row inside the matrix instead (clamped once per block): they only
 //     feed outputs outside C, which are never stored, so the loop needs no bounds test;
 //   * Sm75: register-prefetch double buffering (the next K tile is loaded from global memory into registers while
 //     the current one is multiplied, then stored to the other shared buffer; one barrier per K tile);
