@@ -31,9 +31,9 @@ namespace qmath {
 namespace cuda {
 
 // Tile presets (kStages applies to sm_80; sm_75 double-buffers).
-using ImmaTileLarge = ImmaTile<128, 128, 32, 64, 64, 3>;  // 4 warps, 64 x 64 outputs per warp, 36 KB shared
-using ImmaTileMedium = ImmaTile<64, 64, 32, 32, 32, 3>;   // 4 warps, 18 KB shared
-using ImmaTileSmall = ImmaTile<32, 32, 32, 16, 16, 3>;    // 4 warps, for small or skinny problems
+using ImmaTileLarge = ImmaTile<128, 128, 64, 64, 64, 3>;  // 4 warps, 64 x 64 outputs per warp, 48 KB shared
+using ImmaTileMedium = ImmaTile<64, 64, 64, 32, 32, 3>;   // 4 warps, 24 KB shared
+using ImmaTileSmall = ImmaTile<32, 32, 64, 16, 16, 3>;    // 4 warps, 12 KB shared, for small or skinny problems
 
 // Which mma the kernel uses: kAuto picks kSm80 on compute capability 8.0+, kSm75 on 7.5.
 enum class ImmaPath { kAuto, kSm75, kSm80 };
