@@ -17,7 +17,7 @@
 // the multiplier with two roundings: f32(f32(float(v) * M[n]) + fbias[n]), never a fused multiply-add (host code
 // needs -ffp-contract=off, QMATH_STRICT_FP; device code uses __fmul_rn / __fadd_rn). That is ONNX Runtime's
 // MatMulIntegerToFloat / DynamicQuantizeMatMul output (MLAS's scale-bias output processor: multiply, then add) and
-// PyTorch's dynamic quantized Linear (fbgemm); docs/cpu-gemm.md, dynamic quantization.
+// PyTorch's dynamic quantized Linear (FBGEMM and qnnpack); docs/cpu-gemm.md, dynamic quantization.
 // Activations (ReLU, ReLU6, any [lo, hi]) are the clamp bounds, in the output's quantized domain; see
 // activation_clamp().
 #pragma once

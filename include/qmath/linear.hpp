@@ -10,8 +10,9 @@
 //                    Scaling::kFloatMultiplier uses M[n] as a float (ONNX QLinearMatMul), kFixedPointMultiplier its Q31 form
 //                    quantize_multiplier(M[n]) (TFLite / gemmlowp); the clamp is the activation (activation_clamp)
 //   float output:    y = (acc + bias_q[n]) * acc_scale[n]
-//                    or, with bias_after_scale, y = f32(f32(acc * acc_scale[n]) + b[n]): the float bias added after
-//                    the scale, unrounded (ONNX Runtime's MatMulIntegerToFloat, PyTorch's dynamic quantized Linear)
+//                    or, with bias_after_scale, y = f32(f32(acc * acc_scale[n]) + b[n]): b[n] as given, added after
+//                    the scale, not rounded to accumulator units (ONNX Runtime's MatMulIntegerToFloat, PyTorch's
+//                    dynamic quantized Linear)
 //
 // LinearRequantization::set_input_scale recomputes everything that depends on s_in in place (dynamic quantization:
 // a new s_in per call, no allocation).
@@ -75,7 +76,8 @@ struct LinearRequantization {
   std::vector<std::int32_t> multiplier;  // kFixedPointMultiplier: quantize_multiplier(M[n]), same count as scale
   std::vector<std::int32_t> shift;
   std::vector<float> weight_scale;       // s_w[n] as given (1 per tensor)
-  std::vector<float> float_bias;         // b[n] as given (empty without a bias); the float bias stage reads it
+  std::vector<float> float_bias;         // b[n] as given (empty without a bias): the float bias stage reads it
+                                         // (bias_after_scale), set_input_scale derives bias_q from it (otherwise)
   float output_scale = 1.0f;             // s_out (integer output)
   Scaling mode = Scaling::kFloatMultiplier;
   FixedPointRounding rounding = FixedPointRounding::kDoubleRounding;
@@ -130,8 +132,8 @@ struct LinearRequantization {
 
 // Builds the integer bias and the epilogue parameters of a linear layer. Throws qmath::error naming the field at
 // fault: n < 1, a weight count other than 1 or n, a bias count other than 0 or n, a non-finite bias, a scale that is
-// not finite and > 0, s_in * s_w[n] that underflows to 0, Scaling::kNone (or a fixed-point multiplier with a float output), an empty clamp,
-// bias_after_scale without a float output.
+// not finite and > 0, s_in * s_w[n] that underflows to 0, Scaling::kNone (or a fixed-point multiplier with a float
+// output), an empty clamp, bias_after_scale without a float output.
 inline LinearRequantization make_linear_requantization(const LinearLayerArgs& a) {
   const char* where = "make_linear_requantization";
   detail::require(a.n >= 1, where, "n = ", a.n, " (need at least one output channel)");

@@ -94,43 +94,43 @@ TEST_CASE("DynamicQuantizeMatMul composition: bit for bit with the scalar refere
       for (bool per_column : {false, true})
         for (std::int32_t b_zero_point : {0, -3})
           for (bool with_bias : {false, true}) {
-          CAPTURE(qmath::isa_name(isa), s.m, s.n, s.k, per_column, b_zero_point, with_bias);
-          const Operands o = random_operands(s.m, s.n, s.k, per_column, with_bias, rng);
-          const Reference r = reference(o, b_zero_point);
-          qmath_bench::QuantizedWeights w =
-              qmath_bench::prepare_weights(qmath::row_major(o.b.data(), o.k, o.n), o.b_scale, b_zero_point, o.bias);
+            CAPTURE(qmath::isa_name(isa), s.m, s.n, s.k, per_column, b_zero_point, with_bias);
+            const Operands o = random_operands(s.m, s.n, s.k, per_column, with_bias, rng);
+            const Reference r = reference(o, b_zero_point);
+            qmath_bench::QuantizedWeights w =
+                qmath_bench::prepare_weights(qmath::row_major(o.b.data(), o.k, o.n), o.b_scale, b_zero_point, o.bias);
 
-          // The float epilogue of gemm_reference (per-column multiplier f32(a_scale * b_scale[n]), float bias) is
-          // the formula.
-          std::vector<float> multipliers;
-          for (float bs : o.b_scale) multipliers.push_back(r.a.scale * bs);
-          qmath::Epilogue e = qmath::Epilogue::float_multiplier(
-              multipliers.data(), per_column ? Granularity::kPerChannel : Granularity::kPerTensor);
-          if (with_bias) e = e.with_float_bias(o.bias.data());
-          std::vector<float> y_epilogue(std::size_t(s.m) * s.n);
-          qmath::gemm_reference(qmath::GemmArgs{
-              qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k),
-              qmath::row_major(o.b.data(), s.k, s.n), qmath::row_major(y_epilogue.data(), s.m, s.n), r.a.zero_point,
-              b_zero_point, e});
-          CHECK(qtest::same_bits(y_epilogue, r.y));
+            // The float epilogue of gemm_reference (per-column multiplier f32(a_scale * b_scale[n]), float bias) is
+            // the formula.
+            std::vector<float> multipliers;
+            for (float bs : o.b_scale) multipliers.push_back(r.a.scale * bs);
+            qmath::Epilogue e = qmath::Epilogue::float_multiplier(
+                multipliers.data(), per_column ? Granularity::kPerChannel : Granularity::kPerTensor);
+            if (with_bias) e = e.with_float_bias(o.bias.data());
+            std::vector<float> y_epilogue(std::size_t(s.m) * s.n);
+            qmath::gemm_reference(qmath::GemmArgs{
+                qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k),
+                qmath::row_major(o.b.data(), s.k, s.n), qmath::row_major(y_epilogue.data(), s.m, s.n), r.a.zero_point,
+                b_zero_point, e});
+            CHECK(qtest::same_bits(y_epilogue, r.y));
 
-          std::vector<std::uint8_t> a_q;
-          std::vector<float> y(std::size_t(s.m) * s.n, -1.0f);
-          const QuantParams p = qmath_bench::dynamic_quantize_matmul(
-              qmath::row_major(static_cast<const float*>(o.x.data()), s.m, s.k), w, a_q,
-              qmath::row_major(y.data(), s.m, s.n), {isa, 1});
-          CHECK(p.scale == r.a.scale);
-          CHECK(p.zero_point == r.a.zero_point);
-          CHECK(a_q == r.a_q);
-          CHECK(qtest::same_bits(y, r.y));
+            std::vector<std::uint8_t> a_q;
+            std::vector<float> y(std::size_t(s.m) * s.n, -1.0f);
+            const QuantParams p = qmath_bench::dynamic_quantize_matmul(
+                qmath::row_major(static_cast<const float*>(o.x.data()), s.m, s.k), w, a_q,
+                qmath::row_major(y.data(), s.m, s.n), {isa, 1});
+            CHECK(p.scale == r.a.scale);
+            CHECK(p.zero_point == r.a.zero_point);
+            CHECK(a_q == r.a_q);
+            CHECK(qtest::same_bits(y, r.y));
 
-          // MatMulIntegerToFloat on the same quantized A.
-          std::vector<float> y2(std::size_t(s.m) * s.n, -1.0f);
-          qmath_bench::matmul_integer_to_float(
-              qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k), r.a, w,
-              qmath::row_major(y2.data(), s.m, s.n), {isa, 1});
-          CHECK(qtest::same_bits(y2, r.y));
-        }
+            // MatMulIntegerToFloat on the same quantized A.
+            std::vector<float> y2(std::size_t(s.m) * s.n, -1.0f);
+            qmath_bench::matmul_integer_to_float(
+                qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k), r.a, w,
+                qmath::row_major(y2.data(), s.m, s.n), {isa, 1});
+            CHECK(qtest::same_bits(y2, r.y));
+          }
 }
 
 TEST_CASE("DynamicQuantizeMatMul composition: the ONNX DynamicQuantizeLinear example", "[cpu][dynamic_quant]") {
@@ -171,8 +171,10 @@ TEST_CASE("DynamicQuantizeMatMul composition: bad input throws before y is writt
   x[5] = 0.5f;
   // A weight scale that is not > 0; a bias of the wrong count or not finite.
   CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f, 0.0f, 1.0f}), Catch::Contains("weight[1].scale"));
-  CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f}, 0, {1.0f, 2.0f}), Catch::Contains("bias has 2 entries"));
-  CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f}, 0, {1.0f, std::numeric_limits<float>::infinity(), 0.0f}),
+  const float inf = std::numeric_limits<float>::infinity();
+  CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f}, 0, {1.0f, 2.0f}),
+                    Catch::Contains("bias has 2 entries"));
+  CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f}, 0, {1.0f, inf, 0.0f}),
                     Catch::Contains("bias[1] is not finite"));
   // y of 2 columns for N = 3.
   CHECK_THROWS_WITH(qmath_bench::dynamic_quantize_matmul(xview, w, a_q, qmath::row_major(y.data(), 2, 2)),

@@ -220,7 +220,7 @@ TEST_CASE("PyTorchObserverSpec refuses exactly what torch 1.13's MinMaxObserver 
   CHECK(refused == 1);
 }
 
-TEST_CASE("torch linear_dynamic (qnnpack) with a float bias: the float-output GEMM with bias_after_scale", "[pytorch]") {
+TEST_CASE("torch linear_dynamic (qnnpack), float bias: the float-output GEMM with bias_after_scale", "[pytorch]") {
   const std::vector<pt::DynamicLinearCase> cases = pt::dynamic_linear_cases();
   REQUIRE(cases.size() == 3);
   for (const pt::DynamicLinearCase& c : cases) {
