@@ -5,6 +5,7 @@ Three operators, each against its qmath counterpart from cpu_gemm_bench (GOP/s f
   MatMulInteger          uint8 A x int8 B -> int32              qmath_u8s8_<isa>/MxNxK
   MatMulIntegerToFloat   uint8 A x int8 B -> float              qmath_u8s8_f32out/MxNxK
     (com.microsoft; Y = (A - a_zp)(B - b_zp) * a_scale * b_scale[n], a_zp 128, b_zp 0, per-column b_scale, no bias)
+    (--dump also checks agreement with a float bias: Y = f32(f32(acc * f32(a_scale * b_scale[n])) + bias[n]))
   DynamicQuantizeMatMul  float A x int8 B -> float              qmath_dynquant_f32/MxNxK
     (com.microsoft; A quantized in every call with ONNX DynamicQuantizeLinear's uint8 parameters, then as above)
 onednn_f32/MxNxK (dnnl_sgemm) is printed beside them as the FP32 anchor when the JSON has it.
@@ -17,7 +18,8 @@ same time mean much.
 
 Agreement (--dump, the dynamic_quant_matmul_dump program built beside cpu_gemm_bench): per shape, the same float A
 and int8 B go through qmath's DynamicQuantizeMatMul composition (bench/dynamic_quant_matmul.hpp) and through ORT's
-DynamicQuantizeLinear, DynamicQuantizeMatMul and MatMulIntegerToFloat (on qmath's quantized A). Printed: whether A's
+DynamicQuantizeLinear, DynamicQuantizeMatMul and MatMulIntegerToFloat (on qmath's quantized A), without and with a
+float bias input (one line each; the bias in [-3, 3), as bench/dynamic_quant_matmul.hpp's). Printed: whether A's
 scale, zero point and quantized values are bit-identical, and for Y the count of elements whose bits differ from
 qmath's exact result and from qmath's saturate_int16_pairs result (the VPMADDUBSW arithmetic of MLAS's AVX2 u8s8
 kernels), with the largest difference relative to max |Y|.
@@ -71,11 +73,13 @@ def operands(np, m, n, k):
         "x": rng.uniform(-1.75, 4.5, size=(m, k)).astype(np.float32),
         "b": rng.integers(-128, 128, size=(k, n), dtype=np.int8),
         "b_scale": rng.uniform(1e-3, 2e-2, size=(n,)).astype(np.float32),
+        "bias": rng.uniform(-3.0, 3.0, size=(n,)).astype(np.float32),
     }
 
 
-def session(ort, onnx, op, m, n, k, ops, a_scale=A_SCALE, a_zero_point=A_ZERO_POINT):
-    """A one-node session of `op` for M x K A and the constant K x N B of `ops`, one intra-op thread."""
+def session(ort, onnx, op, m, n, k, ops, a_scale=A_SCALE, a_zero_point=A_ZERO_POINT, bias=False):
+    """A one-node session of `op` for M x K A and the constant K x N B of `ops` (and its float bias, with bias=True:
+    MatMulIntegerToFloat and DynamicQuantizeMatMul only), one intra-op thread."""
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
     init = [numpy_helper.from_array(ops["b"], "B")]
@@ -86,11 +90,13 @@ def session(ort, onnx, op, m, n, k, ops, a_scale=A_SCALE, a_zero_point=A_ZERO_PO
         init += [numpy_helper.from_array(np.array(a_scale, dtype=np.float32), "AS"),
                  numpy_helper.from_array(ops["b_scale"], "BS"),
                  numpy_helper.from_array(np.array(a_zero_point, dtype=np.uint8), "AZ")]
-        node = helper.make_node("MatMulIntegerToFloat", ["A", "B", "AS", "BS", "AZ"], ["Y"], domain="com.microsoft")
+        inputs = ["A", "B", "AS", "BS", "AZ"] + (["", "BIAS"] if bias else [])
+        node = helper.make_node("MatMulIntegerToFloat", inputs, ["Y"], domain="com.microsoft")
         a_type, y_type = TensorProto.UINT8, TensorProto.FLOAT
     elif op == "DynamicQuantizeMatMul":
         init += [numpy_helper.from_array(ops["b_scale"], "BS")]
-        node = helper.make_node("DynamicQuantizeMatMul", ["A", "B", "BS"], ["Y"], domain="com.microsoft")
+        inputs = ["A", "B", "BS"] + (["", "BIAS"] if bias else [])
+        node = helper.make_node("DynamicQuantizeMatMul", inputs, ["Y"], domain="com.microsoft")
         a_type, y_type = TensorProto.FLOAT, TensorProto.FLOAT
     elif op == "DynamicQuantizeLinear":
         node = helper.make_node("DynamicQuantizeLinear", ["A"], ["Y", "YS", "YZ"])
@@ -98,6 +104,8 @@ def session(ort, onnx, op, m, n, k, ops, a_scale=A_SCALE, a_zero_point=A_ZERO_PO
         a_type, y_type = TensorProto.FLOAT, TensorProto.UINT8
     else:
         raise ValueError(op)
+    if bias:
+        init.append(numpy_helper.from_array(ops["bias"], "BIAS"))
     outputs = [helper.make_tensor_value_info("Y", y_type, [m, n] if op != "DynamicQuantizeLinear" else [m, k])]
     if op == "DynamicQuantizeLinear":
         outputs += [helper.make_tensor_value_info("YS", TensorProto.FLOAT, []),
@@ -131,17 +139,18 @@ def ort_gops(ort, np, onnx, op, m, n, k, iters, repeats):
     return 2.0 * m * n * k / statistics.median(times) / 1e9, inexact
 
 
-def agreement(ort, np, onnx, dump, m, n, k):
+def agreement(ort, np, onnx, dump, m, n, k, bias):
     """One line comparing qmath's DynamicQuantizeMatMul composition with ORT's on the same operands."""
     ops = operands(np, m, n, k)
     with tempfile.TemporaryDirectory() as d:
-        paths = {name: os.path.join(d, name) for name in ("x.f32", "b.s8", "bs.f32")}
+        paths = {name: os.path.join(d, name) for name in ("x.f32", "b.s8", "bs.f32", "bias.f32")}
         ops["x"].tofile(paths["x.f32"])
         ops["b"].tofile(paths["b.s8"])
         ops["b_scale"].tofile(paths["bs.f32"])
+        ops["bias"].tofile(paths["bias.f32"])
         out = os.path.join(d, "y")
-        run = subprocess.run([dump, str(m), str(n), str(k), paths["x.f32"], paths["b.s8"], paths["bs.f32"], out],
-                             capture_output=True, text=True, check=True)
+        run = subprocess.run([dump, str(m), str(n), str(k), paths["x.f32"], paths["b.s8"], paths["bs.f32"], out]
+                             + ([paths["bias.f32"]] if bias else []), capture_output=True, text=True, check=True)
         scale_text, zp_text = run.stdout.split()
         a_scale, a_zp = np.float32(float(scale_text)), int(zp_text)
         a_q = np.fromfile(out + ".a_q.u8", dtype=np.uint8).reshape(m, k)
@@ -149,8 +158,8 @@ def agreement(ort, np, onnx, dump, m, n, k):
         saturating = np.fromfile(out + ".saturating.f32", dtype=np.float32).reshape(m, n)
     q, qs, qz = session(ort, onnx, "DynamicQuantizeLinear", m, n, k, ops).run(None, {"A": ops["x"]})
     params_same = np.float32(qs) == a_scale and int(qz) == a_zp and np.array_equal(q, a_q)
-    dq = session(ort, onnx, "DynamicQuantizeMatMul", m, n, k, ops).run(None, {"A": ops["x"]})[0]
-    itf = session(ort, onnx, "MatMulIntegerToFloat", m, n, k, ops, a_scale, a_zp).run(None, {"A": a_q})[0]
+    dq = session(ort, onnx, "DynamicQuantizeMatMul", m, n, k, ops, bias=bias).run(None, {"A": ops["x"]})[0]
+    itf = session(ort, onnx, "MatMulIntegerToFloat", m, n, k, ops, a_scale, a_zp, bias).run(None, {"A": a_q})[0]
     scale = float(np.max(np.abs(exact))) or 1.0
 
     def diff(y, ref):
@@ -228,10 +237,12 @@ def main():
         print("Agreement, qmath DynamicQuantizeMatMul composition vs ORT on the same float A and int8 B (A in "
               "[-1.75, 4.5), per-column b_scale): A params/values bit-identical; then 'elements whose bits differ, "
               "max |diff| / max |Y|' of ORT's Y against qmath exact and qmath saturate_int16_pairs")
-        print("%-16s %-5s %-17s %-17s %-17s %-17s" % ("MxNxK", "A", "DQMatMul/exact", "DQMatMul/saturat.",
-                                                      "IntToFloat/exact", "IntToFloat/saturat."))
+        print("%-16s %-5s %-5s %-17s %-17s %-17s %-17s" % ("MxNxK", "bias", "A", "DQMatMul/exact", "DQMatMul/saturat.",
+                                                           "IntToFloat/exact", "IntToFloat/saturat."))
         for s in shapes:
-            print("%-16s %s" % ("x".join(map(str, s)), agreement(ort, np, onnx, args.dump, *s)))
+            for bias in (False, True):
+                print("%-16s %-5s %s" % ("x".join(map(str, s)), "yes" if bias else "no",
+                                         agreement(ort, np, onnx, args.dump, *s, bias=bias)))
     return 0
 
 

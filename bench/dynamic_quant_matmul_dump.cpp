@@ -1,9 +1,9 @@
 // dynamic_quant_matmul_dump - qmath's DynamicQuantizeMatMul (bench/dynamic_quant_matmul.hpp) on operands read from
 // raw little-endian files, for bench/compare_onnxruntime.py's agreement check against ONNX Runtime.
 //
-//   dynamic_quant_matmul_dump M N K x.f32 b.s8 b_scale.f32 out_prefix
+//   dynamic_quant_matmul_dump M N K x.f32 b.s8 b_scale.f32 out_prefix [bias.f32]
 //     x.f32: M x K float32 row-major; b.s8: K x N int8 row-major (ONNX MatMul layout, zero point 0);
-//     b_scale.f32: 1 or N float32.
+//     b_scale.f32: 1 or N float32; bias.f32 (optional): N float32, added after the scale.
 //   Writes out_prefix.a_q.u8 (the quantized A, M x K), out_prefix.exact.f32 (Y, M x N, the default exact GEMM) and
 //   out_prefix.saturating.f32 (Y with GemmOptions::saturate_int16_pairs, the VPMADDUBSW arithmetic of MLAS's AVX2
 //   u8s8 kernels), and prints "a_scale a_zero_point" (scale as %.9g) on stdout. Exit status 1 with a message on error.
@@ -43,8 +43,8 @@ void write_file(const std::string& path, const std::vector<T>& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 8) {
-    std::fprintf(stderr, "usage: %s M N K x.f32 b.s8 b_scale.f32 out_prefix\n", argv[0]);
+  if (argc != 8 && argc != 9) {
+    std::fprintf(stderr, "usage: %s M N K x.f32 b.s8 b_scale.f32 out_prefix [bias.f32]\n", argv[0]);
     return 2;
   }
   try {
@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     const std::string out = argv[7];
     if (m < 1 || n < 1 || k < 1 || x.size() != std::size_t(m) * k || b.size() != std::size_t(k) * n)
       throw std::runtime_error("operand sizes do not match M, N, K");
-    const auto w = qmath_bench::prepare_weights(qmath::row_major(b.data(), k, n), b_scale);
+    const std::vector<float> bias = argc == 9 ? read_file<float>(argv[8]) : std::vector<float>();
+    auto w = qmath_bench::prepare_weights(qmath::row_major(b.data(), k, n), b_scale, 0, bias);
     std::vector<std::uint8_t> a_q;
     std::vector<float> y(std::size_t(m) * n);
     const qmath::QuantParams p =

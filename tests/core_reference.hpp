@@ -76,6 +76,8 @@ inline std::int32_t mbqm_single(std::int32_t x, std::int32_t m, int shift) {
 
 // float32 product a * b, formed exactly in double and rounded once.
 inline float mul_f32(float a, float b) { return static_cast<float>(static_cast<double>(a) * static_cast<double>(b)); }
+// a + b correctly rounded to float, computed in double: rounding twice is innocuous for a sum (53 >= 2 * 24 + 2).
+inline float add_f32(float a, float b) { return static_cast<float>(static_cast<double>(a) + static_cast<double>(b)); }
 
 // float32 quotient a / b via double (double rounding is innocuous for division: 53 >= 2 * 24 + 2).
 inline float div_f32(float a, float b) { return static_cast<float>(static_cast<double>(a) / static_cast<double>(b)); }
@@ -117,6 +119,7 @@ OutT epilogue(const qmath::Epilogue& e, std::int32_t acc, int n) {
   if constexpr (std::is_same<OutT, float>::value) {
     float y = static_cast<float>(v32);
     if (e.scaling() == qmath::Scaling::kFloatMultiplier) y = mul_f32(y, e.float_multipliers()[ch]);
+    if (e.float_bias()) y = add_f32(y, e.float_bias()[n]);
     if (y < e.float_clamp_min()) y = e.float_clamp_min();
     if (y > e.float_clamp_max()) y = e.float_clamp_max();
     return y;

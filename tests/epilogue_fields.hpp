@@ -17,6 +17,7 @@ struct EpilogueFields {
   const float* float_multiplier = nullptr;
   const std::int32_t* fixed_point_multiplier = nullptr;
   const std::int32_t* shift = nullptr;
+  const float* float_bias = nullptr;  // with_float_bias (float outputs)
   qmath::FixedPointRounding rounding = qmath::FixedPointRounding::kDoubleRounding;
   std::int32_t output_zero_point = 0;
   std::int32_t clamp_min = INT32_MIN;
@@ -32,6 +33,7 @@ struct EpilogueFields {
     else if (scaling == qmath::Scaling::kFixedPointMultiplier)
       e = qmath::Epilogue::fixed_point_multiplier(fixed_point_multiplier, shift, g, rounding);
     if (bias) e = e.with_bias(bias);
+    if (float_bias) e = e.with_float_bias(float_bias);
     e = e.with_output_zero_point(output_zero_point);  // throws for a non-zero point without a multiplier
     return e.with_clamp(clamp_min, clamp_max).with_float_clamp(float_clamp_min, float_clamp_max);
   }

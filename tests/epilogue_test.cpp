@@ -159,6 +159,44 @@ TEST_CASE("apply_epilogue: worked numbers", "[epilogue]") {
   CHECK(qmath::apply_epilogue<std::uint8_t>(u, -3, 0) == 0);
 }
 
+TEST_CASE("apply_epilogue: a float bias after the multiplier, two roundings", "[epilogue]") {
+  // 3 * f32(1/3) = 1 + 2^-25 exactly, which rounds to 1; + (-1) = 0. A fused multiply-add would give 2^-25.
+  const float third = 1.0f / 3.0f, minus_one = -1.0f;
+  qtest::EpilogueFields f;
+  f.scaling = Scaling::kFloatMultiplier;
+  f.float_multiplier = &third;
+  f.float_bias = &minus_one;
+  REQUIRE(std::fma(3.0f, third, -1.0f) != 0.0f);
+  CHECK(qmath::apply_epilogue<float>(f, 3, 0) == 0.0f);
+  // Per column, with the int32 bias before the multiplier and a clamp after the float bias.
+  const Arrays arr = make_arrays();
+  const float fmax = std::numeric_limits<float>::max();
+  const std::vector<float> fbias = {0.0f, -0.0f, 1e-30f, -fmax, 0.75f};
+  for (bool per_channel : {false, true})
+    for (bool int_bias : {false, true})
+      for (bool no_multiplier : {false, true})
+        for (bool clamped : {false, true}) {
+          qtest::EpilogueFields e;
+          e.scaling = no_multiplier ? Scaling::kNone : Scaling::kFloatMultiplier;
+          e.per_channel = per_channel && !no_multiplier;
+          e.float_multiplier = arr.scale.data();
+          e.bias = int_bias ? arr.bias.data() : nullptr;
+          e.float_bias = fbias.data();
+          if (clamped) e.float_clamp_min = -1000.0f, e.float_clamp_max = 2.5e6f;
+          REQUIRE_NOTHROW(qmath::validate_epilogue<float>(e, kN));
+          std::int64_t bad = 0;
+          for (std::int32_t acc : accumulators())
+            for (int n = 0; n < kN; ++n) {
+              const float got = qmath::apply_epilogue<float>(e, acc, n), want = qref::epilogue<float>(e, acc, n);
+              if (!same(got, want)) {
+                if (bad < 3) UNSCOPED_INFO("acc " << acc << " n " << n << ": got " << got << ", want " << want);
+                ++bad;
+              }
+            }
+          CHECK(bad == 0);
+        }
+}
+
 TEST_CASE("apply_epilogue: int32 output with a float scale saturates at both int32 limits", "[epilogue]") {
   // float(INT32_MAX) is 2^31, which no int32 holds; the result must saturate to INT32_MAX, not wrap.
   const float one = 1.0f, two = 2.0f;
@@ -246,6 +284,21 @@ TEST_CASE("Epilogue stages and validate_epilogue: error policy", "[epilogue][err
   CHECK_THROWS_WITH(fixed_bias.with_arrays(nullptr, nullptr, m_ok, s_ok), Contains("null bias array"));
   CHECK_THROWS_WITH(fixed_bias.with_arrays(bias, nullptr, nullptr, s_ok), Contains("null multiplier or shift array"));
   CHECK(fixed_bias.with_arrays(bias, nullptr, m_neg, s_bad).shifts() == s_bad);
+  // A float bias: null refused at once, re-pointed by with_arrays, refused for integer outputs and when not finite.
+  const float fbias[2] = {0.5f, nan};
+  CHECK_THROWS_WITH(Epilogue::accumulator().with_float_bias(nullptr),
+                    "qmath::Epilogue::with_float_bias: null float bias array");
+  const Epilogue with_fbias = Epilogue::float_multiplier(scales).with_float_bias(fbias);
+  CHECK_THROWS_WITH(with_fbias.with_arrays(nullptr, scales, nullptr, nullptr), Contains("null float bias array"));
+  CHECK(with_fbias.with_arrays(nullptr, scales, nullptr, nullptr, fbias + 1).float_bias() == fbias + 1);
+  CHECK(Epilogue::float_multiplier(scales).with_arrays(nullptr, scales, nullptr, nullptr).float_bias() == nullptr);
+  CHECK_NOTHROW(qmath::validate_epilogue<float>(with_fbias, 1));
+  CHECK_THROWS_WITH(qmath::validate_epilogue<float>(with_fbias, 2), Contains("float bias[1] is not finite (nan)"));
+  CHECK_NOTHROW(qmath::validate_epilogue<float>(with_fbias, 2, /*arrays_on_host=*/false));
+  CHECK_THROWS_WITH(qmath::validate_epilogue<std::int8_t>(with_fbias, 1),
+                    Contains("a float bias (with_float_bias) needs a float output"));
+  CHECK_THROWS_WITH(qmath::validate_epilogue<std::int32_t>(Epilogue::accumulator().with_float_bias(fbias), 1),
+                    Contains("a float bias (with_float_bias) needs a float output"));
   // Validation: what depends on the output type, the column count and the arrays' contents.
   Epilogue e = Epilogue::fixed_point_multiplier(m_neg, s_ok);
   CHECK_THROWS_WITH(qmath::validate_epilogue<float>(e, 2),

@@ -279,3 +279,66 @@ TEST_CASE("bad arguments are rejected, naming the field") {
   a.weight = {{1e-30f, 0}};
   fails(a, "underflows to 0");
 }
+
+TEST_CASE("set_input_scale: in place, equal to building the layer for that input scale") {
+  LinearLayerArgs a;
+  a.n = 3;
+  a.input = {0.02f, 0};
+  a.weight = {{0.01f, 0}, {0.003f, 0}, {0.25f, 0}};
+  a.bias = {1.5f, -2.25f, 1e9f};  // the last saturates for a small input scale
+  a.output = {0.05f, 3};
+  for (int form = 0; form < 5; ++form) {
+    LinearLayerArgs b = a;
+    b.mode = form == 1 ? Scaling::kFixedPointMultiplier : Scaling::kFloatMultiplier;
+    b.float_output = form >= 2;
+    b.bias_after_scale = form == 3;
+    if (form == 4) b.weight = {{0.01f, 0}};  // per tensor
+    b.input = {0.02f, 0};
+    LinearRequantization r = make_linear_requantization(b);
+    const Epilogue before = r.epilogue();
+    for (float s_in : {0.02f, 1e-7f, 3.0f, 0.0117f}) {
+      r.set_input_scale(s_in);
+      b.input = {s_in, 0};
+      const LinearRequantization want = make_linear_requantization(b);
+      INFO("form " << form << ", input scale " << s_in);
+      CHECK(r.scale == want.scale);
+      CHECK(r.multiplier == want.multiplier);
+      CHECK(r.shift == want.shift);
+      CHECK(r.bias == want.bias);
+      CHECK(r.saturated_bias == want.saturated_bias);
+      // The epilogue built before still reads the arrays: nothing moved.
+      CHECK(before.float_multipliers() == r.epilogue().float_multipliers());
+      CHECK(before.bias() == r.epilogue().bias());
+      CHECK(before.float_bias() == r.epilogue().float_bias());
+    }
+  }
+  // Errors name the problem and leave the object as it was.
+  LinearRequantization r = make_linear_requantization(a);
+  const std::vector<float> scale = r.scale;
+  const std::vector<std::int32_t> bias = r.bias;
+  CHECK_THROWS_WITH(r.set_input_scale(0.0f), Contains("LinearRequantization::set_input_scale: input scale 0"));
+  CHECK_THROWS_WITH(r.set_input_scale(std::numeric_limits<float>::quiet_NaN()), Contains("is not finite and > 0"));
+  CHECK_THROWS_WITH(r.set_input_scale(1e-44f), Contains("input scale * weight[0].scale underflows to 0"));
+  CHECK(r.scale == scale);
+  CHECK(r.bias == bias);
+}
+
+TEST_CASE("bias_after_scale: the float bias stage, no integer bias") {
+  LinearLayerArgs a;
+  a.n = 2;
+  a.input = {0.02f, 0};
+  a.weight = {{0.01f, 0}, {0.5f, 0}};
+  a.bias = {0.125f, -3.0f};
+  a.float_output = true;
+  a.bias_after_scale = true;
+  const LinearRequantization r = make_linear_requantization(a);
+  const Epilogue e = r.epilogue();
+  CHECK(e.bias() == nullptr);
+  REQUIRE(e.float_bias() != nullptr);
+  CHECK(e.float_bias()[1] == -3.0f);
+  // y = f32(f32(acc * f32(0.02 * 0.5)) + b) per column.
+  CHECK(apply_epilogue<float>(e, 7, 1) == (7.0f * (0.02f * 0.5f)) + -3.0f);
+  CHECK(apply_epilogue<float>(e, -5, 0) == (-5.0f * (0.02f * 0.01f)) + 0.125f);
+  a.float_output = false;
+  CHECK_THROWS_WITH(make_linear_requantization(a), Contains("bias_after_scale needs a float output"));
+}

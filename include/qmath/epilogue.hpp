@@ -7,13 +7,17 @@
 //   integer output T, float multiplier:       q = clamp(round_half_even(float(v) * M[n]) + zero_point, lo, hi)
 //   integer output T, fixed-point multiplier: q = clamp(MBQM(v, multiplier[n], shift[n]) + zero_point, lo, hi)
 //   integer output T, no multiplier:          q = clamp(v, lo, hi)              (int32 output: the raw accumulator)
-//   float output,     float multiplier:       y = clamp(float(v) * M[n], float_min, float_max)
-//   float output,     no multiplier:          y = clamp(float(v), float_min, float_max)
+//   float output,     float multiplier:       y = clamp(float(v) * M[n] + fbias[n], float_min, float_max)
+//   float output,     no multiplier:          y = clamp(float(v) + fbias[n], float_min, float_max)
 //
 // where lo = max(clamp_min, T's min) and hi = min(clamp_max, T's max); the multiplier arrays are read at index 0
 // for Granularity::kPerTensor. MBQM is multiply_by_quantized_multiplier with the chosen rounding scheme
 // (FixedPointRounding::kDoubleRounding, gemmlowp: RDBPOT(SRDHM(v, multiplier), -shift) for shift <= 0). The float
-// path is ONNX QLinearMatMul's.
+// path is ONNX QLinearMatMul's. The float bias fbias (with_float_bias, float outputs only, optional) is added after
+// the multiplier with two roundings: f32(f32(float(v) * M[n]) + fbias[n]), never a fused multiply-add (host code
+// needs -ffp-contract=off, QMATH_STRICT_FP; device code uses __fmul_rn / __fadd_rn). That is ONNX Runtime's
+// MatMulIntegerToFloat / DynamicQuantizeMatMul output (MLAS's scale-bias output processor: multiply, then add) and
+// PyTorch's dynamic quantized Linear (FBGEMM and qnnpack); docs/cpu-gemm.md, dynamic quantization.
 // Activations (ReLU, ReLU6, any [lo, hi]) are the clamp bounds, in the output's quantized domain; see
 // activation_clamp().
 #pragma once
@@ -45,6 +49,7 @@ enum class Scaling {
 //
 //   Epilogue::accumulator()                          v = acc
 //     .with_bias(bias)                               v = saturate_int32(acc + bias[n])         (optional)
+//     .with_float_bias(fbias)                        y = f32(y + fbias[n]), after the multiplier (float output)
 //   Epilogue::float_multiplier(m, granularity)       q = round_half_even(float(v) * m[n])       (or one multiplier)
 //   Epilogue::fixed_point_multiplier(m, s, g, r)     q = MBQM(v, m[n], s[n]) with rounding scheme r
 //     .with_output_zero_point(zp)                    q += zp                                    (needs a multiplier)
@@ -97,6 +102,15 @@ class Epilogue {
     return e;
   }
 
+  // Float outputs only (validate_epilogue refuses it for an integer output): adds fbias[n] (one per output column,
+  // finite) to the float result after the multiplier, rounding the product and the sum separately (no FMA).
+  Epilogue with_float_bias(const float* fbias) const {
+    detail::require(fbias != nullptr, "Epilogue::with_float_bias", "null float bias array");
+    Epilogue e = *this;
+    e.float_bias_ = fbias;
+    return e;
+  }
+
   // Adds the output zero point after the multiplier (integer outputs; a float output ignores it).
   Epilogue with_output_zero_point(std::int32_t zero_point) const {
     detail::require(scaling_ != Scaling::kNone || zero_point == 0, "Epilogue::with_output_zero_point",
@@ -130,9 +144,14 @@ class Epilogue {
   // replaces the current one of its stage; a stage that exists needs a non-null pointer, one that does not ignores
   // it.
   Epilogue with_arrays(const std::int32_t* bias, const float* float_multiplier,
-                       const std::int32_t* fixed_point_multiplier, const std::int32_t* shift) const {
+                       const std::int32_t* fixed_point_multiplier, const std::int32_t* shift,
+                       const float* float_bias = nullptr) const {
     const char* where = "Epilogue::with_arrays";
     Epilogue e = *this;
+    if (float_bias_) {
+      detail::require(float_bias != nullptr, where, "null float bias array");
+      e.float_bias_ = float_bias;
+    }
     if (bias_) {
       detail::require(bias != nullptr, where, "null bias array");
       e.bias_ = bias;
@@ -149,6 +168,7 @@ class Epilogue {
   }
 
   QMATH_HOST_DEVICE const std::int32_t* bias() const { return bias_; }
+  QMATH_HOST_DEVICE const float* float_bias() const { return float_bias_; }
   QMATH_HOST_DEVICE Scaling scaling() const { return scaling_; }
   QMATH_HOST_DEVICE bool per_channel() const { return per_channel_; }
   QMATH_HOST_DEVICE const float* float_multipliers() const { return float_multiplier_; }
@@ -170,6 +190,7 @@ class Epilogue {
   const float* float_multiplier_ = nullptr;
   const std::int32_t* fixed_point_multiplier_ = nullptr;
   const std::int32_t* shift_ = nullptr;
+  const float* float_bias_ = nullptr;
   FixedPointRounding rounding_ = FixedPointRounding::kDoubleRounding;
   std::int32_t output_zero_point_ = 0;
   std::int32_t clamp_min_ = INT32_MIN;
@@ -178,6 +199,23 @@ class Epilogue {
   float float_clamp_max_ = std::numeric_limits<float>::infinity();
 };
 
+// a + b and a * b rounded to nearest even, each on its own: never contracted into a fused multiply-add with a
+// neighbouring operation (nvcc contracts device code by default; host code relies on -ffp-contract=off).
+QMATH_HOST_DEVICE float add_f32_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+QMATH_HOST_DEVICE float mul_f32_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+
 // Applies the epilogue to the accumulator of output column n.
 template <class OutT>
 QMATH_HOST_DEVICE OutT apply_epilogue(const Epilogue& e, std::int32_t acc, int n) {
@@ -185,7 +223,8 @@ QMATH_HOST_DEVICE OutT apply_epilogue(const Epilogue& e, std::int32_t acc, int n
   const int ch = e.channel(n);
   if constexpr (std::is_same<OutT, float>::value) {
     float y = static_cast<float>(v);
-    if (e.scaling() == Scaling::kFloatMultiplier) y *= e.float_multipliers()[ch];
+    if (e.scaling() == Scaling::kFloatMultiplier) y = mul_f32_rn(y, e.float_multipliers()[ch]);
+    if (e.float_bias()) y = add_f32_rn(y, e.float_bias()[n]);
     y = y < e.float_clamp_min() ? e.float_clamp_min() : y;
     y = y > e.float_clamp_max() ? e.float_clamp_max() : y;
     return y;
@@ -217,9 +256,10 @@ inline QuantRange activation_clamp(float lo, float hi, QuantParams out, QuantRan
 }
 
 // Validation of an epilogue for output type OutT and n output columns, run once by every GEMM entry: throws
-// qmath::error naming the problem (a fixed-point multiplier on a float output, a zero point outside OutT, a clamp
-// that misses OutT's range, and, with arrays_on_host, a non-finite float multiplier, a negative fixed-point
-// multiplier or a shift outside [-31, 30]). CUDA launchers pass arrays_on_host = false: device arrays are not read.
+// qmath::error naming the problem (a fixed-point multiplier on a float output, a float bias on an integer output, a
+// zero point outside OutT, a clamp that misses OutT's range, and, with arrays_on_host, a non-finite float multiplier
+// or float bias, a negative fixed-point multiplier or a shift outside [-31, 30]). CUDA launchers pass arrays_on_host
+// = false: device arrays are not read.
 template <class OutT>
 void validate_epilogue(const Epilogue& e, int n, bool arrays_on_host = true) {
   const char* where = "validate_epilogue";
@@ -228,6 +268,9 @@ void validate_epilogue(const Epilogue& e, int n, bool arrays_on_host = true) {
     detail::require(e.scaling() != Scaling::kFixedPointMultiplier, where,
                     "a float output takes no fixed-point multiplier (use float_multiplier)");
   } else {
+    detail::require(e.float_bias() == nullptr, where,
+                    "a float bias (with_float_bias) needs a float output; an integer output takes an int32 bias "
+                    "(with_bias)");
     const QuantRange t = full_range<OutT>();
     detail::require(e.output_zero_point() >= t.qmin && e.output_zero_point() <= t.qmax, where, "output zero point ",
                     e.output_zero_point(), " outside the output type's range [", t.qmin, ", ", t.qmax, "]");
@@ -235,6 +278,11 @@ void validate_epilogue(const Epilogue& e, int n, bool arrays_on_host = true) {
                     e.clamp_max(), "] does not meet the output type's range");
   }
   if (!arrays_on_host) return;
+  if (e.float_bias()) {
+    for (int i = 0; i < n; ++i)
+      detail::require(std::isfinite(e.float_bias()[i]), where, "float bias[", i, "] is not finite (", e.float_bias()[i],
+                      ")");
+  }
   if (e.scaling() == Scaling::kFloatMultiplier) {
     for (int i = 0; i < count; ++i)
       detail::require(std::isfinite(e.float_multipliers()[i]), where, "float multiplier[", i, "] is not finite (",

@@ -1,7 +1,8 @@
 // Tests for bench/dynamic_quant_matmul.hpp, the composition of ONNX Runtime's DynamicQuantizeMatMul and
 // MatMulIntegerToFloat from qmath's public API: bit for bit against the scalar references (ONNX DynamicQuantizeLinear
-// parameters, quantize_value, gemm_reference and the float epilogue y = float(acc) * f32(a_scale * b_scale[n])) on
-// every GEMM path this CPU runs, the ONNX operator example, and bad input (an error before y is written).
+// parameters, quantize_value, gemm_reference and the float epilogue y = f32(f32(float(acc) * f32(a_scale *
+// b_scale[n])) + bias[n])) with and without a bias on every GEMM path this CPU runs, the ONNX operator example, and
+// bad input (an error before y is written).
 #include "dynamic_quant_matmul.hpp"  // first: the header under test is self-contained
 
 #include <cmath>
@@ -28,10 +29,11 @@ struct Operands {
   std::vector<float> x;       // M x K
   std::vector<std::int8_t> b;  // K x N row-major (ONNX's MatMul layout)
   std::vector<float> b_scale;  // 1 or N
+  std::vector<float> bias;     // none or N
 };
 
-Operands random_operands(int m, int n, int k, bool per_column, std::mt19937& rng) {
-  Operands o{m, n, k, {}, {}, {}};
+Operands random_operands(int m, int n, int k, bool per_column, bool with_bias, std::mt19937& rng) {
+  Operands o{m, n, k, {}, {}, {}, {}};
   // An off-centre range, so the zero point is neither 0 nor 128; a few exact ties x = (j + 0.5) * scale arise too.
   std::uniform_real_distribution<float> dx(-1.75f, 4.5f);
   o.x.resize(std::size_t(m) * k);
@@ -40,6 +42,9 @@ Operands random_operands(int m, int n, int k, bool per_column, std::mt19937& rng
   std::uniform_real_distribution<float> ds(1e-3f, 2e-2f);
   o.b_scale.resize(per_column ? std::size_t(n) : 1);
   for (float& s : o.b_scale) s = ds(rng);
+  std::uniform_real_distribution<float> db(-3.0f, 3.0f);
+  if (with_bias)
+    for (int j = 0; j < n; ++j) o.bias.push_back(j % 5 == 0 ? 0.0f : db(rng));
   return o;
 }
 
@@ -69,7 +74,9 @@ Reference reference(const Operands& o, std::int32_t b_zero_point) {
   for (int i = 0; i < o.m; ++i)
     for (int j = 0; j < o.n; ++j) {
       const float multiplier = r.a.scale * o.b_scale[o.b_scale.size() == 1 ? 0 : j];
-      r.y.push_back(static_cast<float>(r.acc[std::size_t(i) * o.n + j]) * multiplier);
+      const float product = static_cast<float>(r.acc[std::size_t(i) * o.n + j]) * multiplier;
+      // The sum rounded once to float, through double (exact for a float sum), whatever the compiler contracts.
+      r.y.push_back(o.bias.empty() ? product : static_cast<float>(double(product) + double(o.bias[j])));
     }
   return r;
 }
@@ -85,42 +92,45 @@ TEST_CASE("DynamicQuantizeMatMul composition: bit for bit with the scalar refere
   for (Isa isa : qtest::runnable_paths())
     for (const auto& s : shapes)
       for (bool per_column : {false, true})
-        for (std::int32_t b_zero_point : {0, -3}) {
-          CAPTURE(qmath::isa_name(isa), s.m, s.n, s.k, per_column, b_zero_point);
-          const Operands o = random_operands(s.m, s.n, s.k, per_column, rng);
-          const Reference r = reference(o, b_zero_point);
-          const qmath_bench::QuantizedWeights w =
-              qmath_bench::prepare_weights(qmath::row_major(o.b.data(), o.k, o.n), o.b_scale, b_zero_point);
+        for (std::int32_t b_zero_point : {0, -3})
+          for (bool with_bias : {false, true}) {
+            CAPTURE(qmath::isa_name(isa), s.m, s.n, s.k, per_column, b_zero_point, with_bias);
+            const Operands o = random_operands(s.m, s.n, s.k, per_column, with_bias, rng);
+            const Reference r = reference(o, b_zero_point);
+            qmath_bench::QuantizedWeights w =
+                qmath_bench::prepare_weights(qmath::row_major(o.b.data(), o.k, o.n), o.b_scale, b_zero_point, o.bias);
 
-          // The float epilogue of gemm_reference (per-column multiplier f32(a_scale * b_scale[n])) is the formula.
-          std::vector<float> multipliers;
-          for (float bs : o.b_scale) multipliers.push_back(r.a.scale * bs);
-          std::vector<float> y_epilogue(std::size_t(s.m) * s.n);
-          qmath::gemm_reference(qmath::GemmArgs{
-              qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k),
-              qmath::row_major(o.b.data(), s.k, s.n), qmath::row_major(y_epilogue.data(), s.m, s.n), r.a.zero_point,
-              b_zero_point,
-              qmath::Epilogue::float_multiplier(multipliers.data(),
-                                                per_column ? Granularity::kPerChannel : Granularity::kPerTensor)});
-          CHECK(qtest::same_bits(y_epilogue, r.y));
+            // The float epilogue of gemm_reference (per-column multiplier f32(a_scale * b_scale[n]), float bias) is
+            // the formula.
+            std::vector<float> multipliers;
+            for (float bs : o.b_scale) multipliers.push_back(r.a.scale * bs);
+            qmath::Epilogue e = qmath::Epilogue::float_multiplier(
+                multipliers.data(), per_column ? Granularity::kPerChannel : Granularity::kPerTensor);
+            if (with_bias) e = e.with_float_bias(o.bias.data());
+            std::vector<float> y_epilogue(std::size_t(s.m) * s.n);
+            qmath::gemm_reference(qmath::GemmArgs{
+                qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k),
+                qmath::row_major(o.b.data(), s.k, s.n), qmath::row_major(y_epilogue.data(), s.m, s.n), r.a.zero_point,
+                b_zero_point, e});
+            CHECK(qtest::same_bits(y_epilogue, r.y));
 
-          std::vector<std::uint8_t> a_q;
-          std::vector<float> y(std::size_t(s.m) * s.n, -1.0f);
-          const QuantParams p = qmath_bench::dynamic_quantize_matmul(
-              qmath::row_major(static_cast<const float*>(o.x.data()), s.m, s.k), w, a_q,
-              qmath::row_major(y.data(), s.m, s.n), {isa, 1});
-          CHECK(p.scale == r.a.scale);
-          CHECK(p.zero_point == r.a.zero_point);
-          CHECK(a_q == r.a_q);
-          CHECK(qtest::same_bits(y, r.y));
+            std::vector<std::uint8_t> a_q;
+            std::vector<float> y(std::size_t(s.m) * s.n, -1.0f);
+            const QuantParams p = qmath_bench::dynamic_quantize_matmul(
+                qmath::row_major(static_cast<const float*>(o.x.data()), s.m, s.k), w, a_q,
+                qmath::row_major(y.data(), s.m, s.n), {isa, 1});
+            CHECK(p.scale == r.a.scale);
+            CHECK(p.zero_point == r.a.zero_point);
+            CHECK(a_q == r.a_q);
+            CHECK(qtest::same_bits(y, r.y));
 
-          // MatMulIntegerToFloat on the same quantized A.
-          std::vector<float> y2(std::size_t(s.m) * s.n, -1.0f);
-          qmath_bench::matmul_integer_to_float(
-              qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k), r.a, w,
-              qmath::row_major(y2.data(), s.m, s.n), {isa, 1});
-          CHECK(qtest::same_bits(y2, r.y));
-        }
+            // MatMulIntegerToFloat on the same quantized A.
+            std::vector<float> y2(std::size_t(s.m) * s.n, -1.0f);
+            qmath_bench::matmul_integer_to_float(
+                qmath::row_major(static_cast<const std::uint8_t*>(r.a_q.data()), s.m, s.k), r.a, w,
+                qmath::row_major(y2.data(), s.m, s.n), {isa, 1});
+            CHECK(qtest::same_bits(y2, r.y));
+          }
 }
 
 TEST_CASE("DynamicQuantizeMatMul composition: the ONNX DynamicQuantizeLinear example", "[cpu][dynamic_quant]") {
@@ -129,7 +139,7 @@ TEST_CASE("DynamicQuantizeMatMul composition: the ONNX DynamicQuantizeLinear exa
   const std::vector<float> x = {0.0f, 2.0f, -3.0f, -2.5f, 1.34f, 0.5f};
   std::vector<std::int8_t> b(36, 0);
   for (int i = 0; i < 6; ++i) b[std::size_t(i) * 6 + i] = 1;
-  const auto w = qmath_bench::prepare_weights(qmath::row_major(static_cast<const std::int8_t*>(b.data()), 6, 6), {2.0f});
+  auto w = qmath_bench::prepare_weights(qmath::row_major(static_cast<const std::int8_t*>(b.data()), 6, 6), {2.0f});
   for (Isa isa : qtest::runnable_paths()) {
     CAPTURE(qmath::isa_name(isa));
     std::vector<std::uint8_t> a_q;
@@ -155,23 +165,25 @@ TEST_CASE("DynamicQuantizeMatMul composition: bad input throws before y is writt
   const auto xview = qmath::row_major(static_cast<const float*>(x.data()), 2, 4);
   const auto yview = qmath::row_major(y.data(), 2, 3);
   // A NaN activation (MinMaxCalibrator's default policy).
+  qmath_bench::QuantizedWeights w = qmath_bench::prepare_weights(bview, {1.0f});
   x[5] = std::numeric_limits<float>::quiet_NaN();
-  CHECK_THROWS_WITH(qmath_bench::dynamic_quantize_matmul(xview, qmath_bench::prepare_weights(bview, {1.0f}), a_q, yview),
-                    Catch::Contains("non-finite"));
+  CHECK_THROWS_WITH(qmath_bench::dynamic_quantize_matmul(xview, w, a_q, yview), Catch::Contains("non-finite"));
   x[5] = 0.5f;
-  // A weight scale that is not > 0.
-  CHECK_THROWS_WITH(qmath_bench::dynamic_quantize_matmul(xview, qmath_bench::prepare_weights(bview, {1.0f, 0.0f, 1.0f}),
-                                                         a_q, yview),
-                    Catch::Contains("weight[1].scale"));
+  // A weight scale that is not > 0; a bias of the wrong count or not finite.
+  CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f, 0.0f, 1.0f}), Catch::Contains("weight[1].scale"));
+  const float inf = std::numeric_limits<float>::infinity();
+  CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f}, 0, {1.0f, 2.0f}),
+                    Catch::Contains("bias has 2 entries"));
+  CHECK_THROWS_WITH(qmath_bench::prepare_weights(bview, {1.0f}, 0, {1.0f, inf, 0.0f}),
+                    Catch::Contains("bias[1] is not finite"));
   // y of 2 columns for N = 3.
-  CHECK_THROWS_WITH(qmath_bench::dynamic_quantize_matmul(xview, qmath_bench::prepare_weights(bview, {1.0f}), a_q,
-                                                         qmath::row_major(y.data(), 2, 2)),
+  CHECK_THROWS_WITH(qmath_bench::dynamic_quantize_matmul(xview, w, a_q, qmath::row_major(y.data(), 2, 2)),
                     Catch::Contains("c of N=2"));
   // x not dense.
+  qmath_bench::QuantizedWeights w3 =
+      qmath_bench::prepare_weights(qmath::row_major(static_cast<const std::int8_t*>(b.data()), 3, 3), {1.0f});
   CHECK_THROWS_WITH(qmath_bench::dynamic_quantize_matmul(qmath::row_major(static_cast<const float*>(x.data()), 2, 3, 4),
-                                                         qmath_bench::prepare_weights(
-                                                             qmath::row_major(static_cast<const std::int8_t*>(b.data()), 3, 3), {1.0f}),
-                                                         a_q, yview),
+                                                         w3, a_q, yview),
                     Catch::Contains("dense"));
   CHECK(y == std::vector<float>(2 * 3, 7.0f));
 }

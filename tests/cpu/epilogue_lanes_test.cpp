@@ -3,8 +3,8 @@
 // the scalar backend (any machine), epilogue_avx2 and epilogue_avx512 (the GEMM's functions, plain and streaming)
 // where the CPU has them, epilogue_neon on AArch64. Every output type (int32, int8, uint8, float) x every scaling
 // (none, float multiplier, fixed-point multiplier with both roundings) x per tensor / per channel x bias x zero
-// point x clamp, over widths that leave every tail length of 4-, 8- and 16-lane vectors, with accumulators and
-// compensations that wrap, biases that saturate, every shift in [-31, 30], multipliers 0, 1, 2^30 and 2^31 - 1,
+// point x clamp (x float bias for a float output), over widths that leave every tail length of 4-, 8- and 16-lane
+// vectors, with accumulators and compensations that wrap, biases that saturate, every shift in [-31, 30], multipliers 0, 1, 2^30 and 2^31 - 1,
 // scales 0, 1e-9, exact ties (0.5), 1e30 and FLT_MAX (products that overflow), negative scales.
 #include <catch2/catch.hpp>
 
@@ -86,7 +86,8 @@ void check_all_stages(unsigned seed) {
   std::vector<std::int32_t> row_comp = accumulator_values(rows, rng), col_comp = accumulator_values(ld, rng);
   const std::vector<std::int32_t> bias = accumulator_values(ld, rng);
   std::vector<std::int32_t> multiplier(ld), shift(ld);
-  std::vector<float> scale(ld);
+  std::vector<float> scale(ld), float_bias(ld);
+  std::uniform_real_distribution<float> any_bias(-1e6f, 1e6f);
   std::uniform_int_distribution<std::int32_t> mult_d(0, INT32_MAX);
   std::uniform_real_distribution<float> log_scale(-12.0f, 2.0f);
   for (int j = 0; j < ld; ++j) {
@@ -101,6 +102,13 @@ void check_all_stages(unsigned seed) {
                : spick == 4 ? 0.5f
                : spick == 5 ? 1e-9f
                             : std::pow(10.0f, log_scale(rng));
+    const int bpick = j % 7;  // zeros of both signs, the float extremes (sums that overflow), a tiny value
+    float_bias[j] = bpick == 0   ? 0.0f
+                    : bpick == 1 ? -0.0f
+                    : bpick == 2 ? std::numeric_limits<float>::max()
+                    : bpick == 3 ? -std::numeric_limits<float>::max()
+                    : bpick == 4 ? 1e-30f
+                                 : any_bias(rng);
   }
   const qmath::QuantRange t = qmath::full_range<typename std::conditional<kFloatOut, std::int32_t, TC>::type>();
   const std::vector<Path<TC>> paths = runnable_epilogues<TC>();
@@ -111,7 +119,9 @@ void check_all_stages(unsigned seed) {
       for (FixedPointRounding rounding : {FixedPointRounding::kDoubleRounding, FixedPointRounding::kSingleRounding})
         for (bool with_bias : {false, true})
           for (int zp_case = 0; zp_case < 2; ++zp_case)
-            for (bool clamped : {false, true}) {
+            for (int stage_case = 0; stage_case < 4; ++stage_case) {
+              const bool clamped = (stage_case & 1) != 0, with_float_bias = (stage_case & 2) != 0;
+              if (!kFloatOut && with_float_bias) continue;
               const bool has_multiplier = scaling != Scaling::kNone;
               if ((!has_multiplier && per_channel) || ((!has_multiplier || kFloatOut) && zp_case)) continue;
               if (scaling != Scaling::kFixedPointMultiplier && rounding == FixedPointRounding::kSingleRounding) continue;
@@ -123,6 +133,7 @@ void check_all_stages(unsigned seed) {
               f.fixed_point_multiplier = multiplier.data();
               f.shift = shift.data();
               f.bias = with_bias ? bias.data() : nullptr;
+              f.float_bias = with_float_bias ? float_bias.data() : nullptr;
               if (!kFloatOut) {
                 f.output_zero_point = zp_case ? (t.qmin < 0 ? -5 : 128) : 0;
                 if (std::is_same<TC, std::int32_t>::value && zp_case) f.output_zero_point = 1 << 30;
@@ -149,15 +160,15 @@ void check_all_stages(unsigned seed) {
                   _mm_sfence();
 #endif
                   INFO("path " << path.name << ", scaling " << int(scaling) << ", per channel " << per_channel
-                               << ", rounding " << int(rounding) << ", bias " << with_bias << ", zero point "
-                               << f.output_zero_point << ", clamped " << clamped << ", columns " << n0 << " + "
+                               << ", rounding " << int(rounding) << ", bias " << with_bias << ", float bias "
+                               << with_float_bias << ", zero point " << f.output_zero_point << ", clamped " << clamped << ", columns " << n0 << " + "
                                << width);
                   REQUIRE(std::memcmp(got.data(), expect.data(), expect.size() * sizeof(TC)) == 0);
                 }
               }
             }
   }
-  CHECK(configs == (kFloatOut ? 4 + 8 : 4 + 16 + 32));
+  CHECK(configs == (kFloatOut ? 2 * (4 + 8) : 4 + 16 + 32));
 }
 
 }  // namespace

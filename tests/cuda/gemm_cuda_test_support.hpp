@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <type_traits>
 #include <utility>
@@ -40,17 +41,17 @@ std::vector<T> operand(std::size_t n, std::mt19937& rng) {
 // The epilogue's parameter arrays, on the host (for the reference) and on the device (for the kernel).
 struct EpilogueArrays {
   std::vector<std::int32_t> bias, multiplier, shift;
-  std::vector<float> scale;
+  std::vector<float> scale, float_bias;
 };
 
 struct DeviceEpilogue {
   DeviceBuffer<std::int32_t> bias, multiplier, shift;
-  DeviceBuffer<float> scale;
+  DeviceBuffer<float> scale, float_bias;
   explicit DeviceEpilogue(const EpilogueArrays& h)
-      : bias(h.bias), multiplier(h.multiplier), shift(h.shift), scale(h.scale) {}
+      : bias(h.bias), multiplier(h.multiplier), shift(h.shift), scale(h.scale), float_bias(h.float_bias) {}
   Epilogue on_device(const Epilogue& host, const EpilogueArrays& h) {
     (void)h;
-    return host.with_arrays(bias.get(), scale.get(), multiplier.get(), shift.get());
+    return host.with_arrays(bias.get(), scale.get(), multiplier.get(), shift.get(), float_bias.get());
   }
 };
 
@@ -141,6 +142,7 @@ void epilogue_sweep() {
     const qmath::QuantizedMultiplier q = qmath::quantize_multiplier(h.scale.back());
     h.multiplier.push_back(q.multiplier);
     h.shift.push_back(q.shift);
+    h.float_bias.push_back(std::uniform_real_distribution<float>(-3.0f, 3.0f)(rng));
   }
   h.scale[3] = 0.0f;   // a dead channel
   h.bias[0] = INT32_MAX;  // saturating bias addition
@@ -198,6 +200,12 @@ void epilogue_sweep() {
     f.float_clamp_min = 0.0f;
     f.float_clamp_max = 6.0f;
     check_gemm<Runner, std::uint8_t, std::int8_t, float>(s, 128, 1, f, h, seed++, 1);
+    // The float bias after the multiplier (ONNX Runtime's MatMulIntegerToFloat): two roundings on the device too.
+    f.bias = nullptr;
+    f.float_bias = h.float_bias.data();
+    f.float_clamp_min = -std::numeric_limits<float>::infinity();
+    f.float_clamp_max = std::numeric_limits<float>::infinity();
+    check_gemm<Runner, std::uint8_t, std::int8_t, float>(s, 128, 0, f, h, seed++);
   }
 }
 

@@ -105,5 +105,35 @@ inline std::vector<FakeCase> fake_cases() {
   });
 }
 
+// torch.ops.quantized.linear_dynamic, engine qnnpack (tag dl): x quantized by torch to a_q (quint8, a_scale, a_zp),
+// int8 weights w_q (n x k row-major, zero point 0) with 1 or n scales, a float bias, the operator's float output y.
+struct DynamicLinearCase {
+  int m, n, k;
+  bool per_channel;
+  float a_scale;
+  std::int32_t a_zero_point;
+  std::vector<float> w_scale, bias;
+  std::vector<std::uint8_t> a_q;
+  std::vector<std::int8_t> w_q;
+  std::vector<std::uint32_t> y_bits;
+};
+inline std::vector<DynamicLinearCase> dynamic_linear_cases() {
+  return parse_records("dl", [](Words& w) {
+    DynamicLinearCase c;
+    c.m = w.i32();
+    c.n = w.i32();
+    c.k = w.i32();
+    c.per_channel = w.i32() != 0;
+    c.a_scale = w.f32();
+    c.a_zero_point = w.i32();
+    c.w_scale = w.floats(c.per_channel ? std::size_t(c.n) : 1);
+    c.bias = w.floats(std::size_t(c.n));
+    for (std::int32_t v : w.ints(std::size_t(c.m) * c.k)) c.a_q.push_back(static_cast<std::uint8_t>(v));
+    for (std::int32_t v : w.ints(std::size_t(c.n) * c.k)) c.w_q.push_back(static_cast<std::int8_t>(v));
+    c.y_bits = w.u32s(std::size_t(c.m) * c.n);
+    return c;
+  });
+}
+
 }  // namespace pytorch
 }  // namespace qmath_test

@@ -3,15 +3,21 @@
 // QuantizeRule::kMultiplyReciprocal on every quantize path this machine runs (portable loops, AVX2, AVX-512), the
 // kDivide rule differing on many of the same near-tie inputs; the MinMax observers' calculate_qparams with dtype,
 // qscheme and reduce_range reproduced by the calibrators' compute_params; and PyTorch's refusal of symmetric quint8
-// with reduce_range reproduced by PyTorchObserverSpec.
+// with reduce_range reproduced by PyTorchObserverSpec; torch.ops.quantized.linear_dynamic (qnnpack) with a float bias
+// reproduced bit for bit by a float-output GEMM with the layer's multipliers and bias_after_scale (the epilogue's
+// float bias stage) on every GEMM path this machine runs.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include <qmath/calibration/minmax.hpp>
+#include <qmath/cpu/gemm.hpp>
+#include <qmath/gemm_reference.hpp>
+#include <qmath/linear.hpp>
 #include <qmath/quantize_array.hpp>
 
 #include "pytorch_vectors.hpp"
@@ -212,4 +218,39 @@ TEST_CASE("PyTorchObserverSpec refuses exactly what torch 1.13's MinMaxObserver 
     refused += torch_refuses;
   }
   CHECK(refused == 1);
+}
+
+TEST_CASE("torch linear_dynamic (qnnpack), float bias: the float-output GEMM with bias_after_scale", "[pytorch]") {
+  const std::vector<pt::DynamicLinearCase> cases = pt::dynamic_linear_cases();
+  REQUIRE(cases.size() == 3);
+  for (const pt::DynamicLinearCase& c : cases) {
+    qmath::LinearLayerArgs layer;
+    layer.n = c.n;
+    layer.input = {c.a_scale, c.a_zero_point};
+    for (float s : c.w_scale) layer.weight.push_back({s, 0});
+    layer.bias = c.bias;
+    layer.float_output = true;
+    layer.bias_after_scale = true;
+    const qmath::LinearRequantization r = qmath::make_linear_requantization(layer);
+    const auto a = qmath::row_major(c.a_q.data(), c.m, c.k);
+    const auto w = qmath::col_major(c.w_q.data(), c.k, c.n);  // torch's n x k weight is B (k x n) column-major
+    std::vector<float> y(std::size_t(c.m) * c.n);
+    qmath::gemm_reference(qmath::GemmArgs{a, w, qmath::row_major(y.data(), c.m, c.n), c.a_zero_point, 0, r.epilogue()});
+    INFO("m " << c.m << " n " << c.n << " k " << c.k << " per channel " << c.per_channel);
+    CHECK(std::vector<std::uint32_t>(y.size()) != c.y_bits);  // a real output, not zeros
+    std::vector<std::uint32_t> got;
+    for (float v : y) got.push_back(pt::as_bits(v));
+    CHECK(got == c.y_bits);
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDotprod,
+                    Isa::kNeonI8mm}) {
+      if (!qmath::isa_available(isa)) continue;  // the GEMM paths this CPU runs
+      std::vector<float> y2(y.size(), -1.0f);
+      qmath::cpu::GemmOptions options;
+      options.isa = isa;
+      qmath::cpu::gemm(qmath::GemmArgs{a, w, qmath::row_major(y2.data(), c.m, c.n), c.a_zero_point, 0, r.epilogue()},
+                       options);
+      INFO("path " << qmath::isa_name(isa));
+      CHECK(std::memcmp(y2.data(), y.data(), y.size() * sizeof(float)) == 0);
+    }
+  }
 }

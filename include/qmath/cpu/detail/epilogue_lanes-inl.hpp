@@ -12,7 +12,9 @@
 // - float multiplier, int8 / uint8: round_half_even(float(v) * M), clamped in float to [lo, hi] (exact floats: the
 //   bounds are small integers), truncated exactly, + zp: round_add_saturate's result (NaN cannot occur: M is finite,
 //   validate_epilogue); int32 output: add_saturate_integral;
-// - float output: float(v) (* M), then the ternary clamps of apply_epilogue as compare-and-select.
+// - float output: float(v) (* M) (+ fbias, a separate add_f32: two roundings, as apply_epilogue's mul_f32_rn /
+//   add_f32_rn; the lane primitives are single instructions, never contracted under -ffp-contract=off), then the
+//   ternary clamps of apply_epilogue as compare-and-select.
 // Columns past the last full vector run epilogue_scalar.
 
 // multiply_by_quantized_multiplier (fixed_point.hpp) per lane: shift in [-31, 30], multiplier >= 0.
@@ -40,6 +42,7 @@ inline void epilogue_lanes(const Epilogue& e, const std::int32_t* dot, int ld, c
   const std::int32_t zp = e.output_zero_point();
   // Column pointers held in locals: stores through a byte output may alias anything, e included.
   const std::int32_t* const bias = e.bias() ? e.bias() + n0 : nullptr;
+  const float* const float_bias = kFloatOut && e.float_bias() ? e.float_bias() + n0 : nullptr;
   const float* const scales = scaled ? e.float_multipliers() + n0 : nullptr;
   const std::int32_t* const multipliers = fixed ? e.fixed_point_multipliers() + n0 : nullptr;
   const std::int32_t* const shifts = fixed ? e.shifts() + n0 : nullptr;
@@ -65,6 +68,7 @@ inline void epilogue_lanes(const Epilogue& e, const std::int32_t* dot, int ld, c
       if constexpr (kFloatOut) {
         F32 y = to_f32(v);
         if (scaled) y = mul_f32(y, scale);
+        if (float_bias) y = add_f32(y, load_f32(float_bias + j));
         y = select_f32(lt_f32(y, float_lo), float_lo, y);
         y = select_f32(gt_f32(y, float_hi), float_hi, y);
         if (stream)
