@@ -26,8 +26,6 @@
 #if QMATH_CPU_X86
 
 #define QMATH_TARGET_AVX2 __attribute__((target("avx2,fma")))
-// Lambdas inside a target function do not inherit its target (GCC); they need the attribute too.
-#define QMATH_TARGET_AVX2_LAMBDA __attribute__((target("avx2,fma")))
 
 namespace qmath {
 namespace cpu {
