@@ -205,7 +205,7 @@ void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad, int thread
   if (w == Weights::kFull7BitA)
     for (TA& x : a) x = static_cast<TA>(x & 0x7F);  // [0, 127]
   auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  if (w != Weights::kFull && w != Weights::kFull7BitA)
+  if (w == Weights::kBounded || w == Weights::kBoundedInt16)
     for (std::int8_t& x : b) x = static_cast<std::int8_t>(x / 2);  // [-64, 63]
   using qmath::cpu::detail::BPackLayout;
   const BPackLayout int16 = BPackLayout::kInt16K2, int8 = BPackLayout::kInt8K4;
