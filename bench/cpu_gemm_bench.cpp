@@ -23,7 +23,8 @@
 //                           A quantized in every call, per-column weight scales, float output (fully connected shapes)
 //   qmath_u8s8_f32out       the same from uint8 A (MatMulIntegerToFloat)
 //   onednn_s8s8, onednn_u8s8         dnnl_gemm_*s32, int32 output
-//   onednn_s8s8_plus_requant         dnnl_gemm_s8s8s32 then a separate vectorised requantization pass (same math)
+//   onednn_s8s8_plus_requant         dnnl_gemm_s8s8s32 then a separate requantization pass (same math), with qmath's
+//                                    AVX-512 or AVX2 epilogue where the CPU has one
 //   eigen_f32               Eigen GEMM in float
 //   onednn_f32              dnnl_sgemm (FP32 anchor), row-major A x B^T like the others
 //   reference               qmath::gemm_reference
@@ -209,7 +210,7 @@ void bm_qmath(benchmark::State& state, Shape s, Isa isa, int ldc_pad, int thread
   if (w == Weights::kFull7BitA)
     for (TA& x : a) x = static_cast<TA>(x & 0x7F);  // [0, 127]
   auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
-  if (w != Weights::kFull && w != Weights::kFull7BitA)
+  if (w == Weights::kBounded || w == Weights::kBoundedInt16)
     for (std::int8_t& x : b) x = static_cast<std::int8_t>(x / 2);  // [-64, 63]
   using qmath::cpu::detail::BPackLayout;
   const BPackLayout int16 = BPackLayout::kInt16K2, int8 = BPackLayout::kInt8K4;
@@ -398,7 +399,7 @@ void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
   OutputVector<std::int8_t> c(std::size_t(s.m) * s.n);
   const std::vector<std::int32_t> zero_rows(std::size_t(s.m), 0), zero_cols(std::size_t(s.n), 0);
   const FusedEpilogue fe(s);
-  const bool avx512 = qmath::isa_available(Isa::kAvx512Vnni);
+  const bool avx512 = qmath::isa_available(Isa::kAvx512Vnni), avx2 = qmath::isa_available(Isa::kAvx2);
   for (auto _ : state) {
     if (onednn_gemm(s, a.data(), b.data(), acc.data()) != dnnl_success) {
       state.SkipWithError("dnnl_gemm failed");
@@ -408,6 +409,9 @@ void bm_onednn_plus_requant(benchmark::State& state, Shape s) {
     if (avx512)
       qmath::cpu::detail::epilogue_avx512<std::int8_t>(fe.e, acc.data(), s.n, zero_rows.data(), s.m, zero_cols.data(),
                                                        0, s.n, c.data(), s.n);
+    else if (avx2)
+      qmath::cpu::detail::epilogue_avx2<std::int8_t>(fe.e, acc.data(), s.n, zero_rows.data(), s.m, zero_cols.data(),
+                                                     0, s.n, c.data(), s.n);
     else
 #endif
       qmath::cpu::detail::epilogue_scalar<std::int8_t>(fe.e, acc.data(), s.n, zero_rows.data(), s.m, zero_cols.data(),

@@ -146,6 +146,35 @@ TEST_CASE("small-M kernels: the contract on random and extreme operands", "[cpu]
   }
 }
 
+TEST_CASE("small-M kernels: the 7-bit kernel's contract on random and extreme operands", "[cpu][gemm][small_m]") {
+#if QMATH_CPU_X86
+  if (!qmath::isa_available(Isa::kAvx2)) return;
+  std::mt19937 rng(12);
+  for (int kgroups : {1, 2, 17, 300}) {
+    const int kpad = kgroups * cd::kKGroup;
+    for (int data = 0; data < 3; ++data) {
+      // Random, then A' = 127 (the largest 7-bit value) against B' = -128 and against +127.
+      std::vector<std::int8_t> b = random_vector<std::int8_t>(std::size_t(kgroups) * 128, rng, -128, 127);
+      std::vector<std::int16_t> a = random_vector<std::int16_t>(std::size_t(cd::kSmallMMax) * kpad, rng, 0, 127);
+      if (data) {
+        std::fill(a.begin(), a.end(), std::int16_t(127));
+        std::fill(b.begin(), b.end(), std::int8_t(data == 1 ? -128 : 127));
+      }
+      const std::vector<std::uint8_t> a8(a.begin(), a.end());
+      cd::AlignedBuffer panel(b.size());
+      std::memcpy(panel.as<std::int8_t>(), b.data(), b.size());
+      for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
+        INFO("kgroups " << kgroups << " data " << data << " rows " << rows);
+        const auto expect = contract(rows, kgroups, a, kpad, panel.as<const std::int8_t>());
+        std::vector<std::int32_t> got(expect.size(), 7);
+        cd::small_m_kernel_maddubs_avx2(rows, kgroups, a8.data(), kpad, panel.as<const std::int8_t>(), got.data());
+        REQUIRE(got == expect);
+      }
+    }
+  }
+#endif
+}
+
 TEST_CASE("small-M kernels: chosen for M <= kSmallMMax on the AVX2 and scalar paths only", "[cpu][gemm][small_m]") {
   for (int m = 1; m <= cd::kSmallMMax; ++m) {
     REQUIRE(cd::small_m_kernel_for(Isa::kScalar, m) != nullptr);

@@ -26,8 +26,6 @@
 #if QMATH_CPU_X86
 
 #define QMATH_TARGET_AVX2 __attribute__((target("avx2,fma")))
-// Lambdas inside a target function do not inherit its target (GCC); they need the attribute too.
-#define QMATH_TARGET_AVX2_LAMBDA __attribute__((target("avx2,fma")))
 
 namespace qmath {
 namespace cpu {
@@ -62,6 +60,11 @@ QMATH_TARGET_AVX2 inline __m256i broadcast32_avx2(const void* p) {
   return _mm256_set1_epi32(v);
 }
 
+// Distance of the software prefetch of B in the cache-blocked kernels: a micro-tile's B half comes from L3 or memory
+// the first time a K block of a panel is swept (a large B at small M); prefetch_l1 forms the address as an integer,
+// so it may lie past the end of B.
+constexpr int kBlockPrefetchBytes = 4096;
+
 // R rows x 16 columns, int16 A' (packed A panel from row r0) and int16 B' (kInt16K2, from column c0).
 template <int R>
 QMATH_TARGET_AVX2 inline void kernel_avx2_int16_rows(int kgroups, const std::int16_t* a, const std::int16_t* b,
@@ -70,6 +73,9 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_int16_rows(int kgroups, const std::int
   QMATH_UNROLL
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
   for (int g = 0; g < kgroups; ++g) {
+    // This half's lines of the group (one per k pair), kBlockPrefetchBytes ahead.
+    prefetch_l1(b, kBlockPrefetchBytes);
+    prefetch_l1(b, kBlockPrefetchBytes + 2 * kNr * sizeof(std::int16_t));
     QMATH_UNROLL
     for (int t = 0; t < 2; ++t) {  // k pairs 2g, 2g + 1 of the group
       const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + t * (2 * kNr)));
@@ -97,6 +103,7 @@ QMATH_TARGET_AVX2 inline void kernel_avx2_maddubs_rows(int kgroups, const std::u
   QMATH_UNROLL
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
   for (int g = 0; g < kgroups; ++g) {
+    prefetch_l1(b, kBlockPrefetchBytes);  // this half's line of the group
     const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
     const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 32));
     QMATH_UNROLL

@@ -9,10 +9,9 @@
 //   tile[r * kNr + j] = sum over k < 4 * kgroups of a[r * lda + k] * B'[k][32 p + j]  (modulo 2^32)
 // where a holds A' as int16 (zero beyond K) and b points at panel p of a kInt8K4 B.
 //
-// AVX2: one 16-byte load of the packed panel is 4 columns x 4 k; VPMOVSXBW widens it to int16 (exact), VPMADDWD
-// against the row's 4 A' values broadcast (VPBROADCASTQ) gives per int32 lane the sum of one k pair of one column;
-// the two pair sums of a column are added once at the end (VPHADDD). So 16 weights cost one load, one widening and
-// one VPMADDWD per row, with no saturating step anywhere.
+// AVX2: small_m_rows_avx2 is one k-group loop over R rows x C chunks of the panel, parameterised by its inner step:
+// SmallMStepInt16 (exact for every input) and SmallMStepU8 (7-bit A, GemmOptions::activations_7bit). Neither
+// saturates anywhere.
 #pragma once
 
 #include <cstdint>
@@ -67,84 +66,8 @@ inline void small_m_kernel_scalar(int rows, int kgroups, const std::int16_t* a, 
   }
 }
 
-#if QMATH_CPU_X86
-
-// Distance of the software prefetch of B in the small-M kernels (a one-group-ahead hardware stream is not enough
-// for a B that comes from memory).
-constexpr int kPrefetchBytes = 8192;
-
-// R rows x 4C columns (C chunks of 4 columns, from the column of b), exact int16 products of int8 B' widened in
-// registers.
-template <int R, int C>
-__attribute__((target("avx2,fma"))) inline void small_m_rows_avx2(int kgroups, const std::int16_t* a,
-                                                                  std::int64_t lda, const std::int8_t* b,
-                                                                  std::int32_t* tile) {
-  __m256i acc[R][C];
-  QMATH_UNROLL
-  for (int r = 0; r < R; ++r)
-    QMATH_UNROLL
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_si256();
-  for (int g = 0; g < kgroups; ++g) {
-    // B is read once, from L3 or memory: fetch the lines of this column range kPrefetchBytes ahead.
-    // (prefetch_l1 forms the address as an integer: it may lie past the end of B.)
-    for (int line = 0; line < C * 16; line += 64) prefetch_l1(b, kPrefetchBytes + line);
-    __m256i va[R];
-    QMATH_UNROLL
-    for (int r = 0; r < R; ++r) {
-      std::int64_t v;
-      std::memcpy(&v, a + r * lda + g * kKGroup, sizeof(v));
-      va[r] = _mm256_set1_epi64x(v);
-    }
-    QMATH_UNROLL
-    for (int c = 0; c < C; ++c) {
-      const __m256i w = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b + 16 * c)));
-      QMATH_UNROLL
-      for (int r = 0; r < R; ++r) acc[r][c] = _mm256_add_epi32(acc[r][c], _mm256_madd_epi16(va[r], w));
-    }
-    QMATH_UNROLL
-    for (int r = 0; r < R; ++r)
-      QMATH_UNROLL
-      for (int c = 0; c < C; ++c) __asm__("" : "+x"(acc[r][c]));
-    b += kNr * kKGroup;
-  }
-  // acc[r][c] lanes: (column 4c, pair 0), (4c, pair 1), (4c + 1, pair 0), ... (4c + 3, pair 1). VPHADDD of two chunks
-  // gives columns (0, 1, 4, 5 | 2, 3, 6, 7) of the 8; VPERMQ puts them in order.
-  QMATH_UNROLL
-  for (int r = 0; r < R; ++r)
-    QMATH_UNROLL
-    for (int c = 0; c < C; c += 2) {
-      const __m256i h = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][c], acc[r][c + 1]), 0xD8);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + 4 * c), h);
-    }
-}
-
-// AVX2 SmallMKernelFn: one row reads the 32-column panel in order (8 chunks); 2 or 3 rows take the panel as two
-// 16-column halves (one 64-byte line of each k group per half) to stay within 16 registers.
-__attribute__((target("avx2,fma"))) inline void small_m_kernel_avx2(int rows, int kgroups, const std::int16_t* a,
-                                                                    std::int64_t lda, const std::int8_t* b,
-                                                                    std::int32_t* tile) {
-  for (int r0 = 0; r0 < rows; r0 += 3) {
-    const std::int16_t* ar = a + r0 * lda;
-    std::int32_t* t = tile + r0 * kNr;
-    switch (rows - r0) {
-      case 1: small_m_rows_avx2<1, 8>(kgroups, ar, lda, b, t); break;
-      case 2:
-        for (int h = 0; h < 2; ++h) small_m_rows_avx2<2, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
-        break;
-      default:
-        for (int h = 0; h < 2; ++h) small_m_rows_avx2<3, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
-        break;
-    }
-  }
-}
-
-#endif  // QMATH_CPU_X86
-
 // The small-M kernels for a 7-bit A (GemmOptions::activations_7bit): the contract of SmallMKernelFn with A' held as
-// uint8 in [0, 127] (zero beyond K). VPMADDUBSW of the row's 4 A' bytes (broadcast) with 32 bytes of the panel
-// (8 columns x 4 k) gives per int16 lane one k pair of one column, at most 2 * 127 * 128 in magnitude (exact), and
-// VPMADDWD with ones adds the two pairs of a column into its int32 lane: 32 weights cost one load and two multiply
-// instructions per row, half the vector instructions of small_m_kernel_avx2.
+// uint8 in [0, 127] (zero beyond K).
 using SmallMKernelU8Fn = void (*)(int rows, int kgroups, const std::uint8_t* a, std::int64_t lda, const std::int8_t* b,
                                   std::int32_t* tile);
 
@@ -165,32 +88,90 @@ inline void copy_a_rows_u8(int rows, int k, const std::uint8_t* a, std::int64_t 
 
 #if QMATH_CPU_X86
 
-// R rows x 8C columns (C chunks of 8 columns, from the column of b).
-template <int R, int C>
-__attribute__((target("avx2,fma"))) inline void small_m_rows_maddubs_avx2(int kgroups, const std::uint8_t* a,
-                                                                          std::int64_t lda, const std::int8_t* b,
-                                                                          std::int32_t* tile) {
-  const __m256i ones = _mm256_set1_epi16(1);
+#define QMATH_TARGET_SMALL_M_AVX2 __attribute__((target("avx2,fma")))
+
+// Distance of the software prefetch of B in the small-M kernels (a one-group-ahead hardware stream is not enough
+// for a B that comes from memory).
+constexpr int kPrefetchBytes = 8192;
+
+// The inner step of the exact small-M kernel (int16 A'): one 16-byte chunk of the panel is 4 columns x 4 k;
+// VPMOVSXBW widens it to int16 (exact), VPMADDWD against the row's 4 A' values (one VPBROADCASTQ) gives per int32
+// lane one k pair of one column: lanes (column 4c, pair 0), (4c, pair 1), ... (4c + 3, pair 1). The two pair sums
+// of a column are added once at the end (store). 16 weights cost one load, one widening and one VPMADDWD per row.
+struct SmallMStepInt16 {
+  using AE = std::int16_t;
+  static constexpr int kChunkBytes = 16;
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i broadcast_a(const AE* a) {
+    std::int64_t v;
+    std::memcpy(&v, a, sizeof(v));
+    return _mm256_set1_epi64x(v);
+  }
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i load_b(const std::int8_t* b) {
+    return _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b)));
+  }
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i dot(__m256i a, __m256i b) { return _mm256_madd_epi16(a, b); }
+  // VPHADDD of two chunks gives columns (0, 1, 4, 5 | 2, 3, 6, 7) of their 8; VPERMQ puts them in order.
+  template <int R, int C>
+  QMATH_TARGET_SMALL_M_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r)
+      QMATH_UNROLL
+      for (int c = 0; c < C; c += 2) {
+        const __m256i h = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][c], acc[r][c + 1]), 0xD8);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + 4 * c), h);
+      }
+  }
+};
+
+// The inner step of the 7-bit small-M kernel (uint8 A' in [0, 127]): one 32-byte chunk is 8 columns x 4 k;
+// VPMADDUBSW of the row's 4 A' bytes (broadcast) with it gives per int16 lane one k pair of one column, at most
+// 2 * 127 * 128 in magnitude (exact), and VPMADDWD with ones adds the two pairs of a column into its int32 lane.
+// 32 weights cost one load and two multiply instructions per row.
+struct SmallMStepU8 {
+  using AE = std::uint8_t;
+  static constexpr int kChunkBytes = 32;
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i broadcast_a(const AE* a) {
+    std::int32_t v;
+    std::memcpy(&v, a, sizeof(v));
+    return _mm256_set1_epi32(v);
+  }
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i load_b(const std::int8_t* b) {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
+  }
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i dot(__m256i a, __m256i b) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+  }
+  template <int R, int C>
+  QMATH_TARGET_SMALL_M_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r)
+      QMATH_UNROLL
+      for (int c = 0; c < C; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + 8 * c), acc[r][c]);
+  }
+};
+
+// R rows x C chunks of the panel (from the column of b), accumulated over all kgroups in registers; Step (above)
+// supplies the A broadcast, the chunk load, the multiply-add and the store of the tile.
+template <class Step, int R, int C>
+QMATH_TARGET_SMALL_M_AVX2 inline void small_m_rows_avx2(int kgroups, const typename Step::AE* a, std::int64_t lda,
+                                                        const std::int8_t* b, std::int32_t* tile) {
   __m256i acc[R][C];
   QMATH_UNROLL
   for (int r = 0; r < R; ++r)
     QMATH_UNROLL
     for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_si256();
   for (int g = 0; g < kgroups; ++g) {
-    for (int line = 0; line < C * 32; line += 64) prefetch_l1(b, kPrefetchBytes + line);
+    // B is read once, from L3 or memory: fetch the lines of this column range kPrefetchBytes ahead.
+    // (prefetch_l1 forms the address as an integer: it may lie past the end of B.)
+    for (int line = 0; line < C * Step::kChunkBytes; line += 64) prefetch_l1(b, kPrefetchBytes + line);
     __m256i va[R];
     QMATH_UNROLL
-    for (int r = 0; r < R; ++r) {
-      std::int32_t v;
-      std::memcpy(&v, a + r * lda + g * kKGroup, sizeof(v));
-      va[r] = _mm256_set1_epi32(v);
-    }
+    for (int r = 0; r < R; ++r) va[r] = Step::broadcast_a(a + r * lda + g * kKGroup);
     QMATH_UNROLL
     for (int c = 0; c < C; ++c) {
-      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(b + 32 * c));
+      const __m256i w = Step::load_b(b + Step::kChunkBytes * c);
       QMATH_UNROLL
-      for (int r = 0; r < R; ++r)
-        acc[r][c] = _mm256_add_epi32(acc[r][c], _mm256_madd_epi16(_mm256_maddubs_epi16(va[r], w), ones));
+      for (int r = 0; r < R; ++r) acc[r][c] = _mm256_add_epi32(acc[r][c], Step::dot(va[r], w));
     }
     QMATH_UNROLL
     for (int r = 0; r < R; ++r)
@@ -198,31 +179,51 @@ __attribute__((target("avx2,fma"))) inline void small_m_rows_maddubs_avx2(int kg
       for (int c = 0; c < C; ++c) __asm__("" : "+x"(acc[r][c]));
     b += kNr * kKGroup;
   }
-  QMATH_UNROLL
-  for (int r = 0; r < R; ++r)
-    QMATH_UNROLL
-    for (int c = 0; c < C; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * kNr + 8 * c), acc[r][c]);
+  Step::template store<R, C>(acc, tile);
 }
 
-// AVX2 SmallMKernelU8Fn: 1 or 2 rows read the 32-column panel whole; 3 or 4 rows take it as two 16-column halves.
-__attribute__((target("avx2,fma"))) inline void small_m_kernel_maddubs_avx2(int rows, int kgroups,
-                                                                            const std::uint8_t* a, std::int64_t lda,
-                                                                            const std::int8_t* b, std::int32_t* tile) {
-  for (int r0 = 0; r0 < rows; r0 += 4) {
-    const std::uint8_t* ar = a + r0 * lda;
+// AVX2 SmallMKernelFn: one row reads the 32-column panel in order (8 chunks); 2 or 3 rows take the panel as two
+// 16-column halves (one 64-byte line of each k group per half) to stay within 16 registers.
+QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_avx2(int rows, int kgroups, const std::int16_t* a,
+                                                          std::int64_t lda, const std::int8_t* b, std::int32_t* tile) {
+  using S = SmallMStepInt16;
+  for (int r0 = 0; r0 < rows; r0 += 3) {
+    const std::int16_t* ar = a + r0 * lda;
     std::int32_t* t = tile + r0 * kNr;
     switch (rows - r0) {
-      case 1: small_m_rows_maddubs_avx2<1, 4>(kgroups, ar, lda, b, t); break;
-      case 2: small_m_rows_maddubs_avx2<2, 4>(kgroups, ar, lda, b, t); break;
-      case 3:
-        for (int h = 0; h < 2; ++h) small_m_rows_maddubs_avx2<3, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+      case 1: small_m_rows_avx2<S, 1, 8>(kgroups, ar, lda, b, t); break;
+      case 2:
+        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 2, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
         break;
       default:
-        for (int h = 0; h < 2; ++h) small_m_rows_maddubs_avx2<4, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 3, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
         break;
     }
   }
 }
+
+// AVX2 SmallMKernelU8Fn: 1 or 2 rows read the 32-column panel whole; 3 or 4 rows take it as two 16-column halves.
+QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_maddubs_avx2(int rows, int kgroups, const std::uint8_t* a,
+                                                                  std::int64_t lda, const std::int8_t* b,
+                                                                  std::int32_t* tile) {
+  using S = SmallMStepU8;
+  for (int r0 = 0; r0 < rows; r0 += 4) {
+    const std::uint8_t* ar = a + r0 * lda;
+    std::int32_t* t = tile + r0 * kNr;
+    switch (rows - r0) {
+      case 1: small_m_rows_avx2<S, 1, 4>(kgroups, ar, lda, b, t); break;
+      case 2: small_m_rows_avx2<S, 2, 4>(kgroups, ar, lda, b, t); break;
+      case 3:
+        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 3, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+        break;
+      default:
+        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 4, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
+        break;
+    }
+  }
+}
+
+#undef QMATH_TARGET_SMALL_M_AVX2
 
 #endif  // QMATH_CPU_X86
 
