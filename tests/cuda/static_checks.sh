@@ -27,21 +27,36 @@ demangle() { if command -v c++filt >/dev/null; then c++filt; else cat; fi; }
 status=0
 
 echo "== 1+2. compile for sm_${archs[*]} with -Werror, ptxas -v"
-# The two sources compile side by side (the gemm_imma kernels take about as long as the DP4A / FP32 ones).
-"$nvcc" "${flags[@]}" "${gencode[@]}" -Xptxas -v -c -o "$work/kernels_imma.o" "$src_imma" >"$work/ptxas_imma.log" 2>&1 &
-imma_pid=$!
-"$nvcc" "${flags[@]}" "${gencode[@]}" -Xptxas -v -c -o "$work/kernels.o" "$src" >"$work/ptxas_main.log" 2>&1 || {
-  cat "$work/ptxas_main.log"
-  echo "FAIL: compilation of $src (warnings are errors)"
-  wait "$imma_pid" || true
-  exit 1
+# Two compilations at a time (CI has 2 cores): the DP4A / FP32 source for every architecture, and the gemm_imma
+# source once per architecture (its kernels are the long pole). Each job writes its own log; a failed job leaves a
+# .failed marker, reported after all have finished.
+rm -f "$work"/*.failed
+compile() {  # object log source gencode...
+  local obj=$1 log=$2 source=$3
+  shift 3
+  "$nvcc" "${flags[@]}" "$@" -Xptxas -v -c -o "$obj" "$source" >"$log" 2>&1 || echo "$source" >"$log.failed"
 }
-wait "$imma_pid" || {
-  cat "$work/ptxas_imma.log"
-  echo "FAIL: compilation of $src_imma (warnings are errors)"
-  exit 1
+running=0
+launch() {
+  if [ "$running" -ge 2 ]; then wait -n; running=$((running - 1)); fi
+  compile "$@" &
+  running=$((running + 1))
 }
-cat "$work/ptxas_main.log" "$work/ptxas_imma.log" >"$work/ptxas.log"
+launch "$work/kernels.o" "$work/ptxas_main.log" "$src" "${gencode[@]}"
+imma_objs=() imma_logs=()
+for a in "${archs[@]}"; do
+  launch "$work/kernels_imma_sm$a.o" "$work/ptxas_imma_sm$a.log" "$src_imma" -gencode "arch=compute_$a,code=sm_$a"
+  imma_objs+=("$work/kernels_imma_sm$a.o") imma_logs+=("$work/ptxas_imma_sm$a.log")
+done
+wait
+for log in "$work/ptxas_main.log" "${imma_logs[@]}"; do
+  if [ -e "$log.failed" ]; then
+    cat "$log"
+    echo "FAIL: compilation of $(cat "$log.failed") (warnings are errors; log $log)"
+    exit 1
+  fi
+done
+cat "$work/ptxas_main.log" "${imma_logs[@]}" >"$work/ptxas.log"
 # One line per (kernel, arch): arch regs stack spill_stores spill_loads kernel
 awk -v q="'" '
   /Compiling entry function/ {
@@ -109,7 +124,7 @@ if ! command -v "$cuobjdump" >/dev/null 2>&1; then
   exit 1
 fi
 "$cuobjdump" -sass "$work/kernels.o" >"$work/kernels.sass"
-"$cuobjdump" -sass "$work/kernels_imma.o" >>"$work/kernels.sass"
+for obj in "${imma_objs[@]}"; do "$cuobjdump" -sass "$obj" >>"$work/kernels.sass"; done
 # One line per (arch, kernel): arch idp4a ffma imma local imma8816 imma16832 kernel
 awk '
   function flush() { if (fn != "") print arch, idp, ffma, imma, local, i8816, i16832, fn; idp = ffma = imma = local = i8816 = i16832 = 0 }
