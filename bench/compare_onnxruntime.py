@@ -2,7 +2,10 @@
 """qmath's u8s8 GEMMs against ONNX Runtime's integer MatMuls, one thread, per shape.
 
 Three operators, each against its qmath counterpart from cpu_gemm_bench (GOP/s from CPU time):
-  MatMulInteger          uint8 A x int8 B -> int32              qmath_u8s8_<isa>/MxNxK
+  MatMulInteger          uint8 A x int8 B -> int32              qmath_u8s8_<isa>/MxNxK (exact)
+    (op matmulinteger_sat: the same ORT figure against qmath_u8s8_avx2_saturating/MxNxK, GemmOptions::
+    saturate_int16_pairs, the int16-saturating pair arithmetic of MLAS's AVX2 u8s8 kernel: the same function as ORT's
+    on an AVX2 machine without VNNI, bit for bit (--dump), where the exact path computes a different one)
   MatMulIntegerToFloat   uint8 A x int8 B -> float              qmath_u8s8_f32out/MxNxK
     (com.microsoft; Y = (A - a_zp)(B - b_zp) * a_scale * b_scale[n], a_zp 128, b_zp 0, per-column b_scale, no bias)
     (--dump also checks agreement with a float bias: Y = f32(f32(acc * f32(a_scale * b_scale[n])) + bias[n]))
@@ -44,11 +47,12 @@ import sys
 import tempfile
 import time
 
-# op key -> (ORT operator, qmath benchmark name with %s for the isa where it has one)
+# op key -> (ORT operator, qmath benchmark name with %s for the isa where it has one, label)
 OPS = {
-    "matmulinteger": ("MatMulInteger", "qmath_u8s8_%s"),
-    "integertofloat": ("MatMulIntegerToFloat", "qmath_u8s8_f32out"),
-    "dynquant": ("DynamicQuantizeMatMul", "qmath_dynquant_f32"),
+    "matmulinteger": ("MatMulInteger", "qmath_u8s8_%s", "MatMulInteger"),
+    "matmulinteger_sat": ("MatMulInteger", "qmath_u8s8_avx2_saturating", "MatMulInteger (sat16)"),
+    "integertofloat": ("MatMulIntegerToFloat", "qmath_u8s8_f32out", "MatMulIntegerToFloat"),
+    "dynquant": ("DynamicQuantizeMatMul", "qmath_dynquant_f32", "DynamicQuantizeMatMul"),
 }
 A_SCALE, A_ZERO_POINT = 0.02, 128  # MatMulIntegerToFloat's A parameters (the qmath benchmark uses the same)
 
@@ -214,23 +218,26 @@ def main():
         shapes = sorted({s for (name, s) in qmath if any(name == OPS[o][1].replace("%s", args.isa) for o in ops)})
     print("onnxruntime %s, 1 intra-op thread; qmath from %s (MatMulInteger against qmath_u8s8_%s)"
           % (ort.__version__, args.qmath_json, args.isa))
-    print("%-16s %-22s %11s %11s %10s %11s  %s" % ("MxNxK", "op", "qmath GOP/s", "ORT GOP/s", "qmath/ORT",
+    print("%-16s %-22s %11s %11s %10s %11s  %s" % ("MxNxK", "op (qmath arithmetic)", "qmath GOP/s", "ORT GOP/s", "qmath/ORT",
                                                   "oneDNN f32", "ORT MatMulInteger results != exact"))
     for s in shapes:
         m, n, k = s
         name = "x".join(map(str, s))
         f32 = qmath.get(("onednn_f32", s))
+        timed = {}  # ORT operator -> (GOP/s, inexact): one timing per operator and shape
         for o in ops:
-            op, qname = OPS[o]
+            op, qname, label = OPS[o]
             qname = qname % args.isa if "%s" in qname else qname
             if (qname, s) not in qmath:
-                print("%-16s %-22s no %s figure in the JSON" % (name, op, qname))
+                print("%-16s %-22s no %s figure in the JSON" % (name, label, qname))
                 continue
             iters = args.iters or max(1, int(0.1 * 50e9 / (2.0 * m * n * k)))
-            gops, inexact = ort_gops(ort, np, onnx, op, m, n, k, iters, args.repeats)
+            if op not in timed:
+                timed[op] = ort_gops(ort, np, onnx, op, m, n, k, iters, args.repeats)
+            gops, inexact = timed[op]
             q = qmath[(qname, s)]
             print("%-16s %-22s %11.1f %11.1f %9.2fx %11s  %s" % (
-                name, op, q, gops, q / gops, "%.1f" % f32 if f32 else "-",
+                name, label, q, gops, q / gops, "%.1f" % f32 if f32 else "-",
                 "%d of %d" % (inexact, m * n) if inexact is not None else ""))
     if args.dump:
         print()

@@ -19,6 +19,8 @@
 //   qmath_s8s8_oneshot      one-shot API (B packed inside every call), best path
 //   qmath_fused_i8          pre-packed, int8 output with bias + per-channel float scale + zero point + ReLU, fused
 //   qmath_fused_i8_fixed    the same with the per-channel scale as gemmlowp fixed-point multipliers (double rounding)
+//   qmath_fused_i8_saturating  qmath_fused_i8 with GemmOptions::saturate_int16_pairs (AVX2 CPUs): the arithmetic of
+//                           onednn_s8s8_plus_requant on an AVX2 CPU, for a same-function comparison
 //   qmath_dynquant_f32      ONNX Runtime's DynamicQuantizeMatMul composed from qmath (dynamic_quant_matmul.hpp): float
 //                           A quantized in every call, per-column weight scales, float output (fully connected shapes)
 //   qmath_u8s8_f32out       the same from uint8 A (MatMulIntegerToFloat)
@@ -243,14 +245,16 @@ void bm_qmath_oneshot(benchmark::State& state, Shape s) {
   set_counters(state, s);
 }
 
-void bm_qmath_fused(benchmark::State& state, Shape s, bool fixed_point) {
+void bm_qmath_fused(benchmark::State& state, Shape s, bool fixed_point, bool saturate = false) {
   const auto a = random_vector<std::int8_t>(std::size_t(s.m) * s.k, 1);
   const auto b = random_vector<std::int8_t>(std::size_t(s.n) * s.k, 2);
   const auto packed = qmath::cpu::pack_b(qmath::col_major(b.data(), s.k, s.n), 0);
   OutputVector<std::int8_t> c(std::size_t(s.m) * s.n);
   const FusedEpilogue fe(s, fixed_point);
+  qmath::cpu::GemmOptions opt;
+  opt.saturate_int16_pairs = saturate;
   for (auto _ : state) {
-    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{qmath::row_major(a.data(), s.m, s.k), &packed, qmath::row_major(c.data(), s.m, s.n), 0, fe.e});
+    qmath::cpu::gemm(qmath::cpu::PackedGemmArgs{qmath::row_major(a.data(), s.m, s.k), &packed, qmath::row_major(c.data(), s.m, s.n), 0, fe.e}, opt);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -539,12 +543,16 @@ void register_all() {
   fused.push_back({1024, 1024, 1024});
   for (const Shape& s : fused) {
     const std::string shape = "/" + s.name();
-    benchmark::RegisterBenchmark(("qmath_fused_i8" + shape).c_str(), bm_qmath_fused, s, false)
+    benchmark::RegisterBenchmark(("qmath_fused_i8" + shape).c_str(), bm_qmath_fused, s, false, false)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("qmath_fused_i8_fixed" + shape).c_str(), bm_qmath_fused, s, true)
+    benchmark::RegisterBenchmark(("qmath_fused_i8_fixed" + shape).c_str(), bm_qmath_fused, s, true, false)
         ->MinTime(kMinTime)
         ->Unit(benchmark::kMicrosecond);
+    if (qmath::isa_available(Isa::kAvx2))
+      benchmark::RegisterBenchmark(("qmath_fused_i8_saturating" + shape).c_str(), bm_qmath_fused, s, false, true)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
 #if QMATH_BENCH_HAVE_DNNL
     benchmark::RegisterBenchmark(("onednn_s8s8_plus_requant" + shape).c_str(), bm_onednn_plus_requant, s)
         ->MinTime(kMinTime)
