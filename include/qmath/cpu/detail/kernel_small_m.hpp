@@ -96,8 +96,8 @@ void copy_a_rows_u8(int rows, int k, const TA* a, std::int64_t lda, std::uint8_t
 #define QMATH_TARGET_SMALL_M_AVX2 __attribute__((target("avx2,fma")))
 
 // Distance of the software prefetch of B in the small-M kernels (a one-group-ahead hardware stream is not enough
-// for a B that comes from memory).
-constexpr int kPrefetchBytes = 8192;
+// for a B that comes from memory; a longer distance costs the L2/L3-resident B: docs/cpu-gemm.md, "Small batch").
+constexpr int kPrefetchBytes = 4096;
 
 // The inner step of the exact small-M kernel (int16 A'): one 16-byte chunk of the panel is 4 columns x 4 k;
 // VPMOVSXBW widens it to int16 (exact), VPMADDWD against the row's 4 A' values (one VPBROADCASTQ) gives per int32
