@@ -1,7 +1,10 @@
 // Tests for the small-M kernels of qmath/cpu/detail/kernel_small_m.hpp and their dispatch in qmath/cpu/gemm.hpp:
-// each kernel against its contract on random and extreme data; cpu::gemm bit for bit against qmath::gemm_reference
-// for M = 1..9, 16, 33, 64 (both sides of kSmallMMax) with odd N and K, every operand / output type, both packed B
-// layouts, both APIs, one and two threads, extreme operands and zero points. The AArch64 small-M kernels
+// the A row copies (widen_a_rows, copy_a_rows_u8) for every K remainder; each kernel against its contract (exact, or
+// with each k pair saturated) for 1..kSmallMMax rows, group counts 1..9 and beyond, random and extreme data;
+// cpu::gemm bit for bit against qmath::gemm_reference for M = 1..9, 16, 33, 64 (both sides of kSmallMMax) with odd N
+// and K, every operand / output type, both packed B layouts, both APIs, one and two threads, extreme operands and
+// zero points; the saturating mode (which runs the uint8 small-M kernel at M <= kSmallMMax on x86 SIMD paths)
+// against gemm_reference_int16_saturating likewise at M = 1..kSmallMMax + 1. The AArch64 small-M kernels
 // (detail/kernel_small_m_neon.hpp) likewise: their selection, their contract for 1..8 rows and every K tail, and
 // cpu::gemm on each AArch64 path for M = 1..9 on extreme data (run under qemu by scripts/test-arm.sh).
 #include <qmath/cpu/detail/kernel_small_m.hpp>  // first: the header under test is self-contained
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <qmath/cpu/detail/saturating.hpp>
 #include <qmath/cpu/gemm.hpp>
 #include <qmath/fixed_point.hpp>
 #include <qmath/gemm_reference.hpp>
@@ -40,48 +44,112 @@ using qtest::runnable_paths;
 using qtest::same_bits;
 
 
-// The SmallMKernelFn contract computed directly: rows x 32 dot products of int16 A' rows with panel 0 of a kInt8K4 B.
+// The SmallMKernelFn contract computed directly: rows x 32 dot products of int16 A' rows with panel 0 of a kInt8K4 B;
+// with `saturate`, the SmallMKernelU8Fn contract: each k pair's sum saturated to int16 (cd::saturating_pair) first.
 std::vector<std::int32_t> contract(int rows, int kgroups, const std::vector<std::int16_t>& a, int lda,
-                                   const std::int8_t* b) {
+                                   const std::int8_t* b, bool saturate = false) {
   std::vector<std::int32_t> t(std::size_t(rows) * cd::kNr);
   for (int r = 0; r < rows; ++r)
     for (int j = 0; j < cd::kNr; ++j) {
       std::int64_t sum = 0;
-      for (int k = 0; k < kgroups * cd::kKGroup; ++k)
-        sum += std::int64_t(a[std::size_t(r) * lda + k]) * b[(k / 4) * 128 + 4 * j + k % 4];
+      for (int k = 0; k < kgroups * cd::kKGroup; k += 2) {
+        const std::int32_t a0 = a[std::size_t(r) * lda + k], a1 = a[std::size_t(r) * lda + k + 1];
+        const std::int32_t b0 = b[(k / 4) * 128 + 4 * j + k % 4], b1 = b[(k / 4) * 128 + 4 * j + k % 4 + 1];
+        sum += saturate ? cd::saturating_pair(a0, b0, a1, b1) : std::int64_t(a0) * b0 + std::int64_t(a1) * b1;
+      }
       t[std::size_t(r) * cd::kNr + j] = static_cast<std::int32_t>(std::uint32_t(std::uint64_t(sum)));
     }
   return t;
 }
 
+// Operands of the kernel contract tests: kSmallMMax rows of A' (int16, row stride 4 * kgroups, values in
+// [0, a_max]) and panel 0 of a kInt8K4 B (kgroups groups, 64-byte aligned). data 0: uniform random; 1, 2: A' = a_max
+// against B' = -128, +127 everywhere (the largest products; with a_max = 255 every k pair saturates int16);
+// 3: random A' against B' drawn from {-128, 127} (pairs of either sign, saturating or not).
+struct ContractOperands {
+  std::vector<std::int16_t> a;
+  cd::AlignedBuffer panel;
+  const std::int8_t* b() const { return panel.as<const std::int8_t>(); }
+};
+constexpr int kContractData = 4;
+ContractOperands contract_operands(int kgroups, int data, int a_max, std::mt19937& rng) {
+  std::vector<std::int8_t> b = random_vector<std::int8_t>(std::size_t(kgroups) * 128, rng, -128, 127);
+  ContractOperands o{random_vector<std::int16_t>(std::size_t(cd::kSmallMMax) * kgroups * cd::kKGroup, rng, 0, a_max),
+                     cd::AlignedBuffer(b.size())};
+  if (data == 1 || data == 2) {
+    std::fill(o.a.begin(), o.a.end(), std::int16_t(a_max));
+    std::fill(b.begin(), b.end(), std::int8_t(data == 1 ? -128 : 127));
+  } else if (data == 3) {
+    for (std::int8_t& x : b) x = x < 0 ? -128 : 127;
+  }
+  std::memcpy(o.panel.as<std::int8_t>(), b.data(), b.size());
+  return o;
+}
 
-// Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference.
+// Group counts of the kernel contract tests: 1..9 (every count below and around the kernels' loops), both sides of
+// 64, and a long K.
+const int kContractGroups[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 64, 65, 300};
+
+
+// Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference:
+// qmath::gemm_reference, or with `saturate` (GemmOptions::saturate_int16_pairs) gemm_reference_int16_saturating.
 template <class TA, class TB, class TC>
 void check_all(GemmShape s, const std::vector<TA>& a, std::int32_t za, const std::vector<TB>& b, BLayout bl,
-               std::int32_t zb, const Epilogue& e) {
+               std::int32_t zb, const Epilogue& e, bool saturate = false) {
   const std::int64_t ldb = bl == BLayout::kKxN ? s.n : s.k;
   std::vector<TC> expect(std::size_t(s.m) * s.n, TC(7));
   const auto args = qtest::gemm_args(s, a.data(), s.k, za, b.data(), ldb, bl, zb, expect.data(), s.n, e);
-  qmath::gemm_reference(args);
+  if (saturate)
+    qmath::cpu::gemm_reference_int16_saturating(args);
+  else
+    qmath::gemm_reference(args);
+  qmath::cpu::GemmOptions opt;
+  opt.saturate_int16_pairs = saturate;
   for (BPackLayout layout : {BPackLayout::kInt8K4, BPackLayout::kInt16K2}) {
     const auto packed = cd::pack_b_for(Isa::kAuto, qtest::b_view(s.k, s.n, b.data(), ldb, bl), zb, &layout);
     for (Isa isa : runnable_paths())
       for (int threads : {1, 2}) {
         INFO("path " << qmath::isa_name(isa) << " layout " << (layout == BPackLayout::kInt8K4 ? "int8" : "int16")
-                     << " small-M " << (cd::small_m_kernel_for(isa, s.m) != nullptr) << " threads " << threads
-                     << " M=" << s.m << " N=" << s.n << " K=" << s.k << " za=" << za << " zb=" << zb);
+                     << " saturate " << saturate << " small-M "
+                     << (saturate ? cd::small_m_saturating_kernel_for(isa, s.m) != nullptr
+                                  : cd::small_m_kernel_for(isa, s.m) != nullptr)
+                     << " threads " << threads << " M=" << s.m << " N=" << s.n << " K=" << s.k << " za=" << za
+                     << " zb=" << zb);
         std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
-        qmath::cpu::gemm(qtest::packed_args(s, a.data(), s.k, za, packed, got.data(), s.n, e), {isa, threads});
+        opt.isa = isa;
+        opt.threads = threads;
+        qmath::cpu::gemm(qtest::packed_args(s, a.data(), s.k, za, packed, got.data(), s.n, e), opt);
         REQUIRE(same_bits(got, expect));
       }
   }
   for (Isa isa : runnable_paths()) {
-    INFO("one-shot, path " << qmath::isa_name(isa) << " M=" << s.m << " N=" << s.n << " K=" << s.k);
+    INFO("one-shot, path " << qmath::isa_name(isa) << " saturate " << saturate << " M=" << s.m << " N=" << s.n
+                           << " K=" << s.k);
     std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
     auto one_shot = args;
     one_shot.c = qmath::row_major(got.data(), s.m, s.n, s.n);
-    qmath::cpu::gemm(one_shot, {isa, 1});
+    opt.isa = isa;
+    opt.threads = 1;
+    qmath::cpu::gemm(one_shot, opt);
     REQUIRE(same_bits(got, expect));
+  }
+}
+
+// The saturating mode at M = 1..kSmallMMax + 1 (the uint8 small-M kernel, then the blocked one), odd N and K (a K
+// tail in the last group and in the last pair), random operands and zero points, one output type.
+template <class TA, class TB, class TC>
+void check_saturating_batches(unsigned seed) {
+  std::mt19937 rng(seed);
+  const qmath::QuantRange ra = qmath::full_range<TA>(), rb = qmath::full_range<TB>();
+  std::uniform_int_distribution<int> za_d(ra.qmin, ra.qmax), zb_d(rb.qmin, rb.qmax);
+  const GemmShape nk[] = {{0, 37, 67}, {0, 33, 129}, {0, 1, 5}};
+  for (int m = 1; m <= cd::kSmallMMax + 1; ++m) {
+    const GemmShape s{m, nk[m % 3].n, nk[m % 3].k};
+    const std::int32_t za = m % 2 ? 0 : za_d(rng), zb = m % 3 ? zb_d(rng) : 0;
+    const auto a = random_vector<TA>(std::size_t(s.m) * s.k, rng, ra.qmin, ra.qmax);
+    const auto b = random_vector<TB>(std::size_t(s.n) * s.k, rng, rb.qmin, rb.qmax);
+    const OutputStage<TC> out(s.n, s.k, rng);
+    check_all<TA, TB, TC>(s, a, za, b, m % 2 ? BLayout::kKxN : BLayout::kNxK, zb, out.e, true);
   }
 }
 
@@ -114,61 +182,98 @@ void check_batches_all_outputs(unsigned seed) {
 
 }  // namespace
 
-TEST_CASE("small-M kernels: the contract on random and extreme operands", "[cpu][gemm][small_m]") {
-  std::mt19937 rng(11);
-  for (int kgroups : {1, 2, 17, 300}) {
-    const int kpad = kgroups * cd::kKGroup;
-    for (int data = 0; data < 3; ++data) {
-      // Random, then A' = 255 against B' = -128 and against +127 (the largest products).
-      std::vector<std::int8_t> b = random_vector<std::int8_t>(std::size_t(kgroups) * 128, rng, -128, 127);
-      std::vector<std::int16_t> a = random_vector<std::int16_t>(std::size_t(cd::kSmallMMax) * kpad, rng, 0, 255);
-      if (data) {
-        std::fill(a.begin(), a.end(), std::int16_t(255));
-        std::fill(b.begin(), b.end(), std::int8_t(data == 1 ? -128 : 127));
+TEST_CASE("small-M kernels: the A row copies, every K remainder", "[cpu][gemm][small_m]") {
+  // widen_a_rows (int16) and copy_a_rows_u8 (uint8): A' = a (uint8 A) or a + 128 (int8 A), zeros up to the next
+  // multiple of 4, the row sums of A'; rows read at stride lda, written at stride kpad.
+  std::mt19937 rng(5);
+  for (int k = 1; k <= 9; ++k) {
+    const int rows = 3, lda = k + 2, kpad = cd::ceil_div(k, cd::kKGroup) * cd::kKGroup;
+    const auto a_u8 = random_vector<std::uint8_t>(std::size_t(rows) * lda, rng);
+    std::vector<std::int8_t> a_s8(a_u8.size());
+    for (std::size_t i = 0; i < a_u8.size(); ++i) a_s8[i] = static_cast<std::int8_t>(a_u8[i] ^ 0x80u);  // same A'
+    std::vector<std::int16_t> expect(std::size_t(rows) * kpad, 0);
+    std::vector<std::int32_t> expect_sum(rows, 0);
+    for (int r = 0; r < rows; ++r)
+      for (int kk = 0; kk < k; ++kk) {
+        expect[std::size_t(r) * kpad + kk] = a_u8[std::size_t(r) * lda + kk];
+        expect_sum[r] += a_u8[std::size_t(r) * lda + kk];
       }
-      cd::AlignedBuffer panel(b.size());
-      std::memcpy(panel.as<std::int8_t>(), b.data(), b.size());
-      for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
-        INFO("kgroups " << kgroups << " data " << data << " rows " << rows);
-        const auto expect = contract(rows, kgroups, a, kpad, panel.as<const std::int8_t>());
-        std::vector<std::int32_t> got(expect.size(), 7);
-        cd::small_m_kernel_scalar(rows, kgroups, a.data(), kpad, panel.as<const std::int8_t>(), got.data());
-        REQUIRE(got == expect);
-#if QMATH_CPU_X86
-        if (qmath::isa_available(Isa::kAvx2)) {
-          std::fill(got.begin(), got.end(), 7);
-          cd::small_m_kernel_avx2(rows, kgroups, a.data(), kpad, panel.as<const std::int8_t>(), got.data());
-          REQUIRE(got == expect);
-        }
-#endif
-      }
-    }
+    const std::vector<std::uint8_t> expect_u8(expect.begin(), expect.end());
+    INFO("K " << k);
+    std::vector<std::int32_t> sum(rows, 7);
+    std::vector<std::int16_t> w(expect.size(), 7);
+    cd::widen_a_rows(rows, k, a_u8.data(), lda, w.data(), sum.data());
+    REQUIRE(w == expect);
+    REQUIRE(sum == expect_sum);
+    std::fill(w.begin(), w.end(), std::int16_t(7));
+    std::fill(sum.begin(), sum.end(), 7);
+    cd::widen_a_rows(rows, k, a_s8.data(), lda, w.data(), sum.data());
+    REQUIRE(w == expect);
+    REQUIRE(sum == expect_sum);
+    std::vector<std::uint8_t> c(expect.size(), 7);
+    std::fill(sum.begin(), sum.end(), 7);
+    cd::copy_a_rows_u8(rows, k, a_u8.data(), lda, c.data(), sum.data());
+    REQUIRE(c == expect_u8);
+    REQUIRE(sum == expect_sum);
+    std::fill(c.begin(), c.end(), std::uint8_t(7));
+    std::fill(sum.begin(), sum.end(), 7);
+    cd::copy_a_rows_u8(rows, k, a_s8.data(), lda, c.data(), sum.data());
+    REQUIRE(c == expect_u8);
+    REQUIRE(sum == expect_sum);
   }
 }
 
-TEST_CASE("small-M kernels: the 7-bit kernel's contract on random and extreme operands", "[cpu][gemm][small_m]") {
+TEST_CASE("small-M kernels: the exact kernels' contract on random and extreme operands", "[cpu][gemm][small_m]") {
+  // The int16 kernels (scalar, AVX2) on A' in [0, 255] and [0, 127]; the uint8 AVX2 kernel on the 7-bit A' (its
+  // exact use).
+  std::mt19937 rng(11);
+  for (int kgroups : kContractGroups) {
+    const int kpad = kgroups * cd::kKGroup;
+    for (int data = 0; data < kContractData; ++data)
+      for (int a_max : {255, 127}) {
+        const ContractOperands o = contract_operands(kgroups, data, a_max, rng);
+        const std::vector<std::uint8_t> a8(o.a.begin(), o.a.end());
+        for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
+          INFO("kgroups " << kgroups << " data " << data << " A' max " << a_max << " rows " << rows);
+          const auto expect = contract(rows, kgroups, o.a, kpad, o.b());
+          std::vector<std::int32_t> got(expect.size(), 7);
+          cd::small_m_kernel_scalar(rows, kgroups, o.a.data(), kpad, o.b(), got.data());
+          REQUIRE(got == expect);
+#if QMATH_CPU_X86
+          if (qmath::isa_available(Isa::kAvx2)) {
+            std::fill(got.begin(), got.end(), 7);
+            cd::small_m_kernel_avx2(rows, kgroups, o.a.data(), kpad, o.b(), got.data());
+            REQUIRE(got == expect);
+            if (a_max == 127) {
+              std::fill(got.begin(), got.end(), 7);
+              cd::small_m_kernel_maddubs_avx2(rows, kgroups, a8.data(), kpad, o.b(), got.data());
+              REQUIRE(got == expect);
+            }
+          }
+#endif
+        }
+      }
+  }
+}
+
+TEST_CASE("small-M kernels: the uint8 kernel saturates each k pair of a full-range A'", "[cpu][gemm][small_m]") {
 #if QMATH_CPU_X86
   if (!qmath::isa_available(Isa::kAvx2)) return;
   std::mt19937 rng(12);
-  for (int kgroups : {1, 2, 17, 300}) {
+  for (int kgroups : kContractGroups) {
     const int kpad = kgroups * cd::kKGroup;
-    for (int data = 0; data < 3; ++data) {
-      // Random, then A' = 127 (the largest 7-bit value) against B' = -128 and against +127.
-      std::vector<std::int8_t> b = random_vector<std::int8_t>(std::size_t(kgroups) * 128, rng, -128, 127);
-      std::vector<std::int16_t> a = random_vector<std::int16_t>(std::size_t(cd::kSmallMMax) * kpad, rng, 0, 127);
-      if (data) {
-        std::fill(a.begin(), a.end(), std::int16_t(127));
-        std::fill(b.begin(), b.end(), std::int8_t(data == 1 ? -128 : 127));
-      }
-      const std::vector<std::uint8_t> a8(a.begin(), a.end());
-      cd::AlignedBuffer panel(b.size());
-      std::memcpy(panel.as<std::int8_t>(), b.data(), b.size());
+    for (int data = 0; data < kContractData; ++data) {
+      const ContractOperands o = contract_operands(kgroups, data, 255, rng);
+      const std::vector<std::uint8_t> a8(o.a.begin(), o.a.end());
       for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
         INFO("kgroups " << kgroups << " data " << data << " rows " << rows);
-        const auto expect = contract(rows, kgroups, a, kpad, panel.as<const std::int8_t>());
+        const auto expect = contract(rows, kgroups, o.a, kpad, o.b(), true);
         std::vector<std::int32_t> got(expect.size(), 7);
-        cd::small_m_kernel_maddubs_avx2(rows, kgroups, a8.data(), kpad, panel.as<const std::int8_t>(), got.data());
+        cd::small_m_kernel_maddubs_avx2(rows, kgroups, a8.data(), kpad, o.b(), got.data());
         REQUIRE(got == expect);
+        // A' = 255 everywhere: every pair sum, 255 * 2 * 127 or 255 * 2 * -128, saturates to 32767 or -32768.
+        if (data == 1 || data == 2)
+          for (std::int32_t v : got) REQUIRE(v == 2 * kgroups * (data == 1 ? -32768 : 32767));
       }
     }
   }
@@ -185,6 +290,24 @@ TEST_CASE("small-M kernels: chosen for M <= kSmallMMax on the AVX2 and scalar pa
   REQUIRE(cd::small_m_kernel_for(Isa::kScalar, cd::kSmallMMax + 1) == nullptr);
   REQUIRE(cd::small_m_kernel_for(Isa::kAvx2, cd::kSmallMMax + 1) == nullptr);
   REQUIRE(cd::small_m_kernel_for(Isa::kAvx512Vnni, 1) == nullptr);
+}
+
+TEST_CASE("small-M kernels: the saturating mode's kernel is chosen for M <= kSmallMMax on the x86 SIMD paths",
+          "[cpu][gemm][small_m]") {
+  for (int m = 1; m <= cd::kSmallMMax + 1; ++m) {
+    INFO("M " << m);
+    for (Isa isa : {Isa::kScalar, Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm})
+      REQUIRE(cd::small_m_saturating_kernel_for(isa, m) == nullptr);  // the blocked saturating kernels run there
+    for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
+#if QMATH_CPU_X86
+      // Every x86 SIMD path runs the AVX2 kernels in this mode (path_ops_saturating).
+      REQUIRE(cd::small_m_saturating_kernel_for(isa, m) ==
+              (m <= cd::kSmallMMax ? &cd::small_m_kernel_maddubs_avx2 : nullptr));
+#else
+      REQUIRE(cd::small_m_saturating_kernel_for(isa, m) == nullptr);
+#endif
+    }
+  }
 }
 
 TEST_CASE("small-M gemm: PackedB keeps int8 panels equal to the int8 layout's", "[cpu][gemm][small_m]") {
@@ -383,3 +506,38 @@ TEST_CASE("small-M gemm (AArch64): M = 1..9, extreme operands and zero points, e
 }
 
 #endif  // QMATH_CPU_AARCH64
+
+TEST_CASE("small-M gemm: the saturating mode, M = 1..kSmallMMax + 1, every type, layout, path and API",
+          "[cpu][gemm][small_m]") {
+  qtest::for_each_output(500, [](auto tc, unsigned seed) {
+    using TC = typename decltype(tc)::type;
+    check_saturating_batches<std::uint8_t, std::int8_t, TC>(seed);
+    check_saturating_batches<std::int8_t, std::int8_t, TC>(seed + 10);
+  });
+  check_saturating_batches<std::uint8_t, std::uint8_t, std::int32_t>(520);
+  check_saturating_batches<std::int8_t, std::uint8_t, std::int8_t>(530);
+}
+
+TEST_CASE("small-M gemm: the saturating mode on extreme operands (every pair saturates)", "[cpu][gemm][small_m]") {
+  // A' = 255 everywhere (uint8 A = 255, int8 A = 127) against B' = +127 / -128 / alternating per element, K = 1001
+  // (a tail of one k: its pair is (k, 0)), M = 1..kSmallMMax + 1, zero points at both ends.
+  std::mt19937 rng(29);
+  for (int m = 1; m <= cd::kSmallMMax + 1; ++m) {
+    const GemmShape s{m, 35, 1001};
+    for (int b_case = 0; b_case < 3; ++b_case) {
+      std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : (i % 2 ? -128 : 127);
+      const std::vector<std::uint8_t> a_u8(std::size_t(s.m) * s.k, 255);
+      const std::vector<std::int8_t> a_s8(std::size_t(s.m) * s.k, 127);
+      INFO("M " << m << " b case " << b_case);
+      for (std::int32_t zb : {-128, 127}) {
+        check_all<std::uint8_t, std::int8_t, std::int32_t>(s, a_u8, 255, b, BLayout::kNxK, zb, Epilogue{}, true);
+        check_all<std::int8_t, std::int8_t, std::int32_t>(s, a_s8, -128, b, BLayout::kKxN, zb, Epilogue{}, true);
+      }
+      const OutputStage<std::int8_t> out8(s.n, s.k, rng);
+      check_all<std::uint8_t, std::int8_t, std::int8_t>(s, a_u8, 0, b, BLayout::kNxK, 0, out8.e, true);
+      const OutputStage<float> outf(s.n, s.k, rng);
+      check_all<std::int8_t, std::int8_t, float>(s, a_s8, 3, b, BLayout::kKxN, -1, outf.e, true);
+    }
+  }
+}

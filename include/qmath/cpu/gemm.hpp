@@ -30,7 +30,8 @@
 // 7-bit activations (GemmOptions::activations_7bit, a checked contract on a uint8 A: every value <= 127): the AVX2
 // path then runs the VPMADDUBSW kernels for every B, exactly (at M <= kSmallMMax small_m_kernel_maddubs_avx2).
 //
-// Small M (M <= detail::kSmallMMax, AVX2 and scalar paths, exact mode): A is not packed and each B panel is read once
+// Small M (M <= detail::kSmallMMax, AVX2 and scalar paths, exact mode; every x86 SIMD path in the saturating mode,
+// with the VPMADDUBSW kernel on A' = a + 128 or a in uint8): A is not packed and each B panel is read once
 // for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
 // int16 layout keeps an int8 copy of its panels for them (PackedB::int8_data(), 1 more byte per weight), so a
 // batch-1 call reads 1 byte per weight instead of 2. The fused epilogue is the path's own.
@@ -333,7 +334,8 @@ struct GemmJob {
   PathOps<TA, TC> ops;
   bool stream;  // C is written with ops.epilogue_stream (see streams_output): fence before returning
   SmallMKernelFn small_m_kernel;  // not null: run_small_m over a kInt8K4 b_packed instead of run_block
-  SmallMKernelU8Fn small_m_u8_kernel;  // not null (with small_m_kernel): 7-bit uint8 A, run by this kernel instead
+  // Not null: run_small_m with A' as uint8 and this kernel (a 7-bit A, or the saturating mode), not small_m_kernel.
+  SmallMKernelU8Fn small_m_u8_kernel;
   SmallMKernelI8 small_m_i8;  // fn not null: run_small_m_i8 (AArch64) over b_packed in its b_layout
 };
 
@@ -395,15 +397,14 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
 template <class TA, class TC>
 void run_small_m(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const int kgroups = ceil_div(j.s.k, kKGroup), kpad = kgroups * kKGroup, rows = m1 - m0;
-  const bool u8 = j.small_m_u8_kernel != nullptr;  // only for a uint8 A (checked by activations_7bit)
+  const bool u8 = j.small_m_u8_kernel != nullptr;
   AlignedBuffer a_rows((u8 ? 1 : sizeof(std::int16_t)) * std::size_t(rows) * kpad);
   AlignedBuffer tile(sizeof(std::int32_t) * std::size_t(rows) * kNr);
   std::vector<std::int32_t> row_comp(rows);
-  if constexpr (std::is_same<TA, std::uint8_t>::value) {
-    if (u8)
-      copy_a_rows_u8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::uint8_t>(), row_comp.data());
-  }
-  if (!u8) widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::int16_t>(), row_comp.data());
+  if (u8)
+    copy_a_rows_u8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::uint8_t>(), row_comp.data());
+  else
+    widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::int16_t>(), row_comp.data());
   for (std::int32_t& rc : row_comp) rc = qmath::detail::wrap_mul(-j.zb_prime, rc);
   for (int p = p0; p < p1; ++p) {
     const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
@@ -453,6 +454,18 @@ template <class TA>
 SmallMKernelU8Fn small_m_u8_kernel_for(Isa isa, int m) {
 #if QMATH_CPU_X86
   if (std::is_same<TA, std::uint8_t>::value && isa == Isa::kAvx2 && m <= kSmallMMax) return small_m_kernel_maddubs_avx2;
+#endif
+  (void)isa;
+  (void)m;
+  return nullptr;
+}
+
+// The small-M kernel of the saturating mode (GemmOptions::saturate_int16_pairs) for M rows, or null where the
+// cache-blocked kernels run: the uint8 VPMADDUBSW kernel at M <= kSmallMMax on every x86 SIMD path (all run the
+// AVX2 kernels in this mode, as path_ops_saturating does); the scalar path keeps kernel_scalar_saturating.
+inline SmallMKernelU8Fn small_m_saturating_kernel_for(Isa isa, int m) {
+#if QMATH_CPU_X86
+  if (qmath::isa_family(isa) == IsaFamily::kX86 && m <= kSmallMMax) return small_m_kernel_maddubs_avx2;
 #endif
   (void)isa;
   (void)m;
@@ -514,10 +527,15 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const PathOps<TA, TC> ops =
       saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb, a7));
   const SmallMKernelFn small_m = saturate ? nullptr : small_m_kernel_for(isa, s.m);
+  // The uint8 small-M kernel: the saturating mode's, or (exact mode, where small_m runs) the 7-bit A's.
+  const SmallMKernelU8Fn small_m_u8 = saturate ? small_m_saturating_kernel_for(isa, s.m)
+                                     : small_m && a7 ? small_m_u8_kernel_for<TA>(isa, s.m)
+                                                     : nullptr;
+  const bool runs_small_m = small_m != nullptr || small_m_u8 != nullptr;
   const SmallMKernelI8 small_m_i8 = saturate ? SmallMKernelI8{} : small_m_kernel_i8_for(isa, s.m);  // AArch64
   // A PackedB in another layout than the kernel reads is converted for this call; the small-M kernels read the
   // kInt8K4 panels that a PackedB keeps unless it is in the 8-k form (the AArch64 ones: their path's layout).
-  const BPackLayout want = small_m ? BPackLayout::kInt8K4 : small_m_i8.fn ? small_m_i8.b_layout : ops.b_layout;
+  const BPackLayout want = runs_small_m ? BPackLayout::kInt8K4 : small_m_i8.fn ? small_m_i8.b_layout : ops.b_layout;
   const std::int8_t* b_packed =
       pb.layout() == want ? pb.data() : want == BPackLayout::kInt8K4 ? pb.int8_data() : nullptr;
   AlignedBuffer converted;
@@ -529,15 +547,14 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
   const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
   // The x86 small-M kernels take A' itself, the AArch64 ones A' - small_m_i8.a_shift.
-  const std::int32_t a_shift = small_m ? 0 : small_m_i8.fn ? small_m_i8.a_shift : ops.a_shift;
+  const std::int32_t a_shift = runs_small_m ? 0 : small_m_i8.fn ? small_m_i8.a_shift : ops.a_shift;
   for (std::size_t n = 0; n < col_comp.size(); ++n)
     col_comp[n] = wrap_add(wrap_mul(a_shift - za_p, col_sum[n]), kzz);
-  const SmallMKernelU8Fn small_m_u8 = small_m && a7 ? small_m_u8_kernel_for<TA>(isa, s.m) : nullptr;
   GemmJob<TA, TC> job{s,   a,   lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc),
                       small_m, small_m_u8, small_m_i8};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
-    if (job.small_m_kernel)
+    if (job.small_m_kernel || job.small_m_u8_kernel)
       run_small_m(job, m0, m1, p0, p1);
     else if (job.small_m_i8.fn)
       run_small_m_i8(job, m0, m1, p0, p1);

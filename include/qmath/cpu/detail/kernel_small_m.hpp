@@ -10,8 +10,9 @@
 // where a holds A' as int16 (zero beyond K) and b points at panel p of a kInt8K4 B.
 //
 // AVX2: small_m_rows_avx2 is one k-group loop over R rows x C chunks of the panel, parameterised by its inner step:
-// SmallMStepInt16 (exact for every input) and SmallMStepU8 (7-bit A, GemmOptions::activations_7bit). Neither
-// saturates anywhere.
+// SmallMStepInt16 (exact for every input) and SmallMStepU8 (uint8 A': exact for a 7-bit A,
+// GemmOptions::activations_7bit; for a full-range A' it saturates each k pair as saturating_pair does, which is
+// GemmOptions::saturate_int16_pairs).
 #pragma once
 
 #include <cstdint>
@@ -66,21 +67,25 @@ inline void small_m_kernel_scalar(int rows, int kgroups, const std::int16_t* a, 
   }
 }
 
-// The small-M kernels for a 7-bit A (GemmOptions::activations_7bit): the contract of SmallMKernelFn with A' held as
-// uint8 in [0, 127] (zero beyond K).
+// The small-M kernels over a uint8 A' (zero beyond K): for r < rows, j < kNr,
+//   tile[r * kNr + j] = sum over k pairs (2i, 2i + 1), 2i < 4 * kgroups, of
+//                       saturating_pair(a[r * lda + 2i], B'[2i][32 p + j], a[r * lda + 2i + 1], B'[2i + 1][32 p + j])
+//   (modulo 2^32), saturating_pair as in detail/saturating.hpp: the pair sum clamped to int16.
+// With every A' <= 127 (a 7-bit A, GemmOptions::activations_7bit) no pair sum leaves int16 and this is the exact
+// contract of SmallMKernelFn; with a full-range A' it is the arithmetic of GemmOptions::saturate_int16_pairs.
 using SmallMKernelU8Fn = void (*)(int rows, int kgroups, const std::uint8_t* a, std::int64_t lda, const std::int8_t* b,
                                   std::int32_t* tile);
 
-// Rows [0, rows) of a uint8 A, each value in [0, 127] (checked by the caller), copied with row stride
-// kpad = 4 * ceil(K / 4) and zeros beyond K; row_sum[r] = sum_k A[r][k].
-inline void copy_a_rows_u8(int rows, int k, const std::uint8_t* a, std::int64_t lda, std::uint8_t* dst,
-                           std::int32_t* row_sum) {
+// Rows [0, rows) of A (row stride lda) as A' = a + a_offset<TA>() in uint8 (a uint8 A unchanged, an int8 A with its
+// sign bit flipped), row stride kpad = 4 * ceil(K / 4), zero beyond K; row_sum[r] = sum_k A'[r][k].
+template <class TA>
+void copy_a_rows_u8(int rows, int k, const TA* a, std::int64_t lda, std::uint8_t* dst, std::int32_t* row_sum) {
   const int kpad = ceil_div(k, kKGroup) * kKGroup;
   for (int r = 0; r < rows; ++r) {
-    const std::uint8_t* src = a + std::int64_t(r) * lda;
+    const TA* src = a + std::int64_t(r) * lda;
     std::uint8_t* out = dst + std::int64_t(r) * kpad;
     std::int32_t sum = 0;
-    for (int kk = 0; kk < k; ++kk) sum += out[kk] = src[kk];
+    for (int kk = 0; kk < k; ++kk) sum += out[kk] = a_prime(src[kk]);
     for (int kk = k; kk < kpad; ++kk) out[kk] = 0;
     row_sum[r] = sum;
   }
@@ -91,8 +96,8 @@ inline void copy_a_rows_u8(int rows, int k, const std::uint8_t* a, std::int64_t 
 #define QMATH_TARGET_SMALL_M_AVX2 __attribute__((target("avx2,fma")))
 
 // Distance of the software prefetch of B in the small-M kernels (a one-group-ahead hardware stream is not enough
-// for a B that comes from memory).
-constexpr int kPrefetchBytes = 8192;
+// for a B that comes from memory; a longer distance costs the L2/L3-resident B: docs/cpu-gemm.md, "Small batch").
+constexpr int kPrefetchBytes = 4096;
 
 // The inner step of the exact small-M kernel (int16 A'): one 16-byte chunk of the panel is 4 columns x 4 k;
 // VPMOVSXBW widens it to int16 (exact), VPMADDWD against the row's 4 A' values (one VPBROADCASTQ) gives per int32
@@ -123,10 +128,11 @@ struct SmallMStepInt16 {
   }
 };
 
-// The inner step of the 7-bit small-M kernel (uint8 A' in [0, 127]): one 32-byte chunk is 8 columns x 4 k;
-// VPMADDUBSW of the row's 4 A' bytes (broadcast) with it gives per int16 lane one k pair of one column, at most
-// 2 * 127 * 128 in magnitude (exact), and VPMADDWD with ones adds the two pairs of a column into its int32 lane.
-// 32 weights cost one load and two multiply instructions per row.
+// The inner step of the uint8 small-M kernel (SmallMKernelU8Fn): one 32-byte chunk is 8 columns x 4 k;
+// VPMADDUBSW of the row's 4 A' bytes (broadcast) with it gives per int16 lane one k pair of one column, saturated to
+// int16 (saturating_pair; for A' <= 127 it is at most 2 * 127 * 128 in magnitude: exact), and VPMADDWD with ones adds
+// the two pairs of a column into its int32 lane (exact). 32 weights cost one load and two multiply instructions per
+// row.
 struct SmallMStepU8 {
   using AE = std::uint8_t;
   static constexpr int kChunkBytes = 32;
@@ -202,7 +208,8 @@ QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_avx2(int rows, int kgroups,
   }
 }
 
-// AVX2 SmallMKernelU8Fn: 1 or 2 rows read the 32-column panel whole; 3 or 4 rows take it as two 16-column halves.
+// AVX2 SmallMKernelU8Fn (the 7-bit and the saturating modes): 1 or 2 rows read the 32-column panel whole; 3 or 4
+// rows take it as two 16-column halves.
 QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_maddubs_avx2(int rows, int kgroups, const std::uint8_t* a,
                                                                   std::int64_t lda, const std::int8_t* b,
                                                                   std::int32_t* tile) {
