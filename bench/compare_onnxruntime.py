@@ -36,6 +36,10 @@ Usage:
       [--ops matmulinteger,integertofloat,dynquant] [--dump build/bench/dynamic_quant_matmul_dump]
   /work/venv-ort/bin/python bench/compare_onnxruntime.py --bench build/bench/cpu_gemm_bench --shapes ... (runs the
       qmath benchmark for those shapes and operators first, writing qmath.json's equivalent to a temporary file)
+  ... --bench build/bench/cpu_gemm_bench --shapes ... --rounds 5 (paired: per round and shape, the qmath benchmarks
+      of that shape and then ORT's operators run back to back, and the ratio is taken within the round; printed: the
+      median ratio, the middle half of the rounds and the median GOP/s. On a machine whose speed drifts, only these
+      paired ratios are stable; the unpaired form times all of qmath first and ORT minutes later)
 """
 import argparse
 import json
@@ -184,6 +188,46 @@ def run_bench(bench, shapes, isa, ops):
     return out
 
 
+def paired_rounds(ort, np, onnx, args, shapes, ops):
+    """--rounds: per round and shape, qmath's benchmarks then ORT's operators; ratios taken within the round."""
+    ratios, qg, og = {}, {}, {}  # (shape, op key) -> lists over rounds
+    for _ in range(args.rounds):
+        for s in shapes:
+            m, n, k = s
+            path = run_bench(args.bench, [s], args.isa, ops)
+            qmath = load_bench(path)
+            os.unlink(path)
+            timed = {}
+            for o in ops:
+                op, qname, _ = OPS[o]
+                qname = qname % args.isa if "%s" in qname else qname
+                if (qname, s) not in qmath:
+                    continue
+                if op not in timed:
+                    iters = args.iters or max(1, int(0.1 * 50e9 / (2.0 * m * n * k)))
+                    timed[op] = ort_gops(ort, np, onnx, op, m, n, k, iters, args.repeats)[0]
+                q = qmath[(qname, s)]
+                ratios.setdefault((s, o), []).append(q / timed[op])
+                qg.setdefault((s, o), []).append(q)
+                og.setdefault((s, o), []).append(timed[op])
+    print("onnxruntime %s, 1 intra-op thread; %d paired rounds (qmath then ORT per shape and round)"
+          % (ort.__version__, args.rounds))
+    print("%-16s %-22s %11s %11s %10s  %s" % ("MxNxK", "op (qmath arithmetic)", "qmath GOP/s", "ORT GOP/s",
+                                             "qmath/ORT", "middle half"))
+    for s in shapes:
+        for o in ops:
+            r = ratios.get((s, o))
+            if not r:
+                print("%-16s %-22s no qmath figure" % ("x".join(map(str, s)), OPS[o][2]))
+                continue
+            r = sorted(r)
+            lo, hi = r[len(r) // 4], r[(3 * len(r) - 1) // 4]
+            print("%-16s %-22s %11.1f %11.1f %9.2fx  [%.2f, %.2f]" % (
+                "x".join(map(str, s)), OPS[o][2], statistics.median(qg[(s, o)]), statistics.median(og[(s, o)]),
+                statistics.median(r), lo, hi))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("qmath_json", nargs="?", help="cpu_gemm_bench JSON output (or use --bench)")
@@ -194,6 +238,7 @@ def main():
     ap.add_argument("--dump", help="dynamic_quant_matmul_dump program: also check agreement with ORT per shape")
     ap.add_argument("--iters", type=int, default=0, help="calls per timing (default: about 0.1 s worth)")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=0, help="with --bench: paired rounds (see above)")
     args = ap.parse_args()
     try:
         import numpy as np
@@ -210,6 +255,8 @@ def main():
     if args.bench:
         if not shapes:
             ap.error("--bench needs --shapes")
+        if args.rounds > 0:
+            return paired_rounds(ort, np, onnx, args, shapes, ops)
         args.qmath_json = run_bench(args.bench, shapes, args.isa, ops)
     elif not args.qmath_json:
         ap.error("give a cpu_gemm_bench JSON file or --bench")
