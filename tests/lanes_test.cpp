@@ -1,7 +1,8 @@
 // tests/lanes_test.cpp - every lane primitive (qmath/detail/lanes*.hpp) on every backend this machine runs, lane by
 // lane against the scalar definitions (lanes_scalar.hpp), bit for bit, over systematic values: +-2^i +-{0, 1, 2},
 // the neighbourhood of INT32_MIN and INT32_MAX, every shift exponent, exact ties, +-0, infinities, products that
-// overflow to infinity or fall to subnormals. Backends: scalar always; AVX2 and AVX-512 where the CPU has them
+// overflow to infinity or fall to subnormals, saturating narrowing of every int32 neighbourhood, clamps of NaN and
+// infinities, all-lanes mask tests with each lane failing alone. Backends: scalar always; AVX2 and AVX-512 where the CPU has them
 // (those the CPU lacks are reported, not run); NEON when built for AArch64 (e.g. under qemu-aarch64).
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,10 @@ struct Backend {
   void (*arith_f32)(ArithF32, const float*, const float*, float*, int);
   void (*widen_i8)(const std::int8_t*, std::int32_t*, int);
   void (*widen_u8)(const std::uint8_t*, std::int32_t*, int);
+  void (*narrow4_i8)(const std::int32_t*, std::int8_t*, int);
+  void (*narrow4_u8)(const std::int32_t*, std::uint8_t*, int);
+  void (*clamp)(const float*, float, float, float*, int);
+  void (*all_less)(const float*, const float*, bool*, int);
 };
 
 }  // namespace
@@ -411,4 +417,89 @@ TEST_CASE("lane primitives: float sum, difference, quotient and truncation; wide
       be.widen_u8(u8.data() + off, g.data(), n);
       CHECK(g == e);
     }
+}
+
+TEST_CASE("lane primitives: four-vector narrowing saturates to the byte type", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  // Every int32 neighbourhood, every value around both byte types' edges, and their interleavings; padded to a
+  // multiple of four of the widest vector (64 lanes) so that the store covers whole blocks.
+  std::vector<std::int32_t> v = systematic_i32();
+  for (std::int32_t k = -400; k <= 400; ++k) v.push_back(k);
+  for (std::int32_t k : {32767, 32768, -32768, -32769, 65535, 65536, -65536}) v.push_back(k);
+  while (v.size() % (4 * kPad) != 0) v.push_back(static_cast<std::int32_t>(v.size()) - 300);
+  // Expected values by the clamp itself, so that the scalar definition is checked too.
+  std::vector<std::int8_t> s8(v.size()), s8e(v.size());
+  std::vector<std::uint8_t> u8(v.size()), u8e(v.size());
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    s8e[k] = static_cast<std::int8_t>(v[k] < -128 ? -128 : (v[k] > 127 ? 127 : v[k]));
+    u8e[k] = static_cast<std::uint8_t>(v[k] < 0 ? 0 : (v[k] > 255 ? 255 : v[k]));
+  }
+  std::vector<Backend> all = vector_backends();
+  all.insert(all.begin(), ref);
+  for (const Backend& be : all) {
+    INFO("backend " << be.name);
+    be.narrow4_i8(v.data(), s8.data(), int(v.size()));
+    be.narrow4_u8(v.data(), u8.data(), int(v.size()));
+    const long i = first_difference(s8, s8e), j = first_difference(u8, u8e);
+    INFO("int8 at " << i << " (" << (i < 0 ? 0 : v[i]) << "), uint8 at " << j << " (" << (j < 0 ? 0 : v[j]) << ")");
+    CHECK(i == -1);
+    CHECK(j == -1);
+  }
+}
+
+TEST_CASE("lane primitives: clamp keeps NaN, saturates infinities; all-lanes mask test", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x = systematic_f32_in_int32();
+  for (float f : {inf, -inf, nan, -nan, 1e30f, -1e30f, 1e-45f, -1e-45f, -128.25f, -128.0f, 127.25f, 127.0f, 383.25f})
+    x.push_back(f);
+  pad(x);
+  const float bounds[][2] = {{-128.25f, 127.25f}, {-0.25f, 255.25f}, {0.5f, inf}, {-inf, inf}, {3.0f, 3.0f},
+                             {0.0f, 1.0f}};
+  for (const Backend& be : vector_backends())
+    for (const auto& b : bounds) {
+      std::vector<float> expect(x.size()), got(x.size());
+      ref.clamp(x.data(), b[0], b[1], expect.data(), int(x.size()));
+      be.clamp(x.data(), b[0], b[1], got.data(), int(x.size()));
+      long i = -1;
+      for (std::size_t k = 0; k < x.size() && i < 0; ++k) {
+        // NaN in, some NaN out; a zero against a zero bound: either zero (detail/lanes.hpp)
+        const bool ok = std::isnan(expect[k]) ? std::isnan(got[k])
+                        : expect[k] == 0.0f   ? got[k] == 0.0f
+                                              : same_bits(got[k], expect[k]);
+        if (!ok) i = static_cast<long>(k);
+      }
+      INFO(be.name << " clamp to [" << b[0] << ", " << b[1] << "] at " << i << ": " << (i < 0 ? 0.0f : x[i])
+                   << " gives " << (i < 0 ? 0.0f : got[i]));
+      CHECK(i == -1);
+    }
+  // all_mf(a < b): vectors where every lane passes, and for every lane position a vector where that lane alone fails
+  // (by being equal, greater or NaN), compared with the conjunction of the scalar lanes.
+  std::vector<float> a, b;
+  for (int fail = -1; fail < kPad; ++fail)
+    for (float bad : {1.0f, 2.0f, nan}) {
+      for (int lane = 0; lane < kPad; ++lane) {
+        a.push_back(lane == fail ? bad : 0.5f - float(lane));
+        b.push_back(1.0f);
+      }
+      if (fail < 0) break;
+    }
+  // One lane per scalar "vector": the scalar backend gives each lane's a < b.
+  std::unique_ptr<bool[]> lane_less(new bool[a.size()]);
+  ref.all_less(a.data(), b.data(), lane_less.get(), int(a.size()));
+  for (const Backend& be : vector_backends()) {
+    const std::size_t vectors = a.size() / static_cast<std::size_t>(be.lanes);
+    std::unique_ptr<bool[]> got(new bool[vectors]);
+    be.all_less(a.data(), b.data(), got.get(), int(a.size()));
+    int wrong = 0, failing = 0;
+    for (std::size_t g = 0; g < vectors; ++g) {
+      bool expect = true;
+      for (int l = 0; l < be.lanes; ++l) expect = expect && lane_less[g * be.lanes + l];
+      failing += !expect;
+      wrong += got[g] != expect;
+    }
+    INFO(be.name << " all_mf: " << wrong << " wrong vectors");
+    CHECK(wrong == 0);
+    CHECK(failing > 0);
+  }
 }
