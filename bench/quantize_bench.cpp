@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include <qmath/detail/quantize_lanes.hpp>
@@ -81,38 +82,60 @@ void BM_QuantizePlainLoop(benchmark::State& state) {
   });
 }
 
-enum class Kernel { kFast, kDivision, kLanes };
+enum class Kernel { kFast, kDivision, kLanes, kLanesExact };
 enum class Data { kRandom, kTies };
 
-// Runs one vector kernel of detail/quantize_avx2.hpp or detail/quantize_avx512.hpp directly.
-template <SimdIsa kIsa, Kernel kKernel>
-void run_kernel(const float* x, std::size_t n, std::int8_t* q) {
+// uint8 runs with zero point 128, so that the normal input spreads over the range as int8's does with 0.
+template <class T>
+constexpr qmath::QuantParams params_for() {
+  return {kParams.scale, std::is_signed<T>::value ? 0 : 128};
+}
+
+// Runs one vector kernel directly: kFast and kDivision are the hand-written kernels of detail/quantize_avx2.hpp or
+// detail/quantize_avx512.hpp (kFast: the reciprocal fast path for kDivide, the multiply kernel for the multiply
+// rules); kLanes is the lane body of detail/quantize_lanes-inl.hpp on that ISA's lane backend (kDivide: its
+// reciprocal fast path), kLanesExact the body's exact path alone (a division or product per vector).
+template <SimdIsa kIsa, Kernel kKernel, class T, qmath::QuantizeRule kRule>
+void run_kernel(const float* x, std::size_t n, T* q) {
 #if QMATH_X86_SIMD
   namespace d = qmath::detail;
-  const qmath::QuantRange range = qmath::full_range<std::int8_t>();
+  const qmath::QuantRange range = qmath::full_range<T>();
+  constexpr qmath::QuantParams p = params_for<T>();
   constexpr qmath::Round mode = qmath::Round::kHalfToEven;
   if constexpr (kKernel == Kernel::kLanes) {
     if constexpr (kIsa == SimdIsa::kAvx512)
-      d::lanes_avx512::quantize_lanes(x, n, q, kParams, range, mode, qmath::QuantizeRule::kDivide);
+      d::lanes_avx512::quantize_lanes(x, n, q, p, range, mode, kRule);
     else
-      d::lanes_avx2::quantize_lanes(x, n, q, kParams, range, mode, qmath::QuantizeRule::kDivide);
+      d::lanes_avx2::quantize_lanes(x, n, q, p, range, mode, kRule);
+  } else if constexpr (kKernel == Kernel::kLanesExact) {
+    if constexpr (kIsa == SimdIsa::kAvx512)
+      d::lanes_avx512::quantize_lanes_exact(x, n, q, p, range, mode, kRule);
+    else
+      d::lanes_avx2::quantize_lanes_exact(x, n, q, p, range, mode, kRule);
+  } else if constexpr (kRule != qmath::QuantizeRule::kDivide) {
+    const float m = qmath::rule_operand(p, range, kRule);
+    if constexpr (kIsa == SimdIsa::kAvx512)
+      d::avx512::quantize_multiply(x, n, q, m, p.zero_point, range, mode);
+    else
+      d::avx2::quantize_multiply(x, n, q, m, p.zero_point, range, mode);
   } else if constexpr (kIsa == SimdIsa::kAvx512) {
     if constexpr (kKernel == Kernel::kFast)
-      d::avx512::quantize(x, n, q, kParams, range, mode);
+      d::avx512::quantize(x, n, q, p, range, mode);
     else
-      d::avx512::quantize_division(x, n, q, kParams, range, mode);
+      d::avx512::quantize_division(x, n, q, p, range, mode);
   } else {
     if constexpr (kKernel == Kernel::kFast)
-      d::avx2::quantize(x, n, q, kParams, range, mode);
+      d::avx2::quantize(x, n, q, p, range, mode);
     else
-      d::avx2::quantize_division(x, n, q, kParams, range, mode);
+      d::avx2::quantize_division(x, n, q, p, range, mode);
   }
 #else
   (void)x, (void)n, (void)q;
 #endif
 }
 
-template <SimdIsa kIsa, Kernel kKernel, Data kData>
+template <SimdIsa kIsa, Kernel kKernel, Data kData, class T = std::int8_t,
+          qmath::QuantizeRule kRule = qmath::QuantizeRule::kDivide>
 void BM_QuantizeSimd(benchmark::State& state) {
   if (!QMATH_X86_SIMD || !qmath::isa_available(kIsa)) {
     state.SkipWithError("instruction set not supported by this CPU");
@@ -120,9 +143,9 @@ void BM_QuantizeSimd(benchmark::State& state) {
   }
   const auto n = static_cast<std::size_t>(state.range(0));
   const std::vector<float> x = kData == Data::kTies ? ties(n) : qbench::normal_input(n);
-  std::vector<std::int8_t> q(n);
+  std::vector<T> q(n);
   time_elements(state, n, [&] {
-    run_kernel<kIsa, kKernel>(x.data(), n, q.data());
+    run_kernel<kIsa, kKernel, T, kRule>(x.data(), n, q.data());
     benchmark::ClobberMemory();
   }, 5);
 }
@@ -197,6 +220,19 @@ BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDivision, Data::k
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kFast, Data::kTies)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanes, Data::kRandom)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kLanes, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanes, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanesExact, Data::kRandom)->Apply(sizes);
+// uint8 (zero point 128) and the multiply rule kMultiplyReciprocal, hand-written and lane body side by side.
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kRandom, std::uint8_t)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanes, Data::kRandom, std::uint8_t)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kRandom, std::int8_t,
+                   qmath::QuantizeRule::kMultiplyReciprocal)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanes, Data::kRandom, std::int8_t,
+                   qmath::QuantizeRule::kMultiplyReciprocal)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kRandom, std::uint8_t,
+                   qmath::QuantizeRule::kMultiplyReciprocal)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanes, Data::kRandom, std::uint8_t,
+                   qmath::QuantizeRule::kMultiplyReciprocal)->Apply(sizes);
 BENCHMARK(BM_QuantizeArray)->Apply(sizes);
 BENCHMARK(BM_DequantizeScalar)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_DequantizeSimd, SimdIsa::kAvx2)->Apply(sizes);

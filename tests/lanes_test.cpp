@@ -25,7 +25,7 @@ namespace {
 
 enum class BinaryI32 { kAdd, kSub, kAddSaturate, kMin, kMax, kSrdhm, kRoundingDivideByPot, kShiftLeftSaturate };
 enum class BinaryF32 {
-  kMul, kMin, kMax, kSelectLess, kSelectGreater, kSelectLessOrEqual, kSelectBetween, kAbs
+  kMul, kMin, kMax, kSelectLess, kSelectGreater, kSelectLessOrEqual, kSelectBetween, kAbs, kSelectZero
 };
 enum class ArithF32 { kAdd, kSub, kDiv, kTrunc };
 
@@ -51,6 +51,8 @@ struct Backend {
   void (*narrow4_u8)(const std::int32_t*, std::uint8_t*, int);
   void (*clamp)(const float*, float, float, float*, int);
   void (*all_less)(const float*, const float*, bool*, int);
+  void (*all_less_i32)(const std::int32_t*, const std::int32_t*, bool*, int);
+  void (*bits)(const float*, std::int32_t*, int);
 };
 
 }  // namespace
@@ -156,8 +158,36 @@ const char* name(BinaryI32 op) {
   return names[static_cast<int>(op)];
 }
 const char* name(BinaryF32 op) {
-  const char* names[] = {"mul", "min", "max", "select(lt)", "select(gt)", "select(lt or eq)", "select(gt and lt)", "abs"};
+  const char* names[] = {"mul",    "min",           "max", "select(lt)", "select(gt)", "select(lt or eq)",
+                         "select(gt and lt)", "abs", "select_zero(lt)"};
   return names[static_cast<int>(op)];
+}
+
+// all_mf of a per-lane compare (`all`, a Backend member) on every vector backend against the conjunction of the
+// scalar backend's lanes (with one lane, the scalar all_mf is the lane's compare); some vectors must fail.
+template <class V>
+void expect_all_mf_matches_lanes(const std::vector<V>& a, const std::vector<V>& b,
+                                 void (*Backend::*all)(const V*, const V*, bool*, int), const char* what) {
+  const Backend ref = lanes_test_scalar::backend();
+  std::unique_ptr<bool[]> lane(new bool[a.size()]);
+  (ref.*all)(a.data(), b.data(), lane.get(), int(a.size()));
+  for (const Backend& be : vector_backends()) {
+    const std::size_t vectors = a.size() / static_cast<std::size_t>(be.lanes);
+    std::unique_ptr<bool[]> got(new bool[vectors]);
+    (be.*all)(a.data(), b.data(), got.get(), int(a.size()));
+    std::size_t wrong = 0, failing = 0, passing = 0;
+    for (std::size_t g = 0; g < vectors; ++g) {
+      bool expect = true;
+      for (int l = 0; l < be.lanes; ++l) expect = expect && lane[g * static_cast<std::size_t>(be.lanes) + l];
+      failing += !expect;
+      passing += expect;
+      wrong += got[g] != expect;
+    }
+    INFO(be.name << " " << what << ": " << wrong << " wrong vectors of " << vectors);
+    CHECK(wrong == 0);
+    CHECK(failing > 0);
+    CHECK(passing > 0);
+  }
 }
 
 }  // namespace
@@ -277,7 +307,7 @@ TEST_CASE("lane primitives: float products, min / max and compare-select", "[lan
   for (const Backend& be : vector_backends())
     for (BinaryF32 op : {BinaryF32::kMul, BinaryF32::kMin, BinaryF32::kMax, BinaryF32::kSelectLess,
                          BinaryF32::kSelectGreater, BinaryF32::kSelectLessOrEqual, BinaryF32::kSelectBetween,
-                         BinaryF32::kAbs}) {
+                         BinaryF32::kAbs, BinaryF32::kSelectZero}) {
       std::vector<float> expect(a.size()), got(a.size());
       ref.binary_f32(op, a.data(), b.data(), expect.data(), int(a.size()));
       be.binary_f32(op, a.data(), b.data(), got.data(), int(a.size()));
@@ -354,7 +384,7 @@ TEST_CASE("lane primitives: compares, masks and abs with NaN; decrement where", 
   pad(v);
   for (const Backend& be : vector_backends()) {
     for (BinaryF32 op : {BinaryF32::kSelectLess, BinaryF32::kSelectGreater, BinaryF32::kSelectLessOrEqual,
-                         BinaryF32::kSelectBetween, BinaryF32::kAbs}) {
+                         BinaryF32::kSelectBetween, BinaryF32::kAbs, BinaryF32::kSelectZero}) {
       std::vector<float> expect(a.size()), got(a.size());
       ref.binary_f32(op, a.data(), b.data(), expect.data(), int(a.size()));
       be.binary_f32(op, a.data(), b.data(), got.data(), int(a.size()));
@@ -484,22 +514,39 @@ TEST_CASE("lane primitives: clamp keeps NaN, saturates infinities; all-lanes mas
       }
       if (fail < 0) break;
     }
-  // One lane per scalar "vector": the scalar backend gives each lane's a < b.
-  std::unique_ptr<bool[]> lane_less(new bool[a.size()]);
-  ref.all_less(a.data(), b.data(), lane_less.get(), int(a.size()));
-  for (const Backend& be : vector_backends()) {
-    const std::size_t vectors = a.size() / static_cast<std::size_t>(be.lanes);
-    std::unique_ptr<bool[]> got(new bool[vectors]);
-    be.all_less(a.data(), b.data(), got.get(), int(a.size()));
-    int wrong = 0, failing = 0;
-    for (std::size_t g = 0; g < vectors; ++g) {
-      bool expect = true;
-      for (int l = 0; l < be.lanes; ++l) expect = expect && lane_less[g * be.lanes + l];
-      failing += !expect;
-      wrong += got[g] != expect;
-    }
-    INFO(be.name << " all_mf: " << wrong << " wrong vectors");
-    CHECK(wrong == 0);
-    CHECK(failing > 0);
+  expect_all_mf_matches_lanes(a, b, &Backend::all_less, "all_mf(lt_f32)");
+}
+
+TEST_CASE("lane primitives: bit patterns and signed int32 compares", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  std::vector<float> x = systematic_f32_in_int32();
+  for (float f : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(), 1e-45f, -0.0f,
+                  std::numeric_limits<float>::max()})
+    x.push_back(f);
+  pad(x);
+  std::vector<std::int32_t> expect(x.size()), got(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k) std::memcpy(&expect[k], &x[k], sizeof(float));
+  std::vector<Backend> all = vector_backends();
+  all.insert(all.begin(), ref);
+  for (const Backend& be : all) {
+    be.bits(x.data(), got.data(), int(x.size()));
+    INFO(be.name << " bits_i32");
+    CHECK(got == expect);
   }
+  // all_mf(lt_i32(a, b)) over every pair of systematic values (each lane its own pair: vectors mix passing and failing
+  // lanes), and vectors where all lanes pass but one, at each position, equal or greater by one.
+  const std::vector<std::int32_t> values = systematic_i32();
+  std::vector<std::int32_t> a, b;
+  for (std::int32_t u : values)
+    for (std::int32_t v : values) a.push_back(u), b.push_back(v);
+  for (int fail = 0; fail < kPad; ++fail)
+    for (std::int32_t d : {0, 1}) {
+      for (int lane = 0; lane < kPad; ++lane) {
+        a.push_back(lane == fail ? INT32_MIN + d : INT32_MIN + lane);
+        b.push_back(lane == fail ? INT32_MIN : INT32_MAX - lane);
+      }
+    }
+  while (a.size() % kPad != 0) a.push_back(-1), b.push_back(0);
+  expect_all_mf_matches_lanes(a, b, &Backend::all_less_i32, "all_mf(lt_i32)");
 }

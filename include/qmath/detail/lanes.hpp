@@ -37,6 +37,9 @@
 //                                                            a NaN x gives a NaN (payload unspecified); zeros as
 //                                                            min_f32 / max_f32
 //   lt_f32(a, b) gt_f32(a, b) -> MF; select_f32(MF m, a, b)  m ? a : b per lane (ordered compares: NaN is false)
+//   select_zero_f32(MF m, a)                                 m ? a : +0.0 per lane
+//   bits_i32(F32 x)                                          the IEEE-754 bit pattern of each lane, as int32
+//   lt_i32(I32 a, I32 b) -> MF                               a < b per lane (signed)
 //   eq_f32(a, b) -> MF; and_mf(m, n) or_mf(m, n)             ordered ==; mask and / or
 //   all_mf(MF m) -> bool                                     every lane of m is set
 //   abs_f32(x)                                               x with its sign bit cleared
@@ -65,6 +68,15 @@
 #else
 #define QMATH_LANES_PUSH_TARGET(features)
 #define QMATH_LANES_POP_TARGET()
+#endif
+
+// QMATH_LANES_NOINLINE: keeps a function out of line (a rarely taken path whose constants would crowd a hot loop's).
+#if defined(__GNUC__) || defined(__clang__)
+#define QMATH_LANES_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define QMATH_LANES_NOINLINE __declspec(noinline)
+#else
+#define QMATH_LANES_NOINLINE
 #endif
 
 // The target features of the x86 backends (the same strings as the kernels' target attributes).

@@ -93,6 +93,9 @@ inline F32 clamp_f32(F32 x, F32 lo, F32 hi) { return _mm256_min_ps(hi, _mm256_ma
 inline MF lt_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 inline MF gt_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return _mm256_blendv_ps(b, a, m); }
+inline F32 select_zero_f32(MF m, F32 a) { return _mm256_and_ps(m, a); }  // m lanes are 0 / all ones
+inline I32 bits_i32(F32 x) { return _mm256_castps_si256(x); }
+inline MF lt_i32(I32 a, I32 b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(b, a)); }
 inline MF eq_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
 inline MF and_mf(MF m, MF n) { return _mm256_and_ps(m, n); }
 inline MF or_mf(MF m, MF n) { return _mm256_or_ps(m, n); }

@@ -98,6 +98,9 @@ inline F32 clamp_f32(F32 x, F32 lo, F32 hi) {
 inline MF lt_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
 inline MF gt_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return _mm512_mask_mov_ps(b, m, a); }
+inline F32 select_zero_f32(MF m, F32 a) { return _mm512_maskz_mov_ps(m, a); }
+inline I32 bits_i32(F32 x) { return _mm512_castps_si512(x); }
+inline MF lt_i32(I32 a, I32 b) { return _mm512_cmplt_epi32_mask(a, b); }
 inline MF eq_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
 inline MF and_mf(MF m, MF n) { return static_cast<MF>(m & n); }
 inline MF or_mf(MF m, MF n) { return static_cast<MF>(m | n); }

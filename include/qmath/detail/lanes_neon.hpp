@@ -79,6 +79,9 @@ inline F32 clamp_f32(F32 x, F32 lo, F32 hi) { return vminq_f32(vmaxq_f32(x, lo),
 inline MF lt_f32(F32 a, F32 b) { return vcltq_f32(a, b); }
 inline MF gt_f32(F32 a, F32 b) { return vcgtq_f32(a, b); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return vbslq_f32(m, a, b); }
+inline F32 select_zero_f32(MF m, F32 a) { return vreinterpretq_f32_u32(vandq_u32(m, vreinterpretq_u32_f32(a))); }
+inline I32 bits_i32(F32 x) { return vreinterpretq_s32_f32(x); }
+inline MF lt_i32(I32 a, I32 b) { return vcltq_s32(a, b); }
 inline MF eq_f32(F32 a, F32 b) { return vceqq_f32(a, b); }
 inline MF and_mf(MF m, MF n) { return vandq_u32(m, n); }
 inline MF or_mf(MF m, MF n) { return vorrq_u32(m, n); }

@@ -63,6 +63,13 @@ inline F32 clamp_f32(F32 x, F32 lo, F32 hi) { return x < lo ? lo : (x > hi ? hi 
 inline MF lt_f32(F32 a, F32 b) { return a < b; }
 inline MF gt_f32(F32 a, F32 b) { return a > b; }
 inline F32 select_f32(MF m, F32 a, F32 b) { return m ? a : b; }
+inline F32 select_zero_f32(MF m, F32 a) { return m ? a : 0.0f; }
+inline I32 bits_i32(F32 x) {
+  I32 b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline MF lt_i32(I32 a, I32 b) { return a < b; }
 inline MF eq_f32(F32 a, F32 b) { return a == b; }
 inline MF and_mf(MF m, MF n) { return m && n; }
 inline MF or_mf(MF m, MF n) { return m || n; }
