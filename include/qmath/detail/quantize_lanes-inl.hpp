@@ -43,9 +43,9 @@
 // included) are 1/4 or more from every boundary and round to 0 both ways.
 // A block is stored from the fast path only if all its lanes pass (all_mf); otherwise it is recomputed by the exact
 // path. Random data rarely fails (probability 2m per lane: m = 2^-14 for int8 with zero point 0); inputs at or within
-// m of ties (e.g. x = (k + 1/2) * scale exactly) fail every block: the loop then backs off (ProbeSchedule: after a
-// failed probe it runs 2^j - 1 further blocks, up to about 4096 elements, by the exact path before probing again), so
-// adversarial input runs at about the exact path's speed.
+// m of ties (e.g. x = (k + 1/2) * scale exactly) fail every block: the loop then backs off (ProbeSchedule: after the
+// j-th failed probe in a row it runs 2^j - 1 further blocks, up to about 4096 elements, by the exact path before
+// probing again), so adversarial input runs at about the exact path's speed.
 
 // round_to_integral(v, M) for non-NaN lanes. Half away from zero and half up are built from the truncation t and the
 // exact fraction |v - t| as rounding.hpp builds them (for |v| >= 2^23 and +-inf, t = v and the fraction is 0 or NaN,
@@ -179,23 +179,33 @@ inline void quantize_exact_loop(const float* x, std::size_t n, T* q, float opera
   quantize_exact_tail<M, kMultiply>(x + i, n - i, q + i, c, operand, zero_point, range);
 }
 
-// The exact path for a block the fast path rejected, out of line: the fast loop then keeps only its own constants in
-// registers (inlined, the exact path's constants crowd them out and the fast path spills).
+// The exact path for `blocks` blocks (a rejected one and those the back-off skips), out of line: the fast loop then
+// keeps only its own constants in registers (inlined, the exact path's constants crowd them out and the fast path
+// spills), and a run of rejected blocks costs one call.
 template <Round M, class T>
-QMATH_LANES_NOINLINE void quantize_exact_fallback(const float* x, T* q, const QuantizeExactLanes& c) {
-  quantize_exact_block<M, false>(x, q, c);
+QMATH_LANES_NOINLINE void quantize_exact_blocks(const float* x, std::size_t blocks, T* q,
+                                                const QuantizeExactLanes& c) {
+  for (std::size_t b = 0; b < blocks; ++b) quantize_exact_block<M, false>(x + b * 4 * kLanes, q + b * 4 * kLanes, c);
 }
 
 // kDivide with fast_path_scale(p.scale): the fast path per block, the exact path where it fails (header comment).
 template <Round M, class T>
 inline void quantize_fast_loop(const float* x, std::size_t n, T* q, QuantParams p, QuantRange range) {
+  constexpr std::size_t kBlock = 4 * kLanes;
   const QuantizeExactLanes c = quantize_exact_constants(p.scale, p.zero_point, range);
   const QuantizeFastLanes f = quantize_fast_constants(p, range);
-  ProbeSchedule<4096 / (4 * kLanes) - 1> schedule;
+  ProbeSchedule<4096 / kBlock - 1> schedule;
   std::size_t i = 0;
-  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    if (schedule.probe() && schedule.record(quantize_fast_block<M == Round::kTowardZero>(x + i, q + i, f))) continue;
-    quantize_exact_fallback<M>(x + i, q + i, c);
+  while (i + kBlock <= n) {
+    if (quantize_fast_block<M == Round::kTowardZero>(x + i, q + i, f)) {
+      schedule.record(true);
+      i += kBlock;
+      continue;
+    }
+    const std::size_t left = (n - i) / kBlock, skip = 1 + schedule.blocks_to_skip();
+    const std::size_t blocks = skip < left ? skip : left;
+    quantize_exact_blocks<M>(x + i, blocks, q + i, c);
+    i += blocks * kBlock;
   }
   quantize_exact_tail<M, false>(x + i, n - i, q + i, c, p.scale, p.zero_point, range);
 }

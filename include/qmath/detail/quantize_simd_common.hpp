@@ -40,6 +40,12 @@ class ProbeSchedule {
     --skip_;
     return false;
   }
+  // After a failing probe: how many further blocks go straight to the exact path (1, 3, 7, ..., then kMaxSkip),
+  // for a loop that runs them itself; a passing probe calls record(true).
+  unsigned blocks_to_skip() {
+    backoff_ = backoff_ < kMaxSkip ? 2 * backoff_ + 1 : kMaxSkip;
+    return backoff_;
+  }
   // Records the probe's outcome and returns it.
   bool record(bool passed) {
     if (passed) {
