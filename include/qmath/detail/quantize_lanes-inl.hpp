@@ -198,11 +198,11 @@ inline void quantize_fast_loop(const float* x, std::size_t n, T* q, QuantParams 
   std::size_t i = 0;
   while (i + kBlock <= n) {
     if (quantize_fast_block<M == Round::kTowardZero>(x + i, q + i, f)) {
-      schedule.record(true);
+      schedule.passed();
       i += kBlock;
       continue;
     }
-    const std::size_t left = (n - i) / kBlock, skip = 1 + schedule.blocks_to_skip();
+    const std::size_t left = (n - i) / kBlock, skip = 1 + schedule.failed();
     const std::size_t blocks = skip < left ? skip : left;
     quantize_exact_blocks<M>(x + i, blocks, q + i, c);
     i += blocks * kBlock;
