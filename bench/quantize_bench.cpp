@@ -1,12 +1,12 @@
 // Array quantize (fp32 -> int8, per tensor, half to even) and dequantize (int8 -> fp32): qmath's portable loop (the
 // normative reference), a plain loop as users write it (std::nearbyint under the default rounding mode, no NaN
-// rule: the issue's "plain scalar loop" baseline), each vector kernel (the default reciprocal fast path with exact
-// fallback, the division-only kernel it falls back to, and the lane body of detail/quantize_lanes-inl.hpp on that
-// ISA's lane backend, which divides every vector), the public dispatching entry point, and a memcpy of the
-// same input bytes, at sizes that live in L1, L2 and DRAM. The vector kernels also run on an adversarial input made
-// only of ties x = RN((k + 1/2) * scale), where the fast path falls back to division on every block. Reported as
-// elements/s (items) and bytes/s, where bytes = bytes read + bytes written (quantize and dequantize move 5 bytes per
-// element, memcpy of n floats moves 8).
+// rule: the issue's "plain scalar loop" baseline), each vector quantize kernel (the dispatched lane body of
+// detail/quantize_lanes-inl.hpp, whose kDivide runs the reciprocal fast path with the exact fallback, and the body's
+// exact path alone, which divides every vector), uint8 and the multiply rule kMultiplyReciprocal on AVX2, the
+// public dispatching entry point, and a memcpy of the same input bytes, at sizes that live in L1, L2 and DRAM. The
+// vector kernels also run on an adversarial input made only of ties x = RN((k + 1/2) * scale), where the fast path
+// falls back to the exact path on every block. Reported as elements/s (items) and bytes/s, where bytes = bytes read +
+// bytes written (quantize and dequantize move 5 bytes per element, memcpy of n floats moves 8).
 //
 // Issue 2's target: quantize >= 5 G elements/s on one core, >= 3x the portable loop.
 #include <benchmark/benchmark.h>
@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include <qmath/detail/quantize_lanes.hpp>
@@ -36,7 +37,7 @@ using qbench::time_elements;
 constexpr qmath::QuantParams kParams{0.03125f * 1.37f, 0};  // amax ~ 5.5 over [-127, 127]-ish
 
 // Ties: x = RN((k + 1/2) * scale), |k| <= 127, so x / scale rounds to k + 1/2 or to within an ulp or two of it - far
-// inside the fast path's margin. Every 64-element block of the fast path fails its check (the adversarial case).
+// inside the fast path's margin. Every block of the fast path fails its check (the adversarial case).
 std::vector<float> ties(std::size_t n) {
   std::vector<float> x(n);
   for (std::size_t i = 0; i < n; ++i)
@@ -81,38 +82,39 @@ void BM_QuantizePlainLoop(benchmark::State& state) {
   });
 }
 
-enum class Kernel { kFast, kDivision, kLanes };
+enum class Kernel { kDispatched, kExact };
 enum class Data { kRandom, kTies };
 
-// Runs one vector kernel of detail/quantize_avx2.hpp or detail/quantize_avx512.hpp directly.
-template <SimdIsa kIsa, Kernel kKernel>
-void run_kernel(const float* x, std::size_t n, std::int8_t* q) {
-#if QMATH_X86_SIMD
-  namespace d = qmath::detail;
-  const qmath::QuantRange range = qmath::full_range<std::int8_t>();
-  constexpr qmath::Round mode = qmath::Round::kHalfToEven;
-  if constexpr (kKernel == Kernel::kLanes) {
-    if constexpr (kIsa == SimdIsa::kAvx512)
-      d::lanes_avx512::quantize_lanes(x, n, q, kParams, range, mode, qmath::QuantizeRule::kDivide);
-    else
-      d::lanes_avx2::quantize_lanes(x, n, q, kParams, range, mode, qmath::QuantizeRule::kDivide);
-  } else if constexpr (kIsa == SimdIsa::kAvx512) {
-    if constexpr (kKernel == Kernel::kFast)
-      d::avx512::quantize(x, n, q, kParams, range, mode);
-    else
-      d::avx512::quantize_division(x, n, q, kParams, range, mode);
-  } else {
-    if constexpr (kKernel == Kernel::kFast)
-      d::avx2::quantize(x, n, q, kParams, range, mode);
-    else
-      d::avx2::quantize_division(x, n, q, kParams, range, mode);
-  }
-#else
-  (void)x, (void)n, (void)q;
-#endif
+// uint8 runs with zero point 128, so that the normal input spreads over the range as int8's does with 0.
+template <class T>
+constexpr qmath::QuantParams params_for() {
+  return {kParams.scale, std::is_signed<T>::value ? 0 : 128};
 }
 
-template <SimdIsa kIsa, Kernel kKernel, Data kData>
+// Runs one quantize kernel of kIsa directly: kDispatched is what quantize_array_simd runs (the lane body of
+// detail/quantize_lanes-inl.hpp on that ISA's lane backend; kDivide with its reciprocal fast path), kExact the lane
+// body's exact path alone (a division or product per vector: the fast path's fallback).
+template <SimdIsa kIsa, Kernel kKernel, class T, qmath::QuantizeRule kRule>
+void run_kernel(const float* x, std::size_t n, T* q) {
+  const qmath::QuantRange range = qmath::full_range<T>();
+  constexpr qmath::QuantParams p = params_for<T>();
+  constexpr qmath::Round mode = qmath::Round::kHalfToEven;
+  if constexpr (kKernel == Kernel::kDispatched) {
+    qmath::detail::quantize_array_simd(kIsa, x, n, q, p, range, mode, kRule);
+  } else {
+#if QMATH_X86_SIMD
+    if constexpr (kIsa == SimdIsa::kAvx512)
+      qmath::detail::lanes_avx512::quantize_lanes_exact(x, n, q, p, range, mode, kRule);
+    else
+      qmath::detail::lanes_avx2::quantize_lanes_exact(x, n, q, p, range, mode, kRule);
+#else
+    (void)x, (void)n, (void)q, (void)range, (void)p, (void)mode;
+#endif
+  }
+}
+
+template <SimdIsa kIsa, Kernel kKernel, Data kData, class T = std::int8_t,
+          qmath::QuantizeRule kRule = qmath::QuantizeRule::kDivide>
 void BM_QuantizeSimd(benchmark::State& state) {
   if (!QMATH_X86_SIMD || !qmath::isa_available(kIsa)) {
     state.SkipWithError("instruction set not supported by this CPU");
@@ -120,9 +122,9 @@ void BM_QuantizeSimd(benchmark::State& state) {
   }
   const auto n = static_cast<std::size_t>(state.range(0));
   const std::vector<float> x = kData == Data::kTies ? ties(n) : qbench::normal_input(n);
-  std::vector<std::int8_t> q(n);
+  std::vector<T> q(n);
   time_elements(state, n, [&] {
-    run_kernel<kIsa, kKernel>(x.data(), n, q.data());
+    run_kernel<kIsa, kKernel, T, kRule>(x.data(), n, q.data());
     benchmark::ClobberMemory();
   }, 5);
 }
@@ -187,16 +189,20 @@ void BM_DequantizeSimd(benchmark::State& state) {
 BENCHMARK(BM_Memcpy)->Apply(sizes);
 BENCHMARK(BM_QuantizeScalar)->Apply(sizes);
 BENCHMARK(BM_QuantizePlainLoop)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDivision, Data::kRandom)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kRandom)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDivision, Data::kRandom)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kFast, Data::kRandom)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDivision, Data::kTies)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kFast, Data::kTies)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDivision, Data::kTies)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kFast, Data::kTies)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kLanes, Data::kRandom)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kLanes, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kExact, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDispatched, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kExact, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDispatched, Data::kRandom)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kExact, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDispatched, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kExact, Data::kTies)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx512, Kernel::kDispatched, Data::kTies)->Apply(sizes);
+// uint8 (zero point 128) and the multiply rule kMultiplyReciprocal.
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDispatched, Data::kRandom, std::uint8_t)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDispatched, Data::kRandom, std::int8_t,
+                   qmath::QuantizeRule::kMultiplyReciprocal)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_QuantizeSimd, SimdIsa::kAvx2, Kernel::kDispatched, Data::kRandom, std::uint8_t,
+                   qmath::QuantizeRule::kMultiplyReciprocal)->Apply(sizes);
 BENCHMARK(BM_QuantizeArray)->Apply(sizes);
 BENCHMARK(BM_DequantizeScalar)->Apply(sizes);
 BENCHMARK_TEMPLATE(BM_DequantizeSimd, SimdIsa::kAvx2)->Apply(sizes);

@@ -58,6 +58,7 @@ inline void binary_f32(BinaryF32 op, const float* a, const float* b, float* out,
       case BinaryF32::kSelectLessOrEqual: return select_f32(or_mf(lt_f32(x, y), eq_f32(x, y)), x, y);
       case BinaryF32::kSelectBetween: return select_f32(and_mf(gt_f32(x, splat_f32(-1.0f)), lt_f32(x, y)), x, y);
       case BinaryF32::kAbs: return abs_f32(x);
+      case BinaryF32::kSelectZero: return select_zero_f32(lt_f32(x, y), x);
     }
     return x;
   });
@@ -79,6 +80,37 @@ inline void narrow_i8(const std::int32_t* a, std::int8_t* out, int n) {
 }
 inline void narrow_u8(const std::int32_t* a, std::uint8_t* out, int n) {
   for (int i = 0; i < n; i += kLanes) store_narrow(out + i, load_i32(a + i));
+}
+
+// n a multiple of 4 * kLanes: store_narrow4 of four consecutive vectors.
+inline void narrow4_i8(const std::int32_t* a, std::int8_t* out, int n) {
+  for (int i = 0; i < n; i += 4 * kLanes)
+    store_narrow4(out + i, load_i32(a + i), load_i32(a + i + kLanes), load_i32(a + i + 2 * kLanes),
+                  load_i32(a + i + 3 * kLanes));
+}
+inline void narrow4_u8(const std::int32_t* a, std::uint8_t* out, int n) {
+  for (int i = 0; i < n; i += 4 * kLanes)
+    store_narrow4(out + i, load_i32(a + i), load_i32(a + i + kLanes), load_i32(a + i + 2 * kLanes),
+                  load_i32(a + i + 3 * kLanes));
+}
+
+inline void clamp(const float* x, float lo, float hi, float* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_f32(out + i, clamp_f32(load_f32(x + i), splat_f32(lo), splat_f32(hi)));
+}
+
+// out[i / kLanes] = all_mf(a < b) over each vector (n a multiple of kLanes).
+inline void all_less(const float* a, const float* b, bool* out, int n) {
+  for (int i = 0; i < n; i += kLanes) out[i / kLanes] = all_mf(lt_f32(load_f32(a + i), load_f32(b + i)));
+}
+
+// out[i / kLanes] = all_mf(lt_i32(a, b)) over each vector.
+inline void all_less_i32(const std::int32_t* a, const std::int32_t* b, bool* out, int n) {
+  for (int i = 0; i < n; i += kLanes) out[i / kLanes] = all_mf(lt_i32(load_i32(a + i), load_i32(b + i)));
+}
+
+// out[k] = the bits of x[k] by bits_i32.
+inline void bits(const float* x, std::int32_t* out, int n) {
+  for (int i = 0; i < n; i += kLanes) store_i32(out + i, bits_i32(load_f32(x + i)));
 }
 
 // out_i[k] = a[k] + splat(s) with stream_i32, out_f[k] = b[k] * splat(f) with stream_f32 (outputs 64-byte aligned).
@@ -113,5 +145,6 @@ inline Backend backend() {
   return {kName,      kLanes,    &binary_i32,           &mul_round_shift,   &convert_to_f32,
           &truncate,  &round_even, &binary_f32,         &decrement_where_less, &saturate_integral,
           &narrow_i8, &narrow_u8, &splat_stream,        &arith_f32,         &widen_i8,
-          &widen_u8};
+          &widen_u8,  &narrow4_i8, &narrow4_u8,          &clamp,             &all_less,
+          &all_less_i32, &bits};
 }

@@ -1,7 +1,8 @@
 // tests/lanes_test.cpp - every lane primitive (qmath/detail/lanes*.hpp) on every backend this machine runs, lane by
 // lane against the scalar definitions (lanes_scalar.hpp), bit for bit, over systematic values: +-2^i +-{0, 1, 2},
 // the neighbourhood of INT32_MIN and INT32_MAX, every shift exponent, exact ties, +-0, infinities, products that
-// overflow to infinity or fall to subnormals. Backends: scalar always; AVX2 and AVX-512 where the CPU has them
+// overflow to infinity or fall to subnormals, saturating narrowing of every int32 neighbourhood, clamps of NaN and
+// infinities, all-lanes mask tests with each lane failing alone. Backends: scalar always; AVX2 and AVX-512 where the CPU has them
 // (those the CPU lacks are reported, not run); NEON when built for AArch64 (e.g. under qemu-aarch64).
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,7 @@ namespace {
 
 enum class BinaryI32 { kAdd, kSub, kAddSaturate, kMin, kMax, kSrdhm, kRoundingDivideByPot, kShiftLeftSaturate };
 enum class BinaryF32 {
-  kMul, kMin, kMax, kSelectLess, kSelectGreater, kSelectLessOrEqual, kSelectBetween, kAbs
+  kMul, kMin, kMax, kSelectLess, kSelectGreater, kSelectLessOrEqual, kSelectBetween, kAbs, kSelectZero
 };
 enum class ArithF32 { kAdd, kSub, kDiv, kTrunc };
 
@@ -45,6 +47,12 @@ struct Backend {
   void (*arith_f32)(ArithF32, const float*, const float*, float*, int);
   void (*widen_i8)(const std::int8_t*, std::int32_t*, int);
   void (*widen_u8)(const std::uint8_t*, std::int32_t*, int);
+  void (*narrow4_i8)(const std::int32_t*, std::int8_t*, int);
+  void (*narrow4_u8)(const std::int32_t*, std::uint8_t*, int);
+  void (*clamp)(const float*, float, float, float*, int);
+  void (*all_less)(const float*, const float*, bool*, int);
+  void (*all_less_i32)(const std::int32_t*, const std::int32_t*, bool*, int);
+  void (*bits)(const float*, std::int32_t*, int);
 };
 
 }  // namespace
@@ -150,8 +158,36 @@ const char* name(BinaryI32 op) {
   return names[static_cast<int>(op)];
 }
 const char* name(BinaryF32 op) {
-  const char* names[] = {"mul", "min", "max", "select(lt)", "select(gt)", "select(lt or eq)", "select(gt and lt)", "abs"};
+  const char* names[] = {"mul",    "min",           "max", "select(lt)", "select(gt)", "select(lt or eq)",
+                         "select(gt and lt)", "abs", "select_zero(lt)"};
   return names[static_cast<int>(op)];
+}
+
+// all_mf of a per-lane compare (`all`, a Backend member) on every vector backend against the conjunction of the
+// scalar backend's lanes (with one lane, the scalar all_mf is the lane's compare); some vectors must fail.
+template <class V>
+void expect_all_mf_matches_lanes(const std::vector<V>& a, const std::vector<V>& b,
+                                 void (*Backend::*all)(const V*, const V*, bool*, int), const char* what) {
+  const Backend ref = lanes_test_scalar::backend();
+  std::unique_ptr<bool[]> lane(new bool[a.size()]);
+  (ref.*all)(a.data(), b.data(), lane.get(), int(a.size()));
+  for (const Backend& be : vector_backends()) {
+    const std::size_t vectors = a.size() / static_cast<std::size_t>(be.lanes);
+    std::unique_ptr<bool[]> got(new bool[vectors]);
+    (be.*all)(a.data(), b.data(), got.get(), int(a.size()));
+    std::size_t wrong = 0, failing = 0, passing = 0;
+    for (std::size_t g = 0; g < vectors; ++g) {
+      bool expect = true;
+      for (int l = 0; l < be.lanes; ++l) expect = expect && lane[g * static_cast<std::size_t>(be.lanes) + l];
+      failing += !expect;
+      passing += expect;
+      wrong += got[g] != expect;
+    }
+    INFO(be.name << " " << what << ": " << wrong << " wrong vectors of " << vectors);
+    CHECK(wrong == 0);
+    CHECK(failing > 0);
+    CHECK(passing > 0);
+  }
 }
 
 }  // namespace
@@ -271,7 +307,7 @@ TEST_CASE("lane primitives: float products, min / max and compare-select", "[lan
   for (const Backend& be : vector_backends())
     for (BinaryF32 op : {BinaryF32::kMul, BinaryF32::kMin, BinaryF32::kMax, BinaryF32::kSelectLess,
                          BinaryF32::kSelectGreater, BinaryF32::kSelectLessOrEqual, BinaryF32::kSelectBetween,
-                         BinaryF32::kAbs}) {
+                         BinaryF32::kAbs, BinaryF32::kSelectZero}) {
       std::vector<float> expect(a.size()), got(a.size());
       ref.binary_f32(op, a.data(), b.data(), expect.data(), int(a.size()));
       be.binary_f32(op, a.data(), b.data(), got.data(), int(a.size()));
@@ -348,7 +384,7 @@ TEST_CASE("lane primitives: compares, masks and abs with NaN; decrement where", 
   pad(v);
   for (const Backend& be : vector_backends()) {
     for (BinaryF32 op : {BinaryF32::kSelectLess, BinaryF32::kSelectGreater, BinaryF32::kSelectLessOrEqual,
-                         BinaryF32::kSelectBetween, BinaryF32::kAbs}) {
+                         BinaryF32::kSelectBetween, BinaryF32::kAbs, BinaryF32::kSelectZero}) {
       std::vector<float> expect(a.size()), got(a.size());
       ref.binary_f32(op, a.data(), b.data(), expect.data(), int(a.size()));
       be.binary_f32(op, a.data(), b.data(), got.data(), int(a.size()));
@@ -411,4 +447,106 @@ TEST_CASE("lane primitives: float sum, difference, quotient and truncation; wide
       be.widen_u8(u8.data() + off, g.data(), n);
       CHECK(g == e);
     }
+}
+
+TEST_CASE("lane primitives: four-vector narrowing saturates to the byte type", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  // Every int32 neighbourhood, every value around both byte types' edges, and their interleavings; padded to a
+  // multiple of four of the widest vector (64 lanes) so that the store covers whole blocks.
+  std::vector<std::int32_t> v = systematic_i32();
+  for (std::int32_t k = -400; k <= 400; ++k) v.push_back(k);
+  for (std::int32_t k : {32767, 32768, -32768, -32769, 65535, 65536, -65536}) v.push_back(k);
+  while (v.size() % (4 * kPad) != 0) v.push_back(static_cast<std::int32_t>(v.size()) - 300);
+  // Expected values by the clamp itself, so that the scalar definition is checked too.
+  std::vector<std::int8_t> s8(v.size()), s8e(v.size());
+  std::vector<std::uint8_t> u8(v.size()), u8e(v.size());
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    s8e[k] = static_cast<std::int8_t>(v[k] < -128 ? -128 : (v[k] > 127 ? 127 : v[k]));
+    u8e[k] = static_cast<std::uint8_t>(v[k] < 0 ? 0 : (v[k] > 255 ? 255 : v[k]));
+  }
+  std::vector<Backend> all = vector_backends();
+  all.insert(all.begin(), ref);
+  for (const Backend& be : all) {
+    INFO("backend " << be.name);
+    be.narrow4_i8(v.data(), s8.data(), int(v.size()));
+    be.narrow4_u8(v.data(), u8.data(), int(v.size()));
+    const long i = first_difference(s8, s8e), j = first_difference(u8, u8e);
+    INFO("int8 at " << i << " (" << (i < 0 ? 0 : v[i]) << "), uint8 at " << j << " (" << (j < 0 ? 0 : v[j]) << ")");
+    CHECK(i == -1);
+    CHECK(j == -1);
+  }
+}
+
+TEST_CASE("lane primitives: clamp keeps NaN, saturates infinities; all-lanes mask test", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> x = systematic_f32_in_int32();
+  for (float f : {inf, -inf, nan, -nan, 1e30f, -1e30f, 1e-45f, -1e-45f, -128.25f, -128.0f, 127.25f, 127.0f, 383.25f})
+    x.push_back(f);
+  pad(x);
+  const float bounds[][2] = {{-128.25f, 127.25f}, {-0.25f, 255.25f}, {0.5f, inf}, {-inf, inf}, {3.0f, 3.0f},
+                             {0.0f, 1.0f}};
+  for (const Backend& be : vector_backends())
+    for (const auto& b : bounds) {
+      std::vector<float> expect(x.size()), got(x.size());
+      ref.clamp(x.data(), b[0], b[1], expect.data(), int(x.size()));
+      be.clamp(x.data(), b[0], b[1], got.data(), int(x.size()));
+      long i = -1;
+      for (std::size_t k = 0; k < x.size() && i < 0; ++k) {
+        // NaN in, some NaN out; a zero against a zero bound: either zero (detail/lanes.hpp)
+        const bool ok = std::isnan(expect[k]) ? std::isnan(got[k])
+                        : expect[k] == 0.0f   ? got[k] == 0.0f
+                                              : same_bits(got[k], expect[k]);
+        if (!ok) i = static_cast<long>(k);
+      }
+      INFO(be.name << " clamp to [" << b[0] << ", " << b[1] << "] at " << i << ": " << (i < 0 ? 0.0f : x[i])
+                   << " gives " << (i < 0 ? 0.0f : got[i]));
+      CHECK(i == -1);
+    }
+  // all_mf(a < b): vectors where every lane passes, and for every lane position a vector where that lane alone fails
+  // (by being equal, greater or NaN), compared with the conjunction of the scalar lanes.
+  std::vector<float> a, b;
+  for (int fail = -1; fail < kPad; ++fail)
+    for (float bad : {1.0f, 2.0f, nan}) {
+      for (int lane = 0; lane < kPad; ++lane) {
+        a.push_back(lane == fail ? bad : 0.5f - float(lane));
+        b.push_back(1.0f);
+      }
+      if (fail < 0) break;
+    }
+  expect_all_mf_matches_lanes(a, b, &Backend::all_less, "all_mf(lt_f32)");
+}
+
+TEST_CASE("lane primitives: bit patterns and signed int32 compares", "[lanes]") {
+  const Backend ref = lanes_test_scalar::backend();
+  std::vector<float> x = systematic_f32_in_int32();
+  for (float f : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(), 1e-45f, -0.0f,
+                  std::numeric_limits<float>::max()})
+    x.push_back(f);
+  pad(x);
+  std::vector<std::int32_t> expect(x.size()), got(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k) std::memcpy(&expect[k], &x[k], sizeof(float));
+  std::vector<Backend> all = vector_backends();
+  all.insert(all.begin(), ref);
+  for (const Backend& be : all) {
+    be.bits(x.data(), got.data(), int(x.size()));
+    INFO(be.name << " bits_i32");
+    CHECK(got == expect);
+  }
+  // all_mf(lt_i32(a, b)) over every pair of systematic values (each lane its own pair: vectors mix passing and failing
+  // lanes), and vectors where all lanes pass but one, at each position, equal or greater by one.
+  const std::vector<std::int32_t> values = systematic_i32();
+  std::vector<std::int32_t> a, b;
+  for (std::int32_t u : values)
+    for (std::int32_t v : values) a.push_back(u), b.push_back(v);
+  for (int fail = 0; fail < kPad; ++fail)
+    for (std::int32_t d : {0, 1}) {
+      for (int lane = 0; lane < kPad; ++lane) {
+        a.push_back(lane == fail ? INT32_MIN + d : INT32_MIN + lane);
+        b.push_back(lane == fail ? INT32_MIN : INT32_MAX - lane);
+      }
+    }
+  while (a.size() % kPad != 0) a.push_back(-1), b.push_back(0);
+  expect_all_mf_matches_lanes(a, b, &Backend::all_less_i32, "all_mf(lt_i32)");
 }

@@ -19,6 +19,9 @@
 //   stream_i32(p, v) stream_f32(p, v)                        store_*, non-temporal where the ISA has it; p aligned to
 //                                                            kLanes * 4 bytes
 //   store_narrow(int8_t* / uint8_t* p, I32 v)                kLanes bytes; every lane already inside the type
+//   store_narrow4(int8_t* / uint8_t* p, I32 a, b, c, d)      4 * kLanes bytes: the lanes of a, then b, c, d, each
+//                                                            saturated to the byte type (clamp to [-128, 127] or
+//                                                            [0, 255]; any int32 lane)
 //   add_i32 sub_i32                                          wrapping (modulo 2^32)
 //   add_saturate_i32(a, b)                                   saturate_to_int32(int64(a) + b)
 //   min_i32 max_i32
@@ -30,8 +33,15 @@
 //   round_even_f32(x)                                        round_to_integral(x, Round::kHalfToEven)
 //   min_f32 max_f32                                          for ordered lanes; which zero a pair of zeros of
 //                                                            different signs gives is the ISA's
+//   clamp_f32(x, lo, hi)                                     x < lo ? lo : x > hi ? hi : x for lo <= hi (not NaN);
+//                                                            a NaN x gives a NaN (payload unspecified); zeros as
+//                                                            min_f32 / max_f32
 //   lt_f32(a, b) gt_f32(a, b) -> MF; select_f32(MF m, a, b)  m ? a : b per lane (ordered compares: NaN is false)
+//   select_zero_f32(MF m, a)                                 m ? a : +0.0 per lane
+//   bits_i32(F32 x)                                          the IEEE-754 bit pattern of each lane, as int32
+//   lt_i32(I32 a, I32 b) -> MF                               a < b per lane (signed)
 //   eq_f32(a, b) -> MF; and_mf(m, n) or_mf(m, n)             ordered ==; mask and / or
+//   all_mf(MF m) -> bool                                     every lane of m is set
 //   abs_f32(x)                                               x with its sign bit cleared
 //   decrement_where(I32 v, MF m)                             m ? v - 1 : v per lane (wrapping)
 //   trunc_i32(F32 x)                                         toward zero; x inside (-2^31, 2^31)
@@ -58,6 +68,15 @@
 #else
 #define QMATH_LANES_PUSH_TARGET(features)
 #define QMATH_LANES_POP_TARGET()
+#endif
+
+// QMATH_LANES_NOINLINE: keeps a function out of line (a rarely taken path whose constants would crowd a hot loop's).
+#if defined(__GNUC__) || defined(__clang__)
+#define QMATH_LANES_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define QMATH_LANES_NOINLINE __declspec(noinline)
+#else
+#define QMATH_LANES_NOINLINE
 #endif
 
 // The target features of the x86 backends (the same strings as the kernels' target attributes).

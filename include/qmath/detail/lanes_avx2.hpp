@@ -41,6 +41,21 @@ inline void store_narrow(std::uint8_t* p, I32 v) {
   const __m128i w = pack16(v);
   _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(w, w));
 }
+// VPACKSSDW of (a, b) and (c, d) saturates to int16, VPACKSSWB / VPACKUSWB to the byte type (together: the
+// saturation to the byte type); both packs work per 128-bit half, so dwords come out in the order 0 4 1 5 2 6 3 7
+// and VPERMD restores element order.
+template <bool kSigned>
+inline __m256i pack4_bytes(I32 a, I32 b, I32 c, I32 d) {
+  const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
+  const __m256i bytes = kSigned ? _mm256_packs_epi16(ab, cd) : _mm256_packus_epi16(ab, cd);
+  return _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+inline void store_narrow4(std::int8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), pack4_bytes<true>(a, b, c, d));
+}
+inline void store_narrow4(std::uint8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), pack4_bytes<false>(a, b, c, d));
+}
 
 // VPMOVSXBD / VPMOVZXBD of 8 bytes.
 inline I32 load_widen_i32(const std::int8_t* p) {
@@ -72,12 +87,19 @@ inline F32 trunc_f32(F32 x) { return _mm256_round_ps(x, _MM_FROUND_TO_ZERO | _MM
 inline F32 round_even_f32(F32 x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
 inline F32 min_f32(F32 a, F32 b) { return _mm256_min_ps(a, b); }
 inline F32 max_f32(F32 a, F32 b) { return _mm256_max_ps(a, b); }
+// VMAXPS / VMINPS return their second operand when either is NaN or both are zeros: x < lo ? lo : x, then
+// hi < y ? hi : y, which is the scalar definition bit for bit (NaN included).
+inline F32 clamp_f32(F32 x, F32 lo, F32 hi) { return _mm256_min_ps(hi, _mm256_max_ps(lo, x)); }
 inline MF lt_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 inline MF gt_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return _mm256_blendv_ps(b, a, m); }
+inline F32 select_zero_f32(MF m, F32 a) { return _mm256_and_ps(m, a); }  // m lanes are 0 / all ones
+inline I32 bits_i32(F32 x) { return _mm256_castps_si256(x); }
+inline MF lt_i32(I32 a, I32 b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(b, a)); }
 inline MF eq_f32(F32 a, F32 b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
 inline MF and_mf(MF m, MF n) { return _mm256_and_ps(m, n); }
 inline MF or_mf(MF m, MF n) { return _mm256_or_ps(m, n); }
+inline bool all_mf(MF m) { return _mm256_movemask_ps(m) == 0xFF; }
 inline F32 abs_f32(F32 x) { return _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }
 inline I32 decrement_where(I32 v, MF m) { return _mm256_add_epi32(v, _mm256_castps_si256(m)); }  // m lanes are 0 / -1
 inline I32 trunc_i32(F32 x) { return _mm256_cvttps_epi32(x); }

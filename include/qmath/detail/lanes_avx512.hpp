@@ -43,6 +43,23 @@ inline void store_narrow(std::int8_t* p, I32 v) {
 inline void store_narrow(std::uint8_t* p, I32 v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_maskz_cvtepi32_epi8(kAll, v));
 }
+// VPACKSSDW, then VPACKSSWB / VPACKUSWB: the saturation to the byte type; the packs work per 128-bit quarter, so
+// VPERMD puts the dwords back in element order (cheaper than four VPMOVSDB / VPMOVUSDB, and the unsigned one would
+// saturate negative lanes to 255).
+template <bool kSigned>
+inline __m512i pack4_bytes(I32 a, I32 b, I32 c, I32 d) {
+  constexpr __mmask64 kAll64 = ~__mmask64(0);
+  const __m512i ab = _mm512_maskz_packs_epi32(kAll, a, b), cd = _mm512_maskz_packs_epi32(kAll, c, d);
+  const __m512i bytes = kSigned ? _mm512_maskz_packs_epi16(kAll64, ab, cd) : _mm512_maskz_packus_epi16(kAll64, ab, cd);
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  return _mm512_maskz_permutexvar_epi32(kAll, order, bytes);
+}
+inline void store_narrow4(std::int8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  _mm512_storeu_si512(static_cast<void*>(p), pack4_bytes<true>(a, b, c, d));
+}
+inline void store_narrow4(std::uint8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  _mm512_storeu_si512(static_cast<void*>(p), pack4_bytes<false>(a, b, c, d));
+}
 
 // VPMOVSXBD / VPMOVZXBD of 16 bytes.
 inline I32 load_widen_i32(const std::int8_t* p) {
@@ -74,12 +91,20 @@ inline F32 trunc_f32(F32 x) { return _mm512_maskz_roundscale_ps(kAll, x, _MM_FRO
 inline F32 round_even_f32(F32 x) { return _mm512_maskz_roundscale_ps(kAll, x, kRn); }
 inline F32 min_f32(F32 a, F32 b) { return _mm512_maskz_min_ps(kAll, a, b); }
 inline F32 max_f32(F32 a, F32 b) { return _mm512_maskz_max_ps(kAll, a, b); }
+// VMAXPS / VMINPS return their second operand when either is NaN or both are zeros: the scalar definition.
+inline F32 clamp_f32(F32 x, F32 lo, F32 hi) {
+  return _mm512_maskz_min_ps(kAll, hi, _mm512_maskz_max_ps(kAll, lo, x));
+}
 inline MF lt_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
 inline MF gt_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return _mm512_mask_mov_ps(b, m, a); }
+inline F32 select_zero_f32(MF m, F32 a) { return _mm512_maskz_mov_ps(m, a); }
+inline I32 bits_i32(F32 x) { return _mm512_castps_si512(x); }
+inline MF lt_i32(I32 a, I32 b) { return _mm512_cmplt_epi32_mask(a, b); }
 inline MF eq_f32(F32 a, F32 b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
 inline MF and_mf(MF m, MF n) { return static_cast<MF>(m & n); }
 inline MF or_mf(MF m, MF n) { return static_cast<MF>(m | n); }
+inline bool all_mf(MF m) { return m == kAll; }
 inline F32 abs_f32(F32 x) {
   return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
 }

@@ -37,6 +37,15 @@ inline void store_narrow(std::int8_t* p, I32 v) {
   std::memcpy(p, &bytes, sizeof(bytes));
 }
 inline void store_narrow(std::uint8_t* p, I32 v) { store_narrow(reinterpret_cast<std::int8_t*>(p), v); }
+// SQXTN to int16, then SQXTN / SQXTUN to the byte type: the saturation to the byte type; one 16-byte store.
+inline void store_narrow4(std::int8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  const int16x8_t ab = vcombine_s16(vqmovn_s32(a), vqmovn_s32(b)), cd = vcombine_s16(vqmovn_s32(c), vqmovn_s32(d));
+  vst1q_s8(p, vcombine_s8(vqmovn_s16(ab), vqmovn_s16(cd)));
+}
+inline void store_narrow4(std::uint8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  const int16x8_t ab = vcombine_s16(vqmovn_s32(a), vqmovn_s32(b)), cd = vcombine_s16(vqmovn_s32(c), vqmovn_s32(d));
+  vst1q_u8(p, vcombine_u8(vqmovun_s16(ab), vqmovun_s16(cd)));
+}
 
 // 4 bytes, SXTL / UXTL twice.
 inline I32 load_widen_i32(const std::int8_t* p) {
@@ -65,12 +74,18 @@ inline F32 trunc_f32(F32 x) { return vrndq_f32(x); }         // FRINTZ
 inline F32 round_even_f32(F32 x) { return vrndnq_f32(x); }  // FRINTN
 inline F32 min_f32(F32 a, F32 b) { return vminq_f32(a, b); }
 inline F32 max_f32(F32 a, F32 b) { return vmaxq_f32(a, b); }
+// FMAX / FMIN propagate a NaN operand (FMAXNM / FMINNM would not).
+inline F32 clamp_f32(F32 x, F32 lo, F32 hi) { return vminq_f32(vmaxq_f32(x, lo), hi); }
 inline MF lt_f32(F32 a, F32 b) { return vcltq_f32(a, b); }
 inline MF gt_f32(F32 a, F32 b) { return vcgtq_f32(a, b); }
 inline F32 select_f32(MF m, F32 a, F32 b) { return vbslq_f32(m, a, b); }
+inline F32 select_zero_f32(MF m, F32 a) { return vreinterpretq_f32_u32(vandq_u32(m, vreinterpretq_u32_f32(a))); }
+inline I32 bits_i32(F32 x) { return vreinterpretq_s32_f32(x); }
+inline MF lt_i32(I32 a, I32 b) { return vcltq_s32(a, b); }
 inline MF eq_f32(F32 a, F32 b) { return vceqq_f32(a, b); }
 inline MF and_mf(MF m, MF n) { return vandq_u32(m, n); }
 inline MF or_mf(MF m, MF n) { return vorrq_u32(m, n); }
+inline bool all_mf(MF m) { return vminvq_u32(m) != 0; }  // UMINV: lanes are 0 / all ones
 inline F32 abs_f32(F32 x) { return vabsq_f32(x); }
 inline I32 decrement_where(I32 v, MF m) { return vaddq_s32(v, vreinterpretq_s32_u32(m)); }  // m lanes are 0 / -1
 inline I32 trunc_i32(F32 x) { return vcvtq_s32_f32(x); }  // FCVTZS

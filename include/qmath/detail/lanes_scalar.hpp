@@ -32,6 +32,15 @@ inline void stream_i32(std::int32_t* p, I32 v) { *p = v; }
 inline void stream_f32(float* p, F32 v) { *p = v; }
 inline void store_narrow(std::int8_t* p, I32 v) { *p = static_cast<std::int8_t>(v); }
 inline void store_narrow(std::uint8_t* p, I32 v) { *p = static_cast<std::uint8_t>(v); }
+inline std::int32_t saturate_byte(I32 v, std::int32_t lo, std::int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+inline void store_narrow4(std::int8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  const I32 v[4] = {a, b, c, d};
+  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::int8_t>(saturate_byte(v[k], INT8_MIN, INT8_MAX));
+}
+inline void store_narrow4(std::uint8_t* p, I32 a, I32 b, I32 c, I32 d) {
+  const I32 v[4] = {a, b, c, d};
+  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::uint8_t>(saturate_byte(v[k], 0, UINT8_MAX));
+}
 inline I32 load_widen_i32(const std::int8_t* p) { return *p; }
 inline I32 load_widen_i32(const std::uint8_t* p) { return *p; }
 
@@ -50,12 +59,21 @@ inline F32 trunc_f32(F32 x) { return round_to_integral(x, Round::kTowardZero); }
 inline F32 round_even_f32(F32 x) { return round_to_integral(x, Round::kHalfToEven); }
 inline F32 min_f32(F32 a, F32 b) { return a < b ? a : b; }
 inline F32 max_f32(F32 a, F32 b) { return a > b ? a : b; }
+inline F32 clamp_f32(F32 x, F32 lo, F32 hi) { return x < lo ? lo : (x > hi ? hi : x); }
 inline MF lt_f32(F32 a, F32 b) { return a < b; }
 inline MF gt_f32(F32 a, F32 b) { return a > b; }
 inline F32 select_f32(MF m, F32 a, F32 b) { return m ? a : b; }
+inline F32 select_zero_f32(MF m, F32 a) { return m ? a : 0.0f; }
+inline I32 bits_i32(F32 x) {
+  I32 b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+inline MF lt_i32(I32 a, I32 b) { return a < b; }
 inline MF eq_f32(F32 a, F32 b) { return a == b; }
 inline MF and_mf(MF m, MF n) { return m && n; }
 inline MF or_mf(MF m, MF n) { return m || n; }
+inline bool all_mf(MF m) { return m; }
 inline F32 abs_f32(F32 x) { return ::fabsf(x); }
 inline I32 decrement_where(I32 v, MF m) { return m ? sub_i32(v, 1) : v; }
 inline I32 trunc_i32(F32 x) { return static_cast<I32>(x); }

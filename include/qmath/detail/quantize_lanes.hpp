@@ -2,9 +2,10 @@
 //
 // detail/quantize_lanes-inl.hpp holds the body; it is included here once per lane backend (qmath/detail/lanes.hpp
 // explains the pattern), giving qmath::detail::lanes_<isa>::quantize_lanes<T> and dequantize_lanes<T> with the
-// contracts of the portable loops in qmath/quantize_array.hpp. The NEON copy is the kNeon kernel of the array forms
-// (detail/quantize_simd.hpp); the scalar, AVX2 and AVX-512 copies are checked against the portable loops by
-// tests/quantize_simd_test.cpp (the x86 dispatch runs the hand-written kernels of quantize_avx2.hpp / _avx512.hpp).
+// contracts of the portable loops in qmath/quantize_array.hpp. The AVX2, AVX-512 and NEON copies are the quantize
+// kernels of the array forms on kAvx2, kAvx512 and kNeon, and the dequantize kernels on kAvx2 and kNeon
+// (detail/quantize_simd.hpp); every copy, the scalar one included, is checked against the portable loops by
+// tests/quantize_simd_test.cpp.
 #pragma once
 
 #include <cstddef>

@@ -5,9 +5,10 @@
 // quantize_simd_test.cpp checks every path). The kernels are compiled with per-function target attributes, so this
 // header builds with plain compiler flags; which path runs is decided by qmath/isa.hpp. Only int8 and uint8 outputs
 // have vector kernels; everything else, other targets, CUDA translation units, non-GCC/Clang compilers (on x86) and
-// builds with QMATH_DISABLE_SIMD use the portable loops. AArch64: the kNeon kernel is the lane body of
-// detail/quantize_lanes-inl.hpp on lanes_neon (division or the rule's product per lane, no reciprocal fast path);
-// kNeonDotprod and kNeonI8mm resolve to it.
+// builds with QMATH_DISABLE_SIMD use the portable loops. quantize on every vector path (kAvx2, kAvx512, kNeon) is the
+// lane body of detail/quantize_lanes-inl.hpp on that path's lane backend (kDivide: its reciprocal fast path with the
+// exact fallback; the multiply rules: the product per lane); dequantize is the lane body on kAvx2 and kNeon and the
+// hand-written kernel of detail/quantize_avx512.hpp on kAvx512. kNeonDotprod and kNeonI8mm resolve to kNeon.
 #pragma once
 
 #include <cstddef>
@@ -33,10 +34,9 @@
 #endif
 
 #if QMATH_X86_SIMD
-#include <qmath/detail/quantize_avx2.hpp>
 #include <qmath/detail/quantize_avx512.hpp>
 #endif
-#if QMATH_NEON_SIMD
+#if QMATH_X86_SIMD || QMATH_NEON_SIMD
 #include <qmath/detail/quantize_lanes.hpp>
 #endif
 
@@ -53,25 +53,17 @@ inline constexpr bool kSimdStorage = std::is_same<T, std::int8_t>::value || std:
 
 // Quantizes with the kernel of `isa` (kAvx2, kAvx512 or kNeon) and returns true, or returns false (writing nothing) when
 // there is no such kernel for T, isa is another path, or the path is not available; the caller then runs the
-// portable loop. Parameters are already checked. kDivide runs the division kernels (with their reciprocal fast path);
-// the multiply rules run the multiply kernel with the operand rule_operand(p, range, rule), computed once here.
+// portable loop. Parameters are already checked. The lane body computes rule_operand(p, range, rule) once.
 template <class T>
 bool quantize_array_simd(Isa isa, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode,
                          QuantizeRule rule = QuantizeRule::kDivide) {
 #if QMATH_X86_SIMD
   if constexpr (kSimdStorage<T>) {
     if ((isa != Isa::kAvx2 && isa != Isa::kAvx512) || !isa_available(isa)) return false;
-    if (rule != QuantizeRule::kDivide) {
-      const float multiplier = rule_operand(p, range, rule);
-      if (isa == Isa::kAvx512)
-        avx512::quantize_multiply(x, n, q, multiplier, p.zero_point, range, mode);
-      else
-        avx2::quantize_multiply(x, n, q, multiplier, p.zero_point, range, mode);
-    } else if (isa == Isa::kAvx512) {
-      avx512::quantize(x, n, q, p, range, mode);
-    } else {
-      avx2::quantize(x, n, q, p, range, mode);
-    }
+    if (isa == Isa::kAvx512)
+      lanes_avx512::quantize_lanes(x, n, q, p, range, mode, rule);
+    else
+      lanes_avx2::quantize_lanes(x, n, q, p, range, mode, rule);
     return true;
   }
 #endif
@@ -95,7 +87,7 @@ bool dequantize_array_simd(Isa isa, const T* q, std::size_t n, float* x, QuantPa
     if (isa == Isa::kAvx512)
       avx512::dequantize(q, n, x, p);
     else
-      avx2::dequantize(q, n, x, p);
+      lanes_avx2::dequantize_lanes(q, n, x, p);
     return true;
   }
 #endif

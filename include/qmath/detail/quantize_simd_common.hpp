@@ -1,6 +1,6 @@
-// qmath/detail/quantize_simd_common.hpp - the ISA-neutral parts of the vector quantize kernels
-// (detail/quantize_avx2.hpp, detail/quantize_avx512.hpp): the fast path's scalar bounds and probe schedule, and the
-// rounding-mode dispatch. No intrinsics; the argument for the bounds is quantize_avx512.hpp's header comment.
+// qmath/detail/quantize_simd_common.hpp - the ISA-neutral parts of the vector quantize kernel (the lane body,
+// detail/quantize_lanes-inl.hpp): the reciprocal fast path's scalar bounds and back-off schedule, and the
+// rounding-mode dispatch. No intrinsics; the argument for the bounds is quantize_lanes-inl.hpp's header comment.
 #pragma once
 
 #include <type_traits>
@@ -28,31 +28,20 @@ inline FastBounds fast_bounds(QuantParams p, QuantRange range) {
   return {lo, hi, 0.5f - m};            // exact: m is a multiple of 2^-23 and <= 2^-12, 1/2 - m has ulp 2^-25
 }
 
-// Which blocks the fast loop probes with the fast path (adversarial input backs off): after a failed probe the next
-// 2^j - 1 blocks go straight to the division kernel (j = 1, 2, ..., capped at kMaxSkip blocks); a passing probe
-// resets the schedule.
+// How many blocks the fast loop sends straight to the exact path after a failed probe (adversarial input backs off):
+// 2^j - 1 after the j-th failure in a row, capped at kMaxSkip blocks; a passing probe resets the count.
 template <unsigned kMaxSkip>
 class ProbeSchedule {
  public:
-  // Whether to try the fast path on this block (false: the block is one of those skipped).
-  bool probe() {
-    if (skip_ == 0) return true;
-    --skip_;
-    return false;
-  }
-  // Records the probe's outcome and returns it.
-  bool record(bool passed) {
-    if (passed) {
-      backoff_ = 0;
-    } else {
-      backoff_ = backoff_ < kMaxSkip ? 2 * backoff_ + 1 : kMaxSkip;
-      skip_ = backoff_;
-    }
-    return passed;
+  void passed() { backoff_ = 0; }
+  // After a failed probe: the number of further blocks to run by the exact path (1, 3, 7, ..., then kMaxSkip).
+  unsigned failed() {
+    backoff_ = backoff_ < kMaxSkip ? 2 * backoff_ + 1 : kMaxSkip;
+    return backoff_;
   }
 
  private:
-  unsigned backoff_ = 0, skip_ = 0;
+  unsigned backoff_ = 0;
 };
 
 // Calls f(std::integral_constant<Round, M>{}) with M = mode, so that a kernel takes the mode as a template argument.
