@@ -200,26 +200,24 @@ TEST_CASE("small-M kernels: the A row copies, every K remainder", "[cpu][gemm][s
       }
     const std::vector<std::uint8_t> expect_u8(expect.begin(), expect.end());
     INFO("K " << k);
-    std::vector<std::int32_t> sum(rows, 7);
-    std::vector<std::int16_t> w(expect.size(), 7);
-    cd::widen_a_rows(rows, k, a_u8.data(), lda, w.data(), sum.data());
-    REQUIRE(w == expect);
-    REQUIRE(sum == expect_sum);
-    std::fill(w.begin(), w.end(), std::int16_t(7));
-    std::fill(sum.begin(), sum.end(), 7);
-    cd::widen_a_rows(rows, k, a_s8.data(), lda, w.data(), sum.data());
-    REQUIRE(w == expect);
-    REQUIRE(sum == expect_sum);
-    std::vector<std::uint8_t> c(expect.size(), 7);
-    std::fill(sum.begin(), sum.end(), 7);
-    cd::copy_a_rows_u8(rows, k, a_u8.data(), lda, c.data(), sum.data());
-    REQUIRE(c == expect_u8);
-    REQUIRE(sum == expect_sum);
-    std::fill(c.begin(), c.end(), std::uint8_t(7));
-    std::fill(sum.begin(), sum.end(), 7);
-    cd::copy_a_rows_u8(rows, k, a_s8.data(), lda, c.data(), sum.data());
-    REQUIRE(c == expect_u8);
-    REQUIRE(sum == expect_sum);
+    // Each call writes over a buffer of 7s: the padding and every row sum must come from the call.
+    std::vector<std::int32_t> sum(rows);
+    auto check = [&](auto copy_rows, const auto& src, auto& out, const auto& want) {
+      using E = typename std::decay_t<decltype(out)>::value_type;
+      std::fill(out.begin(), out.end(), E(7));
+      std::fill(sum.begin(), sum.end(), 7);
+      copy_rows(rows, k, src.data(), lda, out.data(), sum.data());
+      REQUIRE(out == want);
+      REQUIRE(sum == expect_sum);
+    };
+    const auto widen = [](auto... args) { cd::widen_a_rows(args...); };
+    const auto copy_u8 = [](auto... args) { cd::copy_a_rows_u8(args...); };
+    std::vector<std::int16_t> w(expect.size());
+    std::vector<std::uint8_t> c(expect.size());
+    check(widen, a_u8, w, expect);
+    check(widen, a_s8, w, expect);
+    check(copy_u8, a_u8, c, expect_u8);
+    check(copy_u8, a_s8, c, expect_u8);
   }
 }
 
