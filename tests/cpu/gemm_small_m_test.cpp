@@ -39,6 +39,14 @@ using qtest::BLayout;
 using qtest::OutputStage;
 namespace cd = qmath::cpu::detail;
 
+// B of `size` elements all +127 (b_case 0), all -128 (1), or alternating -128 / +127 per element (2): against an
+// all-255 A' every k pair sum lies beyond int16.
+std::vector<std::int8_t> extreme_b(std::size_t size, int b_case) {
+  std::vector<std::int8_t> b(size);
+  for (std::size_t i = 0; i < size; ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : (i % 2 ? -128 : 127);
+  return b;
+}
+
 using qtest::random_vector;
 using qtest::runnable_paths;
 using qtest::same_bits;
@@ -334,8 +342,7 @@ TEST_CASE("small-M gemm: extreme operands and zero points", "[cpu][gemm][small_m
   for (int m : {1, 2, 3, 4, 5}) {
     const GemmShape s{m, 35, 1001};
     for (int b_case = 0; b_case < 3; ++b_case) {
-      std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : (i % 2 ? -128 : 127);
+      const std::vector<std::int8_t> b = extreme_b(std::size_t(s.n) * s.k, b_case);
       const std::vector<std::uint8_t> a_u8(std::size_t(s.m) * s.k, 255);
       const std::vector<std::int8_t> a_s8(std::size_t(s.m) * s.k, 127);
       for (std::int32_t zb : {-128, 127}) {
@@ -480,8 +487,7 @@ TEST_CASE("small-M gemm (AArch64): M = 1..9, extreme operands and zero points, e
   for (int m = 1; m <= cd::kSmallMMaxNeon + 1; ++m) {
     const GemmShape s{m, 37, 203};
     for (int b_case = 0; b_case < 3; ++b_case) {
-      std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : (i % 2 ? -128 : 127);
+      const std::vector<std::int8_t> b = extreme_b(std::size_t(s.n) * s.k, b_case);
       for (int a_case = 0; a_case < 2; ++a_case) {
         const std::vector<std::uint8_t> a_u8(std::size_t(s.m) * s.k, a_case ? 0 : 255);
         const std::vector<std::int8_t> a_s8(std::size_t(s.m) * s.k, a_case ? -128 : 127);
@@ -523,8 +529,7 @@ TEST_CASE("small-M gemm: the saturating mode on extreme operands (every pair sat
   for (int m = 1; m <= cd::kSmallMMax + 1; ++m) {
     const GemmShape s{m, 35, 1001};
     for (int b_case = 0; b_case < 3; ++b_case) {
-      std::vector<std::int8_t> b(std::size_t(s.n) * s.k);
-      for (std::size_t i = 0; i < b.size(); ++i) b[i] = b_case == 0 ? 127 : b_case == 1 ? -128 : (i % 2 ? -128 : 127);
+      const std::vector<std::int8_t> b = extreme_b(std::size_t(s.n) * s.k, b_case);
       const std::vector<std::uint8_t> a_u8(std::size_t(s.m) * s.k, 255);
       const std::vector<std::int8_t> a_s8(std::size_t(s.m) * s.k, 127);
       INFO("M " << m << " b case " << b_case);
