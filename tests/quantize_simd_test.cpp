@@ -57,36 +57,33 @@ constexpr Kernel kKernels[] = {Kernel::kDispatched, Kernel::kExact};
 
 const char* kernel_name(Kernel k) { return k == Kernel::kDispatched ? "dispatched" : "lane body exact path"; }
 
-// The lane body on the lane backend of `isa` (kScalar: lanes_scalar, one lane); false when this build has none.
+// The lane body on the lane backend of `isa` (kScalar: lanes_scalar, one lane): quantize_lanes (kDispatched) or its
+// exact path alone (kExact, quantize_lanes_exact); false when this build has none.
 template <class T>
-bool run_lanes(SimdIsa isa, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode,
-               qmath::QuantizeRule rule = qmath::QuantizeRule::kDivide) {
+bool run_lanes(SimdIsa isa, Kernel kernel, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range,
+               Round mode, qmath::QuantizeRule rule = qmath::QuantizeRule::kDivide) {
   namespace d = qmath::detail;
+  const bool exact = kernel == Kernel::kExact;
   switch (isa) {
-    case SimdIsa::kScalar: d::lanes_scalar::quantize_lanes(x, n, q, p, range, mode, rule); return true;
+    case SimdIsa::kScalar:
+      exact ? d::lanes_scalar::quantize_lanes_exact(x, n, q, p, range, mode, rule)
+            : d::lanes_scalar::quantize_lanes(x, n, q, p, range, mode, rule);
+      return true;
 #if QMATH_CPU_X86
-    case SimdIsa::kAvx2: d::lanes_avx2::quantize_lanes(x, n, q, p, range, mode, rule); return true;
-    case SimdIsa::kAvx512: d::lanes_avx512::quantize_lanes(x, n, q, p, range, mode, rule); return true;
+    case SimdIsa::kAvx2:
+      exact ? d::lanes_avx2::quantize_lanes_exact(x, n, q, p, range, mode, rule)
+            : d::lanes_avx2::quantize_lanes(x, n, q, p, range, mode, rule);
+      return true;
+    case SimdIsa::kAvx512:
+      exact ? d::lanes_avx512::quantize_lanes_exact(x, n, q, p, range, mode, rule)
+            : d::lanes_avx512::quantize_lanes(x, n, q, p, range, mode, rule);
+      return true;
 #endif
 #if QMATH_LANES_NEON
-    case SimdIsa::kNeon: d::lanes_neon::quantize_lanes(x, n, q, p, range, mode, rule); return true;
-#endif
-    default: return false;
-  }
-}
-// The lane body's exact path alone on the lane backend of `isa`; false when this build has none.
-template <class T>
-bool run_lanes_exact(SimdIsa isa, const float* x, std::size_t n, T* q, QuantParams p, QuantRange range, Round mode,
-                     qmath::QuantizeRule rule = qmath::QuantizeRule::kDivide) {
-  namespace d = qmath::detail;
-  switch (isa) {
-    case SimdIsa::kScalar: d::lanes_scalar::quantize_lanes_exact(x, n, q, p, range, mode, rule); return true;
-#if QMATH_CPU_X86
-    case SimdIsa::kAvx2: d::lanes_avx2::quantize_lanes_exact(x, n, q, p, range, mode, rule); return true;
-    case SimdIsa::kAvx512: d::lanes_avx512::quantize_lanes_exact(x, n, q, p, range, mode, rule); return true;
-#endif
-#if QMATH_LANES_NEON
-    case SimdIsa::kNeon: d::lanes_neon::quantize_lanes_exact(x, n, q, p, range, mode, rule); return true;
+    case SimdIsa::kNeon:
+      exact ? d::lanes_neon::quantize_lanes_exact(x, n, q, p, range, mode, rule)
+            : d::lanes_neon::quantize_lanes(x, n, q, p, range, mode, rule);
+      return true;
 #endif
     default: return false;
   }
@@ -113,7 +110,7 @@ void run_quantize(SimdIsa isa, Kernel kernel, const float* x, std::size_t n, T* 
   if (kernel == Kernel::kDispatched)
     REQUIRE(qmath::detail::quantize_array_simd(isa, x, n, q, p, range, mode));
   else
-    REQUIRE(run_lanes_exact(isa, x, n, q, p, range, mode));
+    REQUIRE(run_lanes(isa, Kernel::kExact, x, n, q, p, range, mode));
 }
 
 float from_bits(std::uint32_t u) {
@@ -714,10 +711,9 @@ void check_rule(SimdIsa isa, const std::vector<float>& x, QuantParams p, QuantRa
   // (kDivide: with its fast path) and its exact path.
   for (bool exact : {false, true}) {
     std::fill(actual.begin(), actual.end(), T(0x5A));
-    if (exact)
-      REQUIRE(run_lanes_exact(isa, xbuf.data() + xo, n, actual.data() + qo, p, range, mode, rule));
-    else if (isa == SimdIsa::kScalar)
-      REQUIRE(run_lanes(isa, xbuf.data() + xo, n, actual.data() + qo, p, range, mode, rule));
+    if (exact || isa == SimdIsa::kScalar)
+      REQUIRE(run_lanes(isa, exact ? Kernel::kExact : Kernel::kDispatched, xbuf.data() + xo, n, actual.data() + qo, p,
+                        range, mode, rule));
     else
       REQUIRE(qmath::detail::quantize_array_simd(isa, xbuf.data() + xo, n, actual.data() + qo, p, range, mode, rule));
     for (std::size_t i = 0; i < expected.size(); ++i)

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include <qmath/detail/lanes.hpp>
 #include <qmath/fixed_point.hpp>
@@ -32,15 +33,6 @@ inline void stream_i32(std::int32_t* p, I32 v) { *p = v; }
 inline void stream_f32(float* p, F32 v) { *p = v; }
 inline void store_narrow(std::int8_t* p, I32 v) { *p = static_cast<std::int8_t>(v); }
 inline void store_narrow(std::uint8_t* p, I32 v) { *p = static_cast<std::uint8_t>(v); }
-inline std::int32_t saturate_byte(I32 v, std::int32_t lo, std::int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
-inline void store_narrow4(std::int8_t* p, I32 a, I32 b, I32 c, I32 d) {
-  const I32 v[4] = {a, b, c, d};
-  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::int8_t>(saturate_byte(v[k], INT8_MIN, INT8_MAX));
-}
-inline void store_narrow4(std::uint8_t* p, I32 a, I32 b, I32 c, I32 d) {
-  const I32 v[4] = {a, b, c, d};
-  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::uint8_t>(saturate_byte(v[k], 0, UINT8_MAX));
-}
 inline I32 load_widen_i32(const std::int8_t* p) { return *p; }
 inline I32 load_widen_i32(const std::uint8_t* p) { return *p; }
 
@@ -49,6 +41,15 @@ inline I32 sub_i32(I32 a, I32 b) { return static_cast<I32>(static_cast<std::uint
 inline I32 add_saturate_i32(I32 a, I32 b) { return saturate_to_int32(static_cast<std::int64_t>(a) + b); }
 inline I32 min_i32(I32 a, I32 b) { return a < b ? a : b; }
 inline I32 max_i32(I32 a, I32 b) { return a > b ? a : b; }
+// store_narrow4: each lane clamped to the byte type's range, then stored.
+template <class T>
+inline void store_narrow4_saturated(T* p, I32 a, I32 b, I32 c, I32 d) {
+  const I32 v[4] = {a, b, c, d};
+  for (int k = 0; k < 4; ++k)
+    p[k] = static_cast<T>(min_i32(max_i32(v[k], std::numeric_limits<T>::min()), std::numeric_limits<T>::max()));
+}
+inline void store_narrow4(std::int8_t* p, I32 a, I32 b, I32 c, I32 d) { store_narrow4_saturated(p, a, b, c, d); }
+inline void store_narrow4(std::uint8_t* p, I32 a, I32 b, I32 c, I32 d) { store_narrow4_saturated(p, a, b, c, d); }
 
 inline F32 to_f32(I32 v) { return static_cast<float>(v); }
 inline F32 mul_f32(F32 a, F32 b) { return a * b; }
