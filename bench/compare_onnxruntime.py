@@ -129,14 +129,26 @@ def session(ort, onnx, op, m, n, k, ops, a_scale=A_SCALE, a_zero_point=A_ZERO_PO
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
-def ort_gops(ort, np, onnx, op, m, n, k, iters, repeats):
-    """GOP/s of `op` and, for MatMulInteger, the count of outputs that differ from the exact product."""
+def qmath_name(o, isa):
+    """The qmath benchmark name of op key `o` for the path `isa`."""
+    name = OPS[o][1]
+    return name % isa if "%s" in name else name
+
+
+def ort_iters(args, m, n, k):
+    """ORT calls per timing: --iters, or about 0.1 s worth."""
+    return args.iters or max(1, int(0.1 * 50e9 / (2.0 * m * n * k)))
+
+
+def ort_gops(ort, np, onnx, op, m, n, k, iters, repeats, count_inexact=True):
+    """GOP/s of `op` and, for MatMulInteger with count_inexact, the count of outputs that differ from the exact
+    product (else None)."""
     ops = operands(np, m, n, k)
     sess = session(ort, onnx, op, m, n, k, ops)
     feed = {"A": ops["x"] if op == "DynamicQuantizeMatMul" else ops["a_u8"]}
     y = sess.run(None, feed)[0]
     inexact = None
-    if op == "MatMulInteger":
+    if op == "MatMulInteger" and count_inexact:
         inexact = int(np.count_nonzero(y != ops["a_u8"].astype(np.int64) @ ops["b"].astype(np.int64)))
     times = []
     for _ in range(repeats):
@@ -179,7 +191,7 @@ def agreement(ort, np, onnx, dump, m, n, k, bias):
 
 
 def run_bench(bench, shapes, isa, ops):
-    names = [OPS[o][1] % isa if "%s" in OPS[o][1] else OPS[o][1] for o in ops] + ["onednn_f32"]
+    names = [qmath_name(o, isa) for o in ops] + ["onednn_f32"]
     shape_re = "|".join("x".join(map(str, s)) for s in shapes)
     out = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
     subprocess.run([bench, "--benchmark_filter=^(%s)/(%s)/" % ("|".join(names), shape_re),
@@ -199,13 +211,12 @@ def paired_rounds(ort, np, onnx, args, shapes, ops):
             os.unlink(path)
             timed = {}
             for o in ops:
-                op, qname, _ = OPS[o]
-                qname = qname % args.isa if "%s" in qname else qname
+                op, qname = OPS[o][0], qmath_name(o, args.isa)
                 if (qname, s) not in qmath:
                     continue
                 if op not in timed:
-                    iters = args.iters or max(1, int(0.1 * 50e9 / (2.0 * m * n * k)))
-                    timed[op] = ort_gops(ort, np, onnx, op, m, n, k, iters, args.repeats)[0]
+                    timed[op] = ort_gops(ort, np, onnx, op, m, n, k, ort_iters(args, m, n, k), args.repeats,
+                                         count_inexact=False)[0]
                 q = qmath[(qname, s)]
                 ratios.setdefault((s, o), []).append(q / timed[op])
                 qg.setdefault((s, o), []).append(q)
@@ -252,6 +263,8 @@ def main():
         if o not in OPS:
             ap.error("unknown op %r (known: %s)" % (o, ", ".join(OPS)))
     shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",") if s]
+    if args.rounds < 0 or args.rounds and not args.bench:
+        ap.error("--rounds takes a count >= 1 and needs --bench (paired rounds run the benchmark)")
     if args.bench:
         if not shapes:
             ap.error("--bench needs --shapes")
@@ -262,7 +275,7 @@ def main():
         ap.error("give a cpu_gemm_bench JSON file or --bench")
     qmath = load_bench(args.qmath_json)
     if not shapes:
-        shapes = sorted({s for (name, s) in qmath if any(name == OPS[o][1].replace("%s", args.isa) for o in ops)})
+        shapes = sorted({s for (name, s) in qmath if any(name == qmath_name(o, args.isa) for o in ops)})
     print("onnxruntime %s, 1 intra-op thread; qmath from %s (MatMulInteger against qmath_u8s8_%s)"
           % (ort.__version__, args.qmath_json, args.isa))
     print("%-16s %-22s %11s %11s %10s %11s  %s" % ("MxNxK", "op (qmath arithmetic)", "qmath GOP/s", "ORT GOP/s", "qmath/ORT",
@@ -273,14 +286,12 @@ def main():
         f32 = qmath.get(("onednn_f32", s))
         timed = {}  # ORT operator -> (GOP/s, inexact): one timing per operator and shape
         for o in ops:
-            op, qname, label = OPS[o]
-            qname = qname % args.isa if "%s" in qname else qname
+            op, label, qname = OPS[o][0], OPS[o][2], qmath_name(o, args.isa)
             if (qname, s) not in qmath:
                 print("%-16s %-22s no %s figure in the JSON" % (name, label, qname))
                 continue
-            iters = args.iters or max(1, int(0.1 * 50e9 / (2.0 * m * n * k)))
             if op not in timed:
-                timed[op] = ort_gops(ort, np, onnx, op, m, n, k, iters, args.repeats)
+                timed[op] = ort_gops(ort, np, onnx, op, m, n, k, ort_iters(args, m, n, k), args.repeats)
             gops, inexact = timed[op]
             q = qmath[(qname, s)]
             print("%-16s %-22s %11.1f %11.1f %9.2fx %11s  %s" % (
