@@ -48,18 +48,23 @@ namespace {
   "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", \
       "xmm13", "xmm14", "xmm15", "cc"
 
-// Steps per loop iteration (the .rept count below; the loop's own two instructions are then negligible).
-constexpr int kSteps = 8;
+// Steps per loop iteration (the loop's own two instructions are then negligible).
+#define QMATH_CEILING_STEPS 8
+#define QMATH_CEILING_STR_(x) #x
+#define QMATH_CEILING_STR(x) QMATH_CEILING_STR_(x)
+constexpr int kSteps = QMATH_CEILING_STEPS;
+
+// Zeroes the accumulators (finite values for the FMA mix, whatever the registers held) and the sources.
+#define QMATH_ZERO(r) "vpxor %%xmm" #r ", %%xmm" #r ", %%xmm" #r "\n\t"
+#define QMATH_ZERO_ALL                                                                                      \
+  QMATH_ZERO(0) QMATH_ZERO(1) QMATH_ZERO(2) QMATH_ZERO(3) QMATH_ZERO(4) QMATH_ZERO(5) QMATH_ZERO(6)          \
+  QMATH_ZERO(7) QMATH_ZERO(8) QMATH_ZERO(9) QMATH_ZERO(10) QMATH_ZERO(11) QMATH_ZERO(12) QMATH_ZERO(13)     \
+  QMATH_ZERO(15)
 
 #define QMATH_DEFINE_MIX(name, step)                                                              \
   __attribute__((target("avx2,fma"), noinline)) void name(std::int64_t iterations) {              \
-    __asm__ volatile("vpxor %%xmm8, %%xmm8, %%xmm8\n\t"                                           \
-                     "vpxor %%xmm9, %%xmm9, %%xmm9\n\t"                                           \
-                     "vpxor %%xmm12, %%xmm12, %%xmm12\n\t"                                        \
-                     "vpxor %%xmm13, %%xmm13, %%xmm13\n\t"                                        \
-                     "vpxor %%xmm15, %%xmm15, %%xmm15\n\t"                                        \
-                     "1:\n\t"                                                                     \
-                     ".rept 8\n\t" step ".endr\n\t"                                               \
+    __asm__ volatile(QMATH_ZERO_ALL "1:\n\t"                                                         \
+                     ".rept " QMATH_CEILING_STR(QMATH_CEILING_STEPS) "\n\t" step ".endr\n\t"        \
                      "dec %0\n\t"                                                                 \
                      "jnz 1b\n\t"                                                                 \
                      "vzeroupper"                                                                 \
