@@ -98,7 +98,6 @@ ContractOperands contract_operands(int kgroups, int data, int a_max, std::mt1993
 // 64, and a long K.
 const int kContractGroups[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 64, 65, 300};
 
-
 // Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference:
 // qmath::gemm_reference, or with `saturate` (GemmOptions::saturate_int16_pairs) gemm_reference_int16_saturating.
 template <class TA, class TB, class TC>
