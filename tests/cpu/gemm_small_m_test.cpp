@@ -7,6 +7,8 @@
 // against gemm_reference_int16_saturating likewise at M = 1..kSmallMMax + 1. The AArch64 small-M kernels
 // (detail/kernel_small_m_neon.hpp) likewise: their selection, their contract for 1..8 rows and every K tail, and
 // cpu::gemm on each AArch64 path for M = 1..9 on extreme data (run under qemu by scripts/test-arm.sh).
+// The VNNI small-M kernels (VPDPBUSD): their selection; their exact contract where the CPU runs them (a warning
+// elsewhere); on every x86 CPU the loop arrangement of each VNNI plan, run with an AVX2 emulation of VPDPBUSD.
 #include <qmath/cpu/detail/kernel_small_m.hpp>  // first: the header under test is self-contained
 #include <qmath/cpu/detail/kernel_small_m_neon.hpp>
 
@@ -98,6 +100,43 @@ ContractOperands contract_operands(int kgroups, int data, int a_max, std::mt1993
 // 64, and a long K.
 const int kContractGroups[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 64, 65, 300};
 
+// Runs an exact SmallMKernelU8Fn-shaped kernel on the contract operands (A' in [0, 255] and [0, 127], every data
+// case, kContractGroups, 1..kSmallMMax rows) against the exact contract; the tile rows past `rows` must stay
+// untouched.
+template <class Kernel>
+void check_exact_u8_kernel(const char* name, Kernel kernel, unsigned seed) {
+  std::mt19937 rng(seed);
+  for (int kgroups : kContractGroups) {
+    const int kpad = kgroups * cd::kKGroup;
+    for (int data = 0; data < kContractData; ++data)
+      for (int a_max : {255, 127}) {
+        const ContractOperands o = contract_operands(kgroups, data, a_max, rng);
+        const std::vector<std::uint8_t> a8(o.a.begin(), o.a.end());
+        for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
+          INFO(name << " kgroups " << kgroups << " data " << data << " A' max " << a_max << " rows " << rows);
+          std::vector<std::int32_t> expect = contract(rows, kgroups, o.a, kpad, o.b());
+          expect.resize(std::size_t(cd::kSmallMMax) * cd::kNr, 7);
+          std::vector<std::int32_t> got(expect.size(), 7);
+          kernel(rows, kgroups, a8.data(), kpad, o.b(), got.data());
+          REQUIRE(got == expect);
+        }
+      }
+  }
+}
+
+#if QMATH_CPU_X86
+// Test only: VPDPBUSD's exact result with AVX2 instructions, so that the VNNI plans' loop runs on a CPU without VNNI.
+// Per int32 lane: the even bytes of A' (zero-extended) and of B' (sign-extended) as int16, VPMADDWD (2 products,
+// exact); the odd bytes likewise; both sums added to the accumulator modulo 2^32 - what VPDPBUSD computes.
+struct EmulatedDpbusdStep : cd::SmallMStepU8 {
+  __attribute__((target("avx2,fma"))) static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+    const __m256i a_even = _mm256_and_si256(a, _mm256_set1_epi16(0x00FF)), a_odd = _mm256_srli_epi16(a, 8);
+    const __m256i b_even = _mm256_srai_epi16(_mm256_slli_epi16(b, 8), 8), b_odd = _mm256_srai_epi16(b, 8);
+    return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(a_even, b_even), _mm256_madd_epi16(a_odd, b_odd)));
+  }
+};
+#endif
+
 // Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference:
 // qmath::gemm_reference, or with `saturate` (GemmOptions::saturate_int16_pairs) gemm_reference_int16_saturating.
 template <class TA, class TB, class TC>
@@ -119,7 +158,8 @@ void check_all(GemmShape s, const std::vector<TA>& a, std::int32_t za, const std
         INFO("path " << qmath::isa_name(isa) << " layout " << (layout == BPackLayout::kInt8K4 ? "int8" : "int16")
                      << " saturate " << saturate << " small-M "
                      << (saturate ? cd::small_m_saturating_kernel_for(isa, s.m) != nullptr
-                                  : cd::small_m_kernel_for(isa, s.m) != nullptr)
+                                  : cd::small_m_kernel_for(isa, s.m) != nullptr ||
+                                        cd::small_m_u8_kernel_for<TA>(isa, s.m, false) != nullptr)
                      << " threads " << threads << " M=" << s.m << " N=" << s.n << " K=" << s.k << " za=" << za
                      << " zb=" << zb);
         std::vector<TC> got(std::size_t(s.m) * s.n, TC(7));
@@ -283,6 +323,96 @@ TEST_CASE("small-M kernels: the uint8 kernel saturates each k pair of a full-ran
     }
   }
 #endif
+}
+
+TEST_CASE("small-M kernels: the VNNI kernels' contract (exact) on random and extreme operands",
+          "[cpu][gemm][small_m]") {
+  // The real VPDPBUSD kernels, where this CPU runs them (this build compiles both: a compile check); elsewhere the
+  // next test checks their loop arrangement through an emulated step.
+  int run = 0;
+#if QMATH_CPU_HAS_AVXVNNI_TARGET
+  if (qmath::isa_available(Isa::kAvxVnni)) {
+    check_exact_u8_kernel("small_m_kernel_avxvnni", cd::small_m_kernel_avxvnni, 13);
+    ++run;
+  } else {
+    WARN("small_m_kernel_avxvnni not run: this CPU has no AVX-VNNI (its plan is checked by the emulated step)");
+  }
+#else
+  WARN("small_m_kernel_avxvnni not compiled: this compiler has no target(\"avxvnni\")");
+#endif
+#if QMATH_CPU_X86
+  if (qmath::isa_available(Isa::kAvx512Vnni)) {
+    check_exact_u8_kernel("small_m_kernel_avx512vnni", cd::small_m_kernel_avx512vnni, 14);
+    ++run;
+  } else {
+    WARN("small_m_kernel_avx512vnni not run: this CPU has no AVX-512 VNNI (its plan is checked by the emulated step)");
+  }
+#endif
+  REQUIRE(run == int(qmath::isa_available(Isa::kAvxVnni)) + int(qmath::isa_available(Isa::kAvx512Vnni)));
+}
+
+TEST_CASE("small-M kernels: the VNNI plans' loop arrangement, through an emulated VPDPBUSD step",
+          "[cpu][gemm][small_m]") {
+  // small_m_run with each VNNI plan (rows per pass, column parts, chunks, accumulator sets, their sum, the K groups
+  // left over by the sets, the stores) compiled for AVX2 with EmulatedDpbusdStep in place of VPDPBUSD. This checks
+  // the arrangement of the loop that the VNNI kernels instantiate, not the VPDPBUSD instruction itself (the previous
+  // test runs that, on a VNNI CPU). kContractGroups covers every remainder of the group count by the sets (2, 3).
+#if QMATH_CPU_X86
+  if (!qmath::isa_available(Isa::kAvx2)) {
+    WARN("emulated VNNI plans not run: this CPU has no AVX2");
+    return;
+  }
+  check_exact_u8_kernel("AVX-VNNI plan",
+                        cd::small_m_avx2::small_m_run<EmulatedDpbusdStep, cd::SmallMPlanAvxVnni>, 15);
+  check_exact_u8_kernel("AVX-512 VNNI plan",
+                        cd::small_m_avx2::small_m_run<EmulatedDpbusdStep, cd::SmallMPlanAvx512Vnni>, 16);
+  // The plans use accumulator sets and column parts for some row count (what the test is for).
+  STATIC_REQUIRE(cd::SmallMPlanAvxVnni::sets(1) > 1);
+  STATIC_REQUIRE(cd::SmallMPlanAvxVnni::chunks(4) * cd::SmallMStepU8::kChunkCols < cd::kNr);
+  STATIC_REQUIRE(cd::SmallMPlanAvx512Vnni::sets(2) > 1);
+#else
+  WARN("emulated VNNI plans not run: not an x86 build");
+#endif
+}
+
+TEST_CASE("small-M kernels: the uint8 kernel of the exact mode, per path and M", "[cpu][gemm][small_m]") {
+  // small_m_u8_kernel_for<TA>(isa, m, a7): the VNNI kernels on their paths for every A, M <= kSmallMMax; the
+  // VPMADDUBSW kernel on AVX2 only for a 7-bit uint8 A; none on scalar and the AArch64 paths.
+  for (int m = 1; m <= cd::kSmallMMax + 1; ++m)
+    for (bool a7 : {false, true}) {
+      INFO("M " << m << " a7 " << a7);
+      const bool small = m <= cd::kSmallMMax;
+      for (Isa isa : {Isa::kScalar, Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm}) {
+        REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(isa, m, a7) == nullptr);
+        REQUIRE(cd::small_m_u8_kernel_for<std::int8_t>(isa, m, a7) == nullptr);
+      }
+      // The VNNI paths never run the int16 kernels.
+      REQUIRE(cd::small_m_kernel_for(Isa::kAvxVnni, m) == nullptr);
+      REQUIRE(cd::small_m_kernel_for(Isa::kAvx512Vnni, m) == nullptr);
+#if QMATH_CPU_X86
+      REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(Isa::kAvx512Vnni, m, a7) ==
+              (small ? &cd::small_m_kernel_avx512vnni : nullptr));
+      REQUIRE(cd::small_m_u8_kernel_for<std::int8_t>(Isa::kAvx512Vnni, m, a7) ==
+              (small ? &cd::small_m_kernel_avx512vnni : nullptr));
+      REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(Isa::kAvx2, m, a7) ==
+              (small && a7 ? &cd::small_m_kernel_maddubs_avx2 : nullptr));
+      REQUIRE(cd::small_m_u8_kernel_for<std::int8_t>(Isa::kAvx2, m, a7) == nullptr);
+#else
+      REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(Isa::kAvx512Vnni, m, a7) == nullptr);
+      REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(Isa::kAvx2, m, a7) == nullptr);
+#endif
+#if QMATH_CPU_HAS_AVXVNNI_TARGET
+      REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(Isa::kAvxVnni, m, a7) ==
+              (small ? &cd::small_m_kernel_avxvnni : nullptr));
+      REQUIRE(cd::small_m_u8_kernel_for<std::int8_t>(Isa::kAvxVnni, m, a7) ==
+              (small ? &cd::small_m_kernel_avxvnni : nullptr));
+#else
+      REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(Isa::kAvxVnni, m, a7) == nullptr);
+#endif
+    }
+  // The panels they read: a VNNI path's PackedB is in the int8 layout (no conversion per call).
+  REQUIRE(cd::preferred_b_layout(Isa::kAvxVnni, false) == BPackLayout::kInt8K4);
+  REQUIRE(cd::preferred_b_layout(Isa::kAvx512Vnni, false) == BPackLayout::kInt8K4);
 }
 
 TEST_CASE("small-M kernels: chosen for M <= kSmallMMax on the AVX2 and scalar paths only", "[cpu][gemm][small_m]") {

@@ -30,11 +30,12 @@
 // 7-bit activations (GemmOptions::activations_7bit, a checked contract on a uint8 A: every value <= 127): the AVX2
 // path then runs the VPMADDUBSW kernels for every B, exactly (at M <= kSmallMMax small_m_kernel_maddubs_avx2).
 //
-// Small M (M <= detail::kSmallMMax, AVX2 and scalar paths, exact mode; every x86 SIMD path in the saturating mode,
-// with the VPMADDUBSW kernel on A' = a + 128 or a in uint8): A is not packed and each B panel is read once
-// for all rows by the small-M kernels (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the
-// int16 layout keeps an int8 copy of its panels for them (PackedB::int8_data(), 1 more byte per weight), so a
-// batch-1 call reads 1 byte per weight instead of 2. The fused epilogue is the path's own.
+// Small M (M <= detail::kSmallMMax on the x86 and scalar paths; exact mode: int16 A' on AVX2 and scalar, uint8 A'
+// with VPDPBUSD on the VNNI paths; saturating mode: the VPMADDUBSW kernel on A' = a + 128 or a in uint8 on every x86
+// SIMD path): A is not packed and each B panel is read once for all rows by the small-M kernels
+// (detail/kernel_small_m.hpp), which read the int8 panels: a PackedB in the int16 layout keeps an int8 copy of its
+// panels for them (PackedB::int8_data(), 1 more byte per weight), so a batch-1 call reads 1 byte per weight instead
+// of 2. The fused epilogue is the path's own.
 // On the AArch64 paths M <= detail::kSmallMMaxNeon runs detail/kernel_small_m_neon.hpp instead (SMULL, SDOT over
 // kInt8K4; USMMLA over the kInt8K8 panels that a PackedB of the I8MM path holds), through run_small_m_i8.
 //
@@ -438,8 +439,8 @@ void run_small_m_i8(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   }
 }
 
-// The small-M kernel of a resolved path for an exact GEMM of M rows, or null where the cache-blocked kernels run:
-// M <= kSmallMMax on the AVX2 and scalar paths (the VNNI paths keep their kernels, which read int8 B already).
+// The int16 small-M kernel of a resolved path for an exact GEMM of M rows, or null: M <= kSmallMMax on the AVX2 and
+// scalar paths (the VNNI paths run a uint8 one, small_m_u8_kernel_for).
 inline SmallMKernelFn small_m_kernel_for(Isa isa, int m) {
   if (m > kSmallMMax) return nullptr;
 #if QMATH_CPU_X86
@@ -448,15 +449,21 @@ inline SmallMKernelFn small_m_kernel_for(Isa isa, int m) {
   return isa == Isa::kScalar ? small_m_kernel_scalar : nullptr;
 }
 
-// The small-M kernel for a 7-bit uint8 A (GemmOptions::activations_7bit, checked) where one exists: AVX2,
-// M <= kSmallMMax.
+// The uint8 small-M kernel of a resolved path for an exact GEMM of M rows (A' copied as uint8), or null:
+// M <= kSmallMMax on the VNNI paths (VPDPBUSD, exact for every A), and on the AVX2 path for a 7-bit uint8 A
+// (a7: GemmOptions::activations_7bit, checked; VPMADDUBSW is exact then).
 template <class TA>
-SmallMKernelU8Fn small_m_u8_kernel_for(Isa isa, int m) {
+SmallMKernelU8Fn small_m_u8_kernel_for(Isa isa, int m, bool a7) {
+  if (m > kSmallMMax) return nullptr;
 #if QMATH_CPU_X86
-  if (std::is_same<TA, std::uint8_t>::value && isa == Isa::kAvx2 && m <= kSmallMMax) return small_m_kernel_maddubs_avx2;
+  if (isa == Isa::kAvx512Vnni) return small_m_kernel_avx512vnni;
+  if (std::is_same<TA, std::uint8_t>::value && a7 && isa == Isa::kAvx2) return small_m_kernel_maddubs_avx2;
+#endif
+#if QMATH_CPU_HAS_AVXVNNI_TARGET
+  if (isa == Isa::kAvxVnni) return small_m_kernel_avxvnni;
 #endif
   (void)isa;
-  (void)m;
+  (void)a7;
   return nullptr;
 }
 
@@ -527,10 +534,9 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const PathOps<TA, TC> ops =
       saturate ? path_ops_saturating<TA, TC>(isa) : path_ops<TA, TC>(isa, runs_maddubs(isa, pb, a7));
   const SmallMKernelFn small_m = saturate ? nullptr : small_m_kernel_for(isa, s.m);
-  // The uint8 small-M kernel: the saturating mode's, or (exact mode, where small_m runs) the 7-bit A's.
-  const SmallMKernelU8Fn small_m_u8 = saturate ? small_m_saturating_kernel_for(isa, s.m)
-                                     : small_m && a7 ? small_m_u8_kernel_for<TA>(isa, s.m)
-                                                     : nullptr;
+  // The uint8 small-M kernel: the saturating mode's, or the exact mode's (VNNI paths; AVX2 with a 7-bit A).
+  const SmallMKernelU8Fn small_m_u8 =
+      saturate ? small_m_saturating_kernel_for(isa, s.m) : small_m_u8_kernel_for<TA>(isa, s.m, a7);
   const bool runs_small_m = small_m != nullptr || small_m_u8 != nullptr;
   const SmallMKernelI8 small_m_i8 = saturate ? SmallMKernelI8{} : small_m_kernel_i8_for(isa, s.m);  // AArch64
   // A PackedB in another layout than the kernel reads is converted for this call; the small-M kernels read the
@@ -646,7 +652,7 @@ void gemm(const GemmArgs<TA, TB, TC>& args, GemmOptions options = {}) {
   detail::can_implement(where, args.a, args.c);
   const Isa isa = detail::resolve_isa(options, where);
   if (options.activations_7bit) detail::check_activations_7bit(where, args.a);
-  // The saturating, the 7-bit-A and the small-M kernels read int8 panels.
+  // The saturating, the 7-bit-A and the small-M kernels read int8 panels (the VNNI paths' layout anyway).
   const detail::BPackLayout int8 = detail::BPackLayout::kInt8K4;
   const bool int8_panels = options.saturate_int16_pairs || options.activations_7bit ||
                            detail::small_m_kernel_for(isa, args.c.rows) != nullptr;

@@ -3,16 +3,21 @@
 //
 // At small M every packed weight is used by few rows, so the speed is that of reading B: these kernels read the
 // int8 layout (1 byte per weight, half of kInt16K2) and keep the exact arithmetic of kernel_avx2. A' rows are
-// widened to int16 once per call (widen_a_rows, O(M K)); the kernels accumulate over the whole K in registers.
+// copied once per call (widen_a_rows to int16, copy_a_rows_u8 to uint8, O(M K)); the kernels accumulate over the
+// whole K in registers.
 //
 // Contract of a SmallMKernelFn (every path): for r < rows, j < kNr,
 //   tile[r * kNr + j] = sum over k < 4 * kgroups of a[r * lda + k] * B'[k][32 p + j]  (modulo 2^32)
 // where a holds A' as int16 (zero beyond K) and b points at panel p of a kInt8K4 B.
 //
-// AVX2: small_m_rows_avx2 is one k-group loop over R rows x C chunks of the panel, parameterised by its inner step:
-// SmallMStepInt16 (exact for every input) and SmallMStepU8 (uint8 A': exact for a 7-bit A,
-// GemmOptions::activations_7bit; for a full-range A' it saturates each k pair as saturating_pair does, which is
-// GemmOptions::saturate_int16_pairs).
+// x86: one loop (small_m_rows / small_m_run, detail/kernel_small_m_rows-inl.hpp, compiled once per target) over
+// R rows x C chunks of the panel with U accumulator sets, parameterised by its inner step and by a per-kernel plan
+// (rows per pass, chunks, sets: SmallMPlan* below):
+// - AVX2: SmallMStepInt16 (exact for every input) and SmallMStepU8 (uint8 A': exact for a 7-bit A,
+//   GemmOptions::activations_7bit; for a full-range A' it saturates each k pair as saturating_pair does, which is
+//   GemmOptions::saturate_int16_pairs);
+// - AVX-VNNI and AVX-512 VNNI: SmallMStepAvxVnni / SmallMStepAvx512Vnni (uint8 A', VPDPBUSD on ymm: exact for every
+//   input).
 #pragma once
 
 #include <cstdint>
@@ -67,12 +72,14 @@ inline void small_m_kernel_scalar(int rows, int kgroups, const std::int16_t* a, 
   }
 }
 
-// The small-M kernels over a uint8 A' (zero beyond K): for r < rows, j < kNr,
+// The small-M kernels over a uint8 A' (zero beyond K), a as in SmallMKernelFn but uint8. Two contracts:
+// - the VPDPBUSD kernels (small_m_kernel_avxvnni, small_m_kernel_avx512vnni): SmallMKernelFn's, exact for every A';
+// - the VPMADDUBSW kernel (small_m_kernel_maddubs_avx2): for r < rows, j < kNr,
 //   tile[r * kNr + j] = sum over k pairs (2i, 2i + 1), 2i < 4 * kgroups, of
 //                       saturating_pair(a[r * lda + 2i], B'[2i][32 p + j], a[r * lda + 2i + 1], B'[2i + 1][32 p + j])
 //   (modulo 2^32), saturating_pair as in detail/saturating.hpp: the pair sum clamped to int16.
-// With every A' <= 127 (a 7-bit A, GemmOptions::activations_7bit) no pair sum leaves int16 and this is the exact
-// contract of SmallMKernelFn; with a full-range A' it is the arithmetic of GemmOptions::saturate_int16_pairs.
+//   With every A' <= 127 (a 7-bit A, GemmOptions::activations_7bit) no pair sum leaves int16 and this is the exact
+//   contract of SmallMKernelFn; with a full-range A' it is the arithmetic of GemmOptions::saturate_int16_pairs.
 using SmallMKernelU8Fn = void (*)(int rows, int kgroups, const std::uint8_t* a, std::int64_t lda, const std::int8_t* b,
                                   std::int32_t* tile);
 
@@ -94,10 +101,19 @@ void copy_a_rows_u8(int rows, int k, const TA* a, std::int64_t lda, std::uint8_t
 #if QMATH_CPU_X86
 
 #define QMATH_TARGET_SMALL_M_AVX2 __attribute__((target("avx2,fma")))
+// The targets of kernel_avxvnni.hpp and kernel_avx512vnni.hpp.
+#define QMATH_TARGET_SMALL_M_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
+#define QMATH_TARGET_SMALL_M_AVX512VNNI \
+  __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
 
 // Distance of the software prefetch of B in the small-M kernels (a one-group-ahead hardware stream is not enough
 // for a B that comes from memory; a longer distance costs the L2/L3-resident B: docs/cpu-gemm.md, "Small batch").
 constexpr int kPrefetchBytes = 4096;
+
+// The steps: what one chunk of the panel (Step::kChunkBytes bytes = kChunkCols columns x 4 k) costs per row.
+// broadcast_a(a): the row's 4 A' values of the group in every 64-bit (int16) or 32-bit (uint8) lane; load_b(b): the
+// chunk (aligned); accumulate(acc, a, b): acc plus the chunk's products into the accumulator lanes (wrapping);
+// store<R, C>(acc, tile): the R x (C * kChunkCols) accumulators as int32 columns in order, row stride kNr.
 
 // The inner step of the exact small-M kernel (int16 A'): one 16-byte chunk of the panel is 4 columns x 4 k;
 // VPMOVSXBW widens it to int16 (exact), VPMADDWD against the row's 4 A' values (one VPBROADCASTQ) gives per int32
@@ -105,7 +121,7 @@ constexpr int kPrefetchBytes = 4096;
 // of a column are added once at the end (store). 16 weights cost one load, one widening and one VPMADDWD per row.
 struct SmallMStepInt16 {
   using AE = std::int16_t;
-  static constexpr int kChunkBytes = 16;
+  static constexpr int kChunkBytes = 16, kChunkCols = 4;
   QMATH_TARGET_SMALL_M_AVX2 static __m256i broadcast_a(const AE* a) {
     std::int64_t v;
     std::memcpy(&v, a, sizeof(v));
@@ -114,7 +130,9 @@ struct SmallMStepInt16 {
   QMATH_TARGET_SMALL_M_AVX2 static __m256i load_b(const std::int8_t* b) {
     return _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b)));
   }
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i dot(__m256i a, __m256i b) { return _mm256_madd_epi16(a, b); }
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+  }
   // VPHADDD of two chunks gives columns (0, 1, 4, 5 | 2, 3, 6, 7) of their 8; VPERMQ puts them in order.
   template <int R, int C>
   QMATH_TARGET_SMALL_M_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
@@ -135,7 +153,7 @@ struct SmallMStepInt16 {
 // row.
 struct SmallMStepU8 {
   using AE = std::uint8_t;
-  static constexpr int kChunkBytes = 32;
+  static constexpr int kChunkBytes = 32, kChunkCols = 8;
   QMATH_TARGET_SMALL_M_AVX2 static __m256i broadcast_a(const AE* a) {
     std::int32_t v;
     std::memcpy(&v, a, sizeof(v));
@@ -144,8 +162,8 @@ struct SmallMStepU8 {
   QMATH_TARGET_SMALL_M_AVX2 static __m256i load_b(const std::int8_t* b) {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
   }
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i dot(__m256i a, __m256i b) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+  QMATH_TARGET_SMALL_M_AVX2 static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
   }
   template <int R, int C>
   QMATH_TARGET_SMALL_M_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
@@ -156,81 +174,123 @@ struct SmallMStepU8 {
   }
 };
 
-// R rows x C chunks of the panel (from the column of b), accumulated over all kgroups in registers; Step (above)
-// supplies the A broadcast, the chunk load, the multiply-add and the store of the tile.
-template <class Step, int R, int C>
-QMATH_TARGET_SMALL_M_AVX2 inline void small_m_rows_avx2(int kgroups, const typename Step::AE* a, std::int64_t lda,
-                                                        const std::int8_t* b, std::int32_t* tile) {
-  __m256i acc[R][C];
-  QMATH_UNROLL
-  for (int r = 0; r < R; ++r)
-    QMATH_UNROLL
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_si256();
-  for (int g = 0; g < kgroups; ++g) {
-    // B is read once, from L3 or memory: fetch the lines of this column range kPrefetchBytes ahead.
-    // (prefetch_l1 forms the address as an integer: it may lie past the end of B.)
-    for (int line = 0; line < C * Step::kChunkBytes; line += 64) prefetch_l1(b, kPrefetchBytes + line);
-    __m256i va[R];
-    QMATH_UNROLL
-    for (int r = 0; r < R; ++r) va[r] = Step::broadcast_a(a + r * lda + g * kKGroup);
-    QMATH_UNROLL
-    for (int c = 0; c < C; ++c) {
-      const __m256i w = Step::load_b(b + Step::kChunkBytes * c);
-      QMATH_UNROLL
-      for (int r = 0; r < R; ++r) acc[r][c] = _mm256_add_epi32(acc[r][c], Step::dot(va[r], w));
-    }
-    QMATH_UNROLL
-    for (int r = 0; r < R; ++r)
-      QMATH_UNROLL
-      for (int c = 0; c < C; ++c) __asm__("" : "+x"(acc[r][c]));
-    b += kNr * kKGroup;
+// The inner steps of the VNNI small-M kernels (SmallMKernelU8Fn, exact for every input): the chunk, broadcast and
+// store of SmallMStepU8, and one VPDPBUSD per chunk and row: per int32 lane (column) the 4 products uint8 A' x int8
+// B' of the group summed exactly and added to the accumulator modulo 2^32 (VPDPBUSD, not the saturating VPDPBUSDS).
+// 32 weights cost one load and one instruction per row. AVX-VNNI: the VEX form on ymm; AVX-512 VNNI: the EVEX form
+// on ymm (AVX-512VL), which may use ymm16-31.
+#if QMATH_CPU_HAS_AVXVNNI_TARGET
+struct SmallMStepAvxVnni : SmallMStepU8 {
+  QMATH_TARGET_SMALL_M_AVXVNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+    return _mm256_dpbusd_avx_epi32(acc, a, b);
   }
-  Step::template store<R, C>(acc, tile);
-}
+};
+#endif
+struct SmallMStepAvx512Vnni : SmallMStepU8 {
+  QMATH_TARGET_SMALL_M_AVX512VNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+    return _mm256_dpbusd_epi32(acc, a, b);
+  }
+};
 
-// AVX2 SmallMKernelFn: one row reads the 32-column panel in order (8 chunks); 2 or 3 rows take the panel as two
+// The plans: how small_m_run (kernel_small_m_rows-inl.hpp) covers a rows x 32 tile. kMaxRows: rows per pass (more
+// rows pass again over the panel); chunks(R): chunks per column part at R rows (the panel is read in
+// 32 / (chunks * kChunkCols) parts, each one stream of the k groups); sets(R): independent accumulator sets over
+// alternating k groups. Registers per pass: R * chunks * sets accumulators, R broadcasts and one chunk of B.
+
+// AVX2, int16 A': one row reads the 32-column panel in order (8 chunks); 2 or 3 rows take the panel as two
 // 16-column halves (one 64-byte line of each k group per half) to stay within 16 registers.
+struct SmallMPlanAvx2Int16 {
+  static constexpr int kMaxRows = 3;
+  static constexpr int chunks(int r) { return r == 1 ? 8 : 4; }
+  static constexpr int sets(int) { return 1; }
+};
+
+// AVX2, uint8 A' (the 7-bit and the saturating modes): 1 or 2 rows read the 32-column panel whole; 3 or 4 rows take
+// it as two 16-column halves.
+struct SmallMPlanAvx2U8 {
+  static constexpr int kMaxRows = 4;
+  static constexpr int chunks(int r) { return r <= 2 ? 4 : 2; }
+  static constexpr int sets(int) { return 1; }
+};
+
+// The VNNI plans. Each accumulator is one dependency chain of VPDPBUSD (latency about 5 cycles, 2 per cycle):
+// about 10 chains keep the multiplier busy, so few rows take several accumulator sets (as kernel_avx512vnni_rows
+// does). Rows of one pass share each B chunk, so every row count up to 4 runs in one pass over B.
+// AVX-VNNI, 16 ymm (accumulators + R broadcasts + one chunk <= 15): 1 row: the whole panel (4 chunks) x 3 sets
+// (12 chains); 2 rows: two halves (2 chunks) x 3 sets (12 chains); 3 and 4 rows: two halves, one set (6 and 8
+// chains: the whole panel or a second set would take 16 registers or more).
+struct SmallMPlanAvxVnni {
+  static constexpr int kMaxRows = 4;
+  static constexpr int chunks(int r) { return r == 1 ? 4 : 2; }
+  static constexpr int sets(int r) { return r <= 2 ? 3 : 1; }
+};
+// AVX-512 VNNI, 32 ymm (AVX-512VL): the whole panel at every row count (one stream of B), and the fewest sets that
+// give at least 10 chains: 1 row x 4 chunks x 3 sets, 2 rows x 4 x 2, 3 rows x 4 x 1, 4 rows x 4 x 1 (at most 16
+// accumulators + 4 broadcasts + one chunk). ymm, not zmm: at batch 1-4 B comes from L3 or memory, and a zmm VPDPBUSD
+// issues once per cycle on Intel (double-pumped on AMD Zen 4), so it would not double the rate.
+struct SmallMPlanAvx512Vnni {
+  static constexpr int kMaxRows = 4;
+  static constexpr int chunks(int) { return 4; }
+  static constexpr int sets(int r) { return r == 1 ? 3 : r == 2 ? 2 : 1; }
+};
+
+// The loop (kernel_small_m_rows-inl.hpp) once per target: small_m_rows<Step, R, C, U>, small_m_run<Step, Plan>.
+#define QMATH_SMALL_M_TARGET QMATH_TARGET_SMALL_M_AVX2
+#define QMATH_SMALL_M_REG "x"
+namespace small_m_avx2 {
+#include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
+}  // namespace small_m_avx2
+#undef QMATH_SMALL_M_TARGET
+#undef QMATH_SMALL_M_REG
+#if QMATH_CPU_HAS_AVXVNNI_TARGET
+#define QMATH_SMALL_M_TARGET QMATH_TARGET_SMALL_M_AVXVNNI
+#define QMATH_SMALL_M_REG "x"
+namespace small_m_avxvnni {
+#include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
+}  // namespace small_m_avxvnni
+#undef QMATH_SMALL_M_TARGET
+#undef QMATH_SMALL_M_REG
+#endif
+#define QMATH_SMALL_M_TARGET QMATH_TARGET_SMALL_M_AVX512VNNI
+#define QMATH_SMALL_M_REG "v"
+namespace small_m_avx512vnni {
+#include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
+}  // namespace small_m_avx512vnni
+#undef QMATH_SMALL_M_TARGET
+#undef QMATH_SMALL_M_REG
+
+// AVX2 SmallMKernelFn.
 QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_avx2(int rows, int kgroups, const std::int16_t* a,
                                                           std::int64_t lda, const std::int8_t* b, std::int32_t* tile) {
-  using S = SmallMStepInt16;
-  for (int r0 = 0; r0 < rows; r0 += 3) {
-    const std::int16_t* ar = a + r0 * lda;
-    std::int32_t* t = tile + r0 * kNr;
-    switch (rows - r0) {
-      case 1: small_m_rows_avx2<S, 1, 8>(kgroups, ar, lda, b, t); break;
-      case 2:
-        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 2, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
-        break;
-      default:
-        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 3, 4>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
-        break;
-    }
-  }
+  small_m_avx2::small_m_run<SmallMStepInt16, SmallMPlanAvx2Int16>(rows, kgroups, a, lda, b, tile);
 }
 
-// AVX2 SmallMKernelU8Fn (the 7-bit and the saturating modes): 1 or 2 rows read the 32-column panel whole; 3 or 4
-// rows take it as two 16-column halves.
+// AVX2 SmallMKernelU8Fn (the 7-bit and the saturating modes).
 QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_maddubs_avx2(int rows, int kgroups, const std::uint8_t* a,
                                                                   std::int64_t lda, const std::int8_t* b,
                                                                   std::int32_t* tile) {
-  using S = SmallMStepU8;
-  for (int r0 = 0; r0 < rows; r0 += 4) {
-    const std::uint8_t* ar = a + r0 * lda;
-    std::int32_t* t = tile + r0 * kNr;
-    switch (rows - r0) {
-      case 1: small_m_rows_avx2<S, 1, 4>(kgroups, ar, lda, b, t); break;
-      case 2: small_m_rows_avx2<S, 2, 4>(kgroups, ar, lda, b, t); break;
-      case 3:
-        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 3, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
-        break;
-      default:
-        for (int h = 0; h < 2; ++h) small_m_rows_avx2<S, 4, 2>(kgroups, ar, lda, b + 64 * h, t + 16 * h);
-        break;
-    }
-  }
+  small_m_avx2::small_m_run<SmallMStepU8, SmallMPlanAvx2U8>(rows, kgroups, a, lda, b, tile);
+}
+
+// AVX-VNNI SmallMKernelU8Fn, exact for every input.
+#if QMATH_CPU_HAS_AVXVNNI_TARGET
+QMATH_TARGET_SMALL_M_AVXVNNI inline void small_m_kernel_avxvnni(int rows, int kgroups, const std::uint8_t* a,
+                                                                std::int64_t lda, const std::int8_t* b,
+                                                                std::int32_t* tile) {
+  small_m_avxvnni::small_m_run<SmallMStepAvxVnni, SmallMPlanAvxVnni>(rows, kgroups, a, lda, b, tile);
+}
+#endif
+
+// AVX-512 VNNI SmallMKernelU8Fn, exact for every input.
+QMATH_TARGET_SMALL_M_AVX512VNNI inline void small_m_kernel_avx512vnni(int rows, int kgroups, const std::uint8_t* a,
+                                                                      std::int64_t lda, const std::int8_t* b,
+                                                                      std::int32_t* tile) {
+  small_m_avx512vnni::small_m_run<SmallMStepAvx512Vnni, SmallMPlanAvx512Vnni>(rows, kgroups, a, lda, b, tile);
 }
 
 #undef QMATH_TARGET_SMALL_M_AVX2
+#undef QMATH_TARGET_SMALL_M_AVXVNNI
+#undef QMATH_TARGET_SMALL_M_AVX512VNNI
 
 #endif  // QMATH_CPU_X86
 
