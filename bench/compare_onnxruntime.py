@@ -11,6 +11,8 @@ Three operators, each against its qmath counterpart from cpu_gemm_bench (GOP/s f
     (--dump also checks agreement with a float bias: Y = f32(f32(acc * f32(a_scale * b_scale[n])) + bias[n]))
   DynamicQuantizeMatMul  float A x int8 B -> float              qmath_dynquant_f32/MxNxK
     (com.microsoft; A quantized in every call with ONNX DynamicQuantizeLinear's uint8 parameters, then as above)
+  (ops integertofloat_sat, dynquant_sat: those two ORT figures against qmath_u8s8_f32out_saturating and
+  qmath_dynquant_f32_saturating, the same compositions with saturate_int16_pairs: ORT's function on AVX2, as above)
 onednn_f32/MxNxK (dnnl_sgemm) is printed beside them as the FP32 anchor when the JSON has it.
 
 ONNX Runtime runs each operator alone in a session with one intra-op thread and the default graph optimisations
@@ -57,6 +59,8 @@ OPS = {
     "matmulinteger_sat": ("MatMulInteger", "qmath_u8s8_avx2_saturating", "MatMulInteger (sat16)"),
     "integertofloat": ("MatMulIntegerToFloat", "qmath_u8s8_f32out", "MatMulIntegerToFloat"),
     "dynquant": ("DynamicQuantizeMatMul", "qmath_dynquant_f32", "DynamicQuantizeMatMul"),
+    "integertofloat_sat": ("MatMulIntegerToFloat", "qmath_u8s8_f32out_saturating", "MatMulIntegerToFloat (sat16)"),
+    "dynquant_sat": ("DynamicQuantizeMatMul", "qmath_dynquant_f32_saturating", "DynamicQuantizeMatMul (sat16)"),
 }
 A_SCALE, A_ZERO_POINT = 0.02, 128  # MatMulIntegerToFloat's A parameters (the qmath benchmark uses the same)
 

@@ -24,6 +24,8 @@
 //   qmath_dynquant_f32      ONNX Runtime's DynamicQuantizeMatMul composed from qmath (dynamic_quant_matmul.hpp): float
 //                           A quantized in every call, per-column weight scales, float output (fully connected shapes)
 //   qmath_u8s8_f32out       the same from uint8 A (MatMulIntegerToFloat)
+//   qmath_dynquant_f32_saturating, qmath_u8s8_f32out_saturating  the same two with
+//                           GemmOptions::saturate_int16_pairs (x86 SIMD CPUs): ONNX Runtime's arithmetic on AVX2
 //   onednn_s8s8, onednn_u8s8         dnnl_gemm_*s32, int32 output
 //   onednn_s8s8_plus_requant         dnnl_gemm_s8s8s32 then a separate requantization pass (same math), with qmath's
 //                                    AVX-512 or AVX2 epilogue where the CPU has one
@@ -279,7 +281,8 @@ void bm_qmath_i32_scaled(benchmark::State& state, Shape s, Isa isa) {
 }
 
 // ONNX Runtime's dynamic-quantization MatMuls composed from qmath's API (dynamic_quant_matmul.hpp): float output
-// with per-column weight scales, full-range int8 weights pre-packed (zero point 0), no bias, default (exact) path.
+// with per-column weight scales, full-range int8 weights pre-packed (zero point 0), no bias; the default (exact) path,
+// or with `saturate` GemmOptions::saturate_int16_pairs.
 // dynquant: float A, quantized inside every call (min/max, DynamicQuantizeLinear parameters, quantize_array) as in
 // DynamicQuantizeMatMul; u8s8_f32out: uint8 A already quantized (zero point 128), as in MatMulIntegerToFloat.
 struct DynamicQuantOperands {
@@ -298,25 +301,33 @@ struct DynamicQuantOperands {
   }
 };
 
-void bm_qmath_dynquant_f32(benchmark::State& state, Shape s) {
+qmath::cpu::GemmOptions dynamic_quant_options(bool saturate) {
+  qmath::cpu::GemmOptions opt;
+  opt.saturate_int16_pairs = saturate;
+  return opt;
+}
+
+void bm_qmath_dynquant_f32(benchmark::State& state, Shape s, bool saturate) {
   DynamicQuantOperands o(s);
   OutputVector<float> y(std::size_t(s.m) * s.n);
+  const qmath::cpu::GemmOptions opt = dynamic_quant_options(saturate);
   for (auto _ : state) {
     qmath_bench::dynamic_quantize_matmul(qmath::row_major(static_cast<const float*>(o.x.data()), s.m, s.k), o.w, o.a_q,
-                                         qmath::row_major(y.data(), s.m, s.n));
+                                         qmath::row_major(y.data(), s.m, s.n), opt);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
   set_counters(state, s);
 }
 
-void bm_qmath_u8s8_f32out(benchmark::State& state, Shape s) {
+void bm_qmath_u8s8_f32out(benchmark::State& state, Shape s, bool saturate) {
   DynamicQuantOperands o(s);
   OutputVector<float> y(std::size_t(s.m) * s.n);
   const qmath::QuantParams a{0.02f, 128};
+  const qmath::cpu::GemmOptions opt = dynamic_quant_options(saturate);
   for (auto _ : state) {
     qmath_bench::matmul_integer_to_float(qmath::row_major(static_cast<const std::uint8_t*>(o.a_q.data()), s.m, s.k),
-                                         a, o.w, qmath::row_major(y.data(), s.m, s.n));
+                                         a, o.w, qmath::row_major(y.data(), s.m, s.n), opt);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -532,12 +543,16 @@ void register_all() {
   for (const Shape& s : inference) {
     if (s.m > 64) continue;
     const std::string shape = "/" + s.name();
-    benchmark::RegisterBenchmark(("qmath_dynquant_f32" + shape).c_str(), bm_qmath_dynquant_f32, s)
-        ->MinTime(kMinTime)
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("qmath_u8s8_f32out" + shape).c_str(), bm_qmath_u8s8_f32out, s)
-        ->MinTime(kMinTime)
-        ->Unit(benchmark::kMicrosecond);
+    for (const bool saturate : {false, true}) {
+      if (saturate && !qmath::isa_available(Isa::kAvx2)) continue;  // the saturating mode's SIMD kernels are x86
+      const std::string suffix = (saturate ? "_saturating" : "") + shape;
+      benchmark::RegisterBenchmark(("qmath_dynquant_f32" + suffix).c_str(), bm_qmath_dynquant_f32, s, saturate)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("qmath_u8s8_f32out" + suffix).c_str(), bm_qmath_u8s8_f32out, s, saturate)
+          ->MinTime(kMinTime)
+          ->Unit(benchmark::kMicrosecond);
+    }
   }
   std::vector<Shape> fused = inference;
   fused.push_back({1024, 1024, 1024});

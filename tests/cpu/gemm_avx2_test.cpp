@@ -296,12 +296,12 @@ TEST_CASE("avx2 packed B: int8 <-> int16 layouts convert losslessly", "[cpu][gem
 }
 
 #if QMATH_CPU_X86
-// pack_a_panel_int16_avx2 against the portable pack_a_panel<int16_t>: every panel element (padding included) and
-// row sum, for 1..12 rows, K around the 16-k step and the 4-k group, strided rows, random and extreme A.
-template <class TA>
-void check_pack_a_int16(std::mt19937& rng) {
+// The AVX2 A-panel packers against the portable pack_a_panel<AE>: every panel element (padding included) and row
+// sum, for 1..12 rows, K around the 16-k / 32-k steps and the 4-k group, strided rows, random and extreme A.
+template <class AE, class TA, class Pack>
+void check_pack_a(std::mt19937& rng, Pack pack) {
   using qmath::cpu::detail::kMr;
-  for (int k : {1, 3, 4, 15, 16, 17, 31, 32, 33, 47, 64, 100, 259}) {
+  for (int k : {1, 3, 4, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 100, 259}) {
     const int kgroups = qmath::cpu::detail::ceil_div(k, 4);
     const std::int64_t lda = k + 5;
     for (int fill = 0; fill < 3; ++fill) {  // random, all minimum, all maximum
@@ -310,10 +310,10 @@ void check_pack_a_int16(std::mt19937& rng) {
       for (int rows = 1; rows <= kMr; ++rows) {
         INFO("K=" << k << " rows=" << rows << " fill=" << fill);
         const std::size_t elems = std::size_t(kgroups) * kMr * 4;
-        std::vector<std::int16_t> want(elems, 99), got(elems, 99);
+        std::vector<AE> want(elems, 99), got(elems, 99);
         std::vector<std::int32_t> want_sum(kMr, 99), got_sum(kMr, 99);
-        qmath::cpu::detail::pack_a_panel<std::int16_t, TA>(rows, k, a.data(), lda, want.data(), want_sum.data());
-        qmath::cpu::detail::pack_a_panel_int16_avx2<TA>(rows, k, a.data(), lda, got.data(), got_sum.data());
+        qmath::cpu::detail::pack_a_panel<AE, TA>(rows, k, a.data(), lda, want.data(), want_sum.data());
+        pack(rows, k, a.data(), lda, got.data(), got_sum.data());
         REQUIRE(same_bits(got, want));
         REQUIRE(same_bits(got_sum, want_sum));
       }
@@ -321,14 +321,18 @@ void check_pack_a_int16(std::mt19937& rng) {
   }
 }
 
-TEST_CASE("avx2 pack A: the AVX2 int16 panel packing equals the portable one", "[cpu][gemm][avx2]") {
+TEST_CASE("avx2 pack A: the AVX2 int16 and uint8 panel packings equal the portable ones", "[cpu][gemm][avx2]") {
   if (!qmath::isa_available(Isa::kAvx2)) {
-    WARN("this CPU has no AVX2: pack_a_panel_int16_avx2 not run");
+    WARN("this CPU has no AVX2: pack_a_panel_int16_avx2 and pack_a_panel_u8_avx2 not run");
     return;
   }
   std::mt19937 rng(41);
-  check_pack_a_int16<std::int8_t>(rng);
-  check_pack_a_int16<std::uint8_t>(rng);
+  using qmath::cpu::detail::pack_a_panel_int16_avx2;
+  using qmath::cpu::detail::pack_a_panel_u8_avx2;
+  check_pack_a<std::int16_t, std::int8_t>(rng, pack_a_panel_int16_avx2<std::int8_t>);
+  check_pack_a<std::int16_t, std::uint8_t>(rng, pack_a_panel_int16_avx2<std::uint8_t>);
+  check_pack_a<std::uint8_t, std::int8_t>(rng, pack_a_panel_u8_avx2<std::int8_t>);
+  check_pack_a<std::uint8_t, std::uint8_t>(rng, pack_a_panel_u8_avx2<std::uint8_t>);
 }
 #endif
 

@@ -255,6 +255,10 @@ void pack_a_int16_avx2(int rows, int k, const TA* a, std::int64_t lda, void* dst
   pack_a_panel_int16_avx2<TA>(rows, k, a, lda, static_cast<std::int16_t*>(dst), row_sum);
 }
 template <class TA>
+void pack_a_u8_avx2(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
+  pack_a_panel_u8_avx2<TA>(rows, k, a, lda, static_cast<std::uint8_t*>(dst), row_sum);
+}
+template <class TA>
 void pack_a_avx512(int rows, int k, const TA* a, std::int64_t lda, void* dst, std::int32_t* row_sum) {
   pack_a_panel_avx512<TA>(rows, k, a, lda, static_cast<std::uint8_t*>(dst), row_sum);
 }
@@ -289,14 +293,14 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
               epilogue_avx512<TC, true>, BPackLayout::kInt8K4, kKcGroups};
     case Isa::kAvx2:
       if (maddubs)
-        return {kernel_avx2_maddubs,     epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
+        return {kernel_avx2_maddubs,     epilogue_avx2<TC>,    pack_a_u8_avx2<TA>, 1,
                 epilogue_avx2<TC, true>, BPackLayout::kInt8K4, kKcGroups};
       return {kernel_avx2,             epilogue_avx2<TC>,     pack_a_int16_avx2<TA>, 2,
               epilogue_avx2<TC, true>, BPackLayout::kInt16K2, kKcGroupsInt16};
 #endif
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
     case Isa::kAvxVnni:
-      return {kernel_avxvnni,    epilogue_avx2<TC>,    pack_a_generic<std::uint8_t, TA>, 1,
+      return {kernel_avxvnni,    epilogue_avx2<TC>,    pack_a_u8_avx2<TA>, 1,
               epilogue_avx2<TC>, BPackLayout::kInt8K4, kKcGroups};
 #endif
 #if QMATH_CPU_AARCH64

@@ -224,6 +224,71 @@ QMATH_TARGET_AVX2 inline void pack_a_panel_int16_avx2(int rows, int k, const TA*
   for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
 }
 
+// PackAFn of the VPMADDUBSW (and AVX-VNNI) paths: pack_a_panel<std::uint8_t, TA> (same layout, zero padding and row
+// sums), 32 k of 4 rows at a time: A' bytes (sign bit flipped for int8 A), 4x4-transposed as 32-bit groups within
+// each 128-bit lane so that the 4 rows of one group are 16 contiguous bytes of the panel; row sums with VPSADBW.
+// Groups past the last full 32 k are packed by the scalar loop.
+template <class TA>
+QMATH_TARGET_AVX2 inline void pack_a_panel_u8_avx2(int rows, int k, const TA* a, std::int64_t lda, std::uint8_t* dst,
+                                                   std::int32_t* row_sum) {
+  constexpr int kGroupBytes = kMr * kKGroup;  // 48
+  const int kgroups = ceil_div(k, kKGroup), kvec = k / 32;
+  const __m256i flip = _mm256_set1_epi8(a_offset<TA>() ? static_cast<char>(0x80) : 0);
+  const __m256i zero = _mm256_setzero_si256();
+  std::int64_t sums[kMr] = {};
+  for (int q = 0; q < kMr / 4; ++q) {
+    std::uint8_t* out = dst + 16 * q;
+    if (4 * q >= rows) {  // rows of zero padding only
+      for (int g = 0; g < 8 * kvec; ++g)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + g * kGroupBytes), _mm_setzero_si128());
+      continue;
+    }
+    __m256i sum4[4] = {zero, zero, zero, zero};
+    for (int v = 0; v < kvec; ++v, out += 8 * kGroupBytes) {
+      __m256i x[4];
+      QMATH_UNROLL
+      for (int i = 0; i < 4; ++i) {
+        const int r = 4 * q + i;
+        if (r < rows)
+          x[i] = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + r * lda + 32 * v)), flip);
+        else
+          x[i] = zero;
+        sum4[i] = _mm256_add_epi64(sum4[i], _mm256_sad_epu8(x[i], zero));
+      }
+      const __m256i t0 = _mm256_unpacklo_epi32(x[0], x[1]), t1 = _mm256_unpackhi_epi32(x[0], x[1]);
+      const __m256i t2 = _mm256_unpacklo_epi32(x[2], x[3]), t3 = _mm256_unpackhi_epi32(x[2], x[3]);
+      // Lane l of u[i] holds rows 4q..4q+3 of group 4l + i of these 8.
+      const __m256i u[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
+                            _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
+      QMATH_UNROLL
+      for (int i = 0; i < 4; ++i) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i * kGroupBytes), _mm256_castsi256_si128(u[i]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (4 + i) * kGroupBytes), _mm256_extracti128_si256(u[i], 1));
+      }
+    }
+    QMATH_UNROLL
+    for (int i = 0; i < 4; ++i) {
+      alignas(32) std::int64_t lanes[4];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), sum4[i]);
+      sums[4 * q + i] = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    }
+  }
+  // The remaining k (fewer than 32): zero the rest of the panel, then bytes.
+  const int g0 = 8 * kvec;
+  std::memset(dst + std::size_t(g0) * kGroupBytes, 0, std::size_t(kgroups - g0) * kGroupBytes);
+  for (int r = 0; r < rows; ++r) {
+    const TA* src = a + r * lda;
+    std::int64_t sum = sums[r];
+    for (int kk = 32 * kvec; kk < k; ++kk) {
+      const std::uint8_t v = a_prime(src[kk]);
+      dst[std::size_t(kk / kKGroup) * kGroupBytes + r * kKGroup + kk % kKGroup] = v;
+      sum += v;
+    }
+    row_sum[r] = static_cast<std::int32_t>(sum);
+  }
+  for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
+}
+
 // The AVX2 epilogue: the lane body (cpu/detail/epilogue_lanes-inl.hpp) on 8 lanes, bit-exact with apply_epilogue;
 // a tail of fewer than 8 columns runs epilogue_scalar. The int32 -> float conversion and the multiply follow MXCSR
 // as the scalar C++ code does (round to nearest even by default); rounding to an integer is explicit (VROUNDPS).
