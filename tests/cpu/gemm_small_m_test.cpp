@@ -382,6 +382,7 @@ TEST_CASE("small-M kernels: the uint8 kernel of the exact mode, per path and M",
     for (bool a7 : {false, true}) {
       INFO("M " << m << " a7 " << a7);
       const bool small = m <= cd::kSmallMMax;
+      (void)small;  // only the x86 checks below use it
       for (Isa isa : {Isa::kScalar, Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm}) {
         REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(isa, m, a7) == nullptr);
         REQUIRE(cd::small_m_u8_kernel_for<std::int8_t>(isa, m, a7) == nullptr);
