@@ -330,24 +330,24 @@ TEST_CASE("small-M kernels: the VNNI kernels' contract (exact) on random and ext
   // The real VPDPBUSD kernels, where this CPU runs them (this build compiles both: a compile check); elsewhere the
   // next test checks their loop arrangement through an emulated step.
   int run = 0;
+  const auto run_where_available = [&run](Isa isa, const char* name, cd::SmallMKernelU8Fn kernel, unsigned seed) {
+    if (qmath::isa_available(isa)) {
+      check_exact_u8_kernel(name, kernel, seed);
+      ++run;
+    } else {
+      WARN(name << " not run: this CPU has no " << qmath::isa_name(isa)
+                << " (its plan is checked by the emulated step)");
+    }
+  };
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
-  if (qmath::isa_available(Isa::kAvxVnni)) {
-    check_exact_u8_kernel("small_m_kernel_avxvnni", cd::small_m_kernel_avxvnni, 13);
-    ++run;
-  } else {
-    WARN("small_m_kernel_avxvnni not run: this CPU has no AVX-VNNI (its plan is checked by the emulated step)");
-  }
+  run_where_available(Isa::kAvxVnni, "small_m_kernel_avxvnni", cd::small_m_kernel_avxvnni, 13);
 #else
   WARN("small_m_kernel_avxvnni not compiled: this compiler has no target(\"avxvnni\")");
 #endif
 #if QMATH_CPU_X86
-  if (qmath::isa_available(Isa::kAvx512Vnni)) {
-    check_exact_u8_kernel("small_m_kernel_avx512vnni", cd::small_m_kernel_avx512vnni, 14);
-    ++run;
-  } else {
-    WARN("small_m_kernel_avx512vnni not run: this CPU has no AVX-512 VNNI (its plan is checked by the emulated step)");
-  }
+  run_where_available(Isa::kAvx512Vnni, "small_m_kernel_avx512vnni", cd::small_m_kernel_avx512vnni, 14);
 #endif
+  (void)run_where_available;
   REQUIRE(run == int(qmath::isa_available(Isa::kAvxVnni)) + int(qmath::isa_available(Isa::kAvx512Vnni)));
 }
 
@@ -382,6 +382,7 @@ TEST_CASE("small-M kernels: the uint8 kernel of the exact mode, per path and M",
     for (bool a7 : {false, true}) {
       INFO("M " << m << " a7 " << a7);
       const bool small = m <= cd::kSmallMMax;
+      (void)small;  // only the x86 checks below use it
       for (Isa isa : {Isa::kScalar, Isa::kNeon, Isa::kNeonDotprod, Isa::kNeonI8mm}) {
         REQUIRE(cd::small_m_u8_kernel_for<std::uint8_t>(isa, m, a7) == nullptr);
         REQUIRE(cd::small_m_u8_kernel_for<std::int8_t>(isa, m, a7) == nullptr);

@@ -227,12 +227,12 @@ QMATH_TARGET_AVX2 inline void pack_a_panel_int16_avx2(int rows, int k, const TA*
 // PackAFn of the VPMADDUBSW (and AVX-VNNI) paths: pack_a_panel<std::uint8_t, TA> (same layout, zero padding and row
 // sums), 32 k of 4 rows at a time: A' bytes (sign bit flipped for int8 A), 4x4-transposed as 32-bit groups within
 // each 128-bit lane so that the 4 rows of one group are 16 contiguous bytes of the panel; row sums with VPSADBW.
-// Groups past the last full 32 k are packed by the scalar loop.
+// Groups past the last full 32 k are packed by pack_a_panel_u8_tail.
 template <class TA>
 QMATH_TARGET_AVX2 inline void pack_a_panel_u8_avx2(int rows, int k, const TA* a, std::int64_t lda, std::uint8_t* dst,
                                                    std::int32_t* row_sum) {
   constexpr int kGroupBytes = kMr * kKGroup;  // 48
-  const int kgroups = ceil_div(k, kKGroup), kvec = k / 32;
+  const int kvec = k / 32;
   const __m256i flip = _mm256_set1_epi8(a_offset<TA>() ? static_cast<char>(0x80) : 0);
   const __m256i zero = _mm256_setzero_si256();
   std::int64_t sums[kMr] = {};
@@ -273,20 +273,7 @@ QMATH_TARGET_AVX2 inline void pack_a_panel_u8_avx2(int rows, int k, const TA* a,
       sums[4 * q + i] = lanes[0] + lanes[1] + lanes[2] + lanes[3];
     }
   }
-  // The remaining k (fewer than 32): zero the rest of the panel, then bytes.
-  const int g0 = 8 * kvec;
-  std::memset(dst + std::size_t(g0) * kGroupBytes, 0, std::size_t(kgroups - g0) * kGroupBytes);
-  for (int r = 0; r < rows; ++r) {
-    const TA* src = a + r * lda;
-    std::int64_t sum = sums[r];
-    for (int kk = 32 * kvec; kk < k; ++kk) {
-      const std::uint8_t v = a_prime(src[kk]);
-      dst[std::size_t(kk / kKGroup) * kGroupBytes + r * kKGroup + kk % kKGroup] = v;
-      sum += v;
-    }
-    row_sum[r] = static_cast<std::int32_t>(sum);
-  }
-  for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
+  pack_a_panel_u8_tail(rows, k, 32 * kvec, a, lda, dst, sums, row_sum);  // the remaining k (fewer than 32)
 }
 
 // The AVX2 epilogue: the lane body (cpu/detail/epilogue_lanes-inl.hpp) on 8 lanes, bit-exact with apply_epilogue;

@@ -120,12 +120,12 @@ QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni(int rows, int kgroups, con
 // pack_a_panel<uint8_t> with AVX-512 (same layout, same row sums): 64 k of 4 rows at a time are loaded, flipped
 // (int8 -> A' = a + 128), 4x4-transposed as 32-bit groups within each 128-bit lane, and stored as 16-byte runs (the
 // 4 rows of one group are contiguous in the panel); row sums come from VPSADBW. Groups past the last full 64 k are
-// packed by the scalar code.
+// packed by pack_a_panel_u8_tail.
 template <class TA>
 QMATH_TARGET_AVX512VNNI inline void pack_a_panel_avx512(int rows, int k, const TA* a, std::int64_t lda,
                                                         std::uint8_t* dst, std::int32_t* row_sum) {
   constexpr int kGroupBytes = kMr * kKGroup;  // 48
-  const int kgroups = ceil_div(k, kKGroup), kvec = k / 64;
+  const int kvec = k / 64;
   const __m512i flip = _mm512_set1_epi8(a_offset<TA>() ? static_cast<char>(0x80) : 0);
   const __m512i zero = _mm512_setzero_si512();
   // All-true masks: the maskz forms avoid GCC 12's -Wmaybe-uninitialized on the unmasked intrinsics (see below).
@@ -174,20 +174,7 @@ QMATH_TARGET_AVX512VNNI inline void pack_a_panel_avx512(int rows, int k, const T
       for (const std::int64_t l : lanes) sums[4 * q + i] += l;
     }
   }
-  // The remaining k (fewer than 64): zero the rest of the panel, then bytes.
-  const int g0 = 16 * kvec;
-  std::memset(dst + std::size_t(g0) * kGroupBytes, 0, std::size_t(kgroups - g0) * kGroupBytes);
-  for (int r = 0; r < rows; ++r) {
-    const TA* src = a + r * lda;
-    std::int64_t sum = sums[r];
-    for (int kk = 64 * kvec; kk < k; ++kk) {
-      const std::uint8_t v = a_prime(src[kk]);
-      dst[std::size_t(kk / kKGroup) * kGroupBytes + r * kKGroup + kk % kKGroup] = v;
-      sum += v;
-    }
-    row_sum[r] = static_cast<std::int32_t>(sum);
-  }
-  for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
+  pack_a_panel_u8_tail(rows, k, 64 * kvec, a, lda, dst, sums, row_sum);  // the remaining k (fewer than 64)
 }
 
 // The AVX-512 epilogue: the lane body (cpu/detail/epilogue_lanes-inl.hpp) on 16 lanes (detail/lanes_avx512.hpp),

@@ -277,6 +277,28 @@ void pack_a_panel(int rows, int k, const TA* a, std::int64_t lda, AE* dst, std::
   for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
 }
 
+// The k tail of the SIMD uint8 A-panel packers (pack_a_panel's layout): zeroes the panel's groups from k0 / 4 on,
+// stores A'[r][k0..k) of rows [0, rows) there, and writes row_sum[r] = sums[r] + the sum of those A' (0 for the
+// padding rows up to kMr). k0: a multiple of kKGroup, the k the vector loop stopped at; sums: its row sums of A'.
+template <class TA>
+void pack_a_panel_u8_tail(int rows, int k, int k0, const TA* a, std::int64_t lda, std::uint8_t* dst,
+                          const std::int64_t* sums, std::int32_t* row_sum) {
+  constexpr int kGroupBytes = kMr * kKGroup;
+  const int g0 = k0 / kKGroup;
+  std::memset(dst + std::size_t(g0) * kGroupBytes, 0, std::size_t(ceil_div(k, kKGroup) - g0) * kGroupBytes);
+  for (int r = 0; r < rows; ++r) {
+    const TA* src = a + r * lda;
+    std::int64_t sum = sums[r];
+    for (int kk = k0; kk < k; ++kk) {
+      const std::uint8_t v = a_prime(src[kk]);
+      dst[std::size_t(kk / kKGroup) * kGroupBytes + r * kKGroup + kk % kKGroup] = v;
+      sum += v;
+    }
+    row_sum[r] = static_cast<std::int32_t>(sum);
+  }
+  for (int r = rows; r < kMr; ++r) row_sum[r] = 0;
+}
+
 // The A panel of the AArch64 signed-operand kernels (SMULL, SDOT): pack_a_panel's uint8 A' with the sign bit
 // flipped, i.e. A' - 128 as int8 (the kernels then compute sum (A' - 128) B', see PathOps::a_shift); row_sum is
 // still that of A'.
