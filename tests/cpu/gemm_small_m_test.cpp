@@ -100,11 +100,10 @@ ContractOperands contract_operands(int kgroups, int data, int a_max, std::mt1993
 // 64, and a long K.
 const int kContractGroups[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 63, 64, 65, 300};
 
-// Runs an exact SmallMKernelU8Fn-shaped kernel on the contract operands (A' in [0, 255] and [0, 127], every data
-// case, kContractGroups, 1..kSmallMMax rows) against the exact contract; the tile rows past `rows` must stay
-// untouched.
-template <class Kernel>
-void check_exact_u8_kernel(const char* name, Kernel kernel, unsigned seed) {
+// Calls fn(o, a8, kgroups, kpad, rows, a_max) for every case of the kernel contract tests: kContractGroups, every
+// data case, A' in [0, 255] and [0, 127] (o.a as int16, a8 the same values as uint8), 1..kSmallMMax rows.
+template <class Fn>
+void for_each_contract_case(const char* name, unsigned seed, Fn fn) {
   std::mt19937 rng(seed);
   for (int kgroups : kContractGroups) {
     const int kpad = kgroups * cd::kKGroup;
@@ -114,14 +113,24 @@ void check_exact_u8_kernel(const char* name, Kernel kernel, unsigned seed) {
         const std::vector<std::uint8_t> a8(o.a.begin(), o.a.end());
         for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
           INFO(name << " kgroups " << kgroups << " data " << data << " A' max " << a_max << " rows " << rows);
-          std::vector<std::int32_t> expect = contract(rows, kgroups, o.a, kpad, o.b());
-          expect.resize(std::size_t(cd::kSmallMMax) * cd::kNr, 7);
-          std::vector<std::int32_t> got(expect.size(), 7);
-          kernel(rows, kgroups, a8.data(), kpad, o.b(), got.data());
-          REQUIRE(got == expect);
+          fn(o, a8, kgroups, kpad, rows, a_max);
         }
       }
   }
+}
+
+// Runs an exact SmallMKernelU8Fn-shaped kernel on every contract case against the exact contract; the tile rows
+// past `rows` must stay untouched.
+template <class Kernel>
+void check_exact_u8_kernel(const char* name, Kernel kernel, unsigned seed) {
+  for_each_contract_case(name, seed, [&](const ContractOperands& o, const std::vector<std::uint8_t>& a8, int kgroups,
+                                         int kpad, int rows, int) {
+    std::vector<std::int32_t> expect = contract(rows, kgroups, o.a, kpad, o.b());
+    expect.resize(std::size_t(cd::kSmallMMax) * cd::kNr, 7);
+    std::vector<std::int32_t> got(expect.size(), 7);
+    kernel(rows, kgroups, a8.data(), kpad, o.b(), got.data());
+    REQUIRE(got == expect);
+  });
 }
 
 #if QMATH_CPU_X86
@@ -271,34 +280,28 @@ TEST_CASE("small-M kernels: the A row copies, every K remainder", "[cpu][gemm][s
 TEST_CASE("small-M kernels: the exact kernels' contract on random and extreme operands", "[cpu][gemm][small_m]") {
   // The int16 kernels (scalar, AVX2) on A' in [0, 255] and [0, 127]; the uint8 AVX2 kernel on the 7-bit A' (its
   // exact use).
-  std::mt19937 rng(11);
-  for (int kgroups : kContractGroups) {
-    const int kpad = kgroups * cd::kKGroup;
-    for (int data = 0; data < kContractData; ++data)
-      for (int a_max : {255, 127}) {
-        const ContractOperands o = contract_operands(kgroups, data, a_max, rng);
-        const std::vector<std::uint8_t> a8(o.a.begin(), o.a.end());
-        for (int rows = 1; rows <= cd::kSmallMMax; ++rows) {
-          INFO("kgroups " << kgroups << " data " << data << " A' max " << a_max << " rows " << rows);
-          const auto expect = contract(rows, kgroups, o.a, kpad, o.b());
-          std::vector<std::int32_t> got(expect.size(), 7);
-          cd::small_m_kernel_scalar(rows, kgroups, o.a.data(), kpad, o.b(), got.data());
-          REQUIRE(got == expect);
+  for_each_contract_case("exact kernels", 11, [](const ContractOperands& o, const std::vector<std::uint8_t>& a8,
+                                                 int kgroups, int kpad, int rows, int a_max) {
+    const auto expect = contract(rows, kgroups, o.a, kpad, o.b());
+    std::vector<std::int32_t> got(expect.size(), 7);
+    cd::small_m_kernel_scalar(rows, kgroups, o.a.data(), kpad, o.b(), got.data());
+    REQUIRE(got == expect);
 #if QMATH_CPU_X86
-          if (qmath::isa_available(Isa::kAvx2)) {
-            std::fill(got.begin(), got.end(), 7);
-            cd::small_m_kernel_avx2(rows, kgroups, o.a.data(), kpad, o.b(), got.data());
-            REQUIRE(got == expect);
-            if (a_max == 127) {
-              std::fill(got.begin(), got.end(), 7);
-              cd::small_m_kernel_maddubs_avx2(rows, kgroups, a8.data(), kpad, o.b(), got.data());
-              REQUIRE(got == expect);
-            }
-          }
-#endif
-        }
+    if (qmath::isa_available(Isa::kAvx2)) {
+      std::fill(got.begin(), got.end(), 7);
+      cd::small_m_kernel_avx2(rows, kgroups, o.a.data(), kpad, o.b(), got.data());
+      REQUIRE(got == expect);
+      if (a_max == 127) {
+        std::fill(got.begin(), got.end(), 7);
+        cd::small_m_kernel_maddubs_avx2(rows, kgroups, a8.data(), kpad, o.b(), got.data());
+        REQUIRE(got == expect);
       }
-  }
+    }
+#else
+    (void)a8;
+    (void)a_max;
+#endif
+  });
 }
 
 TEST_CASE("small-M kernels: the uint8 kernel saturates each k pair of a full-range A'", "[cpu][gemm][small_m]") {
