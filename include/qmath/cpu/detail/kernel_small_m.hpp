@@ -25,6 +25,9 @@
 
 #include <qmath/config.hpp>
 #include <qmath/cpu/detail/cpu_features.hpp>
+#include <qmath/cpu/detail/kernel_avx2.hpp>
+#include <qmath/cpu/detail/kernel_avx512vnni.hpp>
+#include <qmath/cpu/detail/kernel_avxvnni.hpp>
 #include <qmath/cpu/detail/pack.hpp>
 
 namespace qmath {
@@ -100,11 +103,8 @@ void copy_a_rows_u8(int rows, int k, const TA* a, std::int64_t lda, std::uint8_t
 
 #if QMATH_CPU_X86
 
-#define QMATH_TARGET_SMALL_M_AVX2 __attribute__((target("avx2,fma")))
-// The targets of kernel_avxvnni.hpp and kernel_avx512vnni.hpp.
-#define QMATH_TARGET_SMALL_M_AVXVNNI __attribute__((target("avx2,fma,avxvnni")))
-#define QMATH_TARGET_SMALL_M_AVX512VNNI \
-  __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
+// The kernels below use the target attributes of the cache-blocked kernels of the same paths: QMATH_TARGET_AVX2
+// (kernel_avx2.hpp), QMATH_TARGET_AVXVNNI (kernel_avxvnni.hpp), QMATH_TARGET_AVX512VNNI (kernel_avx512vnni.hpp).
 
 // Distance of the software prefetch of B in the small-M kernels (a one-group-ahead hardware stream is not enough
 // for a B that comes from memory; a longer distance costs the L2/L3-resident B: docs/cpu-gemm.md, "Small batch").
@@ -122,20 +122,20 @@ constexpr int kPrefetchBytes = 4096;
 struct SmallMStepInt16 {
   using AE = std::int16_t;
   static constexpr int kChunkBytes = 16, kChunkCols = 4;
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i broadcast_a(const AE* a) {
+  QMATH_TARGET_AVX2 static __m256i broadcast_a(const AE* a) {
     std::int64_t v;
     std::memcpy(&v, a, sizeof(v));
     return _mm256_set1_epi64x(v);
   }
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i load_b(const std::int8_t* b) {
+  QMATH_TARGET_AVX2 static __m256i load_b(const std::int8_t* b) {
     return _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(b)));
   }
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+  QMATH_TARGET_AVX2 static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
   }
   // VPHADDD of two chunks gives columns (0, 1, 4, 5 | 2, 3, 6, 7) of their 8; VPERMQ puts them in order.
   template <int R, int C>
-  QMATH_TARGET_SMALL_M_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
+  QMATH_TARGET_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
     QMATH_UNROLL
     for (int r = 0; r < R; ++r)
       QMATH_UNROLL
@@ -154,19 +154,19 @@ struct SmallMStepInt16 {
 struct SmallMStepU8 {
   using AE = std::uint8_t;
   static constexpr int kChunkBytes = 32, kChunkCols = 8;
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i broadcast_a(const AE* a) {
+  QMATH_TARGET_AVX2 static __m256i broadcast_a(const AE* a) {
     std::int32_t v;
     std::memcpy(&v, a, sizeof(v));
     return _mm256_set1_epi32(v);
   }
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i load_b(const std::int8_t* b) {
+  QMATH_TARGET_AVX2 static __m256i load_b(const std::int8_t* b) {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(b));
   }
-  QMATH_TARGET_SMALL_M_AVX2 static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+  QMATH_TARGET_AVX2 static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
   }
   template <int R, int C>
-  QMATH_TARGET_SMALL_M_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
+  QMATH_TARGET_AVX2 static void store(const __m256i (&acc)[R][C], std::int32_t* tile) {
     QMATH_UNROLL
     for (int r = 0; r < R; ++r)
       QMATH_UNROLL
@@ -181,13 +181,13 @@ struct SmallMStepU8 {
 // on ymm (AVX-512VL), which may use ymm16-31.
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
 struct SmallMStepAvxVnni : SmallMStepU8 {
-  QMATH_TARGET_SMALL_M_AVXVNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+  QMATH_TARGET_AVXVNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
     return _mm256_dpbusd_avx_epi32(acc, a, b);
   }
 };
 #endif
 struct SmallMStepAvx512Vnni : SmallMStepU8 {
-  QMATH_TARGET_SMALL_M_AVX512VNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
+  QMATH_TARGET_AVX512VNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
     return _mm256_dpbusd_epi32(acc, a, b);
   }
 };
@@ -235,7 +235,7 @@ struct SmallMPlanAvx512Vnni {
 };
 
 // The loop (kernel_small_m_rows-inl.hpp) once per target: small_m_rows<Step, R, C, U>, small_m_run<Step, Plan>.
-#define QMATH_SMALL_M_TARGET QMATH_TARGET_SMALL_M_AVX2
+#define QMATH_SMALL_M_TARGET QMATH_TARGET_AVX2
 #define QMATH_SMALL_M_REG "x"
 namespace small_m_avx2 {
 #include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
@@ -243,7 +243,7 @@ namespace small_m_avx2 {
 #undef QMATH_SMALL_M_TARGET
 #undef QMATH_SMALL_M_REG
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
-#define QMATH_SMALL_M_TARGET QMATH_TARGET_SMALL_M_AVXVNNI
+#define QMATH_SMALL_M_TARGET QMATH_TARGET_AVXVNNI
 #define QMATH_SMALL_M_REG "x"
 namespace small_m_avxvnni {
 #include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
@@ -251,7 +251,7 @@ namespace small_m_avxvnni {
 #undef QMATH_SMALL_M_TARGET
 #undef QMATH_SMALL_M_REG
 #endif
-#define QMATH_SMALL_M_TARGET QMATH_TARGET_SMALL_M_AVX512VNNI
+#define QMATH_SMALL_M_TARGET QMATH_TARGET_AVX512VNNI
 #define QMATH_SMALL_M_REG "v"
 namespace small_m_avx512vnni {
 #include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
@@ -260,37 +260,31 @@ namespace small_m_avx512vnni {
 #undef QMATH_SMALL_M_REG
 
 // AVX2 SmallMKernelFn.
-QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_avx2(int rows, int kgroups, const std::int16_t* a,
-                                                          std::int64_t lda, const std::int8_t* b, std::int32_t* tile) {
+QMATH_TARGET_AVX2 inline void small_m_kernel_avx2(int rows, int kgroups, const std::int16_t* a, std::int64_t lda,
+                                                   const std::int8_t* b, std::int32_t* tile) {
   small_m_avx2::small_m_run<SmallMStepInt16, SmallMPlanAvx2Int16>(rows, kgroups, a, lda, b, tile);
 }
 
 // AVX2 SmallMKernelU8Fn (the 7-bit and the saturating modes).
-QMATH_TARGET_SMALL_M_AVX2 inline void small_m_kernel_maddubs_avx2(int rows, int kgroups, const std::uint8_t* a,
-                                                                  std::int64_t lda, const std::int8_t* b,
-                                                                  std::int32_t* tile) {
+QMATH_TARGET_AVX2 inline void small_m_kernel_maddubs_avx2(int rows, int kgroups, const std::uint8_t* a,
+                                                           std::int64_t lda, const std::int8_t* b, std::int32_t* tile) {
   small_m_avx2::small_m_run<SmallMStepU8, SmallMPlanAvx2U8>(rows, kgroups, a, lda, b, tile);
 }
 
 // AVX-VNNI SmallMKernelU8Fn, exact for every input.
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
-QMATH_TARGET_SMALL_M_AVXVNNI inline void small_m_kernel_avxvnni(int rows, int kgroups, const std::uint8_t* a,
-                                                                std::int64_t lda, const std::int8_t* b,
-                                                                std::int32_t* tile) {
+QMATH_TARGET_AVXVNNI inline void small_m_kernel_avxvnni(int rows, int kgroups, const std::uint8_t* a,
+                                                         std::int64_t lda, const std::int8_t* b, std::int32_t* tile) {
   small_m_avxvnni::small_m_run<SmallMStepAvxVnni, SmallMPlanAvxVnni>(rows, kgroups, a, lda, b, tile);
 }
 #endif
 
 // AVX-512 VNNI SmallMKernelU8Fn, exact for every input.
-QMATH_TARGET_SMALL_M_AVX512VNNI inline void small_m_kernel_avx512vnni(int rows, int kgroups, const std::uint8_t* a,
-                                                                      std::int64_t lda, const std::int8_t* b,
-                                                                      std::int32_t* tile) {
+QMATH_TARGET_AVX512VNNI inline void small_m_kernel_avx512vnni(int rows, int kgroups, const std::uint8_t* a,
+                                                               std::int64_t lda, const std::int8_t* b,
+                                                               std::int32_t* tile) {
   small_m_avx512vnni::small_m_run<SmallMStepAvx512Vnni, SmallMPlanAvx512Vnni>(rows, kgroups, a, lda, b, tile);
 }
-
-#undef QMATH_TARGET_SMALL_M_AVX2
-#undef QMATH_TARGET_SMALL_M_AVXVNNI
-#undef QMATH_TARGET_SMALL_M_AVX512VNNI
 
 #endif  // QMATH_CPU_X86
 
