@@ -48,8 +48,9 @@ inline void store_narrow(std::uint8_t* p, I32 v) {
 // saturate negative lanes to 255).
 template <bool kSigned>
 inline __m512i pack4_bytes(I32 a, I32 b, I32 c, I32 d) {
+  constexpr __mmask32 kAll32 = ~__mmask32(0);  // the packs' masks count their output elements: 32 words, 64 bytes
   constexpr __mmask64 kAll64 = ~__mmask64(0);
-  const __m512i ab = _mm512_maskz_packs_epi32(kAll, a, b), cd = _mm512_maskz_packs_epi32(kAll, c, d);
+  const __m512i ab = _mm512_maskz_packs_epi32(kAll32, a, b), cd = _mm512_maskz_packs_epi32(kAll32, c, d);
   const __m512i bytes = kSigned ? _mm512_maskz_packs_epi16(kAll64, ab, cd) : _mm512_maskz_packus_epi16(kAll64, ab, cd);
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   return _mm512_maskz_permutexvar_epi32(kAll, order, bytes);
