@@ -10,10 +10,16 @@
 //   ceiling_avx2_maddubs  VPMADDUBSW + VPMADDWD (ones) + VPADDD, the u8s8 mix of oneDNN's and MLAS's AVX2 kernels
 //                         and of qmath's 7-bit and saturating kernels; 32 MACs per triple;
 //   ceiling_avx2_fma      VFMADD231PS, FP32 SGEMM's mix; 8 MACs per instruction.
+// and the two VNNI mixes, one VPDPBUSD per accumulator (4 MACs per 32-bit lane):
+//   ceiling_avxvnni       VEX VPDPBUSD on ymm, 12 accumulators (kernel_avxvnni's 6 x 16 tile); 32 MACs each;
+//   ceiling_avx512vnni    EVEX VPDPBUSD on zmm, 24 accumulators (kernel_avx512vnni's 12 x 32 tile); 64 MACs each.
 // x86 with a GNU-compatible compiler only (inline assembly); elsewhere nothing is registered.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <string>
+
+#include <qmath/isa.hpp>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 
@@ -73,16 +79,56 @@ constexpr int kSteps = QMATH_CEILING_STEPS;
                      : QMATH_YMM_CLOBBERS);                                                       \
   }
 
+// VNNI: accumulators ymm0..ymm11 (zmm0..zmm23), sources ymm12/ymm13 (zmm24/zmm25).
+#define QMATH_VNNI_YMM(acc) "%{vex%} vpdpbusd %%ymm12, %%ymm13, %%ymm" #acc "\n\t"
+#define QMATH_AVXVNNI_STEP                                                                                  \
+  QMATH_VNNI_YMM(0) QMATH_VNNI_YMM(1) QMATH_VNNI_YMM(2) QMATH_VNNI_YMM(3) QMATH_VNNI_YMM(4) QMATH_VNNI_YMM(5) \
+  QMATH_VNNI_YMM(6) QMATH_VNNI_YMM(7) QMATH_VNNI_YMM(8) QMATH_VNNI_YMM(9) QMATH_VNNI_YMM(10) QMATH_VNNI_YMM(11)
+#define QMATH_VNNI_ZMM(acc) "vpdpbusd %%zmm24, %%zmm25, %%zmm" #acc "\n\t"
+#define QMATH_AVX512VNNI_STEP                                                                                 \
+  QMATH_VNNI_ZMM(0) QMATH_VNNI_ZMM(1) QMATH_VNNI_ZMM(2) QMATH_VNNI_ZMM(3) QMATH_VNNI_ZMM(4) QMATH_VNNI_ZMM(5)   \
+  QMATH_VNNI_ZMM(6) QMATH_VNNI_ZMM(7) QMATH_VNNI_ZMM(8) QMATH_VNNI_ZMM(9) QMATH_VNNI_ZMM(10) QMATH_VNNI_ZMM(11) \
+  QMATH_VNNI_ZMM(12) QMATH_VNNI_ZMM(13) QMATH_VNNI_ZMM(14) QMATH_VNNI_ZMM(15) QMATH_VNNI_ZMM(16)              \
+  QMATH_VNNI_ZMM(17) QMATH_VNNI_ZMM(18) QMATH_VNNI_ZMM(19) QMATH_VNNI_ZMM(20) QMATH_VNNI_ZMM(21)              \
+  QMATH_VNNI_ZMM(22) QMATH_VNNI_ZMM(23)
+#define QMATH_ZMM_ZERO(r) "vpxord %%zmm" #r ", %%zmm" #r ", %%zmm" #r "\n\t"
+#define QMATH_ZMM_ZERO_HIGH                                                                                   \
+  QMATH_ZMM_ZERO(16) QMATH_ZMM_ZERO(17) QMATH_ZMM_ZERO(18) QMATH_ZMM_ZERO(19) QMATH_ZMM_ZERO(20)              \
+  QMATH_ZMM_ZERO(21) QMATH_ZMM_ZERO(22) QMATH_ZMM_ZERO(23) QMATH_ZMM_ZERO(24) QMATH_ZMM_ZERO(25)
+
 QMATH_DEFINE_MIX(mix_avx2_exact, QMATH_EXACT_STEP)
 QMATH_DEFINE_MIX(mix_avx2_maddubs, QMATH_MADDUBS_STEP)
 QMATH_DEFINE_MIX(mix_avx2_fma, QMATH_FMA_STEP)
 
-bool has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+// The VNNI mixes: the assembler knows the instructions; the compiler needs AVX-512 F only to name zmm16 and up.
+__attribute__((noinline)) void mix_avxvnni(std::int64_t iterations) {
+  __asm__ volatile(QMATH_ZERO_ALL "1:\n\t"
+                   ".rept " QMATH_CEILING_STR(QMATH_CEILING_STEPS) "\n\t" QMATH_AVXVNNI_STEP ".endr\n\t"
+                   "dec %0\n\t"
+                   "jnz 1b\n\t"
+                   "vzeroupper"
+                   : "+r"(iterations)
+                   :
+                   : QMATH_YMM_CLOBBERS);
+}
+__attribute__((target("avx512f"), noinline)) void mix_avx512vnni(std::int64_t iterations) {
+  __asm__ volatile(QMATH_ZERO_ALL QMATH_ZMM_ZERO_HIGH "1:\n\t"
+                   ".rept " QMATH_CEILING_STR(QMATH_CEILING_STEPS) "\n\t" QMATH_AVX512VNNI_STEP ".endr\n\t"
+                   "dec %0\n\t"
+                   "jnz 1b\n\t"
+                   "vzeroupper"
+                   : "+r"(iterations)
+                   :
+                   : QMATH_YMM_CLOBBERS, "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",
+                     "xmm24", "xmm25");
+}
 
-// macs_per_step: multiply-accumulates of one step (12 accumulators' worth).
-void run_mix(benchmark::State& state, void (*mix)(std::int64_t), double macs_per_step) {
-  if (!has_avx2_fma()) {
-    state.SkipWithError("the CPU has no AVX2 + FMA");
+// macs_per_step: multiply-accumulates of one step (all accumulators' worth); isa: the path whose instructions the mix
+// needs (kAvx2 stands for AVX2 + FMA).
+void run_mix(benchmark::State& state, void (*mix)(std::int64_t), double macs_per_step,
+             qmath::Isa isa = qmath::Isa::kAvx2) {
+  if (!qmath::isa_on_this_cpu(isa)) {
+    state.SkipWithError((std::string("the CPU cannot run path ") + qmath::isa_name(isa)).c_str());
     return;
   }
   constexpr std::int64_t kIterations = 1 << 14;
@@ -95,9 +141,16 @@ void ceiling_avx2_exact(benchmark::State& state) { run_mix(state, mix_avx2_exact
 void ceiling_avx2_maddubs(benchmark::State& state) { run_mix(state, mix_avx2_maddubs, 12 * 32); }
 void ceiling_avx2_fma(benchmark::State& state) { run_mix(state, mix_avx2_fma, 12 * 8); }
 
+void ceiling_avxvnni(benchmark::State& state) { run_mix(state, mix_avxvnni, 12 * 32, qmath::Isa::kAvxVnni); }
+void ceiling_avx512vnni(benchmark::State& state) {
+  run_mix(state, mix_avx512vnni, 24 * 64, qmath::Isa::kAvx512Vnni);
+}
+
 BENCHMARK(ceiling_avx2_exact);
 BENCHMARK(ceiling_avx2_maddubs);
 BENCHMARK(ceiling_avx2_fma);
+BENCHMARK(ceiling_avxvnni);
+BENCHMARK(ceiling_avx512vnni);
 
 }  // namespace
 
