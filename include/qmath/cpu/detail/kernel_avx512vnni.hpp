@@ -30,9 +30,12 @@ namespace detail {
 constexpr int kStreamRows = 4;
 constexpr int kStreamPrefetchBytes = 8192;
 
-// U independent accumulator sets over consecutive groups: with few rows, one set would leave only 2R VPDPBUSD
-// chains in flight, fewer than latency (5) x throughput (2) needs; the sets are added (wrapping) at the end.
-template <int R, int U = (R <= 2 ? 4 : (R <= 5 ? 2 : 1))>
+// U independent accumulator sets over consecutive groups: with 1-3 rows, one set would leave only 2R VPDPBUSD
+// chains in flight, fewer than latency x throughput needs (Intel: 5 x 1 per cycle; AMD Zen 5: 4 x 2); the sets are
+// added (wrapping) at the end. 4 and 5 rows take one set (8 and 10 chains): GCC 12 compiles two sets of them with a
+// register copy of every second-set accumulator per group, which made a 4-row tile 1.3x slower per row than a
+// 12-row one (Zen 5, 16x3072x768); with one set it runs at the 12-row tile's rate per row.
+template <int R, int U = (R <= 2 ? 4 : (R <= 3 ? 2 : 1))>
 QMATH_TARGET_AVX512VNNI inline void kernel_avx512vnni_rows(int kgroups, const std::uint8_t* a, const std::int8_t* b,
                                                            std::int32_t* tile, bool accumulate) {
   __m512i c0[U][R], c1[U][R];
