@@ -144,6 +144,39 @@ struct EmulatedDpbusdStep : cd::SmallMStepU8 {
     return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(a_even, b_even), _mm256_madd_epi16(a_odd, b_odd)));
   }
 };
+// The same for the AVX-512 VNNI step's 64-byte chunks (16 columns x 4 k): each chunk and accumulator as two ymm
+// halves (columns 0-7, 8-15), each half through EmulatedDpbusdStep.
+struct EmulatedDpbusdStep512 {
+  using AE = std::uint8_t;
+  struct V {
+    __m256i lo, hi;
+  };
+  static constexpr int kChunkBytes = 64, kChunkCols = 16;
+  static_assert(kChunkBytes == cd::SmallMStepAvx512Vnni::kChunkBytes, "the emulated chunk is the real one");
+  __attribute__((target("avx2,fma"))) static V zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
+  __attribute__((target("avx2,fma"))) static V add(V x, V y) {
+    return {_mm256_add_epi32(x.lo, y.lo), _mm256_add_epi32(x.hi, y.hi)};
+  }
+  __attribute__((target("avx2,fma"))) static void keep_in_register(V&) {}
+  __attribute__((target("avx2,fma"))) static V broadcast_a(const AE* a) {
+    const __m256i v = cd::SmallMStepU8::broadcast_a(a);
+    return {v, v};
+  }
+  __attribute__((target("avx2,fma"))) static V load_b(const std::int8_t* b) {
+    return {cd::SmallMStepU8::load_b(b), cd::SmallMStepU8::load_b(b + 32)};
+  }
+  __attribute__((target("avx2,fma"))) static V accumulate(V acc, V a, V b) {
+    return {EmulatedDpbusdStep::accumulate(acc.lo, a.lo, b.lo), EmulatedDpbusdStep::accumulate(acc.hi, a.hi, b.hi)};
+  }
+  template <int R, int C>
+  __attribute__((target("avx2,fma"))) static void store(const V (&acc)[R][C], std::int32_t* tile) {
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * cd::kNr + 16 * c), acc[r][c].lo);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(tile + r * cd::kNr + 16 * c + 8), acc[r][c].hi);
+      }
+  }
+};
 #endif
 
 // Pre-packed B in both layouts and the one-shot API, every runnable path, 1 and 2 threads, against the reference:
@@ -368,7 +401,7 @@ TEST_CASE("small-M kernels: the VNNI plans' loop arrangement, through an emulate
   check_exact_u8_kernel("AVX-VNNI plan",
                         cd::small_m_avx2::small_m_run<EmulatedDpbusdStep, cd::SmallMPlanAvxVnni>, 15);
   check_exact_u8_kernel("AVX-512 VNNI plan",
-                        cd::small_m_avx2::small_m_run<EmulatedDpbusdStep, cd::SmallMPlanAvx512Vnni>, 16);
+                        cd::small_m_avx2::small_m_run<EmulatedDpbusdStep512, cd::SmallMPlanAvx512Vnni>, 16);
   // The plans use accumulator sets and column parts for some row count (what the test is for).
   STATIC_REQUIRE(cd::SmallMPlanAvxVnni::sets(1) > 1);
   STATIC_REQUIRE(cd::SmallMPlanAvxVnni::chunks(4) * cd::SmallMStepU8::kChunkCols < cd::kNr);

@@ -113,13 +113,23 @@ constexpr int kPrefetchBytes = 4096;
 // The steps: what one chunk of the panel (Step::kChunkBytes bytes = kChunkCols columns x 4 k) costs per row.
 // broadcast_a(a): the row's 4 A' values of the group in every 64-bit (int16) or 32-bit (uint8) lane; load_b(b): the
 // chunk (aligned); accumulate(acc, a, b): acc plus the chunk's products into the accumulator lanes (wrapping);
-// store<R, C>(acc, tile): the R x (C * kChunkCols) accumulators as int32 columns in order, row stride kNr.
+// store<R, C>(acc, tile): the R x (C * kChunkCols) accumulators as int32 columns in order, row stride kNr. V: the
+// accumulator's vector type, with zero(), add(x, y) (wrapping) and keep_in_register(v) (an empty asm with v as a
+// register operand, once per round of the loop: without it GCC 12 copies accumulators between registers every round).
+
+// The ymm steps' vector operations.
+struct SmallMStepYmm {
+  using V = __m256i;
+  QMATH_TARGET_AVX2 static V zero() { return _mm256_setzero_si256(); }
+  QMATH_TARGET_AVX2 static V add(V x, V y) { return _mm256_add_epi32(x, y); }
+  QMATH_TARGET_AVX2 static void keep_in_register(V& v) { __asm__("" : "+x"(v)); }
+};
 
 // The inner step of the exact small-M kernel (int16 A'): one 16-byte chunk of the panel is 4 columns x 4 k;
 // VPMOVSXBW widens it to int16 (exact), VPMADDWD against the row's 4 A' values (one VPBROADCASTQ) gives per int32
 // lane one k pair of one column: lanes (column 4c, pair 0), (4c, pair 1), ... (4c + 3, pair 1). The two pair sums
 // of a column are added once at the end (store). 16 weights cost one load, one widening and one VPMADDWD per row.
-struct SmallMStepInt16 {
+struct SmallMStepInt16 : SmallMStepYmm {
   using AE = std::int16_t;
   static constexpr int kChunkBytes = 16, kChunkCols = 4;
   QMATH_TARGET_AVX2 static __m256i broadcast_a(const AE* a) {
@@ -151,7 +161,7 @@ struct SmallMStepInt16 {
 // int16 (saturating_pair; for A' <= 127 it is at most 2 * 127 * 128 in magnitude: exact), and VPMADDWD with ones adds
 // the two pairs of a column into its int32 lane (exact). 32 weights cost one load and two multiply instructions per
 // row.
-struct SmallMStepU8 {
+struct SmallMStepU8 : SmallMStepYmm {
   using AE = std::uint8_t;
   static constexpr int kChunkBytes = 32, kChunkCols = 8;
   QMATH_TARGET_AVX2 static __m256i broadcast_a(const AE* a) {
@@ -186,9 +196,26 @@ struct SmallMStepAvxVnni : SmallMStepU8 {
   }
 };
 #endif
-struct SmallMStepAvx512Vnni : SmallMStepU8 {
-  QMATH_TARGET_AVX512VNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
-    return _mm256_dpbusd_epi32(acc, a, b);
+struct SmallMStepAvx512Vnni {
+  using AE = std::uint8_t;
+  using V = __m512i;
+  static constexpr int kChunkBytes = 64, kChunkCols = 16;
+  QMATH_TARGET_AVX512VNNI static V zero() { return _mm512_setzero_si512(); }
+  QMATH_TARGET_AVX512VNNI static V add(V x, V y) { return _mm512_add_epi32(x, y); }
+  QMATH_TARGET_AVX512VNNI static void keep_in_register(V& v) { __asm__("" : "+v"(v)); }
+  QMATH_TARGET_AVX512VNNI static V broadcast_a(const AE* a) {
+    std::int32_t v;
+    std::memcpy(&v, a, sizeof(v));
+    return _mm512_set1_epi32(v);
+  }
+  QMATH_TARGET_AVX512VNNI static V load_b(const std::int8_t* b) { return _mm512_load_si512(static_cast<const void*>(b)); }
+  QMATH_TARGET_AVX512VNNI static V accumulate(V acc, V a, V b) { return _mm512_dpbusd_epi32(acc, a, b); }
+  template <int R, int C>
+  QMATH_TARGET_AVX512VNNI static void store(const V (&acc)[R][C], std::int32_t* tile) {
+    QMATH_UNROLL
+    for (int r = 0; r < R; ++r)
+      QMATH_UNROLL
+      for (int c = 0; c < C; ++c) _mm512_storeu_si512(static_cast<void*>(tile + r * kNr + 16 * c), acc[r][c]);
   }
 };
 
@@ -230,34 +257,28 @@ struct SmallMPlanAvxVnni {
 // issues once per cycle on Intel (double-pumped on AMD Zen 4), so it would not double the rate.
 struct SmallMPlanAvx512Vnni {
   static constexpr int kMaxRows = 4;
-  static constexpr int chunks(int) { return 4; }
-  static constexpr int sets(int r) { return r == 1 ? 3 : r == 2 ? 2 : 1; }
+  static constexpr int chunks(int) { return 2; }
+  static constexpr int sets(int r) { return r == 1 ? 4 : r <= 3 ? 2 : 1; }
 };
 
 // The loop (kernel_small_m_rows-inl.hpp) once per target: small_m_rows<Step, R, C, U>, small_m_run<Step, Plan>.
 #define QMATH_SMALL_M_TARGET QMATH_TARGET_AVX2
-#define QMATH_SMALL_M_REG "x"
 namespace small_m_avx2 {
 #include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
 }  // namespace small_m_avx2
 #undef QMATH_SMALL_M_TARGET
-#undef QMATH_SMALL_M_REG
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
 #define QMATH_SMALL_M_TARGET QMATH_TARGET_AVXVNNI
-#define QMATH_SMALL_M_REG "x"
 namespace small_m_avxvnni {
 #include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
 }  // namespace small_m_avxvnni
 #undef QMATH_SMALL_M_TARGET
-#undef QMATH_SMALL_M_REG
 #endif
 #define QMATH_SMALL_M_TARGET QMATH_TARGET_AVX512VNNI
-#define QMATH_SMALL_M_REG "v"
 namespace small_m_avx512vnni {
 #include <qmath/cpu/detail/kernel_small_m_rows-inl.hpp>
 }  // namespace small_m_avx512vnni
 #undef QMATH_SMALL_M_TARGET
-#undef QMATH_SMALL_M_REG
 
 // AVX2 SmallMKernelFn.
 QMATH_TARGET_AVX2 inline void small_m_kernel_avx2(int rows, int kgroups, const std::int16_t* a, std::int64_t lda,

@@ -1,21 +1,20 @@
 // qmath/cpu/detail/kernel_small_m_rows-inl.hpp - the loop of the x86 small-M kernels, written once.
 //
 // No include guard: cpu/detail/kernel_small_m.hpp includes this file once per target (AVX2, AVX-VNNI, AVX-512 VNNI),
-// each time into its own namespace, with QMATH_SMALL_M_TARGET (that target's function attribute) and
-// QMATH_SMALL_M_REG (the asm constraint of a ymm register there: "x" for ymm0-15, "v" for ymm0-31 with AVX-512VL)
-// defined. GCC does not inline an intrinsic (or a step) of a wider target into a narrower function, so the loop
+// each time into its own namespace, with QMATH_SMALL_M_TARGET (that target's function attribute) defined. GCC does
+// not inline an intrinsic (or a step) of a wider target into a narrower function, so the loop
 // needs one copy per target; its steps and plans are defined once, in kernel_small_m.hpp.
 
 // One k group g of R rows x C chunks (b: the group's first chunk) into the accumulators acc.
 template <class Step, int R, int C>
-QMATH_SMALL_M_TARGET inline void small_m_group(__m256i (&acc)[R][C], const typename Step::AE* a, std::int64_t lda,
-                                               int g, const std::int8_t* b) {
-  __m256i va[R];
+QMATH_SMALL_M_TARGET inline void small_m_group(typename Step::V (&acc)[R][C], const typename Step::AE* a,
+                                               std::int64_t lda, int g, const std::int8_t* b) {
+  typename Step::V va[R];
   QMATH_UNROLL
   for (int r = 0; r < R; ++r) va[r] = Step::broadcast_a(a + r * lda + g * kKGroup);
   QMATH_UNROLL
   for (int c = 0; c < C; ++c) {
-    const __m256i w = Step::load_b(b + Step::kChunkBytes * c);
+    const typename Step::V w = Step::load_b(b + Step::kChunkBytes * c);
     QMATH_UNROLL
     for (int r = 0; r < R; ++r) acc[r][c] = Step::accumulate(acc[r][c], va[r], w);
   }
@@ -28,13 +27,13 @@ QMATH_SMALL_M_TARGET inline void small_m_group(__m256i (&acc)[R][C], const typen
 template <class Step, int R, int C, int U>
 QMATH_SMALL_M_TARGET inline void small_m_rows(int kgroups, const typename Step::AE* a, std::int64_t lda,
                                               const std::int8_t* b, std::int32_t* tile) {
-  __m256i acc[U][R][C];
+  typename Step::V acc[U][R][C];
   QMATH_UNROLL
   for (int u = 0; u < U; ++u)
     QMATH_UNROLL
     for (int r = 0; r < R; ++r)
       QMATH_UNROLL
-      for (int c = 0; c < C; ++c) acc[u][r][c] = _mm256_setzero_si256();
+      for (int c = 0; c < C; ++c) acc[u][r][c] = Step::zero();
   int g = 0;
   for (; g + U <= kgroups; g += U) {
     // B is read once, from L3 or memory: fetch the lines of this column range kPrefetchBytes ahead.
@@ -50,7 +49,7 @@ QMATH_SMALL_M_TARGET inline void small_m_rows(int kgroups, const typename Step::
       QMATH_UNROLL
       for (int r = 0; r < R; ++r)
         QMATH_UNROLL
-        for (int c = 0; c < C; ++c) __asm__("" : "+" QMATH_SMALL_M_REG(acc[u][r][c]));
+        for (int c = 0; c < C; ++c) Step::keep_in_register(acc[u][r][c]);
     b += U * kNr * kKGroup;
   }
   if constexpr (U > 1) {
@@ -63,7 +62,7 @@ QMATH_SMALL_M_TARGET inline void small_m_rows(int kgroups, const typename Step::
       QMATH_UNROLL
       for (int r = 0; r < R; ++r)
         QMATH_UNROLL
-        for (int c = 0; c < C; ++c) acc[0][r][c] = _mm256_add_epi32(acc[0][r][c], acc[u][r][c]);
+        for (int c = 0; c < C; ++c) acc[0][r][c] = Step::add(acc[0][r][c], acc[u][r][c]);
   }
   Step::template store<R, C>(acc[0], tile);
 }
