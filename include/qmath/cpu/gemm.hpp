@@ -324,6 +324,18 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
   }
 }
 
+// The column term of C, per column n: mult * col_sum[n] + add (wrapping), with mult = a_shift - za' and
+// add = K za' zb'. col_sum is padded to the panel width.
+struct ColumnTerm {
+  const std::int32_t* col_sum;
+  std::int32_t mult, add;
+  // Columns [n0, n0 + count) into out.
+  void compute(int n0, int count, std::int32_t* out) const {
+    for (int n = 0; n < count; ++n)
+      out[n] = qmath::detail::wrap_add(qmath::detail::wrap_mul(mult, col_sum[n0 + n]), add);
+  }
+};
+
 // Everything one thread needs to compute rows [m0, m1) x panels [p0, p1) of C.
 template <class TA, class TC>
 struct GemmJob {
@@ -331,7 +343,8 @@ struct GemmJob {
   const TA* a;
   std::int64_t lda;
   const std::int8_t* b_packed;
-  const std::int32_t* col_comp;  // per column, padded to the panel width
+  const std::int32_t* col_comp;  // per column, padded to the panel width (null on the x86 small-M path: below)
+  ColumnTerm col_term;           // what col_comp holds: run_small_m computes it per panel
   std::int32_t zb_prime;
   TC* c;
   std::int64_t ldc;
@@ -403,23 +416,29 @@ template <class TA, class TC>
 void run_small_m(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   const int kgroups = ceil_div(j.s.k, kKGroup), kpad = kgroups * kKGroup, rows = m1 - m0;
   const bool u8 = j.small_m_u8_kernel != nullptr;
-  AlignedBuffer a_rows((u8 ? 1 : sizeof(std::int16_t)) * std::size_t(rows) * kpad);
-  AlignedBuffer tile(sizeof(std::int32_t) * std::size_t(rows) * kNr);
-  std::vector<std::int32_t> row_comp(rows);
+  // Scratch on the stack where it fits (A' of short rows; the tile, row and column terms always): at batch 1 the
+  // heap allocations of a call cost more than its epilogue.
+  alignas(64) unsigned char a_small[4096];
+  alignas(64) std::int32_t tile[kSmallMMax * kNr], row_comp[kSmallMMax], col_comp[kNr];
+  const std::size_t a_bytes = (u8 ? 1 : sizeof(std::int16_t)) * std::size_t(rows) * kpad;
+  AlignedBuffer a_large(a_bytes > sizeof(a_small) ? a_bytes : 0);
+  unsigned char* a_rows = a_bytes > sizeof(a_small) ? a_large.as<unsigned char>() : a_small;
   if (u8)
-    copy_a_rows_u8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::uint8_t>(), row_comp.data());
+    copy_a_rows_u8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, reinterpret_cast<std::uint8_t*>(a_rows),
+                   row_comp);
   else
-    widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, a_rows.as<std::int16_t>(), row_comp.data());
-  for (std::int32_t& rc : row_comp) rc = qmath::detail::wrap_mul(-j.zb_prime, rc);
+    widen_a_rows(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, reinterpret_cast<std::int16_t*>(a_rows), row_comp);
+  for (int r = 0; r < rows; ++r) row_comp[r] = qmath::detail::wrap_mul(-j.zb_prime, row_comp[r]);
   for (int p = p0; p < p1; ++p) {
     const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;
     if (u8)
-      j.small_m_u8_kernel(rows, kgroups, a_rows.as<const std::uint8_t>(), kpad, bp, tile.as<std::int32_t>());
+      j.small_m_u8_kernel(rows, kgroups, reinterpret_cast<const std::uint8_t*>(a_rows), kpad, bp, tile);
     else
-      j.small_m_kernel(rows, kgroups, a_rows.as<const std::int16_t>(), kpad, bp, tile.as<std::int32_t>());
+      j.small_m_kernel(rows, kgroups, reinterpret_cast<const std::int16_t*>(a_rows), kpad, bp, tile);
     const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
-    j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, j.col_comp + n0, n0, cols,
-                   j.c + std::int64_t(m0) * j.ldc + n0, j.ldc);
+    j.col_term.compute(n0, kNr, col_comp);  // the whole panel: col_sum is padded to it
+    j.ops.epilogue(*j.epilogue, tile, kNr, row_comp, rows, col_comp, n0, cols, j.c + std::int64_t(m0) * j.ldc + n0,
+                   j.ldc);
   }
 }
 
@@ -531,7 +550,6 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   const PackedB<TB>& pb = *args.b;
   TC* c = args.c.data;
   const Epilogue& e = args.epilogue;
-  using qmath::detail::wrap_add;
   using qmath::detail::wrap_mul;
   const std::int32_t* col_sum = pb.column_sums();
   const std::int32_t za_p = za + a_offset<TA>(), zb_p = pb.zero_point() + b_offset<TB>();
@@ -554,13 +572,17 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
     b_packed = converted.as<const std::int8_t>();
   }
   const int panels = ceil_div(s.n, kNr);
-  std::vector<std::int32_t> col_comp(std::size_t(panels) * kNr);
-  const std::int32_t kzz = wrap_mul(wrap_mul(s.k, za_p), zb_p);
   // The x86 small-M kernels take A' itself, the AArch64 ones A' - small_m_i8.a_shift.
   const std::int32_t a_shift = runs_small_m ? 0 : small_m_i8.fn ? small_m_i8.a_shift : ops.a_shift;
-  for (std::size_t n = 0; n < col_comp.size(); ++n)
-    col_comp[n] = wrap_add(wrap_mul(a_shift - za_p, col_sum[n]), kzz);
-  GemmJob<TA, TC> job{s,   a,   lda, b_packed, col_comp.data(), zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc),
+  const ColumnTerm col_term{col_sum, a_shift - za_p, wrap_mul(wrap_mul(s.k, za_p), zb_p)};
+  // Computed per panel by run_small_m; here for the other paths.
+  std::vector<std::int32_t> col_comp(runs_small_m ? 0 : std::size_t(panels) * kNr);
+  col_term.compute(0, int(col_comp.size()), col_comp.data());
+  GemmJob<TA, TC> job{s,     a,          lda,         b_packed,
+                      runs_small_m ? nullptr : col_comp.data(),
+                      col_term,
+                      zb_p,  c,          ldc,         &e,
+                      ops,   streams_output<TC>(s, ldc),
                       small_m, small_m_u8, small_m_i8};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
