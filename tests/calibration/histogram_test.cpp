@@ -146,6 +146,46 @@ TEST_CASE("every fast fill kernel (absolute and signed) is bit-exact with the sc
   }
 }
 
+TEST_CASE("batch_stats on every vector path equals the scalar pass, non-finite values anywhere") {
+  // The vector passes (AVX-512: 64 values per step; SSE2: 8) against batch_stats_scalar, with the process cap at
+  // each path of kBatchStatsKernels that this machine runs: lengths around both steps, and one NaN / +inf / -inf
+  // placed in the vector part, in the tail, or nowhere.
+  std::mt19937 rng(31);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  std::vector<float> base(700);
+  for (float& v : base) v = dist(rng);
+  base[5] = 1e30f;
+  base[400] = -1e30f;
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()};
+  for (Isa cap : {Isa::kScalar, Isa::kAvx512}) {
+    if (!isa_available(cap)) {
+      WARN("batch_stats path " << isa_name(cap) << " not run: this machine has not got it");
+      continue;
+    }
+    set_max_isa(cap);
+    for (std::size_t n : {std::size_t(0), std::size_t(7), std::size_t(15), std::size_t(16), std::size_t(63),
+                          std::size_t(64), std::size_t(65), std::size_t(127), std::size_t(128), std::size_t(200),
+                          std::size_t(700)})
+      for (int where = -1; where < 3; ++where)
+        for (int si = 0; si < 3; ++si) {
+          if ((where >= 0 && n == 0) || (where < 0 && si > 0)) continue;
+          const float special = specials[si];
+          std::vector<float> x(base.begin(), base.begin() + std::ptrdiff_t(n));
+          // where: -1 none, 0 the first value, 1 the middle, 2 the last (in the tail of both passes for most n)
+          if (where >= 0) x[where == 0 ? 0 : where == 1 ? n / 2 : n - 1] = special;
+          INFO("cap " << isa_name(cap) << " n " << n << " special at " << where << " value " << special);
+          const detail::BatchStats got = detail::batch_stats(x.data(), n), want = detail::batch_stats_scalar(x.data(), n);
+          CHECK(got.min == want.min);
+          CHECK(got.max == want.max);
+          CHECK(got.nan == want.nan);
+          CHECK(got.posinf == want.posinf);
+          CHECK(got.neginf == want.neginf);
+        }
+    reset_max_isa();
+  }
+}
+
 TEST_CASE("fast fill kernels flush their 16-bit sub-histograms before they overflow") {
   // One bin receiving everything (the worst case for the sub-histograms), over several flush blocks (2 * 65535 - 7
   // values for SSE2, 4 * 65520 for AVX-512) plus a tail that is not a multiple of the vector width; then runs of

@@ -69,39 +69,56 @@ inline BatchStats batch_stats_scalar(const float* x, std::size_t n) {
   return s;
 }
 
+// The paths of batch_stats's vector pass: kAvx512 (minmax_blocks_avx512, 64 values per step) where it runs and the
+// process cap allows, else SSE2 on x86-64 (filed under kScalar: every x86-64 CPU has it).
+constexpr unsigned kBatchStatsKernels = isa_bit(Isa::kScalar) | (QMATH_HISTOGRAM_AVX512 ? isa_bit(Isa::kAvx512) : 0u);
+
+// batch_stats_scalar's result (the min / max compared with ==: a batch whose extreme is a zero of both signs may
+// give either sign): a vector pass over the leading values for min / max and a non-finite flag; any non-finite value
+// sends the batch to the exact scalar pass (rare: such batches are an error or are skipped value by value anyway).
 inline BatchStats batch_stats(const float* x, std::size_t n) {
-#if defined(__SSE2__)
-  // Vector pass: min/max of everything and a count of non-finite lanes; any non-finite value sends the batch to the
-  // exact scalar pass (rare: such batches are an error or are skipped value by value anyway).
-  if (n >= 16) {
-    __m128 mn0 = _mm_set1_ps(std::numeric_limits<float>::infinity()), mn1 = mn0;
-    __m128 mx0 = _mm_set1_ps(-std::numeric_limits<float>::infinity()), mx1 = mx0;
-    const __m128i expo = _mm_set1_epi32(0x7f800000);
-    __m128i bad = _mm_setzero_si128();
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      const __m128 a = _mm_loadu_ps(x + i), b = _mm_loadu_ps(x + i + 4);
-      mn0 = _mm_min_ps(a, mn0);
-      mn1 = _mm_min_ps(b, mn1);
-      mx0 = _mm_max_ps(a, mx0);
-      mx1 = _mm_max_ps(b, mx1);
-      const __m128i ea = _mm_and_si128(_mm_castps_si128(a), expo), eb = _mm_and_si128(_mm_castps_si128(b), expo);
-      bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi32(ea, expo), _mm_cmpeq_epi32(eb, expo)));
-    }
-    if (_mm_movemask_epi8(bad) != 0) return batch_stats_scalar(x, n);
-    BatchStats tail = batch_stats_scalar(x + i, n - i);
-    if (tail.nan + tail.posinf + tail.neginf != 0) return batch_stats_scalar(x, n);
-    alignas(16) float lo[4], hi[4];
-    _mm_store_ps(lo, _mm_min_ps(mn0, mn1));
-    _mm_store_ps(hi, _mm_max_ps(mx0, mx1));
-    for (int k = 0; k < 4; ++k) {
-      tail.min = lo[k] < tail.min ? lo[k] : tail.min;
-      tail.max = hi[k] > tail.max ? hi[k] : tail.max;
-    }
-    return tail;
-  }
+  float mn = std::numeric_limits<float>::infinity(), mx = -std::numeric_limits<float>::infinity();
+  std::size_t i = 0;
+  bool bad = false;
+#if QMATH_HISTOGRAM_AVX512
+  if (n >= 64 && resolve_isa(Isa::kAuto, kBatchStatsKernels, "batch_stats") == Isa::kAvx512) {
+    i = n / 64 * 64;
+    bad = minmax_blocks_avx512(x, i, &mn, &mx);
+  } else
 #endif
-  return batch_stats_scalar(x, n);
+  {
+#if defined(__SSE2__)
+    if (n >= 16) {
+      __m128 mn0 = _mm_set1_ps(mn), mn1 = mn0;
+      __m128 mx0 = _mm_set1_ps(mx), mx1 = mx0;
+      const __m128i expo = _mm_set1_epi32(0x7f800000);
+      __m128i nonfinite = _mm_setzero_si128();
+      for (; i + 8 <= n; i += 8) {
+        const __m128 a = _mm_loadu_ps(x + i), b = _mm_loadu_ps(x + i + 4);
+        mn0 = _mm_min_ps(a, mn0);
+        mn1 = _mm_min_ps(b, mn1);
+        mx0 = _mm_max_ps(a, mx0);
+        mx1 = _mm_max_ps(b, mx1);
+        const __m128i ea = _mm_and_si128(_mm_castps_si128(a), expo), eb = _mm_and_si128(_mm_castps_si128(b), expo);
+        nonfinite = _mm_or_si128(nonfinite, _mm_or_si128(_mm_cmpeq_epi32(ea, expo), _mm_cmpeq_epi32(eb, expo)));
+      }
+      bad = _mm_movemask_epi8(nonfinite) != 0;
+      alignas(16) float lo[4], hi[4];
+      _mm_store_ps(lo, _mm_min_ps(mn0, mn1));
+      _mm_store_ps(hi, _mm_max_ps(mx0, mx1));
+      for (int k = 0; k < 4; ++k) {
+        mn = lo[k] < mn ? lo[k] : mn;
+        mx = hi[k] > mx ? hi[k] : mx;
+      }
+    }
+#endif
+  }
+  if (i == 0 || bad) return batch_stats_scalar(x, n);
+  BatchStats tail = batch_stats_scalar(x + i, n - i);
+  if (tail.nan + tail.posinf + tail.neginf != 0) return batch_stats_scalar(x, n);
+  tail.min = mn < tail.min ? mn : tail.min;
+  tail.max = mx > tail.max ? mx : tail.max;
+  return tail;
 }
 
 // The normative loop: counts[histogram_bin(x[i], r)] += 1 for every finite x[i] (all of them unless skip_non_finite).

@@ -175,6 +175,39 @@ __attribute__((target("avx512f"))) inline void flush_subhistograms4_avx512(std::
   }
 }
 
+// The vector pass of batch_stats (histogram_fill.hpp) over x[0, n), n a multiple of 64: per lane the running
+// min / max in the scalar rule's form (_mm512_min_ps(v, m) is v < m ? v : m), four accumulator pairs, folded into
+// *mn / *mx; returns whether any value is NaN or infinite (its absolute bits at or above those of infinity).
+QMATH_HISTOGRAM_TARGET_AVX512 inline bool minmax_blocks_avx512(const float* x, std::size_t n, float* mn, float* mx) {
+  __m512 lo[4], hi[4];
+  __m512i abs_bits[4];
+  for (int j = 0; j < 4; ++j) {
+    lo[j] = _mm512_set1_ps(*mn);
+    hi[j] = _mm512_set1_ps(*mx);
+    abs_bits[j] = _mm512_setzero_si512();
+  }
+  const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
+  for (std::size_t i = 0; i < n; i += 64) {
+    QMATH_UNROLL
+    for (int j = 0; j < 4; ++j) {
+      const __m512 v = _mm512_loadu_ps(x + i + 16 * j);
+      lo[j] = _mm512_min_ps(v, lo[j]);
+      hi[j] = _mm512_max_ps(v, hi[j]);
+      abs_bits[j] = _mm512_max_epu32(abs_bits[j], _mm512_and_si512(_mm512_castps_si512(v), magnitude));
+    }
+  }
+  const __m512i bits = _mm512_max_epu32(_mm512_max_epu32(abs_bits[0], abs_bits[1]),
+                                        _mm512_max_epu32(abs_bits[2], abs_bits[3]));
+  alignas(64) float l[16], h[16];
+  _mm512_store_ps(l, _mm512_min_ps(_mm512_min_ps(lo[0], lo[1]), _mm512_min_ps(lo[2], lo[3])));
+  _mm512_store_ps(h, _mm512_max_ps(_mm512_max_ps(hi[0], hi[1]), _mm512_max_ps(hi[2], hi[3])));
+  for (int k = 0; k < 16; ++k) {
+    *mn = l[k] < *mn ? l[k] : *mn;
+    *mx = h[k] > *mx ? h[k] : *mx;
+  }
+  return _mm512_cmpge_epu32_mask(bits, _mm512_set1_epi32(0x7f800000)) != 0;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
