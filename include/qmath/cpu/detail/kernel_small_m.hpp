@@ -16,8 +16,8 @@
 // - AVX2: SmallMStepInt16 (exact for every input) and SmallMStepU8 (uint8 A': exact for a 7-bit A,
 //   GemmOptions::activations_7bit; for a full-range A' it saturates each k pair as saturating_pair does, which is
 //   GemmOptions::saturate_int16_pairs);
-// - AVX-VNNI and AVX-512 VNNI: SmallMStepAvxVnni / SmallMStepAvx512Vnni (uint8 A', VPDPBUSD on ymm: exact for every
-//   input).
+// - AVX-VNNI and AVX-512 VNNI: SmallMStepAvxVnni / SmallMStepAvx512Vnni (uint8 A', VPDPBUSD on ymm / zmm: exact for
+//   every input).
 #pragma once
 
 #include <cstdint>
@@ -184,11 +184,11 @@ struct SmallMStepU8 : SmallMStepYmm {
   }
 };
 
-// The inner steps of the VNNI small-M kernels (SmallMKernelU8Fn, exact for every input): the chunk, broadcast and
-// store of SmallMStepU8, and one VPDPBUSD per chunk and row: per int32 lane (column) the 4 products uint8 A' x int8
-// B' of the group summed exactly and added to the accumulator modulo 2^32 (VPDPBUSD, not the saturating VPDPBUSDS).
-// 32 weights cost one load and one instruction per row. AVX-VNNI: the VEX form on ymm; AVX-512 VNNI: the EVEX form
-// on ymm (AVX-512VL), which may use ymm16-31.
+// The inner steps of the VNNI small-M kernels (SmallMKernelU8Fn, exact for every input): one VPDPBUSD per chunk and
+// row: per int32 lane (column) the 4 products uint8 A' x int8 B' of the group summed exactly and added to the
+// accumulator modulo 2^32 (VPDPBUSD, not the saturating VPDPBUSDS). AVX-VNNI: the chunk, broadcast and store of
+// SmallMStepU8 and the VEX form on ymm (32 weights per load and instruction); AVX-512 VNNI: zmm, 64-byte chunks of
+// 16 columns x 4 k (64 weights per load and instruction), registers zmm0-31.
 #if QMATH_CPU_HAS_AVXVNNI_TARGET
 struct SmallMStepAvxVnni : SmallMStepU8 {
   QMATH_TARGET_AVXVNNI static __m256i accumulate(__m256i acc, __m256i a, __m256i b) {
@@ -251,14 +251,16 @@ struct SmallMPlanAvxVnni {
   static constexpr int chunks(int r) { return r == 1 ? 4 : 2; }
   static constexpr int sets(int r) { return r <= 2 ? 3 : 1; }
 };
-// AVX-512 VNNI, 32 ymm (AVX-512VL): the whole panel at every row count (one stream of B), and the fewest sets that
-// give at least 10 chains: 1 row x 4 chunks x 3 sets, 2 rows x 4 x 2, 3 rows x 4 x 1, 4 rows x 4 x 1 (at most 16
-// accumulators + 4 broadcasts + one chunk). ymm, not zmm: at batch 1-4 B comes from L3 or memory, and a zmm VPDPBUSD
-// issues once per cycle on Intel (double-pumped on AMD Zen 4), so it would not double the rate.
+// AVX-512 VNNI, zmm (SmallMStepAvx512Vnni: 64-byte chunks of 16 columns): the whole panel (2 chunks) at every row
+// count, one stream of B; 1 row x 4 sets (8 chains), 2-4 rows x 2 sets (8-16 chains; at most 16 accumulators + 4
+// broadcasts + one chunk of 32 registers). Measured on an AMD Zen 5 (docs/cpu-gemm.md, "Small batch"): zmm took
+// 1x768x768 from 287 to 424 GOP/s against the earlier ymm plan (with the stack scratch of run_small_m), and 2 sets
+// at 4 rows gave up to 1.1x over 1. On Intel a zmm VPDPBUSD issues once per cycle, so there the chunk width
+// does not double the rate either way.
 struct SmallMPlanAvx512Vnni {
   static constexpr int kMaxRows = 4;
   static constexpr int chunks(int) { return 2; }
-  static constexpr int sets(int r) { return r == 1 ? 4 : r <= 3 ? 2 : 1; }
+  static constexpr int sets(int r) { return r == 1 ? 4 : 2; }
 };
 
 // The loop (kernel_small_m_rows-inl.hpp) once per target: small_m_rows<Step, R, C, U>, small_m_run<Step, Plan>.
