@@ -175,7 +175,8 @@ TEST_CASE("batch_stats on every vector path equals the scalar pass, non-finite v
           // where: -1 none, 0 the first value, 1 the middle, 2 the last (in the tail of both passes for most n)
           if (where >= 0) x[where == 0 ? 0 : where == 1 ? n / 2 : n - 1] = special;
           INFO("cap " << isa_name(cap) << " n " << n << " special at " << where << " value " << special);
-          const detail::BatchStats got = detail::batch_stats(x.data(), n), want = detail::batch_stats_scalar(x.data(), n);
+          const detail::BatchStats got = detail::batch_stats(x.data(), n);
+          const detail::BatchStats want = detail::batch_stats_scalar(x.data(), n);
           CHECK(got.min == want.min);
           CHECK(got.max == want.max);
           CHECK(got.nan == want.nan);

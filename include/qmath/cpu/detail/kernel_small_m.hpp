@@ -208,7 +208,9 @@ struct SmallMStepAvx512Vnni {
     std::memcpy(&v, a, sizeof(v));
     return _mm512_set1_epi32(v);
   }
-  QMATH_TARGET_AVX512VNNI static V load_b(const std::int8_t* b) { return _mm512_load_si512(static_cast<const void*>(b)); }
+  QMATH_TARGET_AVX512VNNI static V load_b(const std::int8_t* b) {
+    return _mm512_load_si512(static_cast<const void*>(b));
+  }
   QMATH_TARGET_AVX512VNNI static V accumulate(V acc, V a, V b) { return _mm512_dpbusd_epi32(acc, a, b); }
   template <int R, int C>
   QMATH_TARGET_AVX512VNNI static void store(const V (&acc)[R][C], std::int32_t* tile) {
