@@ -578,12 +578,8 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   // Computed per panel by run_small_m; here for the other paths.
   std::vector<std::int32_t> col_comp(runs_small_m ? 0 : std::size_t(panels) * kNr);
   col_term.compute(0, int(col_comp.size()), col_comp.data());
-  GemmJob<TA, TC> job{s,     a,          lda,         b_packed,
-                      runs_small_m ? nullptr : col_comp.data(),
-                      col_term,
-                      zb_p,  c,          ldc,         &e,
-                      ops,   streams_output<TC>(s, ldc),
-                      small_m, small_m_u8, small_m_i8};
+  GemmJob<TA, TC> job{s, a, lda, b_packed, runs_small_m ? nullptr : col_comp.data(), col_term, zb_p, c, ldc, &e, ops,
+                      streams_output<TC>(s, ldc), small_m, small_m_u8, small_m_i8};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.small_m_kernel || job.small_m_u8_kernel)
