@@ -325,7 +325,7 @@ PathOps<TA, TC> path_ops(Isa isa, bool maddubs) {
 }
 
 // The column term of C, per column n: mult * col_sum[n] + add (wrapping), with mult = a_shift - za' and
-// add = K za' zb'. col_sum is padded to the panel width.
+// add = K za' zb'. col_sum is padded to the panel width, so a whole panel (kNr columns) can always be computed.
 struct ColumnTerm {
   const std::int32_t* col_sum;
   std::int32_t mult, add;
@@ -343,8 +343,7 @@ struct GemmJob {
   const TA* a;
   std::int64_t lda;
   const std::int8_t* b_packed;
-  const std::int32_t* col_comp;  // per column, padded to the panel width (null on the x86 small-M path: below)
-  ColumnTerm col_term;           // what col_comp holds: run_small_m computes it per panel
+  ColumnTerm col_term;  // C's column term: each run_* computes it per panel, just before the epilogue
   std::int32_t zb_prime;
   TC* c;
   std::int64_t ldc;
@@ -387,6 +386,7 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   AlignedBuffer a_pack(panel_elems * sizeof(AE) * a_panels);
   AlignedBuffer acc(sizeof(std::int32_t) * std::size_t(a_panels) * kMr * kNr);
   std::vector<std::int32_t> row_comp(std::size_t(a_panels) * kMr);
+  alignas(64) std::int32_t col_comp[kNr];
   for (int mb = m0; mb < m1; mb += a_panels * kMr) {
     const int rows_b = std::min(a_panels * kMr, m1 - mb);
     const int np = ceil_div(rows_b, kMr);
@@ -403,7 +403,8 @@ void run_block(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
                        bp + std::size_t(g0) * b_group_bytes, acc.as<std::int32_t>() + q * kMr * kNr, g0 > 0);
       }
       const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
-      j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>(), kNr, row_comp.data(), rows_b, j.col_comp + n0, n0, cols,
+      j.col_term.compute(n0, kNr, col_comp);
+      j.ops.epilogue(*j.epilogue, acc.as<std::int32_t>(), kNr, row_comp.data(), rows_b, col_comp, n0, cols,
                      j.c + std::int64_t(mb) * j.ldc + n0, j.ldc);
     }
   }
@@ -436,7 +437,7 @@ void run_small_m(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
     else
       j.small_m_kernel(rows, kgroups, reinterpret_cast<const std::int16_t*>(a_rows), kpad, bp, tile);
     const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
-    j.col_term.compute(n0, kNr, col_comp);  // the whole panel: col_sum is padded to it
+    j.col_term.compute(n0, kNr, col_comp);
     j.ops.epilogue(*j.epilogue, tile, kNr, row_comp, rows, col_comp, n0, cols, j.c + std::int64_t(m0) * j.ldc + n0,
                    j.ldc);
   }
@@ -450,6 +451,7 @@ void run_small_m_i8(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
   AlignedBuffer a_rows(std::size_t(rows) * ld);
   AlignedBuffer tile(sizeof(std::int32_t) * std::size_t(rows) * kNr);
   std::vector<std::int32_t> row_comp(rows);
+  alignas(64) std::int32_t col_comp[kNr];
   copy_a_rows_i8(rows, j.s.k, j.a + std::int64_t(m0) * j.lda, j.lda, j.small_m_i8.a_shift, a_rows.as<std::int8_t>(),
                  row_comp.data());
   for (std::int32_t& rc : row_comp) rc = qmath::detail::wrap_mul(-j.zb_prime, rc);
@@ -457,7 +459,8 @@ void run_small_m_i8(const GemmJob<TA, TC>& j, int m0, int m1, int p0, int p1) {
     const std::int8_t* bp = j.b_packed + std::size_t(p) * kgroups * kNr * kKGroup;  // both layouts: same panel size
     j.small_m_i8.fn(rows, kgroups, a_rows.as<const std::int8_t>(), ld, bp, tile.as<std::int32_t>());
     const int n0 = p * kNr, cols = std::min(kNr, j.s.n - n0);
-    j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, j.col_comp + n0, n0, cols,
+    j.col_term.compute(n0, kNr, col_comp);
+    j.ops.epilogue(*j.epilogue, tile.as<std::int32_t>(), kNr, row_comp.data(), rows, col_comp, n0, cols,
                    j.c + std::int64_t(m0) * j.ldc + n0, j.ldc);
   }
 }
@@ -575,11 +578,8 @@ void run_gemm(const PackedGemmArgs<TA, TB, TC>& args, Isa isa, int threads, bool
   // The x86 small-M kernels take A' itself, the AArch64 ones A' - small_m_i8.a_shift.
   const std::int32_t a_shift = runs_small_m ? 0 : small_m_i8.fn ? small_m_i8.a_shift : ops.a_shift;
   const ColumnTerm col_term{col_sum, a_shift - za_p, wrap_mul(wrap_mul(s.k, za_p), zb_p)};
-  // Computed per panel by run_small_m; here for the other paths.
-  std::vector<std::int32_t> col_comp(runs_small_m ? 0 : std::size_t(panels) * kNr);
-  col_term.compute(0, int(col_comp.size()), col_comp.data());
-  GemmJob<TA, TC> job{s, a, lda, b_packed, runs_small_m ? nullptr : col_comp.data(), col_term, zb_p, c, ldc, &e, ops,
-                      streams_output<TC>(s, ldc), small_m, small_m_u8, small_m_i8};
+  GemmJob<TA, TC> job{s,   a,   lda, b_packed, col_term, zb_p, c, ldc, &e, ops, streams_output<TC>(s, ldc),
+                      small_m, small_m_u8, small_m_i8};
   if (job.stream) job.ops.epilogue = job.ops.epilogue_stream;  // chosen once per call
   auto run = [&job](int m0, int m1, int p0, int p1) {
     if (job.small_m_kernel || job.small_m_u8_kernel)
